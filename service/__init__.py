@@ -1,0 +1,1 @@
+"""idv: account registration and identity verification over HTTP."""

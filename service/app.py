@@ -1,0 +1,108 @@
+"""The app factory: the one place where capabilities are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+
+from service.http.context import RequestContext
+from service.http.openapi import build_document
+from service.http.problems import handle_exception
+from service.jobs import JobRunner
+from service.observability.health import HealthController, metrics_endpoint
+from service.runtime import Runtime
+from service.settings import Settings
+from service.version import VERSION
+
+logger = logging.getLogger(__name__)
+
+
+def route_handlers() -> Sequence[ControllerRouterHandler]:
+    return [HealthController, metrics_endpoint, openapi_endpoint]
+
+
+@get("/openapi.json", include_in_schema=False, sync_to_thread=False)
+def openapi_endpoint(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
+    state = request.app.state
+    if "openapi_document" not in state:
+        state.openapi_document = build_document(request.app)
+    document: dict[str, Any] = state.openapi_document
+    return Response(document, media_type="application/vnd.oai.openapi+json")
+
+
+def provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def create_litestar(
+    settings: Settings,
+    *,
+    dsn: str | None = None,
+    runtime: Runtime | None = None,
+    with_worker: bool = False,
+) -> Litestar:
+    """Build the app. Give ``runtime`` to share one already open (tests), or ``dsn`` to have the
+    app open its own at start-up, apply migrations, and close it at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runtime is not None:
+            yield
+            return
+        if dsn is None:
+            raise RuntimeError("create_litestar needs a dsn or a runtime")
+        async with Runtime.open(settings, dsn) as opened:
+            app.state.runtime = opened
+            stop = asyncio.Event()
+            worker = None
+            if with_worker:
+                from service.jobs.catalog import job_definitions
+
+                runner = JobRunner(dsn, job_definitions(opened))
+                worker = asyncio.create_task(runner.run(stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                if worker is not None:
+                    await worker
+
+    app = Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[lifespan],
+        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="idv",
+            version=VERSION,
+            description="Account registration and identity verification.",
+            render_plugins=[],
+            enabled_endpoints=set(),
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app
+
+
+def create_asgi(
+    settings: Settings,
+    *,
+    dsn: str | None = None,
+    runtime: Runtime | None = None,
+    with_worker: bool = False,
+) -> RequestContext:
+    return RequestContext(create_litestar(settings, dsn=dsn, runtime=runtime, with_worker=with_worker))

@@ -1,0 +1,206 @@
+"""The `idv` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.settings import Settings, SettingsError, load_settings
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_asgi
+    from service.database.local import database_url
+    from service.observability.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets
+    # the embedded database below stop cleanly instead of dying with the process.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    with database_url(settings) as dsn:
+        config = uvicorn.Config(
+            create_asgi(settings, dsn=dsn, with_worker=args.with_worker),
+            host=args.host or settings.host,
+            port=settings.port if args.port is None else args.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            server_header=False,
+            timeout_graceful_shutdown=args.graceful_seconds,
+        )
+        uvicorn.Server(config).run()
+    return 0
+
+
+async def _with_runtime(settings: Settings, dsn: str, apply_migrations: bool = True) -> None:
+    from service.runtime import Runtime
+
+    async with Runtime.open(settings, dsn, apply_migrations=apply_migrations, pool_size=2):
+        pass
+
+
+def migrate(_: argparse.Namespace) -> int:
+    from service.database.local import database_url
+    from service.observability.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with database_url(settings) as dsn:
+        asyncio.run(_with_runtime(settings, dsn))
+    print("migrations applied")
+    return 0
+
+
+async def _run_worker(settings: Settings, dsn: str) -> None:
+    from service.jobs import JobRunner
+    from service.jobs.catalog import job_definitions
+    from service.runtime import Runtime
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with Runtime.open(settings, dsn) as runtime:
+        await JobRunner(dsn, job_definitions(runtime)).run(stop)
+
+
+def worker(_: argparse.Namespace) -> int:
+    import uvloop
+
+    from service.database.local import database_url
+    from service.observability.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with database_url(settings) as dsn:
+        uvloop.run(_run_worker(settings, dsn))
+    return 0
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from service.app import create_litestar
+    from service.http.openapi import render_document
+
+    settings = _settings()
+    text = render_document(create_litestar(settings, dsn="postgresql://unused"))
+    path = Path(args.output)
+    if args.check:
+        if not path.exists() or path.read_text() != text:
+            print(f"{path} is stale: run `idv openapi`", file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"wrote {path}")
+    return 0
+
+
+def calibrate_hashers(args: argparse.Namespace) -> int:
+    from service.passwords.hasher import calibrate
+
+    result = calibrate(args.target_ms, args.memory_kib, args.parallelism, rounds=args.rounds)
+    params = result.params
+    print(f"# argon2id on this host: {result.median_ms:.1f} ms per hash (median of {args.rounds})")
+    print(f"IDV_ARGON2_MEMORY_KIB={params.memory_kib}")
+    print(f"IDV_ARGON2_TIME_COST={params.time_cost}")
+    print(f"IDV_ARGON2_PARALLELISM={params.parallelism}")
+    if params.memory_kib < 19 * 1024 or params.time_cost < 2:
+        print("# note: below OWASP's m=19 MiB, t=2; production refuses memory below 19 MiB")
+    return 0
+
+
+async def _rewrap(settings: Settings, dsn: str) -> int:
+    from service.runtime import Runtime
+
+    total = 0
+    async with Runtime.open(settings, dsn, pool_size=2) as runtime:
+        while True:
+            async with runtime.database.transaction() as conn:
+                moved = await runtime.vault.rewrap(conn)
+            total += moved
+            if not moved:
+                return total
+
+
+def rewrap(_: argparse.Namespace) -> int:
+    from service.database.local import database_url
+
+    settings = _settings()
+    with database_url(settings) as dsn:
+        total = asyncio.run(_rewrap(settings, dsn))
+    print(f"re-wrapped {total} data keys under master key {settings.active_master_key_id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="idv", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the HTTP service")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--with-worker", action="store_true", help="also run background jobs")
+    p.add_argument("--graceful-seconds", type=int, default=25, help="drain time on SIGTERM")
+    p.set_defaults(func=serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=migrate)
+    commands.add_parser("worker", help="run background jobs").set_defaults(func=worker)
+
+    p = commands.add_parser("openapi", help="write the OpenAPI document")
+    p.add_argument("--output", default=str(DEFAULT_OPENAPI_PATH))
+    p.add_argument("--check", action="store_true", help="fail if the file is stale")
+    p.set_defaults(func=openapi)
+
+    hashers = commands.add_parser("hashers", help="password hasher tools")
+    hasher_commands = hashers.add_subparsers(dest="hasher_command", required=True)
+    p = hasher_commands.add_parser("calibrate", help="argon2id parameters for a target time")
+    p.add_argument("--target-ms", type=float, required=True)
+    p.add_argument("--memory-kib", type=int, default=19 * 1024)
+    p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=5)
+    p.set_defaults(func=calibrate_hashers)
+
+    vault = commands.add_parser("vault", help="personal-data vault tools")
+    vault_commands = vault.add_subparsers(dest="vault_command", required=True)
+    vault_commands.add_parser(
+        "rewrap", help="re-wrap every data key under the active master key"
+    ).set_defaults(func=rewrap)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

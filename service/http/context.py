@@ -1,0 +1,71 @@
+"""The outermost ASGI layer: request id, security headers, access log and metrics.
+
+It wraps the whole Litestar app rather than sitting in its middleware stack, so requests
+that match no route (404, 405) are counted and logged too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.observability.context import request_id_var
+from service.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+logger = logging.getLogger("service.access")
+
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
+_QUIET_PREFIXES = ("/health/", "/metrics")
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = (
+            incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        )
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(_SECURITY_HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_DURATION.labels(method, route).observe(elapsed)
+            level = logging.DEBUG if scope["path"].startswith(_QUIET_PREFIXES) else logging.INFO
+            if logger.isEnabledFor(level):
+                logger.log(
+                    level, "request",
+                    extra={"method": method, "route": route, "status": status,
+                           "duration_ms": round(elapsed * 1000, 2)},
+                )
+            request_id_var.reset(token)

@@ -1,0 +1,32 @@
+"""Building blocks for request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+# No C0 control characters (tab, LF and CR included) and no DEL: names, codes, identifiers.
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+
+Line = Annotated[str, msgspec.Meta(pattern=_NO_CONTROL, max_length=1024)]
+
+
+def bounded_line(max_length: int, min_length: int = 0) -> object:
+    return Annotated[str, msgspec.Meta(pattern=_NO_CONTROL, min_length=min_length, max_length=max_length)]
+
+
+class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body: unknown fields are refused, and documented as such."""
+
+
+def strict_struct_names() -> set[str]:
+    """Names of every RequestBody subclass, for ``additionalProperties: false`` in OpenAPI."""
+    names: set[str] = set()
+    pending: list[type] = [RequestBody]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            names.add(sub.__name__)
+            pending.append(sub)
+    return names

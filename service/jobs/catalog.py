@@ -1,0 +1,11 @@
+"""Every job the worker runs, bound to the runtime that carries their dependencies."""
+
+from __future__ import annotations
+
+from service.jobs.runner import JobDefinition
+from service.runtime import Runtime
+from service.vault.jobs import rewrap_job
+
+
+def job_definitions(runtime: Runtime) -> list[JobDefinition]:
+    return [rewrap_job(runtime)]

@@ -1,0 +1,66 @@
+"""JSON logs, one object per line, with the request id.
+
+Personal data, codes, tokens and passwords are never passed to a logger; as a second line of
+defence, exception messages are left out (they may quote input) and only the exception type
+and the stack frames are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from service.observability.context import current_request_id
+
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_encoder = msgspec.json.Encoder()
+# Loggers whose arguments we know carry no personal data; others log their template only.
+_TRUSTED_FORMATTERS = ("service", "uvicorn")
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    return str(value)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage() if record.name.startswith(_TRUSTED_FORMATTERS) else record.msg,
+        }
+        if (request_id := current_request_id()) is not None:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and key != "color_message" and not key.startswith("_"):
+                entry[key] = _safe(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            kind, _, tb = record.exc_info
+            entry["error"] = kind.__qualname__
+            entry["stack"] = "".join(traceback.format_tb(tb))
+        return _encoder.encode(entry).decode()
+
+
+def configure_logging(level: str = "INFO", stream: Any = None) -> None:
+    """Route every logger (ours, uvicorn's, pgqueuer's, asyncpg's) through the JSON formatter."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "pgqueuer", "litestar"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # uvicorn's access log prints raw paths and query strings; ours logs route templates.
+    logging.getLogger("uvicorn.access").disabled = True

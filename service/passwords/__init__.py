@@ -1,0 +1,1 @@
+"""Password hashing with argon2id, always off the event loop."""

@@ -1,0 +1,296 @@
+"""One typed settings object, read from ``IDV_*`` environment variables and ``DATABASE_URL``.
+
+Every variable is listed in ``VARIABLES`` with its default, so the README and the
+production checks read from one place.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import msgspec
+
+
+class SettingsError(Exception):
+    """The environment does not describe a service that may start; the message says why."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Argon2Parameters(msgspec.Struct, frozen=True):
+    """argon2id cost; OWASP's minimum recommendation is m=19 MiB, t=2, p=1."""
+
+    memory_kib: int = 19 * 1024
+    time_cost: int = 2
+    parallelism: int = 1
+
+
+class MasterKey(msgspec.Struct, frozen=True):
+    key_id: str
+    secret: bytes
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    env: Environment
+    database_url: str | None
+    state_dir: Path
+    embedded_pg_port: int | None
+    host: str
+    port: int
+    master_keys: tuple[MasterKey, ...]
+    active_master_key_id: str
+    blind_index_key: bytes
+    max_body_bytes: int
+    log_level: str
+    courier_email: str
+    courier_sms: str
+    smtp_url: str | None
+    smtp_sender: str
+    sms_gateway_url: str | None
+    sms_gateway_token: str | None
+    redis_url: str | None
+    allowed_origins: tuple[str, ...]
+    forwarded_allow_ips: str
+    cookie_secure: bool
+    session_idle_timeout: timedelta
+    session_absolute_timeout: timedelta
+    argon2: Argon2Parameters
+    hash_concurrency: int
+    default_phone_region: str
+    rate_limit_registrations_per_hour: int
+    rate_limit_sign_ins_per_minute: int
+    rate_limit_codes_per_minute: int
+    public_name: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.state_dir / "outbox.jsonl"
+
+
+# name -> (default, description). Secrets have no default.
+VARIABLES: dict[str, tuple[str | None, str]] = {
+    "IDV_ENV": ("development", "development, test or production"),
+    "DATABASE_URL": (None, "PostgreSQL URL; unset starts an embedded server (not in production)"),
+    "IDV_STATE_DIR": ("./.idv", "local state: embedded PostgreSQL, development keys, outbox"),
+    "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
+    "IDV_HOST": ("127.0.0.1", "address `idv serve` binds"),
+    "IDV_PORT": ("8080", "port `idv serve` binds"),
+    "IDV_MASTER_KEYS": (None, "key ring `id:base64key,...` (32-byte keys); required in production"),
+    "IDV_ACTIVE_MASTER_KEY": (None, "id of the key that wraps new data keys; default the first"),
+    "IDV_BLIND_INDEX_KEY": (None, "base64 32-byte key for look-up hashes; required in production"),
+    "IDV_MAX_BODY_BYTES": ("1048576", "largest request body accepted"),
+    "IDV_LOG_LEVEL": ("INFO", "log level"),
+    "IDV_COURIER_EMAIL": ("file", "file (development only) or smtp"),
+    "IDV_COURIER_SMS": ("file", "file (development only) or http"),
+    "IDV_SMTP_URL": (None, "smtp[s]://user:password@host:port for the smtp courier"),
+    "IDV_SMTP_SENDER": ("idv <no-reply@localhost>", "From: address of e-mail"),
+    "IDV_SMS_GATEWAY_URL": (None, "HTTPS endpoint of the SMS gateway for the http courier"),
+    "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway"),
+    "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
+    "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
+    "IDV_FORWARDED_ALLOW_IPS": ("127.0.0.1", "proxies whose X-Forwarded-For is trusted"),
+    "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
+    "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
+    "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
+    "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
+    "IDV_ARGON2_TIME_COST": ("2", "argon2id iterations"),
+    "IDV_ARGON2_PARALLELISM": ("1", "argon2id lanes"),
+    "IDV_HASH_CONCURRENCY": (None, "password hashes computed at once; default the CPU count"),
+    "IDV_DEFAULT_PHONE_REGION": ("CN", "region assumed for phone numbers without +country code"),
+    "IDV_RATE_REGISTRATIONS_PER_HOUR": ("20", "registrations per client address per hour"),
+    "IDV_RATE_SIGN_INS_PER_MINUTE": ("30", "sign-in requests per client address per minute"),
+    "IDV_RATE_CODES_PER_MINUTE": ("10", "one-time-code requests per client address per minute"),
+    "IDV_PUBLIC_NAME": ("idv", "issuer shown in authenticator apps and messages"),
+}
+
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DEVELOPMENT_ONLY_COURIERS = {"file"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"not a duration (use e.g. 90s, 15m, 24h, 7d): {text!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _decode_key(text: str, name: str) -> bytes:
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise ValueError(f"{name} is not base64") from exc
+    if len(key) != 32:
+        raise ValueError(f"{name} must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+def parse_master_keys(text: str) -> tuple[MasterKey, ...]:
+    keys: list[MasterKey] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key_id, sep, encoded = item.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id):
+            raise ValueError("IDV_MASTER_KEYS entries look like `key-id:base64key`")
+        keys.append(MasterKey(key_id, _decode_key(encoded, f"master key {key_id!r}")))
+    if len({k.key_id for k in keys}) != len(keys):
+        raise ValueError("IDV_MASTER_KEYS repeats a key id")
+    return tuple(keys)
+
+
+def development_secrets(state_dir: Path) -> dict[str, str]:
+    """Keys generated once into the state directory so a developer's data survives restarts."""
+    path = state_dir / "development-keys.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    state_dir.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "IDV_MASTER_KEYS": "dev-1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "IDV_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(generated, handle)
+    return generated
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the environment; raise SettingsError naming every problem at once."""
+    source = dict(os.environ if environ is None else environ)
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = source.get(name)
+        if value is None or value == "":
+            return VARIABLES[name][0]
+        return value
+
+    def integer(name: str, low: int, high: int) -> int:
+        raw = get(name)
+        try:
+            value = int(raw or "")
+        except ValueError:
+            problems.append(f"{name} must be a whole number, got {raw!r}")
+            return low
+        if not low <= value <= high:
+            problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def duration(name: str) -> timedelta:
+        try:
+            return parse_duration(get(name) or "")
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+            return timedelta(0)
+
+    try:
+        env = Environment(get("IDV_ENV"))
+    except ValueError:
+        problems.append(f"IDV_ENV must be one of {', '.join(e.value for e in Environment)}")
+        env = Environment.DEVELOPMENT
+    production = env is Environment.PRODUCTION
+    state_dir = Path(get("IDV_STATE_DIR") or "./.idv").absolute()
+
+    if not production and not source.get("IDV_MASTER_KEYS") and not source.get(
+        "IDV_BLIND_INDEX_KEY"
+    ):
+        source.update(development_secrets(state_dir))
+
+    master_keys: tuple[MasterKey, ...] = ()
+    try:
+        master_keys = parse_master_keys(source.get("IDV_MASTER_KEYS", ""))
+    except ValueError as exc:
+        problems.append(str(exc))
+    if not master_keys:
+        problems.append("IDV_MASTER_KEYS is required (e.g. `k1:<base64 of 32 random bytes>`)")
+    active = get("IDV_ACTIVE_MASTER_KEY") or (master_keys[0].key_id if master_keys else "")
+    if master_keys and active not in {k.key_id for k in master_keys}:
+        problems.append(f"IDV_ACTIVE_MASTER_KEY {active!r} is not in IDV_MASTER_KEYS")
+
+    blind_index_key = b""
+    try:
+        blind_index_key = _decode_key(source.get("IDV_BLIND_INDEX_KEY", ""), "IDV_BLIND_INDEX_KEY")
+    except ValueError as exc:
+        problems.append(str(exc))
+
+    courier_email = get("IDV_COURIER_EMAIL") or ""
+    courier_sms = get("IDV_COURIER_SMS") or ""
+    if courier_email not in {"file", "smtp"}:
+        problems.append("IDV_COURIER_EMAIL must be file or smtp")
+    if courier_sms not in {"file", "http"}:
+        problems.append("IDV_COURIER_SMS must be file or http")
+    if courier_email == "smtp" and not get("IDV_SMTP_URL"):
+        problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL")
+    if courier_sms == "http" and not get("IDV_SMS_GATEWAY_URL"):
+        problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_URL")
+
+    database_url = get("DATABASE_URL")
+    if production:
+        if database_url is None:
+            problems.append("production needs DATABASE_URL (the embedded PostgreSQL is for development)")
+        for name, adapter in (("IDV_COURIER_EMAIL", courier_email), ("IDV_COURIER_SMS", courier_sms)):
+            if adapter in DEVELOPMENT_ONLY_COURIERS:
+                problems.append(f"{name}={adapter} is a development adapter; production refuses it")
+
+    pg_port_raw = get("IDV_PG_PORT")
+    settings = Settings(
+        env=env,
+        database_url=database_url,
+        state_dir=state_dir,
+        embedded_pg_port=integer("IDV_PG_PORT", 1, 65535) if pg_port_raw else None,
+        host=get("IDV_HOST") or "127.0.0.1",
+        port=integer("IDV_PORT", 0, 65535),
+        master_keys=master_keys,
+        active_master_key_id=active,
+        blind_index_key=blind_index_key,
+        max_body_bytes=integer("IDV_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024),
+        log_level=(get("IDV_LOG_LEVEL") or "INFO").upper(),
+        courier_email=courier_email,
+        courier_sms=courier_sms,
+        smtp_url=get("IDV_SMTP_URL"),
+        smtp_sender=get("IDV_SMTP_SENDER") or "",
+        sms_gateway_url=get("IDV_SMS_GATEWAY_URL"),
+        sms_gateway_token=get("IDV_SMS_GATEWAY_TOKEN"),
+        redis_url=get("IDV_REDIS_URL"),
+        allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
+        forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
+        cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
+        session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
+        session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
+        argon2=Argon2Parameters(
+            memory_kib=integer("IDV_ARGON2_MEMORY_KIB", 8, 4 * 1024 * 1024),
+            time_cost=integer("IDV_ARGON2_TIME_COST", 1, 100),
+            parallelism=integer("IDV_ARGON2_PARALLELISM", 1, 64),
+        ),
+        hash_concurrency=integer("IDV_HASH_CONCURRENCY", 1, 1024)
+        if get("IDV_HASH_CONCURRENCY")
+        else (os.cpu_count() or 1),
+        default_phone_region=(get("IDV_DEFAULT_PHONE_REGION") or "CN").upper(),
+        rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 1, 10**7),
+        rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 1, 10**7),
+        rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 1, 10**7),
+        public_name=get("IDV_PUBLIC_NAME") or "idv",
+    )
+    if production and settings.argon2.memory_kib < 19 * 1024:
+        problems.append("production refuses argon2id memory below 19 MiB (IDV_ARGON2_MEMORY_KIB)")
+    if production and not settings.cookie_secure:
+        problems.append("production refuses IDV_COOKIE_SECURE=false")
+    if problems:
+        raise SettingsError("idv cannot start:\n  - " + "\n  - ".join(problems))
+    return settings

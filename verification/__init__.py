@@ -1,0 +1,1 @@
+"""Validation and proofing of the information people give us: pure, synchronous, testable alone."""
