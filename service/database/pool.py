@@ -7,17 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import msgspec
-
-
-async def _init_jsonb(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "jsonb",
-        schema="pg_catalog",
-        encoder=lambda value: msgspec.json.encode(value).decode(),
-        decoder=msgspec.json.decode,
-        format="text",
-    )
 
 
 class Database:
@@ -29,7 +18,7 @@ class Database:
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> Database:
         pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=_init_jsonb,
+            dsn, min_size=min_size, max_size=max_size,
             server_settings={"application_name": "idv", "timezone": "UTC"},
         )
         return cls(pool)

@@ -1,0 +1,128 @@
+"""Jobs: transactional enqueue, retries, crash recovery, and the queue schema in migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from pgqueuer import QueueManager
+from pgqueuer.queries import Queries
+
+from service.jobs import JobDefinition, JobRunner, enqueue
+from service.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await condition():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+class RunningWorker:
+    def __init__(self, dsn: str, jobs: list[JobDefinition], heartbeat: float = 30) -> None:
+        self.stop = asyncio.Event()
+        self.runner = JobRunner(
+            dsn, jobs, heartbeat_timeout=timedelta(seconds=heartbeat), poll_interval=timedelta(seconds=0.5)
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RunningWorker:
+        self.task = asyncio.create_task(self.runner.run(self.stop))
+        await asyncio.wait_for(self.runner.started.wait(), 10)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 20)
+
+
+async def test_a_committed_job_runs_and_a_rolled_back_one_never_does(
+    runtime: Runtime, database_url: str
+) -> None:
+    seen: list[bytes | None] = []
+
+    async def record(payload: bytes | None) -> None:
+        seen.append(payload)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with runtime.database.transaction() as conn:
+            await enqueue(conn, "test.record", None, dedupe_key="rolled-back")
+            raise Boom
+    async with runtime.database.transaction() as conn:
+        await enqueue(conn, "test.record", None, dedupe_key="committed")
+
+    async with RunningWorker(database_url, [JobDefinition("test.record", record)]):
+        assert await wait_for(lambda: asyncio.sleep(0, bool(seen)), 10)
+        await asyncio.sleep(1.0)  # time enough for a phantom second job to show up
+    assert len(seen) == 1
+    assert await runtime.database.fetchval("SELECT count(*) FROM pgqueuer") == 0
+
+
+async def test_a_failing_job_is_retried_with_backoff(runtime: Runtime, database_url: str) -> None:
+    attempts: list[float] = []
+
+    async def flaky(_: bytes | None) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        if len(attempts) < 3:
+            raise RuntimeError("transient")
+
+    async with runtime.database.transaction() as conn:
+        await enqueue(conn, "test.flaky")
+    job = JobDefinition("test.flaky", flaky, initial_retry_delay=timedelta(seconds=0.2))
+    async with RunningWorker(database_url, [job]):
+        assert await wait_for(lambda: asyncio.sleep(0, len(attempts) >= 3), 20)
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert len(attempts) == 3
+    assert gaps[1] > gaps[0] * 1.3, f"backoff should grow: {gaps}"
+
+
+@pytest.mark.slow
+async def test_a_job_whose_worker_is_killed_runs_again(runtime: Runtime, database_url: str) -> None:
+    await runtime.database.fetchval("CREATE TABLE job_marks (event text)")
+    async with runtime.database.transaction() as conn:
+        await enqueue(conn, "test.slow")
+
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "tests.jobs.worker_process", database_url],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        async def started() -> bool:
+            return bool(await runtime.database.fetchval("SELECT count(*) FROM job_marks"))
+
+        assert await wait_for(started, 30), "the first worker never started the job"
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+
+    finished = asyncio.Event()
+
+    async def slow(_: bytes | None) -> None:
+        finished.set()
+
+    async with RunningWorker(database_url, [JobDefinition("test.slow", slow)], heartbeat=1):
+        await asyncio.wait_for(finished.wait(), 30)
+
+
+async def test_migrations_hold_exactly_the_queue_schema_pgqueuer_expects(db: asyncpg.Connection) -> None:
+    queries = Queries.from_asyncpg_connection(db)
+    await QueueManager(queries).verify_structure()
+    plan = await queries.plan_upgrade()
+    assert plan.statements == (), "pgqueuer wants schema changes: add them as a new migration"
