@@ -14,20 +14,37 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
+from service.accounts.routes import ProfileController, RegistrationController
+from service.contacts.routes import ContactController
 from service.http.context import RequestContext
 from service.http.openapi import build_document
 from service.http.problems import handle_exception
+from service.http.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
 from service.jobs import JobRunner
 from service.observability.health import HealthController, metrics_endpoint
+from service.policies.routes import PolicyController
 from service.runtime import Runtime
+from service.sessions.auth import provide_principal
+from service.sessions.routes import SessionController
 from service.settings import Settings
+from service.totp.routes import TotpController
 from service.version import VERSION
 
 logger = logging.getLogger(__name__)
 
 
 def route_handlers() -> Sequence[ControllerRouterHandler]:
-    return [HealthController, metrics_endpoint, openapi_endpoint]
+    return [
+        HealthController,
+        metrics_endpoint,
+        openapi_endpoint,
+        PolicyController,
+        RegistrationController,
+        ProfileController,
+        ContactController,
+        SessionController,
+        TotpController,
+    ]
 
 
 @get("/openapi.json", include_in_schema=False, sync_to_thread=False)
@@ -80,7 +97,12 @@ def create_litestar(
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
-        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
+        middleware=[config.middleware for config in rate_limit_configs(settings)],
+        stores={STORE_NAME: rate_limit_store(settings)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

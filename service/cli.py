@@ -187,9 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     vault = commands.add_parser("vault", help="personal-data vault tools")
     vault_commands = vault.add_subparsers(dest="vault_command", required=True)
-    vault_commands.add_parser(
-        "rewrap", help="re-wrap every data key under the active master key"
-    ).set_defaults(func=rewrap)
+    vault_commands.add_parser("rewrap", help="re-wrap every data key under the active master key").set_defaults(
+        func=rewrap
+    )
     return parser
 
 

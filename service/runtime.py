@@ -7,8 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from service.courier.adapters import (
+    EmailSender,
+    FileOutbox,
+    HttpSmsGateway,
+    SmsSender,
+    SmtpEmailSender,
+)
+from service.courier.outbox import Courier
 from service.database import migrations
 from service.database.pool import Database
+from service.passwords.hasher import PasswordHasher
+from service.policies.catalog import PolicyCatalog
 from service.settings import Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
 
@@ -21,6 +31,9 @@ class Runtime:
     database: Database
     vault: Vault
     migrations: tuple[migrations.Migration, ...]
+    passwords: PasswordHasher
+    policies: PolicyCatalog
+    courier: Courier
 
     @classmethod
     @asynccontextmanager
@@ -37,6 +50,30 @@ class Runtime:
                 MasterKeyRing(settings.master_keys, settings.active_master_key_id),
                 BlindIndex(settings.blind_index_key),
             )
-            yield cls(settings=settings, database=database, vault=vault, migrations=known)
+            passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
+            try:
+                yield cls(
+                    settings=settings,
+                    database=database,
+                    vault=vault,
+                    migrations=known,
+                    passwords=passwords,
+                    policies=PolicyCatalog.load(),
+                    courier=Courier(database, vault, *couriers(settings), settings.public_name),
+                )
+            finally:
+                passwords.close()
         finally:
             await database.close()
+
+
+def couriers(settings: Settings) -> tuple[EmailSender, SmsSender]:
+    """The adapters settings ask for; production settings never name the file outbox."""
+    outbox = FileOutbox(settings.outbox_path)
+    email: EmailSender = outbox
+    sms: SmsSender = outbox
+    if settings.courier_email == "smtp" and settings.smtp_url:
+        email = SmtpEmailSender(settings.smtp_url, settings.smtp_sender)
+    if settings.courier_sms == "http" and settings.sms_gateway_url:
+        sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+    return email, sms

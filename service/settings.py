@@ -200,16 +200,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             return timedelta(0)
 
     try:
-        env = Environment(get("IDV_ENV"))
+        env = Environment(get("IDV_ENV") or "development")
     except ValueError:
         problems.append(f"IDV_ENV must be one of {', '.join(e.value for e in Environment)}")
         env = Environment.DEVELOPMENT
     production = env is Environment.PRODUCTION
     state_dir = Path(get("IDV_STATE_DIR") or "./.idv").absolute()
 
-    if not production and not source.get("IDV_MASTER_KEYS") and not source.get(
-        "IDV_BLIND_INDEX_KEY"
-    ):
+    if not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
         source.update(development_secrets(state_dir))
 
     master_keys: tuple[MasterKey, ...] = ()

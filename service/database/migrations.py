@@ -110,7 +110,9 @@ async def migrate(conn: asyncpg.Connection, migrations: tuple[Migration, ...]) -
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    migration.version, migration.name, migration.checksum,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
             logger.info("migration applied", extra={"version": migration.version, "migration": migration.name})
         return list(current.pending)

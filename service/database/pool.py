@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -18,7 +18,9 @@ class Database:
     @classmethod
     async def connect(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> Database:
         pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size,
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
             server_settings={"application_name": "idv", "timezone": "UTC"},
         )
         return cls(pool)
@@ -26,12 +28,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+            # A pool's proxy behaves as a connection; store functions are typed for connections.
+            yield cast(asyncpg.Connection, conn)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn:
-            yield conn
+            yield cast(asyncpg.Connection, conn)
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
         return await self.pool.fetchrow(query, *args)

@@ -11,6 +11,7 @@ import re
 import time
 import uuid
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability.context import request_id_var
@@ -32,13 +33,11 @@ class RequestContext:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        request_id = (
-            incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        )
+        request_id = incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -58,14 +57,14 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = str(scope.get("method", ""))
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_DURATION.labels(method, route).observe(elapsed)
             level = logging.DEBUG if scope["path"].startswith(_QUIET_PREFIXES) else logging.INFO
             if logger.isEnabledFor(level):
                 logger.log(
-                    level, "request",
-                    extra={"method": method, "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 2)},
+                    level,
+                    "request",
+                    extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
                 )
             request_id_var.reset(token)

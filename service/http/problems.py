@@ -69,9 +69,7 @@ class ProblemError(Exception):
 
 
 def invalid_fields(*errors: FieldProblem, detail: str | None = None) -> ProblemError:
-    return ProblemError(
-        422, "validation_failed", "The request has invalid fields", detail, errors=errors
-    )
+    return ProblemError(422, "validation_failed", "The request has invalid fields", detail, errors=errors)
 
 
 def invalid_field(field: str, code: str, message: str) -> ProblemError:
@@ -96,7 +94,9 @@ def problem_response(
         errors=list(errors) or None,
     )
     return Response(
-        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE,
+        body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
         headers={"cache-control": "no-store", **(headers or {})},
     )
 

@@ -23,7 +23,7 @@ class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 def strict_struct_names() -> set[str]:
     """Names of every RequestBody subclass, for ``additionalProperties: false`` in OpenAPI."""
     names: set[str] = set()
-    pending: list[type] = [RequestBody]
+    pending: list[type[msgspec.Struct]] = [RequestBody]
     while pending:
         cls = pending.pop()
         for sub in cls.__subclasses__():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from service.courier.outbox import delivery_job
 from service.jobs.runner import JobDefinition
 from service.runtime import Runtime
 from service.vault.jobs import rewrap_job
 
 
 def job_definitions(runtime: Runtime) -> list[JobDefinition]:
-    return [rewrap_job(runtime)]
+    return [delivery_job(runtime.courier), rewrap_job(runtime)]

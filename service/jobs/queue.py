@@ -23,7 +23,5 @@ async def enqueue(
     Payloads carry ids, never personal data: job rows and their logs are not encrypted.
     """
     body = None if payload is None else msgspec.json.encode(payload)
-    ids = await Queries.from_asyncpg_connection(conn).enqueue(
-        entrypoint, body, priority, delay, dedupe_key
-    )
+    ids = await Queries.from_asyncpg_connection(conn).enqueue(entrypoint, body, priority, delay, dedupe_key)
     return int(ids[0])

@@ -83,7 +83,7 @@ class JobRunner:
             self.started.set()
             logger.info("job runner started", extra={"jobs": [j.name for j in self.jobs]})
             stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
             manager.shutdown.set()
             stopper.cancel()
             await worker

@@ -8,9 +8,9 @@ import msgspec
 from litestar import Controller, Response, get
 
 from service.database import migrations
+from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError
 from service.observability import metrics
-from service.runtime import Runtime
 
 
 class HealthStatus(msgspec.Struct):
@@ -19,14 +19,14 @@ class HealthStatus(msgspec.Struct):
 
 class HealthController(Controller):
     path = "/health"
-    tags = ["health"]  # noqa: RUF012
+    tags = ["health"]
 
     @get("/live", summary="The process is up")
     async def live(self) -> HealthStatus:
         return HealthStatus("live")
 
     @get("/ready", summary="The database answers and every migration is applied")
-    async def ready(self, runtime: Runtime) -> HealthStatus:
+    async def ready(self, runtime: CurrentRuntime) -> HealthStatus:
         try:
             async with asyncio.timeout(2):
                 async with runtime.database.connection() as conn:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-HTTP_REQUESTS = Counter(
-    "idv_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("idv_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
     "idv_http_request_duration_seconds",
     "Time to answer HTTP requests",
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-PASSWORD_HASH_SECONDS = Histogram(
-    "idv_password_hash_seconds", "Time spent in argon2id, per operation", ["operation"]
-)
+PASSWORD_HASH_SECONDS = Histogram("idv_password_hash_seconds", "Time spent in argon2id, per operation", ["operation"])
 JOBS_DONE = Counter("idv_jobs_total", "Background jobs run", ["job", "outcome"])
 
 

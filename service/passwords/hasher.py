@@ -5,11 +5,13 @@ sign-ins queues for CPU instead of starving the event loop or exhausting memory
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import statistics
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from service.observability.metrics import PASSWORD_HASH_SECONDS
 from service.settings import Argon2Parameters
+from verification.passwords import check_password
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,8 @@ class Verification:
 def _lower_thread_priority() -> None:
     # Hashing is throughput work; request handling on the event loop is latency work.
     # A small nice value keeps whoami answering quickly while registrations saturate the CPU.
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
-    except (OSError, AttributeError):
-        pass
 
 
 def argon2_hasher(params: Argon2Parameters) -> argon2.PasswordHasher:
@@ -71,6 +72,14 @@ class PasswordHasher:
         finally:
             PASSWORD_HASH_SECONDS.labels("verify").observe(time.perf_counter() - started)
         return Verification(matches=True, needs_rehash=self._argon2.check_needs_rehash(phc))
+
+    def _check_and_hash(self, password: str, personal: Sequence[str]) -> str:
+        return self._hash(check_password(password, personal))
+
+    async def hash_new(self, password: str, personal: Sequence[str] = ()) -> str:
+        """Apply the password rules and hash, in one trip to the pool (both are CPU work).
+        Raises verification.errors.InvalidValue when the password is refused."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._check_and_hash, password, personal)
 
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._hash, password)

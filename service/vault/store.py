@@ -10,14 +10,14 @@ import asyncpg
 async def insert(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
     await conn.execute(
         "INSERT INTO data_keys (owner_id, master_key_id, wrapped_key) VALUES ($1, $2, $3)",
-        owner_id, master_key_id, wrapped,
+        owner_id,
+        master_key_id,
+        wrapped,
     )
 
 
 async def fetch(conn: asyncpg.Connection, owner_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1", owner_id
-    )
+    return await conn.fetchrow("SELECT master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1", owner_id)
 
 
 async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
@@ -29,24 +29,23 @@ async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
     return result.endswith(" 1")
 
 
-async def wrapped_by_other_keys(
-    conn: asyncpg.Connection, active_key_id: str, limit: int
-) -> list[asyncpg.Record]:
+async def wrapped_by_other_keys(conn: asyncpg.Connection, active_key_id: str, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT owner_id, master_key_id, wrapped_key FROM data_keys
            WHERE destroyed_at IS NULL AND master_key_id <> $1
            ORDER BY owner_id LIMIT $2 FOR UPDATE SKIP LOCKED""",
-        active_key_id, limit,
+        active_key_id,
+        limit,
     )
 
 
-async def replace_wrapping(
-    conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes
-) -> None:
+async def replace_wrapping(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
     await conn.execute(
         """UPDATE data_keys SET master_key_id = $2, wrapped_key = $3, rewrapped_at = now()
            WHERE owner_id = $1 AND destroyed_at IS NULL""",
-        owner_id, master_key_id, wrapped,
+        owner_id,
+        master_key_id,
+        wrapped,
     )
 
 

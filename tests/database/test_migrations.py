@@ -63,7 +63,7 @@ def test_discovery_is_ordered_and_refuses_bad_names(tmp_path: Path) -> None:
     (tmp_path / "0001_first.sql").write_text("SELECT 1;")
     assert [m.version for m in migrations.discover(tmp_path)] == [1, 2]  # type: ignore[arg-type]
     (tmp_path / "3_bad.sql").write_text("SELECT 3;")
-    with pytest.raises(MigrationError, match="0001_name.sql"):
+    with pytest.raises(MigrationError, match=r"0001_name\.sql"):
         migrations.discover(tmp_path)  # type: ignore[arg-type]
 
 

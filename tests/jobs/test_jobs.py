@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -50,9 +51,7 @@ class RunningWorker:
         await asyncio.wait_for(self.task, 20)
 
 
-async def test_a_committed_job_runs_and_a_rolled_back_one_never_does(
-    runtime: Runtime, database_url: str
-) -> None:
+async def test_a_committed_job_runs_and_a_rolled_back_one_never_does(runtime: Runtime, database_url: str) -> None:
     seen: list[bytes | None] = []
 
     async def record(payload: bytes | None) -> None:
@@ -88,7 +87,7 @@ async def test_a_failing_job_is_retried_with_backoff(runtime: Runtime, database_
     job = JobDefinition("test.flaky", flaky, initial_retry_delay=timedelta(seconds=0.2))
     async with RunningWorker(database_url, [job]):
         assert await wait_for(lambda: asyncio.sleep(0, len(attempts) >= 3), 20)
-    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert len(attempts) == 3
     assert gaps[1] > gaps[0] * 1.3, f"backoff should grow: {gaps}"
 
@@ -101,9 +100,11 @@ async def test_a_job_whose_worker_is_killed_runs_again(runtime: Runtime, databas
 
     doomed = subprocess.Popen(
         [sys.executable, "-m", "tests.jobs.worker_process", database_url],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
+
         async def started() -> bool:
             return bool(await runtime.database.fetchval("SELECT count(*) FROM job_marks"))
 

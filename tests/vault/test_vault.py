@@ -82,7 +82,9 @@ async def _restore(server: EmbeddedPostgres, dump: bytes, name: str) -> str:
     await admin.close()
     subprocess.run(
         [str(find_bindir() / "pg_restore"), "--no-owner", "-d", server.dsn(name)],
-        input=dump, check=True, capture_output=True,
+        input=dump,
+        check=True,
+        capture_output=True,
     )
     return server.dsn(name)
 
@@ -126,12 +128,8 @@ async def test_blind_index_finds_rows_without_plaintext(db: asyncpg.Connection) 
     await db.execute("CREATE TABLE lookups (digest bytea PRIMARY KEY, owner int)")
     for owner, email in enumerate(["a@example.com", "b@example.com"]):
         await db.execute("INSERT INTO lookups VALUES ($1, $2)", INDEX.digest("email", email), owner)
-    found = await db.fetchval(
-        "SELECT owner FROM lookups WHERE digest = $1", INDEX.digest("email", "b@example.com")
-    )
+    found = await db.fetchval("SELECT owner FROM lookups WHERE digest = $1", INDEX.digest("email", "b@example.com"))
     assert found == 1
     assert INDEX.digest("email", "a@example.com") != INDEX.digest("username", "a@example.com")
-    assert INDEX.digest("email", "a@example.com") != BlindIndex(bytes([1] * 32)).digest(
-        "email", "a@example.com"
-    )
+    assert INDEX.digest("email", "a@example.com") != BlindIndex(bytes([1] * 32)).digest("email", "a@example.com")
     assert INDEX.matches("email", "a@example.com", INDEX.digest("email", "a@example.com"))

@@ -1,0 +1,1 @@
+"""Accounts: registration, profile, and the account state machine."""

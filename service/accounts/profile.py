@@ -1,0 +1,80 @@
+"""Reading and changing one's own profile."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts import store
+from service.accounts.masking import mask_birth_date, mask_email, mask_phone
+from service.accounts.registration import identifier_taken
+from service.accounts.schemas import Profile, ProfileChanges
+from service.accounts.states import AccountState
+from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.runtime import Runtime
+from verification.errors import InvalidValue
+from verification.names import normalize_display_name
+from verification.usernames import normalize_username, username_key
+
+# Fields fixed at registration: changing them goes through a correction request that an
+# operator reviews, so the original stays on record.
+LOCKED_FIELDS = ("birth_date",)
+
+
+async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
+    async with runtime.database.connection() as conn:
+        row = await store.fetch_profile(conn, account_id)
+    if row is None:
+        raise ProblemError(404, "account_not_found", "No such account")
+    cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
+    email = cipher.open_optional("contact.email", row["email"])
+    phone = cipher.open_optional("contact.phone", row["phone"])
+    return Profile(
+        account_id=account_id,
+        state=AccountState(row["state"]),
+        display_name=cipher.open_text("account.display_name", row["display_name"]),
+        username=cipher.open_optional("account.username", row["username"]),
+        email=mask_email(email) if email else None,
+        email_verified=row["email_verified_at"] is not None,
+        phone=mask_phone(phone) if phone else None,
+        phone_verified=row["phone_verified_at"] is not None,
+        birth_date=mask_birth_date(cipher.open_text("account.birth_date", row["birth_date"])),
+        totp_enabled=row["totp_enabled"],
+        created_at=row["created_at"],
+        locked_fields=list(LOCKED_FIELDS),
+    )
+
+
+async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileChanges) -> Profile:
+    problems: list[FieldProblem] = []
+    if changes.birth_date is not None:
+        problems.append(
+            FieldProblem("birth_date", "field_locked", "the birth date is fixed at registration; ask for a correction")
+        )
+    display_name = username = None
+    try:
+        display_name = normalize_display_name(changes.display_name) if changes.display_name else None
+    except InvalidValue as exc:
+        problems.append(FieldProblem("display_name", exc.code, exc.message))
+    try:
+        username = normalize_username(changes.username) if changes.username else None
+    except InvalidValue as exc:
+        problems.append(FieldProblem("username", exc.code, exc.message))
+    if problems:
+        raise invalid_fields(*problems)
+    index = runtime.vault.blind_index
+    username_index = index.digest("username", username_key(username)) if username else None
+    try:
+        async with runtime.database.transaction() as conn:
+            cipher = await runtime.vault.open(conn, account_id)
+            await store.update_profile(
+                conn,
+                account_id,
+                display_name=cipher.seal("account.display_name", display_name) if display_name else None,
+                username=cipher.seal("account.username", username) if username else None,
+                username_index=username_index,
+            )
+    except asyncpg.UniqueViolationError:
+        raise identifier_taken("username") from None
+    return await read_profile(runtime, account_id)

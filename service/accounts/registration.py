@@ -1,0 +1,183 @@
+"""Registration: validate everything, hash the password off the loop, write it all at once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import asyncpg
+
+from service.accounts import store
+from service.accounts.schemas import RegistrationRequest
+from service.accounts.states import AccountState
+from service.consents.ledger import record_policy_acceptance
+from service.contacts import store as contacts
+from service.contacts.codes import ContactKind, send_code
+from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
+from service.policies.catalog import PolicyCatalog, PolicyKind
+from service.runtime import Runtime
+from service.sessions.sessions import NewSession, create_session
+from service.vault import BlindIndex
+from verification.birth_dates import check_birth_date
+from verification.contacts import email_key, normalize_email, normalize_mobile
+from verification.errors import InvalidValue
+from verification.names import normalize_display_name
+from verification.usernames import normalize_username, username_key
+
+
+@dataclass(frozen=True)
+class ValidRegistration:
+    display_name: str
+    username: str | None
+    email: str | None
+    phone: str | None
+    birth_date: date
+    password: str
+
+    def contacts(self) -> list[tuple[ContactKind, str]]:
+        found = [(ContactKind.EMAIL, self.email), (ContactKind.PHONE, self.phone)]
+        return [(kind, address) for kind, address in found if address is not None]
+
+    def personal_words(self) -> list[str]:
+        born = self.birth_date
+        return [
+            w
+            for w in (
+                self.display_name,
+                self.username,
+                self.email,
+                self.phone,
+                born.strftime("%Y%m%d"),
+                born.strftime("%d%m%Y"),
+                born.strftime("%m%d%Y"),
+                str(born.year),
+            )
+            if w
+        ]
+
+
+@dataclass(frozen=True)
+class Registered:
+    account_id: uuid.UUID
+    state: AccountState
+    session: NewSession
+    codes_sent_to: list[str]
+
+
+def validate(body: RegistrationRequest, policies: PolicyCatalog, phone_region: str, today: date) -> ValidRegistration:
+    """Check every field and report every problem at once (the password comes later)."""
+    problems: list[FieldProblem] = []
+
+    def attempt(field: str, check: object, *args: object) -> object:
+        try:
+            return check(*args)  # type: ignore[operator]
+        except InvalidValue as exc:
+            problems.append(FieldProblem(field, exc.code, exc.message))
+            return None
+
+    display_name = attempt("display_name", normalize_display_name, body.display_name)
+    username = attempt("username", normalize_username, body.username) if body.username else None
+    email = attempt("email", normalize_email, body.email) if body.email else None
+    phone = attempt("phone", normalize_mobile, body.phone, phone_region) if body.phone else None
+    attempt("birth_date", check_birth_date, body.birth_date, today)
+    if body.email is None and body.phone is None:
+        problems.append(FieldProblem("email", "contact_required", "give an e-mail address or a mobile number"))
+    for field, policy, accepted in (
+        ("accepted_terms_version", PolicyKind.TERMS_OF_SERVICE, body.accepted_terms_version),
+        ("accepted_privacy_version", PolicyKind.PRIVACY_POLICY, body.accepted_privacy_version),
+    ):
+        current = policies.current(policy)
+        if accepted != current.version:
+            problems.append(FieldProblem(field, "policy_not_current", f"the current version is {current.version}"))
+    if problems:
+        raise invalid_fields(*problems)
+    return ValidRegistration(
+        display_name=str(display_name),
+        username=username if isinstance(username, str) else None,
+        email=email if isinstance(email, str) else None,
+        phone=phone if isinstance(phone, str) else None,
+        birth_date=body.birth_date,
+        password=body.password,
+    )
+
+
+def _contact_index(index: BlindIndex, kind: ContactKind, address: str) -> bytes:
+    return index.digest(f"contact.{kind.value}", email_key(address) if kind is ContactKind.EMAIL else address)
+
+
+def identifier_taken(field: str) -> ProblemError:
+    # This does tell a caller that the address is registered; registration is rate limited per
+    # address, and the alternative (pretending success) cannot return a working session.
+    return ProblemError(
+        409,
+        "identifier_taken",
+        "Already registered",
+        errors=[FieldProblem(field, "taken", f"this {field} is already registered")],
+    )
+
+
+async def _refuse_taken(conn: asyncpg.Connection, index: BlindIndex, valid: ValidRegistration) -> None:
+    for kind, address in valid.contacts():
+        if await contacts.taken(conn, kind, _contact_index(index, kind, address)):
+            raise identifier_taken(kind.value)
+    if valid.username and await store.username_taken(conn, index.digest("username", username_key(valid.username))):
+        raise identifier_taken("username")
+
+
+def _taken_field(error: asyncpg.UniqueViolationError) -> str:
+    detail = str(error.detail or "")
+    if error.constraint_name == "accounts_username_index_key":
+        return "username"
+    return "phone" if "(phone," in detail else "email"
+
+
+async def register(
+    runtime: Runtime, body: RegistrationRequest, *, client_address: str | None, user_agent: str | None
+) -> Registered:
+    settings = runtime.settings
+    index = runtime.vault.blind_index
+    valid = validate(body, runtime.policies, settings.default_phone_region, datetime.now(UTC).date())
+    async with runtime.database.connection() as conn:
+        await _refuse_taken(conn, index, valid)
+    try:
+        password_hash = await runtime.passwords.hash_new(valid.password, valid.personal_words())
+    except InvalidValue as exc:
+        raise invalid_field("password", exc.code, exc.message) from None
+
+    account_id = uuid.uuid4()
+    try:
+        async with runtime.database.transaction() as conn:
+            cipher = await runtime.vault.create_key(conn, account_id)
+            state = await store.insert(
+                conn,
+                account_id=account_id,
+                display_name=cipher.seal("account.display_name", valid.display_name),
+                username=cipher.seal("account.username", valid.username) if valid.username else None,
+                username_index=index.digest("username", username_key(valid.username)) if valid.username else None,
+                birth_date=cipher.seal("account.birth_date", valid.birth_date.isoformat()),
+                password_hash=password_hash,
+            )
+            for kind, address in valid.contacts():
+                await contacts.insert(
+                    conn,
+                    account_id,
+                    kind,
+                    cipher.seal(f"contact.{kind.value}", address),
+                    _contact_index(index, kind, address),
+                )
+            for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY):
+                await record_policy_acceptance(conn, account_id, runtime.policies.current(policy), channel="registration")
+            for kind, address in valid.contacts():
+                await send_code(conn, index, cipher, kind, address)
+            session = await create_session(
+                conn,
+                cipher,
+                assurance=1,
+                lifetime=settings.session_absolute_timeout,
+                client_address=client_address,
+                user_agent=user_agent,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise identifier_taken(_taken_field(exc)) from None
+    return Registered(account_id, state, session, [kind.value for kind, _ in valid.contacts()])

@@ -1,0 +1,62 @@
+"""HTTP for registration and one's own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import JSONBody
+
+from service.accounts.profile import change_profile, read_profile
+from service.accounts.registration import register
+from service.accounts.schemas import (
+    Profile,
+    ProfileChanges,
+    RegistrationRequest,
+    RegistrationResponse,
+    SessionGrant,
+)
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.rate_limits import RateLimitGroup
+from service.sessions.cookies import session_cookie
+
+
+class RegistrationController(Controller):
+    path = "/v1/registrations"
+    tags = ["accounts"]
+
+    @post(
+        "/",
+        summary="Register an account; answers with a session and sends verification codes",
+        opt={"rate_limit": RateLimitGroup.REGISTRATION},
+    )
+    async def create(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[RegistrationRequest]
+    ) -> Response[RegistrationResponse]:
+        registered = await register(
+            runtime, data, client_address=client_address(request), user_agent=user_agent(request)
+        )
+        session = registered.session
+        body = RegistrationResponse(
+            account_id=registered.account_id,
+            state=registered.state,
+            session=SessionGrant(session.session_id, session.token, session.expires_at),
+            codes_sent_to=registered.codes_sent_to,
+        )
+        return Response(
+            body, status_code=201, cookies=[session_cookie(runtime.settings, session.token, session.expires_at)]
+        )
+
+
+class ProfileController(Controller):
+    path = "/v1/me"
+    tags = ["accounts"]
+
+    @get("/", summary="One's own profile, with contact details masked")
+    async def read(self, runtime: CurrentRuntime, principal: SignedIn) -> Profile:
+        return await read_profile(runtime, principal.account_id)
+
+    @patch("/", summary="Change the fields that are not locked")
+    async def change(self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[ProfileChanges]) -> Profile:
+        return await change_profile(runtime, principal.account_id, data)

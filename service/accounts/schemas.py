@@ -1,0 +1,69 @@
+"""Request and response bodies of the accounts capability."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.accounts.states import AccountState
+from service.http.schemas import RequestBody
+
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_CONTROL)]
+Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_NO_CONTROL)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=_NO_CONTROL)]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=_NO_CONTROL)]
+Version = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_NO_CONTROL)]
+# Any printable character may be in a password, spaces included; control characters may not.
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=_NO_CONTROL)]
+
+
+class RegistrationRequest(RequestBody):
+    display_name: Name
+    password: Password
+    birth_date: date
+    accepted_terms_version: Version
+    accepted_privacy_version: Version
+    email: Email | None = None
+    phone: Phone | None = None
+    username: Handle | None = None
+
+
+class SessionGrant(msgspec.Struct):
+    session_id: UUID
+    token: str
+    expires_at: datetime
+
+
+class RegistrationResponse(msgspec.Struct):
+    account_id: UUID
+    state: AccountState
+    session: SessionGrant
+    codes_sent_to: list[str]
+
+
+class Profile(msgspec.Struct):
+    """The account as its owner sees it; contact details and birth date are masked."""
+
+    account_id: UUID
+    state: AccountState
+    display_name: str
+    username: str | None
+    email: str | None
+    email_verified: bool
+    phone: str | None
+    phone_verified: bool
+    birth_date: str
+    totp_enabled: bool
+    created_at: datetime
+    locked_fields: list[str]
+
+
+class ProfileChanges(RequestBody):
+    display_name: Name | None = None
+    username: Handle | None = None
+    # Accepted only to be refused with a clear reason: registration data is not rewritten.
+    birth_date: date | None = None

@@ -1,0 +1,128 @@
+"""SQL for accounts and their state history."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts.states import AccountEvent, AccountState, next_state
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    account_id: UUID,
+    display_name: bytes,
+    username: bytes | None,
+    username_index: bytes | None,
+    birth_date: bytes,
+    password_hash: str,
+) -> AccountState:
+    state = next_state(None, AccountEvent.REGISTERED)
+    await conn.execute(
+        """INSERT INTO accounts (id, state, display_name, username, username_index, birth_date,
+                                 password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        account_id,
+        state,
+        display_name,
+        username,
+        username_index,
+        birth_date,
+        password_hash,
+    )
+    await record_change(conn, account_id, None, state, AccountEvent.REGISTERED, actor="self")
+    return state
+
+
+async def record_change(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    before: AccountState | None,
+    after: AccountState,
+    event: AccountEvent,
+    *,
+    actor: str,
+    reason_code: str | None = None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor, reason_code)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        account_id,
+        before,
+        after,
+        event,
+        actor,
+        reason_code,
+    )
+
+
+async def apply_event(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    event: AccountEvent,
+    *,
+    actor: str,
+    reason_code: str | None = None,
+) -> AccountState:
+    """Move the account along the transition table, recording the change if there is one."""
+    current = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
+    before = AccountState(current)
+    after = next_state(before, event)
+    if after != before:
+        await conn.execute("UPDATE accounts SET state = $2, updated_at = now() WHERE id = $1", account_id, after)
+        await record_change(conn, account_id, before, after, event, actor=actor, reason_code=reason_code)
+    return after
+
+
+async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT a.id, a.state, a.display_name, a.username, a.birth_date, a.created_at,
+                  k.master_key_id, k.wrapped_key,
+                  e.address AS email, e.verified_at AS email_verified_at,
+                  p.address AS phone, p.verified_at AS phone_verified_at,
+                  t.confirmed_at IS NOT NULL AS totp_enabled
+           FROM accounts a
+           JOIN data_keys k ON k.owner_id = a.id
+           LEFT JOIN contacts e ON e.account_id = a.id AND e.kind = 'email'
+           LEFT JOIN contacts p ON p.account_id = a.id AND p.kind = 'phone'
+           LEFT JOIN totp_credentials t ON t.account_id = a.id
+           WHERE a.id = $1""",
+        account_id,
+    )
+
+
+async def update_profile(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    *,
+    display_name: bytes | None,
+    username: bytes | None,
+    username_index: bytes | None,
+) -> None:
+    await conn.execute(
+        """UPDATE accounts SET display_name = coalesce($2, display_name),
+                  username = coalesce($3, username), username_index = coalesce($4, username_index),
+                  updated_at = now()
+           WHERE id = $1""",
+        account_id,
+        display_name,
+        username,
+        username_index,
+    )
+
+
+async def username_taken(conn: asyncpg.Connection, username_index: bytes) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM accounts WHERE username_index = $1", username_index))
+
+
+async def password_hash(conn: asyncpg.Connection, account_id: UUID) -> str | None:
+    value: str | None = await conn.fetchval("SELECT password_hash FROM accounts WHERE id = $1", account_id)
+    return value
+
+
+async def replace_password_hash(conn: asyncpg.Connection, account_id: UUID, old: str, new: str) -> None:
+    # Only if nobody changed it meanwhile: an upgrade must not undo a password change.
+    await conn.execute(
+        "UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2", account_id, old, new
+    )

@@ -1,0 +1,1 @@
+"""The consent ledger: what each person agreed to, append-only."""

@@ -1,0 +1,1 @@
+"""Contacts (e-mail, mobile) and proof of their ownership with one-time codes."""

@@ -1,0 +1,87 @@
+"""One-time codes that prove someone receives mail or SMS at an address.
+
+Six digits from a CSPRNG, stored as a keyed hash bound to the code's id, valid ten minutes,
+used once, at most five guesses, and resent no more than once a minute and five times an hour.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+from datetime import timedelta
+from enum import StrEnum
+from uuid import UUID
+
+import asyncpg
+
+from service.contacts import store
+from service.courier.outbox import queue_message
+from service.http.problems import ProblemError
+from service.vault import BlindIndex, OwnerCipher
+
+CODE_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+RESEND_INTERVAL_SECONDS = 60
+MAX_CODES_PER_HOUR = 5
+
+
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+    @property
+    def purpose(self) -> str:
+        return f"verify_{self.value}"
+
+
+class CodeCheck(StrEnum):
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    NONE_LIVE = "none_live"  # expired, used up, or never sent
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_digest(index: BlindIndex, code_id: UUID, code: str) -> bytes:
+    return index.digest("one-time-code", f"{code_id}:{code}")
+
+
+async def send_code(
+    conn: asyncpg.Connection, index: BlindIndex, cipher: OwnerCipher, kind: ContactKind, address: str
+) -> None:
+    """Issue a code and queue its message, or refuse with 429 when asked too often."""
+    recent = await store.recent_codes(conn, cipher.owner_id, kind.purpose, timedelta(hours=1))
+    since_last = recent["seconds_since_last"]
+    if since_last is not None and since_last < RESEND_INTERVAL_SECONDS:
+        wait = math.ceil(RESEND_INTERVAL_SECONDS - float(since_last))
+        raise ProblemError(
+            429,
+            "code_resend_too_soon",
+            "A code was sent moments ago",
+            f"Ask again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    if recent["issued"] >= MAX_CODES_PER_HOUR:
+        raise ProblemError(
+            429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": "3600"}
+        )
+    code_id, code = uuid.uuid4(), new_code()
+    await store.insert_code(conn, code_id, cipher.owner_id, kind.purpose, code_digest(index, code_id, code), CODE_TTL)
+    minutes = str(int(CODE_TTL.total_seconds() // 60))
+    await queue_message(conn, cipher, kind.purpose, address, {"code": code, "minutes": minutes})
+
+
+async def check_code(
+    conn: asyncpg.Connection, index: BlindIndex, account_id: UUID, kind: ContactKind, code: str
+) -> CodeCheck:
+    """Spend one attempt on the live code. The attempt is written even when the code is wrong,
+    so the caller must commit before answering."""
+    live = await store.spend_attempt(conn, account_id, kind.purpose, MAX_ATTEMPTS)
+    if live is None:
+        return CodeCheck.NONE_LIVE
+    if not secrets.compare_digest(code_digest(index, live["id"], code), live["code_digest"]):
+        return CodeCheck.WRONG
+    return CodeCheck.ACCEPTED if await store.consume(conn, live["id"]) else CodeCheck.NONE_LIVE

@@ -1,0 +1,119 @@
+"""SQL for contacts and one-time codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert(conn: asyncpg.Connection, account_id: UUID, kind: str, address: bytes, index: bytes) -> None:
+    await conn.execute(
+        "INSERT INTO contacts (account_id, kind, address, address_index) VALUES ($1, $2, $3, $4)",
+        account_id,
+        kind,
+        address,
+        index,
+    )
+
+
+async def taken(conn: asyncpg.Connection, kind: str, index: bytes) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM contacts WHERE kind = $1 AND address_index = $2", kind, index))
+
+
+async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2", account_id, kind
+    )
+
+
+async def mark_verified(conn: asyncpg.Connection, account_id: UUID, kind: str) -> None:
+    await conn.execute(
+        "UPDATE contacts SET verified_at = coalesce(verified_at, now()) WHERE account_id = $1 AND kind = $2",
+        account_id,
+        kind,
+    )
+
+
+async def find_account(conn: asyncpg.Connection, kind: str, index: bytes) -> asyncpg.Record | None:
+    """The account a sign-in identifier names, with what sign-in needs."""
+    return await conn.fetchrow(
+        """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
+                  EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
+                          AND t.confirmed_at IS NOT NULL) AS totp_enabled
+           FROM contacts c JOIN accounts a ON a.id = c.account_id JOIN data_keys k ON k.owner_id = a.id
+           WHERE c.kind = $1 AND c.address_index = $2""",
+        kind,
+        index,
+    )
+
+
+async def find_account_by_username(conn: asyncpg.Connection, index: bytes) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
+                  EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
+                          AND t.confirmed_at IS NOT NULL) AS totp_enabled
+           FROM accounts a JOIN data_keys k ON k.owner_id = a.id
+           WHERE a.username_index = $1""",
+        index,
+    )
+
+
+async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str, window: timedelta) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """SELECT count(*) AS issued, extract(epoch FROM now() - max(created_at)) AS seconds_since_last
+           FROM one_time_codes WHERE account_id = $1 AND purpose = $2 AND created_at > now() - $3::interval""",
+        account_id,
+        purpose,
+        window,
+    )
+    assert row is not None  # an aggregate always returns one row
+    return row
+
+
+async def insert_code(
+    conn: asyncpg.Connection, code_id: UUID, account_id: UUID, purpose: str, digest: bytes, ttl: timedelta
+) -> None:
+    # A new code replaces the old: only the newest one can be used.
+    await conn.execute(
+        """UPDATE one_time_codes SET expires_at = least(expires_at, now())
+           WHERE account_id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > now()""",
+        account_id,
+        purpose,
+    )
+    await conn.execute(
+        """INSERT INTO one_time_codes (id, account_id, purpose, code_digest, expires_at)
+           VALUES ($1, $2, $3, $4, now() + $5::interval)""",
+        code_id,
+        account_id,
+        purpose,
+        digest,
+        ttl,
+    )
+
+
+async def spend_attempt(
+    conn: asyncpg.Connection, account_id: UUID, purpose: str, max_attempts: int
+) -> asyncpg.Record | None:
+    """Count one attempt against the live code; None when there is none or it is used up."""
+    return await conn.fetchrow(
+        """UPDATE one_time_codes SET attempts = attempts + 1
+           WHERE id = (SELECT id FROM one_time_codes
+                       WHERE account_id = $1 AND purpose = $2 AND consumed_at IS NULL
+                         AND expires_at > now()
+                       ORDER BY created_at DESC LIMIT 1 FOR UPDATE)
+             AND attempts < $3
+           RETURNING id, code_digest""",
+        account_id,
+        purpose,
+        max_attempts,
+    )
+
+
+async def consume(conn: asyncpg.Connection, code_id: UUID) -> bool:
+    result = await conn.fetchval(
+        "UPDATE one_time_codes SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL RETURNING 1",
+        code_id,
+    )
+    return result is not None

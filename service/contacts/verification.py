@@ -1,0 +1,44 @@
+"""Asking for a code and proving ownership of a contact with it."""
+
+from __future__ import annotations
+
+from service.accounts import store as accounts
+from service.accounts.states import AccountEvent, AccountState
+from service.contacts import store
+from service.contacts.codes import CodeCheck, ContactKind, check_code, send_code
+from service.http.problems import ProblemError
+from service.runtime import Runtime
+from service.sessions.sessions import Principal
+
+
+def _no_such_contact(kind: ContactKind) -> ProblemError:
+    return ProblemError(404, "contact_not_found", f"This account has no {kind.value} contact")
+
+
+async def request_code(runtime: Runtime, principal: Principal, kind: ContactKind) -> None:
+    async with runtime.database.transaction() as conn:
+        contact = await store.fetch(conn, principal.account_id, kind)
+        if contact is None:
+            raise _no_such_contact(kind)
+        if contact["verified_at"] is not None:
+            raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+        cipher = await runtime.vault.open(conn, principal.account_id)
+        address = cipher.open_text(f"contact.{kind.value}", contact["address"])
+        await send_code(conn, runtime.vault.blind_index, cipher, kind, address)
+
+
+async def verify_contact(runtime: Runtime, principal: Principal, kind: ContactKind, code: str) -> AccountState:
+    async with runtime.database.transaction() as conn:
+        contact = await store.fetch(conn, principal.account_id, kind)
+        if contact is None:
+            raise _no_such_contact(kind)
+        if contact["verified_at"] is not None:
+            raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+        result = await check_code(conn, runtime.vault.blind_index, principal.account_id, kind, code)
+        if result is CodeCheck.ACCEPTED:
+            await store.mark_verified(conn, principal.account_id, kind)
+            return await accounts.apply_event(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
+    # Outside the transaction: the spent attempt is committed before we answer.
+    if result is CodeCheck.WRONG:
+        raise ProblemError(422, "code_invalid", "The code is not right")
+    raise ProblemError(422, "code_expired", "There is no valid code: ask for a new one")

@@ -1,0 +1,109 @@
+"""Queue a message in the caller's transaction, and deliver it from a job."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.courier import store
+from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
+from service.courier.templates import TEMPLATES, Channel
+from service.database.pool import Database
+from service.jobs.queue import enqueue
+from service.jobs.runner import JobDefinition
+from service.vault import DataKeyDestroyed, OwnerCipher, Vault
+
+logger = logging.getLogger(__name__)
+
+DELIVER = "courier.deliver"
+
+
+class DeliverMessage(msgspec.Struct, frozen=True):
+    message_id: UUID
+
+
+async def queue_message(
+    conn: asyncpg.Connection,
+    cipher: OwnerCipher,
+    template: str,
+    recipient: str,
+    variables: dict[str, str],
+) -> UUID:
+    """Seal recipient and variables under the account's key and enqueue delivery."""
+    channel = TEMPLATES[template].channel
+    message_id = uuid.uuid4()
+    await store.insert(
+        conn,
+        message_id,
+        cipher.owner_id,
+        channel,
+        template,
+        cipher.seal("courier.recipient", recipient),
+        cipher.seal("courier.variables", msgspec.json.encode(variables)),
+    )
+    await enqueue(conn, DELIVER, DeliverMessage(message_id))
+    return message_id
+
+
+@dataclass
+class Courier:
+    database: Database
+    vault: Vault
+    email: EmailSender
+    sms: SmsSender
+    service_name: str
+
+    async def deliver(self, message_id: UUID) -> bool:
+        """Send one queued message. True when sent now; False when there was nothing to send."""
+        async with self.database.transaction() as conn:
+            row = await store.lock_queued(conn, message_id)
+            if row is None:
+                return False
+            try:
+                cipher = await self.vault.open(conn, row["account_id"])
+            except DataKeyDestroyed:
+                await store.mark_abandoned(conn, message_id, "account erased")
+                return False
+            recipient = cipher.open_text("courier.recipient", row["recipient"])
+            variables = msgspec.json.decode(cipher.open("courier.variables", row["variables"]))
+            template = TEMPLATES[row["template"]]
+            subject, body = template.render({"service": self.service_name, **variables})
+            # Sent while the row is locked, so a second delivery of the same message waits and
+            # then finds it sent. A crash after sending and before commit sends it again:
+            # delivery is at least once, which is right for codes (the newest one counts).
+            failure: DeliveryFailed | None = None
+            try:
+                if template.channel is Channel.EMAIL:
+                    await self.email.send_email(recipient, subject, body)
+                else:
+                    await self.sms.send_sms(recipient, body)
+            except DeliveryFailed as exc:
+                failure = exc
+            else:
+                await store.mark_sent(conn, message_id)
+        if failure is not None:
+            async with self.database.transaction() as conn:
+                await store.mark_failed_attempt(conn, message_id, str(failure))
+            logger.warning("delivery failed", extra={"template": row["template"], "error": str(failure)})
+            raise failure
+        logger.info("message sent", extra={"template": row["template"], "channel": template.channel})
+        return True
+
+    async def deliver_queued(self) -> int:
+        """Deliver everything queued, in order (what the worker would do), for tools and tests."""
+        async with self.database.connection() as conn:
+            ids = await store.queued_ids(conn)
+        return sum([await self.deliver(message_id) for message_id in ids])
+
+
+def delivery_job(courier: Courier) -> JobDefinition:
+    async def deliver(payload: bytes | None) -> None:
+        assert payload is not None
+        await courier.deliver(msgspec.json.decode(payload, type=DeliverMessage).message_id)
+
+    return JobDefinition(DELIVER, deliver, max_attempts=10)

@@ -1,0 +1,67 @@
+"""SQL for the courier's outbox."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    message_id: UUID,
+    account_id: UUID,
+    channel: str,
+    template: str,
+    recipient: bytes,
+    variables: bytes,
+) -> None:
+    await conn.execute(
+        """INSERT INTO courier_messages (id, account_id, channel, template, recipient, variables)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        message_id,
+        account_id,
+        channel,
+        template,
+        recipient,
+        variables,
+    )
+
+
+async def lock_queued(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, account_id, channel, template, recipient, variables FROM courier_messages
+           WHERE id = $1 AND status = 'queued' FOR UPDATE""",
+        message_id,
+    )
+
+
+async def mark_sent(conn: asyncpg.Connection, message_id: UUID) -> None:
+    # The variables (codes) are wiped once delivered: the outbox is not an archive of secrets.
+    await conn.execute(
+        """UPDATE courier_messages SET status = 'sent', sent_at = now(), variables = NULL,
+                  attempts = attempts + 1, last_error = NULL WHERE id = $1""",
+        message_id,
+    )
+
+
+async def mark_failed_attempt(conn: asyncpg.Connection, message_id: UUID, error: str) -> None:
+    await conn.execute(
+        "UPDATE courier_messages SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+        message_id,
+        error,
+    )
+
+
+async def mark_abandoned(conn: asyncpg.Connection, message_id: UUID, reason: str) -> None:
+    await conn.execute(
+        """UPDATE courier_messages SET status = 'abandoned', variables = NULL, last_error = $2
+           WHERE id = $1""",
+        message_id,
+        reason,
+    )
+
+
+async def queued_ids(conn: asyncpg.Connection) -> list[UUID]:
+    rows = await conn.fetch("SELECT id FROM courier_messages WHERE status = 'queued' ORDER BY created_at")
+    return [row["id"] for row in rows]

@@ -1,0 +1,38 @@
+"""What each message says. Variables are filled in at delivery time, never stored in clear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True)
+class Template:
+    channel: Channel
+    subject: str
+    body: str
+
+    def render(self, variables: dict[str, str]) -> tuple[str, str]:
+        return self.subject.format(**variables), self.body.format(**variables)
+
+
+TEMPLATES: dict[str, Template] = {
+    "verify_email": Template(
+        Channel.EMAIL,
+        "Your verification code",
+        "Your verification code is {code}. It expires in {minutes} minutes.\n"
+        "您的验证码是 {code}，{minutes} 分钟内有效。\n\n"
+        "If you did not ask for this code, ignore this message. Never share it with anyone.",
+    ),
+    "verify_phone": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Verification code {code}, valid {minutes} min. Do not share it. "
+        "验证码 {code}，{minutes} 分钟内有效，请勿泄露。",
+    ),
+}

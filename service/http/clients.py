@@ -1,0 +1,16 @@
+"""Facts about the calling client that handlers pass to domain code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    # uvicorn has already replaced this with X-Forwarded-For when the peer is a trusted proxy.
+    return request.client.host if request.client else "unknown"
+
+
+def user_agent(request: Request[Any, Any, Any]) -> str | None:
+    return request.headers.get("user-agent")

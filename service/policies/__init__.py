@@ -1,0 +1,1 @@
+"""Versioned policy documents (terms of service, privacy policy) that people agree to."""

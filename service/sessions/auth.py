@@ -1,0 +1,51 @@
+"""Who is calling: a session token from the Authorization header or the session cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from service.http.dependencies import CurrentRuntime
+from service.http.problems import ProblemError
+from service.sessions.cookies import cookie_name
+from service.sessions.sessions import Principal, resolve_session
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def unauthenticated() -> ProblemError:
+    return ProblemError(401, "unauthenticated", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
+
+
+def presented_token(request: Request[Any, Any, Any], cookie: str) -> tuple[str | None, bool]:
+    """(token, came from the cookie)."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return (value.strip(), False) if scheme.lower() == "bearer" else (None, False)
+    from_cookie = request.cookies.get(cookie)
+    return (from_cookie, True) if from_cookie else (None, False)
+
+
+def _same_origin(request: Request[Any, Any, Any], origin: str) -> bool:
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return origin == own
+
+
+async def provide_principal(request: Request[Any, Any, Any], runtime: CurrentRuntime) -> Principal:
+    settings = runtime.settings
+    token, from_cookie = presented_token(request, cookie_name(settings))
+    if token is None:
+        raise unauthenticated()
+    principal = await resolve_session(runtime.database, token, settings.session_idle_timeout)
+    if principal is None:
+        raise unauthenticated()
+    # A cookie rides along on cross-site requests; for anything that changes state, require
+    # that the browser says the request came from us or from a configured front end.
+    if from_cookie and request.method not in _SAFE_METHODS:
+        origin = request.headers.get("origin")
+        if origin is not None and origin not in settings.allowed_origins and not _same_origin(request, origin):
+            raise ProblemError(403, "origin_not_allowed", "This origin may not use the session cookie")
+    request.state.principal = principal
+    return principal

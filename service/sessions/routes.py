@@ -1,0 +1,98 @@
+"""HTTP for sign-in, whoami, and seeing and ending one's sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
+
+from service.accounts.schemas import SessionGrant
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.problems import ProblemError
+from service.http.rate_limits import RateLimitGroup
+from service.sessions import store
+from service.sessions.cookies import cleared_cookie, session_cookie
+from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
+from service.sessions.sign_in import SignInAttempt, sign_in
+
+
+class SessionController(Controller):
+    path = "/v1/sessions"
+    tags = ["sessions"]
+
+    @post("/", status_code=201, summary="Sign in", opt={"rate_limit": RateLimitGroup.SIGN_IN})
+    async def create(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[SignInRequest]
+    ) -> Response[SessionGrant]:
+        session = await sign_in(
+            runtime,
+            SignInAttempt(
+                identifier=data.identifier,
+                password=data.password,
+                totp_code=data.totp_code,
+                recovery_code=data.recovery_code,
+                client_address=client_address(request),
+                user_agent=user_agent(request),
+            ),
+        )
+        return Response(
+            SessionGrant(session.session_id, session.token, session.expires_at),
+            status_code=201,
+            cookies=[session_cookie(runtime.settings, session.token, session.expires_at)],
+        )
+
+    @get("/whoami", summary="The caller's identity; a gateway calls this on every request")
+    async def whoami(self, principal: SignedIn) -> Response[WhoAmI]:
+        body = WhoAmI(
+            account_id=principal.account_id,
+            session_id=principal.session_id,
+            state=principal.state,
+            assurance=Assurance(
+                principal.assurance, principal.email_verified, principal.phone_verified, principal.totp_enabled
+            ),
+            roles=[],
+            expires_at=principal.expires_at,
+        )
+        # Forward-auth gateways copy these onto the upstream request.
+        headers = {
+            "x-idv-account-id": str(principal.account_id),
+            "x-idv-account-state": principal.state.value,
+            "x-idv-assurance-level": str(principal.assurance),
+            "cache-control": "no-store",
+        }
+        return Response(body, headers=headers)
+
+    @delete("/current", status_code=204, summary="Sign out (end this session)")
+    async def sign_out(self, runtime: CurrentRuntime, principal: SignedIn) -> Response[None]:
+        async with runtime.database.transaction() as conn:
+            await store.end(conn, principal.account_id, principal.session_id, "signed_out")
+        return Response(None, status_code=204, cookies=[cleared_cookie(runtime.settings)])
+
+    @get("/", summary="One's live sessions")
+    async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[SessionInfo]:
+        async with runtime.database.connection() as conn:
+            cipher = await runtime.vault.open(conn, principal.account_id)
+            rows = await store.live_for_account(conn, principal.account_id, runtime.settings.session_idle_timeout)
+        return [
+            SessionInfo(
+                session_id=row["id"],
+                current=row["id"] == principal.session_id,
+                assurance_level=row["assurance"],
+                created_at=row["created_at"],
+                last_seen_at=row["last_seen_at"],
+                expires_at=row["expires_at"],
+                client_address=cipher.open_optional("session.client_address", row["client_address"]),
+                user_agent=cipher.open_optional("session.user_agent", row["user_agent"]),
+            )
+            for row in rows
+        ]
+
+    @delete("/{session_id:uuid}", status_code=204, summary="End one of one's sessions")
+    async def end_one(self, runtime: CurrentRuntime, principal: SignedIn, session_id: FromPath[UUID]) -> None:
+        async with runtime.database.transaction() as conn:
+            ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
+        if not ended:
+            raise ProblemError(404, "session_not_found", "No such live session")

@@ -1,0 +1,49 @@
+"""Request and response bodies of sign-in and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.accounts.schemas import Password
+from service.accounts.states import AccountState
+from service.http.schemas import RequestBody
+
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+
+
+class SignInRequest(RequestBody):
+    identifier: Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=_NO_CONTROL)]
+    password: Password
+    totp_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
+    recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=_NO_CONTROL)] | None = None
+
+
+class Assurance(msgspec.Struct):
+    level: int
+    email_verified: bool
+    phone_verified: bool
+    second_factor_enrolled: bool
+
+
+class WhoAmI(msgspec.Struct):
+    account_id: UUID
+    session_id: UUID
+    state: AccountState
+    assurance: Assurance
+    roles: list[str]
+    expires_at: datetime
+
+
+class SessionInfo(msgspec.Struct):
+    session_id: UUID
+    current: bool
+    assurance_level: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: str | None
+    user_agent: str | None

@@ -1,0 +1,84 @@
+"""Creating, resolving and ending sessions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts.states import AccountState
+from service.database.pool import Database
+from service.sessions import store
+from service.sessions.tokens import looks_like_token, new_token, token_digest
+from service.vault import OwnerCipher
+
+
+@dataclass(frozen=True)
+class NewSession:
+    session_id: UUID
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account behind a live session, and how strongly it signed in."""
+
+    session_id: UUID
+    account_id: UUID
+    state: AccountState
+    assurance: int
+    email_verified: bool
+    phone_verified: bool
+    totp_enabled: bool
+    expires_at: datetime
+
+
+async def create_session(
+    conn: asyncpg.Connection,
+    cipher: OwnerCipher,
+    *,
+    assurance: int,
+    lifetime: timedelta,
+    client_address: str | None,
+    user_agent: str | None,
+) -> NewSession:
+    token = new_token()
+    session_id = uuid.uuid4()
+    expires_at = datetime.now(UTC) + lifetime
+    await store.insert(
+        conn,
+        session_id=session_id,
+        account_id=cipher.owner_id,
+        token_digest=token_digest(token),
+        assurance=assurance,
+        expires_at=expires_at,
+        client_address=cipher.seal("session.client_address", client_address) if client_address else None,
+        user_agent=cipher.seal("session.user_agent", user_agent[:512]) if user_agent else None,
+    )
+    return NewSession(session_id, token, expires_at)
+
+
+async def resolve_session(database: Database, token: str, idle: timedelta) -> Principal | None:
+    """The principal behind a token, or None when it is unknown, ended, idle or expired."""
+    if not looks_like_token(token):
+        return None
+    row = await store.resolve(database.pool, token_digest(token), idle)
+    if row is None:
+        return None
+    if row["stale"]:
+        # Recording activity at most once a minute keeps whoami a read, not a write.
+        await store.touch(database.pool, row["id"])
+    return Principal(
+        session_id=row["id"],
+        account_id=row["account_id"],
+        state=AccountState(row["state"]),
+        assurance=row["assurance"],
+        email_verified=row["email_verified"],
+        phone_verified=row["phone_verified"],
+        totp_enabled=row["totp_enabled"],
+        expires_at=row["expires_at"],
+    )

@@ -1,0 +1,128 @@
+"""Sign-in with an identifier (e-mail, phone or username), a password, and TOTP when enrolled.
+
+Unknown identifiers cost the same argon2 time as known ones and get the same answer; their
+failed attempts are throttled like an account's, so throttling reveals nothing either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from service.accounts import store as accounts
+from service.accounts.states import CAN_SIGN_IN, AccountState
+from service.contacts import store as contacts
+from service.http.problems import ProblemError
+from service.runtime import Runtime
+from service.sessions.sessions import NewSession, create_session
+from service.sessions.throttle import SignInThrottle
+from service.totp import factor
+from verification.contacts import (
+    email_key,
+    looks_like_email,
+    looks_like_phone,
+    normalize_email,
+    normalize_mobile,
+)
+from verification.errors import InvalidValue
+from verification.passwords import normalize_password
+from verification.usernames import username_key
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    identifier: str
+    password: str
+    totp_code: str | None
+    recovery_code: str | None
+    client_address: str
+    user_agent: str | None
+
+
+def invalid_credentials() -> ProblemError:
+    return ProblemError(401, "invalid_credentials", "The identifier or password is wrong")
+
+
+def identifier_lookup(identifier: str, region: str) -> tuple[str, str] | None:
+    """(kind, normalized key) for the identifier, or None if it cannot name any account."""
+    try:
+        if looks_like_email(identifier):
+            return "email", email_key(normalize_email(identifier))
+        if looks_like_phone(identifier):
+            return "phone", normalize_mobile(identifier, region)
+        return "username", username_key(identifier.strip())
+    except InvalidValue:
+        return None
+
+
+async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> asyncpg.Record | None:
+    if lookup is None:
+        return None
+    kind, key = lookup
+    index = runtime.vault.blind_index
+    async with runtime.database.connection() as conn:
+        if kind == "username":
+            return await contacts.find_account_by_username(conn, index.digest("username", key))
+        return await contacts.find_account(conn, kind, index.digest(f"contact.{kind}", key))
+
+
+async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
+    lookup = identifier_lookup(attempt.identifier, runtime.settings.default_phone_region)
+    account = await _find_account(runtime, lookup)
+    throttle = SignInThrottle(runtime.vault.blind_index)
+    person = (
+        throttle.account_subject(str(account["id"]))
+        if account is not None
+        else throttle.identifier_subject(lookup[1] if lookup else attempt.identifier.casefold())
+    )
+    async with runtime.database.transaction() as conn:
+        reservation = await throttle.reserve(conn, person, throttle.address_subject(attempt.client_address))
+    if not reservation.granted:
+        raise ProblemError(
+            429,
+            "too_many_attempts",
+            "Too many failed sign-in attempts",
+            f"Try again in {reservation.retry_after_seconds} seconds.",
+            headers={"Retry-After": str(reservation.retry_after_seconds)},
+        )
+
+    password = normalize_password(attempt.password)
+    if account is None:
+        await runtime.passwords.verify_unknown(password)
+        raise invalid_credentials()
+    checked = await runtime.passwords.verify(account["password_hash"], password)
+    if not checked.matches or AccountState(account["state"]) not in CAN_SIGN_IN:
+        raise invalid_credentials()
+
+    cipher = runtime.vault.open_wrapped(account["id"], account["master_key_id"], account["wrapped_key"])
+    async with runtime.database.transaction() as conn:
+        assurance = 1
+        if account["totp_enabled"]:
+            if attempt.totp_code:
+                passed = await factor.check_code(conn, cipher, attempt.totp_code)
+            elif attempt.recovery_code:
+                passed = await factor.use_recovery_code(
+                    conn, runtime.vault.blind_index, account["id"], attempt.recovery_code
+                )
+            else:
+                raise ProblemError(401, "second_factor_required", "Enter the code from your authenticator app")
+            if not passed:
+                raise ProblemError(401, "invalid_second_factor", "The second-factor code is wrong or was already used")
+            assurance = 2
+        await throttle.forgive(conn, person)
+        session = await create_session(
+            conn,
+            cipher,
+            assurance=assurance,
+            lifetime=runtime.settings.session_absolute_timeout,
+            client_address=attempt.client_address,
+            user_agent=attempt.user_agent,
+        )
+    if checked.needs_rehash:
+        # Cost parameters live in the PHC string; an account hashed under older ones is
+        # upgraded now, while we hold the plaintext.
+        upgraded = await runtime.passwords.hash(password)
+        async with runtime.database.transaction() as conn:
+            await accounts.replace_password_hash(conn, account["id"], account["password_hash"], upgraded)
+    return session

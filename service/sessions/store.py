@@ -1,0 +1,92 @@
+"""SQL for sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    session_id: UUID,
+    account_id: UUID,
+    token_digest: bytes,
+    assurance: int,
+    expires_at: datetime,
+    client_address: bytes | None,
+    user_agent: bytes | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO sessions (id, account_id, token_digest, assurance, expires_at,
+                                 client_address, user_agent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        session_id,
+        account_id,
+        token_digest,
+        assurance,
+        expires_at,
+        client_address,
+        user_agent,
+    )
+
+
+# The query behind whoami: one index look-up on the token digest, the account, its contacts.
+RESOLVE = """
+SELECT s.id, s.account_id, s.assurance, s.created_at, s.expires_at,
+       s.last_seen_at < now() - interval '60 seconds' AS stale,
+       a.state,
+       EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'email'
+               AND c.verified_at IS NOT NULL) AS email_verified,
+       EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'phone'
+               AND c.verified_at IS NOT NULL) AS phone_verified,
+       EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
+               AND t.confirmed_at IS NOT NULL) AS totp_enabled
+FROM sessions s JOIN accounts a ON a.id = s.account_id
+WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
+  AND s.last_seen_at > now() - $2::interval
+"""
+
+
+async def resolve(conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta) -> asyncpg.Record | None:
+    return await conn.fetchrow(RESOLVE, digest, idle)
+
+
+async def touch(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> None:
+    await conn.execute("UPDATE sessions SET last_seen_at = now() WHERE id = $1", session_id)
+
+
+async def end(conn: asyncpg.Connection, account_id: UUID, session_id: UUID, reason: str) -> bool:
+    result: str = await conn.execute(
+        """UPDATE sessions SET ended_at = now(), end_reason = $3
+           WHERE id = $2 AND account_id = $1 AND ended_at IS NULL""",
+        account_id,
+        session_id,
+        reason,
+    )
+    return result.endswith(" 1")
+
+
+async def end_all(conn: asyncpg.Connection, account_id: UUID, reason: str, *, keep: UUID | None = None) -> int:
+    result: str = await conn.execute(
+        """UPDATE sessions SET ended_at = now(), end_reason = $2
+           WHERE account_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $3""",
+        account_id,
+        reason,
+        keep,
+    )
+    return int(result.split()[-1])
+
+
+async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, assurance, created_at, last_seen_at, expires_at, client_address, user_agent
+           FROM sessions
+           WHERE account_id = $1 AND ended_at IS NULL AND expires_at > now()
+             AND last_seen_at > now() - $2::interval
+           ORDER BY created_at DESC""",
+        account_id,
+        idle,
+    )

@@ -1,0 +1,1 @@
+"""TOTP second factor (RFC 6238) and one-time recovery codes."""

@@ -1,0 +1,65 @@
+"""Enrolment, confirmation and removal of TOTP for the signed-in account."""
+
+from __future__ import annotations
+
+from service.accounts import store as accounts
+from service.contacts import store as contacts
+from service.http.problems import ProblemError
+from service.runtime import Runtime
+from service.sessions.sessions import Principal
+from service.totp import factor, store
+from service.totp.factor import Enrollment
+from verification.passwords import normalize_password
+
+
+async def _label(runtime: Runtime, principal: Principal) -> str:
+    async with runtime.database.connection() as conn:
+        cipher = await runtime.vault.open(conn, principal.account_id)
+        profile = await accounts.fetch_profile(conn, principal.account_id)
+        assert profile is not None
+        for kind in ("email", "phone"):
+            contact = await contacts.fetch(conn, principal.account_id, kind)
+            if contact is not None:
+                return cipher.open_text(f"contact.{kind}", contact["address"])
+        return cipher.open_optional("account.username", profile["username"]) or str(principal.account_id)
+
+
+async def enroll_totp(runtime: Runtime, principal: Principal) -> Enrollment:
+    label = await _label(runtime, principal)
+    async with runtime.database.transaction() as conn:
+        cipher = await runtime.vault.open(conn, principal.account_id)
+        enrollment = await factor.enroll(conn, cipher, label, runtime.settings.public_name)
+    if enrollment is None:
+        raise ProblemError(409, "totp_already_enabled", "TOTP is already enabled; remove it first")
+    return enrollment
+
+
+async def confirm_totp(runtime: Runtime, principal: Principal, code: str) -> list[str]:
+    async with runtime.database.transaction() as conn:
+        cipher = await runtime.vault.open(conn, principal.account_id)
+        if not await factor.check_code(conn, cipher, code, confirming=True):
+            raise ProblemError(422, "code_invalid", "The code is not right, or TOTP is not being enrolled")
+        return await factor.issue_recovery_codes(conn, runtime.vault.blind_index, principal.account_id)
+
+
+async def remove_totp(
+    runtime: Runtime, principal: Principal, password: str, code: str | None, recovery_code: str | None
+) -> None:
+    async with runtime.database.connection() as conn:
+        phc = await accounts.password_hash(conn, principal.account_id)
+    if phc is None or not (await runtime.passwords.verify(phc, normalize_password(password))).matches:
+        raise ProblemError(403, "reauthentication_failed", "The password is wrong")
+    async with runtime.database.transaction() as conn:
+        cipher = await runtime.vault.open(conn, principal.account_id)
+        if (await store.fetch(conn, principal.account_id)) is None:
+            raise ProblemError(404, "totp_not_enabled", "TOTP is not enabled")
+        passed = (
+            await factor.check_code(conn, cipher, code)
+            if code
+            else await factor.use_recovery_code(
+                conn, runtime.vault.blind_index, principal.account_id, recovery_code or ""
+            )
+        )
+        if not passed:
+            raise ProblemError(403, "reauthentication_failed", "The second-factor code is wrong")
+        await store.remove(conn, principal.account_id)

@@ -1,0 +1,58 @@
+"""HTTP for enrolling and removing the TOTP second factor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, post
+from litestar.params import JSONBody
+
+from service.accounts.schemas import Password
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.problems import ProblemError
+from service.http.schemas import RequestBody
+from service.totp.management import confirm_totp, enroll_totp, remove_totp
+
+SixDigits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+
+
+class TotpEnrollment(msgspec.Struct):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmation(RequestBody):
+    code: SixDigits
+
+
+class RecoveryCodes(msgspec.Struct):
+    recovery_codes: list[str]
+
+
+class TotpRemoval(RequestBody):
+    password: Password
+    code: SixDigits | None = None
+    recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+
+
+class TotpController(Controller):
+    path = "/v1/me/totp"
+    tags = ["second factor"]
+
+    @post("/", status_code=201, summary="Start TOTP enrolment: a secret and an otpauth:// URI")
+    async def enroll(self, runtime: CurrentRuntime, principal: SignedIn) -> TotpEnrollment:
+        enrollment = await enroll_totp(runtime, principal)
+        return TotpEnrollment(enrollment.secret, enrollment.otpauth_uri)
+
+    @post("/confirm", status_code=200, summary="Confirm with a first code; returns recovery codes once")
+    async def confirm(
+        self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[TotpConfirmation]
+    ) -> RecoveryCodes:
+        return RecoveryCodes(await confirm_totp(runtime, principal, data.code))
+
+    @delete("/", status_code=204, summary="Remove TOTP, after re-entering password and a code")
+    async def remove(self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[TotpRemoval]) -> None:
+        if not data.code and not data.recovery_code:
+            raise ProblemError(422, "second_factor_required", "Give a TOTP code or a recovery code")
+        await remove_totp(runtime, principal, data.password, data.code, data.recovery_code)
