@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -17,7 +16,7 @@ from litestar.types import ControllerRouterHandler
 from service.accounts.routes import ProfileController, RegistrationController
 from service.contacts.routes import ContactController
 from service.http.context import RequestContext
-from service.http.openapi import build_document
+from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
 from service.jobs import JobRunner
@@ -37,7 +36,6 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
     return [
         HealthController,
         metrics_endpoint,
-        openapi_endpoint,
         PolicyController,
         RegistrationController,
         ProfileController,
@@ -45,15 +43,6 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         SessionController,
         TotpController,
     ]
-
-
-@get("/openapi.json", include_in_schema=False, sync_to_thread=False)
-def openapi_endpoint(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
-    state = request.app.state
-    if "openapi_document" not in state:
-        state.openapi_document = build_document(request.app)
-    document: dict[str, Any] = state.openapi_document
-    return Response(document, media_type="application/vnd.oai.openapi+json")
 
 
 def provide_runtime(state: State) -> Runtime:
@@ -109,8 +98,8 @@ def create_litestar(
             title="idv",
             version=VERSION,
             description="Account registration and identity verification.",
-            render_plugins=[],
-            enabled_endpoints=set(),
+            path="/",
+            render_plugins=[CompletedJsonRenderPlugin(path="/openapi.json")],
         ),
         logging_config=None,
         debug=False,

@@ -60,6 +60,7 @@ def _personal_words(personal: Iterable[str]) -> list[str]:
         words.add(local)
         digits = "".join(c for c in lowered if c.isdigit())
         if len(digits) >= 4:
-            words.update({digits, digits[-8:], digits[-4:]})
+            # Phone numbers are typed without their country code, and passwords end in their tails.
+            words.update({digits, digits[-11:], digits[-10:], digits[-8:], digits[-4:]})
         words.update(part for part in lowered.replace("-", " ").replace(".", " ").split() if len(part) >= 3)
     return sorted(w for w in words if len(w) >= 3)

@@ -167,7 +167,9 @@ async def register(
                     _contact_index(index, kind, address),
                 )
             for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY):
-                await record_policy_acceptance(conn, account_id, runtime.policies.current(policy), channel="registration")
+                await record_policy_acceptance(
+                    conn, account_id, runtime.policies.current(policy), channel="registration"
+                )
             for kind, address in valid.contacts():
                 await send_code(conn, index, cipher, kind, address)
             session = await create_session(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from service.http.problems import PROBLEM_MEDIA_TYPE
 from service.http.schemas import strict_struct_names
@@ -61,3 +62,14 @@ def build_document(app: Litestar) -> dict[str, Any]:
 
 def render_document(app: Litestar) -> str:
     return json.dumps(build_document(app), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+class CompletedJsonRenderPlugin(JsonRenderPlugin):
+    """Serves the completed document, the same one `idv openapi` writes."""
+
+    _rendered: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            self._rendered = json.dumps(build_document(request.app), sort_keys=True).encode()
+        return self._rendered

@@ -1,0 +1,135 @@
+"""The `idv` command end to end: a fresh state directory, the embedded database, a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.database.embedded import free_port
+from tests.conftest import traversable_tmpdir
+from tests.helpers import bearer, registration
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    root = traversable_tmpdir("idv-cli-")
+    yield root / "state"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def idv(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "service", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(base: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the service never became ready")
+
+
+@pytest.mark.slow
+def test_serve_with_embedded_database_registers_delivers_and_stops_cleanly(state_dir: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "IDV_STATE_DIR": str(state_dir), "IDV_COOKIE_SECURE": "false"}
+    env.pop("DATABASE_URL", None)
+    server = idv("serve", "--port", str(port), "--with-worker", env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, server)
+        response = httpx.post(f"{base}/v1/registrations", json=registration(phone=None))
+        assert response.status_code == 201, response.text
+        token = response.json()["session"]["token"]
+
+        outbox = state_dir / "outbox.jsonl"
+        deadline = time.monotonic() + 30
+        while not outbox.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        code = re.search(r"\b(\d{6})\b", json.loads(outbox.read_text().splitlines()[-1])["body"])
+        assert code, "the worker delivered no code"
+        verified = httpx.post(f"{base}/v1/contacts/email/verify", json={"code": code.group(1)}, headers=bearer(token))
+        assert verified.json()["account_state"] == "active"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode in (0, 128 + signal.SIGTERM), output
+    assert "embedded postgresql stopped" in output
+    assert not (state_dir / "pg" / "data" / "postmaster.pid").exists()
+    for secret in ("bruce@example.com", token):
+        assert secret not in output
+
+
+def test_hashers_calibrate_prints_parameters() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "hashers",
+            "calibrate",
+            "--target-ms",
+            "5",
+            "--rounds",
+            "1",
+            "--memory-kib",
+            "4096",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    values = dict(line.split("=") for line in result.stdout.splitlines() if "=" in line and not line.startswith("#"))
+    assert values["IDV_ARGON2_MEMORY_KIB"] == "4096"
+    assert int(values["IDV_ARGON2_TIME_COST"]) >= 1
+
+
+def test_migrate_against_database_url(empty_database_url: str, state_dir: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_database_url, "IDV_STATE_DIR": str(state_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "migrations applied" in result.stdout
+
+
+def test_production_refuses_to_start_with_development_adapters(state_dir: Path) -> None:
+    env = {
+        **os.environ,
+        "IDV_ENV": "production",
+        "DATABASE_URL": "postgresql://x@127.0.0.1:1/x",
+        "IDV_STATE_DIR": str(state_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "IDV_COURIER_EMAIL=file is a development adapter" in result.stderr
+    assert "IDV_MASTER_KEYS is required" in result.stderr
+    assert "Traceback" not in result.stderr
