@@ -1,0 +1,252 @@
+"""Registration and whoami throughput, measured against their floors on the same cores, in one run.
+
+    .venv/bin/python bench/registration.py [--seconds 15]
+
+Prints, all measured now on this machine:
+  1. registrations/s through the HTTP API vs raw argon2id hashes/s with the same parameters
+     and as many threads as the service hashes with (target ratio >= 0.85);
+  2. whoami requests/s vs a bare Litestar + asyncpg primary-key read (target >= 0.8);
+  3. whoami p99 latency while registrations saturate the CPU vs idle (target <= 3).
+
+Load comes from wrk (Debian package `wrk`; installed here when missing and run as root). The
+service runs as `idv serve` with production argon2 cost on an embedded PostgreSQL. This is a
+benchmark, not a test: it asserts nothing and prints what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from service.database.embedded import EmbeddedPostgres, free_port
+from service.database.local import ensure_database
+from service.passwords.hasher import argon2_hasher
+from service.settings import Argon2Parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "violet-harbour-tractor-91"
+
+REGISTER_LUA = (
+    """
+counter = 0
+local thread_id = tostring(math.random(1, 1e9))
+request = function()
+  counter = counter + 1
+  local tag = thread_id .. "x" .. counter
+  local body = '{"display_name":"Bench User","username":"b' .. tag .. '","email":"b' .. tag ..
+    '@example.com","password":"%s","birth_date":"1990-01-02",' ..
+    '"accepted_terms_version":"2026-11-01","accepted_privacy_version":"2026-11-01"}'
+  return wrk.format("POST", "/v1/registrations", {["Content-Type"] = "application/json"}, body)
+end
+"""
+    % PASSWORD
+)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is needed: apt-get install wrk")
+    return found
+
+
+def wrk(
+    url: str, seconds: int, connections: int, *, script: Path | None = None, header: str | None = None
+) -> dict[str, float]:
+    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    if header:
+        command += ["-H", header]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    requests = float(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "requests": requests,
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def raw_argon2_rate(params: Argon2Parameters, threads: int, seconds: float) -> float:
+    hasher = argon2_hasher(params)
+    deadline = time.perf_counter() + seconds
+
+    def worker() -> int:
+        done = 0
+        while time.perf_counter() < deadline:
+            hasher.hash(PASSWORD)
+            done += 1
+        return done
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        total = sum(pool.map(lambda _: worker(), range(threads)))
+    return total / (time.perf_counter() - started)
+
+
+class Server:
+    def __init__(self, command: list[str], port: int, env: dict[str, str]) -> None:
+        self.port = port
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def latency_probe(url: str, token: str, seconds: float, interval: float = 0.02) -> list[float]:
+    samples = []
+    with httpx.Client(headers={"authorization": f"Bearer {token}"}) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            assert client.get(f"{url}/v1/sessions/whoami").status_code == 200
+            samples.append(time.perf_counter() - started)
+            time.sleep(interval)
+    return samples
+
+
+def p99(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100)[98]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    seconds = args.seconds
+    cores = os.cpu_count() or 1
+    params = Argon2Parameters()
+    ensure_wrk()
+
+    scratch = Path(tempfile.mkdtemp(prefix="idv-bench-"))
+    scratch.chmod(0o755)
+    database = EmbeddedPostgres(scratch / "pg").start()
+    try:
+        asyncio.run(ensure_database(database.dsn(), "idv"))
+        dsn = database.dsn("idv")
+        env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "IDV_STATE_DIR": str(scratch / "state"),
+            "IDV_LOG_LEVEL": "WARNING",
+            "IDV_RATE_REGISTRATIONS_PER_HOUR": "100000000",
+            "IDV_RATE_SIGN_INS_PER_MINUTE": "100000000",
+            "IDV_COOKIE_SECURE": "false",
+        }
+        port = free_port()
+        server = Server([sys.executable, "-m", "service", "serve", "--port", str(port)], port, env)
+        try:
+            script = scratch / "register.lua"
+            script.write_text(REGISTER_LUA)
+            wrk(f"{server.url}", 3, 4, script=script)  # warm-up: pool, caches, dummy hash
+
+            hash_rate = raw_argon2_rate(params, cores, seconds)
+            registrations = wrk(server.url, seconds, cores * 4, script=script)
+
+            signup = httpx.post(
+                f"{server.url}/v1/registrations",
+                json={
+                    "display_name": "Probe",
+                    "username": "probe_user",
+                    "email": "probe@example.com",
+                    "password": PASSWORD,
+                    "birth_date": "1990-01-02",
+                    "accepted_terms_version": "2026-11-01",
+                    "accepted_privacy_version": "2026-11-01",
+                },
+            ).json()
+            token, account_id = signup["session"]["token"], signup["account_id"]
+            header = f"Authorization: Bearer {token}"
+            wrk(f"{server.url}/v1/sessions/whoami", 2, 16, header=header)
+            whoami = wrk(f"{server.url}/v1/sessions/whoami", seconds, 16, header=header)
+
+            idle = latency_probe(server.url, token, seconds)
+            loader = subprocess.Popen(
+                [ensure_wrk(), "-t1", f"-c{cores * 4}", f"-d{seconds + 4}s", "-s", str(script), server.url],
+                stdout=subprocess.DEVNULL,
+            )
+            time.sleep(2)
+            loaded = latency_probe(server.url, token, seconds)
+            loader.wait()
+        finally:
+            server.stop()
+
+        bare_port = free_port()
+        bare = Server(
+            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)], bare_port, {**env, "BENCH_DSN": dsn}
+        )
+        try:
+            read_url = f"{bare.url}/accounts/{account_id}"
+            wrk(read_url, 2, 16)
+            baseline = wrk(read_url, seconds, 16)
+        finally:
+            bare.stop()
+        count = asyncio.run(_count_accounts(dsn))
+    finally:
+        database.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    registration_ratio = registrations["requests_per_second"] / hash_rate
+    whoami_ratio = whoami["requests_per_second"] / baseline["requests_per_second"]
+    latency_ratio = p99(loaded) / p99(idle)
+    print(f"machine: {cores} cores; argon2id m={params.memory_kib} KiB t={params.time_cost} p={params.parallelism}")
+    print(f"raw argon2id hashes/s ({cores} threads):        {hash_rate:8.1f}")
+    print(
+        f"registrations/s through HTTP (c={cores * 4}):          {registrations['requests_per_second']:8.1f}"
+        f"   (non-2xx: {registrations['errors']:.0f}, accounts created in all: {count})"
+    )
+    print(f"  ratio registrations / hashes:               {registration_ratio:8.2f}   (target >= 0.85)")
+    print(
+        f"whoami requests/s (c=16):                     {whoami['requests_per_second']:8.1f}"
+        f"   (non-2xx: {whoami['errors']:.0f})"
+    )
+    print(f"bare Litestar + asyncpg PK read requests/s:   {baseline['requests_per_second']:8.1f}")
+    print(f"  ratio whoami / bare read:                   {whoami_ratio:8.2f}   (target >= 0.8)")
+    print(f"whoami p99 idle:                              {p99(idle) * 1000:8.2f} ms  ({len(idle)} samples)")
+    print(f"whoami p99 while registrations saturate CPU:  {p99(loaded) * 1000:8.2f} ms  ({len(loaded)} samples)")
+    print(f"  ratio loaded / idle:                        {latency_ratio:8.2f}   (target <= 3)")
+
+
+async def _count_accounts(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        value: int = await conn.fetchval("SELECT count(*) FROM accounts")
+        return value
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    main()
