@@ -39,21 +39,18 @@ from service.settings import Argon2Parameters
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "violet-harbour-tractor-91"
 
-REGISTER_LUA = (
-    """
+REGISTER_LUA = """
 counter = 0
 local thread_id = tostring(math.random(1, 1e9))
 request = function()
   counter = counter + 1
   local tag = thread_id .. "x" .. counter
   local body = '{"display_name":"Bench User","username":"b' .. tag .. '","email":"b' .. tag ..
-    '@example.com","password":"%s","birth_date":"1990-01-02",' ..
+    '@example.com","password":"@PASSWORD@","birth_date":"1990-01-02",' ..
     '"accepted_terms_version":"2026-11-01","accepted_privacy_version":"2026-11-01"}'
   return wrk.format("POST", "/v1/registrations", {["Content-Type"] = "application/json"}, body)
 end
-"""
-    % PASSWORD
-)
+""".replace("@PASSWORD@", PASSWORD)
 
 
 def ensure_wrk() -> str:
