@@ -9,16 +9,15 @@ from uuid import UUID
 import msgspec
 
 from service.accounts.states import AccountState
-from service.http.schemas import RequestBody
+from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_CONTROL)]
-Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_NO_CONTROL)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=_NO_CONTROL)]
-Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=_NO_CONTROL)]
-Version = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=_NO_CONTROL)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
+Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=NO_CONTROL_CHARACTERS)]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=NO_CONTROL_CHARACTERS)]
+Version = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS)]
 # Any printable character may be in a password, spaces included; control characters may not.
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=_NO_CONTROL)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=NO_CONTROL_CHARACTERS)]
 
 
 class RegistrationRequest(RequestBody):

@@ -20,7 +20,9 @@ from service.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 logger = logging.getLogger("service.access")
 
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
-_QUIET_PREFIXES = ("/health/", "/metrics")
+# Successful calls to these are routine (probes, and the gateway's check on every request):
+# logged at debug level so they do not drown the rest.
+_ROUTINE_ROUTES = frozenset({"/health/live", "/health/ready", "/metrics", "/v1/sessions/whoami"})
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -60,7 +62,7 @@ class RequestContext:
             method = str(scope.get("method", ""))
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_DURATION.labels(method, route).observe(elapsed)
-            level = logging.DEBUG if scope["path"].startswith(_QUIET_PREFIXES) else logging.INFO
+            level = logging.DEBUG if route in _ROUTINE_ROUTES and status < 400 else logging.INFO
             if logger.isEnabledFor(level):
                 logger.log(
                     level,

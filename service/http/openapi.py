@@ -37,9 +37,28 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+_SECURITY_SCHEMES = {
+    "session_token": {"type": "http", "scheme": "bearer", "description": "the session token from sign-in"},
+    "session_cookie": {"type": "apiKey", "in": "cookie", "name": "__Host-idv_session"},
+}
+
+
+def _signed_in_operations(app: Litestar) -> set[tuple[str, str]]:
+    """(path, method) of every handler that asks for the signed-in principal."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "principal" in handler.parsed_fn_signature.parameters:
+                found.update((route.path_format, method.lower()) for method in handler.http_methods)
+    return found
+
+
 def build_document(app: Litestar) -> dict[str, Any]:
     document: dict[str, Any] = app.openapi_schema.to_schema()
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    components = document.setdefault("components", {})
+    components["securitySchemes"] = _SECURITY_SCHEMES
+    signed_in = _signed_in_operations(app)
+    schemas = components.setdefault("schemas", {})
     for name in strict_struct_names() & set(schemas):
         schemas[name]["additionalProperties"] = False
     schemas["Problem"] = _PROBLEM_SCHEMA
@@ -47,10 +66,12 @@ def build_document(app: Litestar) -> dict[str, Any]:
         "description": "An error, as RFC 9457 problem details",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for path_item in document.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in document.get("paths", {}).items():
+        for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if (path, method) in signed_in:
+                operation["security"] = [{"session_token": []}, {"session_cookie": []}]
             responses = operation["responses"]
             # Litestar documents its own 400 body; ours is a problem, like every other error.
             for status in [s for s in responses if s.startswith(("4", "5"))]:

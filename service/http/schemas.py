@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
 # No C0 control characters (tab, LF and CR included) and no DEL: names, codes, identifiers.
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-
-Line = Annotated[str, msgspec.Meta(pattern=_NO_CONTROL, max_length=1024)]
-
-
-def bounded_line(max_length: int, min_length: int = 0) -> object:
-    return Annotated[str, msgspec.Meta(pattern=_NO_CONTROL, min_length=min_length, max_length=max_length)]
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
 
 class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

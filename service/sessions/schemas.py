@@ -10,16 +10,16 @@ import msgspec
 
 from service.accounts.schemas import Password
 from service.accounts.states import AccountState
-from service.http.schemas import RequestBody
-
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 
 
 class SignInRequest(RequestBody):
-    identifier: Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=_NO_CONTROL)]
+    identifier: Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=NO_CONTROL_CHARACTERS)]
     password: Password
     totp_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
-    recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=_NO_CONTROL)] | None = None
+    recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=NO_CONTROL_CHARACTERS)] | None = (
+        None
+    )
 
 
 class Assurance(msgspec.Struct):
