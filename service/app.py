@@ -18,7 +18,7 @@ from service.contacts.routes import ContactController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
-from service.http.rate_limits import STORE_NAME, rate_limit_configs, rate_limit_store
+from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.jobs import JobRunner
 from service.observability.health import HealthController, metrics_endpoint
 from service.policies.routes import PolicyController
@@ -90,7 +90,7 @@ def create_litestar(
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "principal": Provide(provide_principal),
         },
-        middleware=[config.middleware for config in rate_limit_configs(settings)],
+        middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,

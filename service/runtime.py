@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import asyncpg
+
 from service.courier.adapters import (
     EmailSender,
     FileOutbox,
@@ -44,8 +46,13 @@ class Runtime:
         database = await Database.connect(dsn, min_size=min(2, pool_size), max_size=pool_size)
         try:
             if apply_migrations:
-                async with database.connection() as conn:
+                # Its own connection: the migration lock is session-level, and closing the
+                # connection is what guarantees it is released.
+                conn = await asyncpg.connect(dsn)
+                try:
                     await migrations.migrate(conn, known)
+                finally:
+                    await conn.close()
             vault = Vault(
                 MasterKeyRing(settings.master_keys, settings.active_master_key_id),
                 BlindIndex(settings.blind_index_key),

@@ -13,7 +13,7 @@ from service.accounts.schemas import RegistrationRequest
 from service.accounts.states import AccountState
 from service.consents.ledger import record_policy_acceptance
 from service.contacts import store as contacts
-from service.contacts.codes import ContactKind, send_code
+from service.contacts.codes import ContactKind, send_first_codes
 from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
 from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
@@ -118,11 +118,15 @@ def identifier_taken(field: str) -> ProblemError:
 
 
 async def _refuse_taken(conn: asyncpg.Connection, index: BlindIndex, valid: ValidRegistration) -> None:
-    for kind, address in valid.contacts():
-        if await contacts.taken(conn, kind, _contact_index(index, kind, address)):
-            raise identifier_taken(kind.value)
-    if valid.username and await store.username_taken(conn, index.digest("username", username_key(valid.username))):
-        raise identifier_taken("username")
+    """Refuse a taken identifier before spending a hash on it (the insert's unique constraints
+    still decide races)."""
+    username_index = index.digest("username", username_key(valid.username)) if valid.username else None
+    contact_rows = valid.contacts()
+    taken = await contacts.taken_identifiers(
+        conn, [k.value for k, _ in contact_rows], [_contact_index(index, k, a) for k, a in contact_rows], username_index
+    )
+    if taken:
+        raise identifier_taken(sorted(taken)[0])
 
 
 def _taken_field(error: asyncpg.UniqueViolationError) -> str:
@@ -158,20 +162,24 @@ async def register(
                 birth_date=cipher.seal("account.birth_date", valid.birth_date.isoformat()),
                 password_hash=password_hash,
             )
-            for kind, address in valid.contacts():
-                await contacts.insert(
-                    conn,
-                    account_id,
-                    kind,
-                    cipher.seal(f"contact.{kind.value}", address),
-                    _contact_index(index, kind, address),
-                )
-            for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY):
-                await record_policy_acceptance(
-                    conn, account_id, runtime.policies.current(policy), channel="registration"
-                )
-            for kind, address in valid.contacts():
-                await send_code(conn, index, cipher, kind, address)
+            await contacts.insert_many(
+                conn,
+                account_id,
+                [
+                    (kind, cipher.seal(f"contact.{kind.value}", address), _contact_index(index, kind, address))
+                    for kind, address in valid.contacts()
+                ],
+            )
+            await record_policy_acceptance(
+                conn,
+                account_id,
+                [
+                    runtime.policies.current(policy)
+                    for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY)
+                ],
+                channel="registration",
+            )
+            await send_first_codes(conn, index, cipher, valid.contacts())
             session = await create_session(
                 conn,
                 cipher,

@@ -21,8 +21,11 @@ async def insert(
 ) -> AccountState:
     state = next_state(None, AccountEvent.REGISTERED)
     await conn.execute(
-        """INSERT INTO accounts (id, state, display_name, username, username_index, birth_date,
-                                 password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        """WITH account AS (
+               INSERT INTO accounts (id, state, display_name, username, username_index, birth_date, password_hash)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, state)
+           INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor)
+           SELECT id, NULL, state, $8, 'self' FROM account""",
         account_id,
         state,
         display_name,
@@ -30,8 +33,8 @@ async def insert(
         username_index,
         birth_date,
         password_hash,
+        AccountEvent.REGISTERED,
     )
-    await record_change(conn, account_id, None, state, AccountEvent.REGISTERED, actor="self")
     return state
 
 
@@ -110,10 +113,6 @@ async def update_profile(
         username,
         username_index,
     )
-
-
-async def username_taken(conn: asyncpg.Connection, username_index: bytes) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM accounts WHERE username_index = $1", username_index))
 
 
 async def password_hash(conn: asyncpg.Connection, account_id: UUID) -> str | None:

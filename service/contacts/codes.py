@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from service.contacts import store
-from service.courier.outbox import queue_message
+from service.courier.outbox import Message, queue_messages
 from service.http.problems import ProblemError
 from service.vault import BlindIndex, OwnerCipher
 
@@ -70,8 +70,25 @@ async def send_code(
         )
     code_id, code = uuid.uuid4(), new_code()
     await store.insert_code(conn, code_id, cipher.owner_id, kind.purpose, code_digest(index, code_id, code), CODE_TTL)
-    minutes = str(int(CODE_TTL.total_seconds() // 60))
-    await queue_message(conn, cipher, kind.purpose, address, {"code": code, "minutes": minutes})
+    await queue_messages(conn, cipher, [_code_message(kind, address, code)])
+
+
+async def send_first_codes(
+    conn: asyncpg.Connection, index: BlindIndex, cipher: OwnerCipher, contacts: list[tuple[ContactKind, str]]
+) -> None:
+    """Codes for the contacts of a brand-new account (nothing to throttle or replace), in bulk."""
+    issued = [(uuid.uuid4(), kind, address, new_code()) for kind, address in contacts]
+    await store.insert_first_codes(
+        conn,
+        cipher.owner_id,
+        [(code_id, kind.purpose, code_digest(index, code_id, code)) for code_id, kind, _, code in issued],
+        CODE_TTL,
+    )
+    await queue_messages(conn, cipher, [_code_message(kind, address, code) for _, kind, address, code in issued])
+
+
+def _code_message(kind: ContactKind, address: str, code: str) -> Message:
+    return Message(kind.purpose, address, {"code": code, "minutes": str(int(CODE_TTL.total_seconds() // 60))})
 
 
 async def check_code(

@@ -8,18 +8,33 @@ from uuid import UUID
 import asyncpg
 
 
-async def insert(conn: asyncpg.Connection, account_id: UUID, kind: str, address: bytes, index: bytes) -> None:
+async def insert_many(conn: asyncpg.Connection, account_id: UUID, rows: list[tuple[str, bytes, bytes]]) -> None:
+    """(kind, sealed address, blind index) rows, in one statement."""
     await conn.execute(
-        "INSERT INTO contacts (account_id, kind, address, address_index) VALUES ($1, $2, $3, $4)",
+        """INSERT INTO contacts (account_id, kind, address, address_index)
+           SELECT $1, kind, address, address_index FROM unnest($2::text[], $3::bytea[], $4::bytea[])
+                  AS c(kind, address, address_index)""",
         account_id,
-        kind,
-        address,
-        index,
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
     )
 
 
-async def taken(conn: asyncpg.Connection, kind: str, index: bytes) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM contacts WHERE kind = $1 AND address_index = $2", kind, index))
+async def taken_identifiers(
+    conn: asyncpg.Connection, kinds: list[str], indexes: list[bytes], username_index: bytes | None
+) -> set[str]:
+    """Which of these contacts (by kind) and username are registered already, in one query."""
+    rows = await conn.fetch(
+        """SELECT c.kind FROM contacts c JOIN unnest($1::text[], $2::bytea[]) AS w(kind, idx)
+                  ON c.kind = w.kind AND c.address_index = w.idx
+           UNION ALL
+           SELECT 'username' FROM accounts WHERE $3::bytea IS NOT NULL AND username_index = $3""",
+        kinds,
+        indexes,
+        username_index,
+    )
+    return {row["kind"] for row in rows}
 
 
 async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
@@ -117,3 +132,19 @@ async def consume(conn: asyncpg.Connection, code_id: UUID) -> bool:
         code_id,
     )
     return result is not None
+
+
+async def insert_first_codes(
+    conn: asyncpg.Connection, account_id: UUID, codes: list[tuple[UUID, str, bytes]], ttl: timedelta
+) -> None:
+    """(id, purpose, digest) codes of a new account, which has none to replace or throttle."""
+    await conn.execute(
+        """INSERT INTO one_time_codes (id, account_id, purpose, code_digest, expires_at)
+           SELECT id, $1, purpose, digest, now() + $5::interval
+           FROM unnest($2::uuid[], $3::text[], $4::bytea[]) AS c(id, purpose, digest)""",
+        account_id,
+        [c[0] for c in codes],
+        [c[1] for c in codes],
+        [c[2] for c in codes],
+        ttl,
+    )

@@ -14,7 +14,7 @@ from service.courier import store
 from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
 from service.courier.templates import TEMPLATES, Channel
 from service.database.pool import Database
-from service.jobs.queue import enqueue
+from service.jobs.queue import enqueue_many
 from service.jobs.runner import JobDefinition
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
 
@@ -27,27 +27,29 @@ class DeliverMessage(msgspec.Struct, frozen=True):
     message_id: UUID
 
 
-async def queue_message(
-    conn: asyncpg.Connection,
-    cipher: OwnerCipher,
-    template: str,
-    recipient: str,
-    variables: dict[str, str],
-) -> UUID:
-    """Seal recipient and variables under the account's key and enqueue delivery."""
-    channel = TEMPLATES[template].channel
-    message_id = uuid.uuid4()
-    await store.insert(
-        conn,
-        message_id,
-        cipher.owner_id,
-        channel,
-        template,
-        cipher.seal("courier.recipient", recipient),
-        cipher.seal("courier.variables", msgspec.json.encode(variables)),
-    )
-    await enqueue(conn, DELIVER, DeliverMessage(message_id))
-    return message_id
+@dataclass(frozen=True)
+class Message:
+    template: str
+    recipient: str
+    variables: dict[str, str]
+
+
+async def queue_messages(conn: asyncpg.Connection, cipher: OwnerCipher, messages: list[Message]) -> list[UUID]:
+    """Seal recipients and variables under the account's key and enqueue their delivery."""
+    ids = [uuid.uuid4() for _ in messages]
+    rows = [
+        (
+            message_id,
+            TEMPLATES[m.template].channel.value,
+            m.template,
+            cipher.seal("courier.recipient", m.recipient),
+            cipher.seal("courier.variables", msgspec.json.encode(m.variables)),
+        )
+        for message_id, m in zip(ids, messages, strict=True)
+    ]
+    await store.insert_many(conn, cipher.owner_id, rows)
+    await enqueue_many(conn, DELIVER, [DeliverMessage(message_id) for message_id in ids])
+    return ids
 
 
 @dataclass

@@ -7,24 +7,17 @@ from uuid import UUID
 import asyncpg
 
 
-async def insert(
-    conn: asyncpg.Connection,
-    message_id: UUID,
-    account_id: UUID,
-    channel: str,
-    template: str,
-    recipient: bytes,
-    variables: bytes,
+async def insert_many(
+    conn: asyncpg.Connection, account_id: UUID, rows: list[tuple[UUID, str, str, bytes, bytes]]
 ) -> None:
+    """(id, channel, template, sealed recipient, sealed variables) messages, in one statement."""
     await conn.execute(
         """INSERT INTO courier_messages (id, account_id, channel, template, recipient, variables)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        message_id,
+           SELECT id, $1, channel, template, recipient, variables
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])
+                AS m(id, channel, template, recipient, variables)""",
         account_id,
-        channel,
-        template,
-        recipient,
-        variables,
+        *([r[i] for r in rows] for i in range(5)),
     )
 
 

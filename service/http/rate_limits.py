@@ -7,13 +7,15 @@ IDV_REDIS_URL is set so replicas share counters). A route opts in with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.settings import Settings
 
@@ -30,30 +32,34 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit_configs(settings: Settings) -> list[RateLimitConfig]:
-    limits = {
+def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """One middleware for all groups: a route that opted in goes through its group's limiter;
+    every other route (whoami above all) pays one dictionary look-up and nothing else."""
+    limits: dict[RateLimitGroup, tuple[DurationUnit, int]] = {
         RateLimitGroup.REGISTRATION: ("hour", settings.rate_limit_registrations_per_hour),
         RateLimitGroup.SIGN_IN: ("minute", settings.rate_limit_sign_ins_per_minute),
         RateLimitGroup.CODES: ("minute", settings.rate_limit_codes_per_minute),
     }
-    configs = []
-    for group, limit in limits.items():
 
-        def applies(request: Request[Any, Any, Any], group: RateLimitGroup = group) -> bool:
-            return bool(request.route_handler.opt.get("rate_limit") == group)
+    def identify_for(group: RateLimitGroup) -> Callable[[Request[Any, Any, Any]], str]:
+        return lambda request: f"{group}:{_client(request)}"
 
-        def identify(request: Request[Any, Any, Any], group: RateLimitGroup = group) -> str:
-            return f"{group}:{_client(request)}"
-
-        configs.append(
-            RateLimitConfig(
-                rate_limit=limit,  # type: ignore[arg-type]
-                check_throttle_handler=applies,
-                identifier_for_request=identify,
-                store=STORE_NAME,
+    def wrap(app: ASGIApp) -> ASGIApp:
+        limiters = {
+            group: RateLimitMiddleware(
+                app, RateLimitConfig(rate_limit=limit, identifier_for_request=identify_for(group), store=STORE_NAME)
             )
-        )
-    return configs
+            for group, limit in limits.items()
+        }
+
+        async def route_by_group(scope: Scope, receive: Receive, send: Send) -> None:
+            group = scope["route_handler"].opt.get("rate_limit")
+            limiter = limiters.get(group) if group is not None else None
+            await (limiter or app)(scope, receive, send)
+
+        return route_by_group
+
+    return wrap
 
 
 def rate_limit_store(settings: Settings) -> Store:
