@@ -113,7 +113,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_ARGON2_PARALLELISM": ("1", "argon2id lanes"),
     "IDV_HASH_CONCURRENCY": (None, "password hashes computed at once; default the CPU count"),
     "IDV_DEFAULT_PHONE_REGION": ("CN", "region assumed for phone numbers without +country code"),
-    "IDV_RATE_REGISTRATIONS_PER_HOUR": ("20", "registrations per client address per hour"),
+    "IDV_RATE_REGISTRATIONS_PER_HOUR": (
+        "20",
+        "registrations per client address per hour (0: no limit here, e.g. the gateway limits)",
+    ),
     "IDV_RATE_SIGN_INS_PER_MINUTE": ("30", "sign-in requests per client address per minute"),
     "IDV_RATE_CODES_PER_MINUTE": ("10", "one-time-code requests per client address per minute"),
     "IDV_PUBLIC_NAME": ("idv", "issuer shown in authenticator apps and messages"),
@@ -280,9 +283,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if get("IDV_HASH_CONCURRENCY")
         else (os.cpu_count() or 1),
         default_phone_region=(get("IDV_DEFAULT_PHONE_REGION") or "CN").upper(),
-        rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 1, 10**7),
-        rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 1, 10**7),
-        rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 1, 10**7),
+        rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 0, 10**7),
+        rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 0, 10**7),
+        rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 0, 10**7),
         public_name=get("IDV_PUBLIC_NAME") or "idv",
     )
     if production and settings.argon2.memory_kib < 19 * 1024:

@@ -117,18 +117,6 @@ def identifier_taken(field: str) -> ProblemError:
     )
 
 
-async def _refuse_taken(conn: asyncpg.Connection, index: BlindIndex, valid: ValidRegistration) -> None:
-    """Refuse a taken identifier before spending a hash on it (the insert's unique constraints
-    still decide races)."""
-    username_index = index.digest("username", username_key(valid.username)) if valid.username else None
-    contact_rows = valid.contacts()
-    taken = await contacts.taken_identifiers(
-        conn, [k.value for k, _ in contact_rows], [_contact_index(index, k, a) for k, a in contact_rows], username_index
-    )
-    if taken:
-        raise identifier_taken(sorted(taken)[0])
-
-
 def _taken_field(error: asyncpg.UniqueViolationError) -> str:
     detail = str(error.detail or "")
     if error.constraint_name == "accounts_username_index_key":
@@ -142,8 +130,6 @@ async def register(
     settings = runtime.settings
     index = runtime.vault.blind_index
     valid = validate(body, runtime.policies, settings.default_phone_region, datetime.now(UTC).date())
-    async with runtime.database.connection() as conn:
-        await _refuse_taken(conn, index, valid)
     try:
         password_hash = await runtime.passwords.hash_new(valid.password, valid.personal_words())
     except InvalidValue as exc:

@@ -21,22 +21,6 @@ async def insert_many(conn: asyncpg.Connection, account_id: UUID, rows: list[tup
     )
 
 
-async def taken_identifiers(
-    conn: asyncpg.Connection, kinds: list[str], indexes: list[bytes], username_index: bytes | None
-) -> set[str]:
-    """Which of these contacts (by kind) and username are registered already, in one query."""
-    rows = await conn.fetch(
-        """SELECT c.kind FROM contacts c JOIN unnest($1::text[], $2::bytea[]) AS w(kind, idx)
-                  ON c.kind = w.kind AND c.address_index = w.idx
-           UNION ALL
-           SELECT 'username' FROM accounts WHERE $3::bytea IS NOT NULL AND username_index = $3""",
-        kinds,
-        indexes,
-        username_index,
-    )
-    return {row["kind"] for row in rows}
-
-
 async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2", account_id, kind

@@ -14,7 +14,7 @@ from service.courier import store
 from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
 from service.courier.templates import TEMPLATES, Channel
 from service.database.pool import Database
-from service.jobs.queue import enqueue_many
+from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
 
@@ -23,8 +23,10 @@ logger = logging.getLogger(__name__)
 DELIVER = "courier.deliver"
 
 
-class DeliverMessage(msgspec.Struct, frozen=True):
-    message_id: UUID
+class DeliverMessages(msgspec.Struct, frozen=True):
+    """One job for the messages one command queued (a registration's e-mail and SMS)."""
+
+    message_ids: list[UUID]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ async def queue_messages(conn: asyncpg.Connection, cipher: OwnerCipher, messages
         for message_id, m in zip(ids, messages, strict=True)
     ]
     await store.insert_many(conn, cipher.owner_id, rows)
-    await enqueue_many(conn, DELIVER, [DeliverMessage(message_id) for message_id in ids])
+    await enqueue(conn, DELIVER, DeliverMessages(ids))
     return ids
 
 
@@ -106,6 +108,14 @@ class Courier:
 def delivery_job(courier: Courier) -> JobDefinition:
     async def deliver(payload: bytes | None) -> None:
         assert payload is not None
-        await courier.deliver(msgspec.json.decode(payload, type=DeliverMessage).message_id)
+        failures: list[DeliveryFailed] = []
+        for message_id in msgspec.json.decode(payload, type=DeliverMessages).message_ids:
+            try:
+                await courier.deliver(message_id)
+            except DeliveryFailed as exc:
+                failures.append(exc)
+        if failures:
+            # Retried as a whole; messages already sent are skipped because they are no longer queued.
+            raise failures[0]
 
     return JobDefinition(DELIVER, deliver, max_attempts=10)

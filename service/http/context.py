@@ -7,15 +7,15 @@ that match no route (404, 405) are counted and logged too.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability.context import request_id_var
-from service.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
+from service.observability.metrics import count_request
 
 logger = logging.getLogger("service.access")
 
@@ -39,7 +39,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        request_id = incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -60,8 +60,7 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
             method = str(scope.get("method", ""))
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route).observe(elapsed)
+            count_request(method, route, status, elapsed)
             level = logging.DEBUG if route in _ROUTINE_ROUTES and status < 400 else logging.INFO
             if logger.isEnabledFor(level):
                 logger.log(

@@ -50,6 +50,7 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
                 app, RateLimitConfig(rate_limit=limit, identifier_for_request=identify_for(group), store=STORE_NAME)
             )
             for group, limit in limits.items()
+            if limit[1] > 0
         }
 
         async def route_by_group(scope: Scope, receive: Receive, send: Send) -> None:

@@ -25,13 +25,3 @@ async def enqueue(
     body = None if payload is None else msgspec.json.encode(payload)
     ids = await Queries.from_asyncpg_connection(conn).enqueue(entrypoint, body, priority, delay, dedupe_key)
     return int(ids[0])
-
-
-async def enqueue_many(conn: asyncpg.Connection, entrypoint: str, payloads: list[msgspec.Struct]) -> list[int]:
-    """Several jobs of one kind in one statement."""
-    if not payloads:
-        return []
-    ids = await Queries.from_asyncpg_connection(conn).enqueue(
-        [entrypoint] * len(payloads), [msgspec.json.encode(p) for p in payloads], [0] * len(payloads)
-    )
-    return [int(i) for i in ids]

@@ -17,3 +17,20 @@ JOBS_DONE = Counter("idv_jobs_total", "Background jobs run", ["job", "outcome"])
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def count_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one answered request. Label children are cached: looking them up takes a lock
+    and a dictionary walk that the hottest routes (whoami) should not pay every time."""
+    key = (method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_DURATION.labels(method, route),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
