@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -156,6 +157,12 @@ def parse_master_keys(text: str) -> tuple[MasterKey, ...]:
     return tuple(keys)
 
 
+def _plaintext_smtp_off_host(url: str) -> bool:
+    parts = urlsplit(url)
+    plaintext = parts.scheme == "smtp" and "starttls=false" in parts.query
+    return plaintext and parts.hostname not in {"127.0.0.1", "::1", "localhost"}
+
+
 def development_secrets(state_dir: Path) -> dict[str, str]:
     """Keys generated once into the state directory so a developer's data survives restarts."""
     path = state_dir / "development-keys.json"
@@ -288,6 +295,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 0, 10**7),
         public_name=get("IDV_PUBLIC_NAME") or "idv",
     )
+    if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
+        problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")
     if production and settings.argon2.memory_kib < 19 * 1024:
         problems.append("production refuses argon2id memory below 19 MiB (IDV_ARGON2_MEMORY_KIB)")
     if production and not settings.cookie_secure:

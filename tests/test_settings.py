@@ -40,6 +40,7 @@ def test_production_with_real_adapters_starts(tmp_path: Path) -> None:
         ({"IDV_ARGON2_MEMORY_KIB": "4096"}, "below 19 MiB"),
         ({"IDV_COOKIE_SECURE": "false"}, "IDV_COOKIE_SECURE"),
         ({"IDV_MASTER_KEYS": "k1:c2hvcnQ="}, "must decode to 32 bytes"),
+        ({"IDV_SMTP_URL": "smtp://u:p@smtp.example.com:25?starttls=false"}, "without TLS"),
     ],
 )
 def test_production_refuses_development_adapters_and_missing_keys(

@@ -29,7 +29,8 @@ class SmsSender(Protocol):
 
 
 class SmtpEmailSender:
-    """``smtps://user:password@host:465`` (implicit TLS) or ``smtp://...:587`` (STARTTLS)."""
+    """``smtps://user:password@host:465`` (implicit TLS) or ``smtp://...:587`` (STARTTLS).
+    ``?starttls=false`` speaks plain SMTP, for a relay on loopback (production allows nothing else)."""
 
     def __init__(self, url: str, sender: str) -> None:
         parts = urlsplit(url)
@@ -37,6 +38,7 @@ class SmtpEmailSender:
             raise ValueError("IDV_SMTP_URL must look like smtps://user:password@host:port")
         self.hostname = parts.hostname
         self.implicit_tls = parts.scheme == "smtps"
+        self.start_tls = not self.implicit_tls and "starttls=false" not in parts.query
         self.port = parts.port or (465 if self.implicit_tls else 587)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
@@ -56,7 +58,7 @@ class SmtpEmailSender:
                 username=self.username,
                 password=self.password,
                 use_tls=self.implicit_tls,
-                start_tls=None if self.implicit_tls else True,
+                start_tls=self.start_tls,
                 timeout=20,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:

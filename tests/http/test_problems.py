@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 import httpx
 import pytest
@@ -103,3 +105,20 @@ async def test_a_failure_after_some_writes_leaves_nothing(client: httpx.AsyncCli
         for t in ("accounts", "contacts", "data_keys")
     }
     assert after == {t: before[t] for t in after}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("birth_date", 1e400), ("birth_date", 99999999999999999999999999), ("password", -1), ("phone", 1.5)],
+)
+async def test_numbers_where_they_do_not_belong_or_out_of_range(
+    client: httpx.AsyncClient, db: asyncpg.Connection, field: str, value: object
+) -> None:
+    body = json.dumps(registration(**{field: value}), allow_nan=True).encode()
+    response = await client.post("/v1/registrations", content=body, headers={"content-type": "application/json"})
+    assert response.status_code in {400, 422}, response.text
+    problem = response.json()
+    assert problem["code"] in {"validation_failed", "malformed_body"}
+    if problem["code"] == "validation_failed":
+        assert problem["errors"][0]["field"] == field
+    await assert_nothing_written(db)
