@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, AccountState
 from service.contacts import store
@@ -11,17 +13,18 @@ from service.runtime import Runtime
 from service.sessions.sessions import Principal
 
 
-def _no_such_contact(kind: ContactKind) -> ProblemError:
-    return ProblemError(404, "contact_not_found", f"This account has no {kind.value} contact")
+async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> asyncpg.Record:
+    contact = await store.fetch(conn, principal.account_id, kind)
+    if contact is None:
+        raise ProblemError(404, "contact_not_found", f"This account has no {kind.value} contact")
+    if contact["verified_at"] is not None:
+        raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+    return contact
 
 
 async def request_code(runtime: Runtime, principal: Principal, kind: ContactKind) -> None:
     async with runtime.database.transaction() as conn:
-        contact = await store.fetch(conn, principal.account_id, kind)
-        if contact is None:
-            raise _no_such_contact(kind)
-        if contact["verified_at"] is not None:
-            raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+        contact = await _unverified_contact(conn, principal, kind)
         cipher = await runtime.vault.open(conn, principal.account_id)
         address = cipher.open_text(f"contact.{kind.value}", contact["address"])
         await send_code(conn, runtime.vault.blind_index, cipher, kind, address)
@@ -29,11 +32,7 @@ async def request_code(runtime: Runtime, principal: Principal, kind: ContactKind
 
 async def verify_contact(runtime: Runtime, principal: Principal, kind: ContactKind, code: str) -> AccountState:
     async with runtime.database.transaction() as conn:
-        contact = await store.fetch(conn, principal.account_id, kind)
-        if contact is None:
-            raise _no_such_contact(kind)
-        if contact["verified_at"] is not None:
-            raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+        await _unverified_contact(conn, principal, kind)
         result = await check_code(conn, runtime.vault.blind_index, principal.account_id, kind, code)
         if result is CodeCheck.ACCEPTED:
             await store.mark_verified(conn, principal.account_id, kind)
