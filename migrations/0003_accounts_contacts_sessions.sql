@@ -131,11 +131,13 @@ CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR DELETE ON consent_eve
 CREATE TRIGGER account_state_changes_append_only BEFORE UPDATE OR DELETE ON account_state_changes
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 
--- Wait imposed after `failures` consecutive failures of a subject that has `free` attempts:
--- none until then, then 1 s doubling up to 15 minutes.
-CREATE FUNCTION sign_in_backoff(failures integer, free integer) RETURNS interval
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN failures < free THEN interval '0'
-                ELSE make_interval(secs => least(900, power(2, least(failures - free, 20))))
+-- When a subject that has failed `failures` times (with `free` attempts before back-off) may
+-- try again: at once while under `free`, then after 1 s doubling up to 15 minutes. The wall
+-- clock, not the transaction's start time, so a concurrent reservation that waited for the row
+-- lock is judged by when it actually runs.
+CREATE FUNCTION sign_in_next_allowed(failures integer, free integer) RETURNS timestamptz
+LANGUAGE sql VOLATILE AS $$
+    SELECT CASE WHEN failures < free THEN '-infinity'::timestamptz
+                ELSE clock_timestamp() + make_interval(secs => least(900, power(2, least(failures - free, 20))))
            END
 $$;

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +20,7 @@ from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
+from service.http.request_guard import request_guard
 from service.jobs import JobRunner
 from service.observability.health import HealthController, metrics_endpoint
 from service.policies.routes import PolicyController
@@ -93,6 +95,16 @@ def create_litestar(
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},
         exception_handlers={Exception: handle_exception},
+        before_request=request_guard(settings),
+        cors_config=CORSConfig(
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after", "x-idv-account-id", "x-idv-account-state"],
+        )
+        if settings.allowed_origins
+        else None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="idv",

@@ -64,7 +64,7 @@ async def test_logs_carry_no_personal_data_or_secrets(
     signed_in = await client.post("/v1/sessions", json={"identifier": "+8613987654321", "password": STRONG_PASSWORD})
     sent.append(signed_in.json()["token"])
 
-    secret = (await client.post("/v1/me/totp", headers=auth)).json()["secret"]
+    secret = (await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)).json()["secret"]
     totp_code = pyotp.TOTP(secret).at(time.time() - 30)
     recovery = (await client.post("/v1/me/totp/confirm", json={"code": totp_code}, headers=auth)).json()
     sent += [secret, totp_code, *recovery["recovery_codes"]]

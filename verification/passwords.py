@@ -27,7 +27,8 @@ MAX_LENGTH = 128
 _COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 _DICTIONARY_WORDS = frozenset(
     itertools.chain.from_iterable(
-        FREQUENCY_LISTS[name] for name in ("english_wikipedia", "us_tv_and_film", "surnames", "male_names", "female_names")
+        FREQUENCY_LISTS[name]
+        for name in ("english_wikipedia", "us_tv_and_film", "surnames", "male_names", "female_names")
     )
 )
 _LEET = str.maketrans(

@@ -65,8 +65,9 @@ async def send_code(
             headers={"Retry-After": str(wait)},
         )
     if recent["issued"] >= MAX_CODES_PER_HOUR:
+        wait = max(1, math.ceil(float(recent["seconds_until_oldest_expires"])))
         raise ProblemError(
-            429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": "3600"}
+            429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": str(wait)}
         )
     code_id, code = uuid.uuid4(), new_code()
     await store.insert_code(conn, code_id, cipher.owner_id, kind.purpose, code_digest(index, code_id, code), CODE_TTL)

@@ -27,6 +27,13 @@ async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncp
     )
 
 
+async def lock(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
+    """The contact, locked until the transaction ends: serializes code requests and checks for it."""
+    return await conn.fetchrow(
+        "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2 FOR UPDATE", account_id, kind
+    )
+
+
 async def mark_verified(conn: asyncpg.Connection, account_id: UUID, kind: str) -> None:
     await conn.execute(
         "UPDATE contacts SET verified_at = coalesce(verified_at, now()) WHERE account_id = $1 AND kind = $2",
@@ -61,7 +68,8 @@ async def find_account_by_username(conn: asyncpg.Connection, index: bytes) -> as
 
 async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str, window: timedelta) -> asyncpg.Record:
     row = await conn.fetchrow(
-        """SELECT count(*) AS issued, extract(epoch FROM now() - max(created_at)) AS seconds_since_last
+        """SELECT count(*) AS issued, extract(epoch FROM now() - max(created_at)) AS seconds_since_last,
+                  extract(epoch FROM min(created_at) + $3::interval - now()) AS seconds_until_oldest_expires
            FROM one_time_codes WHERE account_id = $1 AND purpose = $2 AND created_at > now() - $3::interval""",
         account_id,
         purpose,

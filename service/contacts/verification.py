@@ -14,7 +14,7 @@ from service.sessions.sessions import Principal
 
 
 async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> asyncpg.Record:
-    contact = await store.fetch(conn, principal.account_id, kind)
+    contact = await store.lock(conn, principal.account_id, kind)
     if contact is None:
         raise ProblemError(404, "contact_not_found", f"This account has no {kind.value} contact")
     if contact["verified_at"] is not None:

@@ -63,9 +63,14 @@ class Courier:
     service_name: str
 
     async def deliver(self, message_id: UUID) -> bool:
-        """Send one queued message. True when sent now; False when there was nothing to send."""
-        async with self.database.transaction() as conn:
-            row = await store.lock_queued(conn, message_id)
+        """Send one queued message. True when sent now; False when there was nothing to send.
+
+        No transaction is held while the message travels (an SMTP server may take seconds, and
+        the pool is shared with requests). Delivery is therefore at least once: a job picked up
+        again while its first run still sends may send twice, which is harmless for codes
+        (only the newest one counts)."""
+        async with self.database.connection() as conn:
+            row = await store.fetch_queued(conn, message_id)
             if row is None:
                 return False
             try:
@@ -73,28 +78,22 @@ class Courier:
             except DataKeyDestroyed:
                 await store.mark_abandoned(conn, message_id, "account erased")
                 return False
-            recipient = cipher.open_text("courier.recipient", row["recipient"])
-            variables = msgspec.json.decode(cipher.open("courier.variables", row["variables"]))
-            template = TEMPLATES[row["template"]]
-            subject, body = template.render({"service": self.service_name, **variables})
-            # Sent while the row is locked, so a second delivery of the same message waits and
-            # then finds it sent. A crash after sending and before commit sends it again:
-            # delivery is at least once, which is right for codes (the newest one counts).
-            failure: DeliveryFailed | None = None
-            try:
-                if template.channel is Channel.EMAIL:
-                    await self.email.send_email(recipient, subject, body)
-                else:
-                    await self.sms.send_sms(recipient, body)
-            except DeliveryFailed as exc:
-                failure = exc
+        recipient = cipher.open_text("courier.recipient", row["recipient"])
+        variables = msgspec.json.decode(cipher.open("courier.variables", row["variables"]))
+        template = TEMPLATES[row["template"]]
+        subject, body = template.render({"service": self.service_name, **variables})
+        try:
+            if template.channel is Channel.EMAIL:
+                await self.email.send_email(recipient, subject, body)
             else:
-                await store.mark_sent(conn, message_id)
-        if failure is not None:
-            async with self.database.transaction() as conn:
+                await self.sms.send_sms(recipient, body)
+        except DeliveryFailed as failure:
+            async with self.database.connection() as conn:
                 await store.mark_failed_attempt(conn, message_id, str(failure))
             logger.warning("delivery failed", extra={"template": row["template"], "error": str(failure)})
-            raise failure
+            raise
+        async with self.database.connection() as conn:
+            await store.mark_sent(conn, message_id)
         logger.info("message sent", extra={"template": row["template"], "channel": template.channel})
         return True
 

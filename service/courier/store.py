@@ -21,10 +21,10 @@ async def insert_many(
     )
 
 
-async def lock_queued(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record | None:
+async def fetch_queued(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT id, account_id, channel, template, recipient, variables FROM courier_messages
-           WHERE id = $1 AND status = 'queued' FOR UPDATE""",
+           WHERE id = $1 AND status = 'queued'""",
         message_id,
     )
 
@@ -33,7 +33,7 @@ async def mark_sent(conn: asyncpg.Connection, message_id: UUID) -> None:
     # The variables (codes) are wiped once delivered: the outbox is not an archive of secrets.
     await conn.execute(
         """UPDATE courier_messages SET status = 'sent', sent_at = now(), variables = NULL,
-                  attempts = attempts + 1, last_error = NULL WHERE id = $1""",
+                  attempts = attempts + 1, last_error = NULL WHERE id = $1 AND status = 'queued'""",
         message_id,
     )
 

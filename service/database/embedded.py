@@ -8,6 +8,7 @@ so under uid 0 the server runs as an unprivileged OS user (``postgres`` or ``nob
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import importlib.util
 import logging
@@ -93,9 +94,20 @@ class EmbeddedPostgres:
     # -- public ---------------------------------------------------------------------------
 
     def start(self) -> EmbeddedPostgres:
-        """Start the server, or attach to the one already running on this data directory."""
+        """Start the server, or attach to the one already running on this data directory.
+        Processes starting at once on one directory take turns (a file lock), so only one
+        runs initdb and only one starts the server; the others attach to it."""
         self._bindir = find_bindir()
         self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root.parent / f".{self.root.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._start_locked()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _start_locked(self) -> EmbeddedPostgres:
+        assert self._bindir is not None
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         if (port := self._running_port()) is not None:
@@ -211,8 +223,9 @@ class EmbeddedPostgres:
                 )
         # initdb reads the password from a file the server's user can read; removed right after.
         handoff = self.root / f".initdb-password-{secrets.token_hex(4)}"
-        handoff.write_text(self.password_file.read_text().strip())
-        os.chmod(handoff, 0o600)
+        descriptor = os.open(handoff, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(self.password_file.read_text().strip())
         self._hand_over(handoff)
         try:
             self._run(

@@ -19,7 +19,8 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
     conn = await asyncpg.connect(admin_dsn)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another process was first
+            # Another process may create it at the same moment; PostgreSQL reports that either way.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()

@@ -7,6 +7,7 @@ diverging from what the database really holds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.resources
 import logging
@@ -117,4 +118,7 @@ async def migrate(conn: asyncpg.Connection, migrations: tuple[Migration, ...]) -
             logger.info("migration applied", extra={"version": migration.version, "migration": migration.name})
         return list(current.pending)
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+        # If the connection broke, the error that broke it matters, not this; closing the
+        # connection releases the lock anyway.
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)

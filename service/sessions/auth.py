@@ -11,8 +11,6 @@ from service.runtime import Runtime
 from service.sessions.cookies import cookie_name
 from service.sessions.sessions import Principal, resolve_session
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 def unauthenticated() -> ProblemError:
     return ProblemError(401, "unauthenticated", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
@@ -30,27 +28,16 @@ def presented_token(request: Request[Any, Any, Any], cookie: str) -> tuple[str |
     return (from_cookie, True) if from_cookie else (None, False)
 
 
-def _same_origin(request: Request[Any, Any, Any], origin: str) -> bool:
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return origin == own
-
-
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     # The runtime is read from app state rather than injected: this runs on every
     # authenticated request (whoami above all), and a nested dependency costs more than it saves.
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
-    token, from_cookie = presented_token(request, cookie_name(settings))
+    token, _ = presented_token(request, cookie_name(settings))
     if token is None:
         raise unauthenticated()
     principal = await resolve_session(runtime.database, token, settings.session_idle_timeout)
     if principal is None:
         raise unauthenticated()
-    # A cookie rides along on cross-site requests; for anything that changes state, require
-    # that the browser says the request came from us or from a configured front end.
-    if from_cookie and request.method not in _SAFE_METHODS:
-        origin = request.headers.get("origin")
-        if origin is not None and origin not in settings.allowed_origins and not _same_origin(request, origin):
-            raise ProblemError(403, "origin_not_allowed", "This origin may not use the session cookie")
     request.state.principal = principal
     return principal

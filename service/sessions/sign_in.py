@@ -72,20 +72,13 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
     account = await _find_account(runtime, lookup)
     throttle = SignInThrottle(runtime.vault.blind_index)
     person = (
-        throttle.account_subject(str(account["id"]))
+        f"account:{account['id']}"
         if account is not None
-        else throttle.identifier_subject(lookup[1] if lookup else attempt.identifier.casefold())
+        else f"identifier:{lookup[1] if lookup else attempt.identifier.casefold()}"
     )
+    subjects = throttle.subjects(person, attempt.client_address)
     async with runtime.database.transaction() as conn:
-        reservation = await throttle.reserve(conn, person, throttle.address_subject(attempt.client_address))
-    if not reservation.granted:
-        raise ProblemError(
-            429,
-            "too_many_attempts",
-            "Too many failed sign-in attempts",
-            f"Try again in {reservation.retry_after_seconds} seconds.",
-            headers={"Retry-After": str(reservation.retry_after_seconds)},
-        )
+        await throttle.reserve(conn, subjects)
 
     password = normalize_password(attempt.password)
     if account is None:
@@ -110,7 +103,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
             if not passed:
                 raise ProblemError(401, "invalid_second_factor", "The second-factor code is wrong or was already used")
             assurance = 2
-        await throttle.forgive(conn, person)
+        await throttle.succeeded(conn, subjects)
         session = await create_session(
             conn,
             cipher,

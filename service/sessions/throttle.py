@@ -1,9 +1,16 @@
-"""Failed sign-in attempts, counted per account and per client address in one statement.
+"""Failed password attempts, counted per person-and-address, per person and per address in one
+statement.
 
-An attempt is *reserved* before the password is checked: the counter goes up first, and only
-a success takes it back down. So parallel guesses cannot slip past the limit: each one must
-win a row update, and once a subject's free attempts are spent the same statement pushes its
-``next_allowed_at`` into the future, which refuses every concurrent attempt that follows.
+An attempt is *reserved* before the password is checked: the counters go up first, and only a
+success takes them back down. So parallel guesses cannot slip past the limit: each one must win
+its row updates, and once a subject's free attempts are spent the same statement moves its
+``next_allowed_at`` into the future, which refuses every concurrent attempt behind it. A refused
+reservation is rolled back whole, so being refused by one counter costs nothing on the others.
+
+Three counters, because one is never right: a person guessed at from one address gets few free
+attempts (the pair); a person guessed at from many addresses gets more (so distributed guessing
+is bounded without letting one attacker lock the owner out from the owner's own address); an
+address shared by many people behind NAT gets many, and counts failures only.
 """
 
 from __future__ import annotations
@@ -14,64 +21,80 @@ from datetime import timedelta
 
 import asyncpg
 
+from service.http.problems import ProblemError
 from service.vault import BlindIndex
 
-# Free attempts before back-off starts, per kind of subject. An address is shared by many
-# people behind NAT, so it gets more; an account gets few, and back-off rather than lock-out,
-# so an attacker cannot lock a victim out for long.
-ACCOUNT_FREE_ATTEMPTS = 5
+PAIR_FREE_ATTEMPTS = 5
+PERSON_FREE_ATTEMPTS = 20
 ADDRESS_FREE_ATTEMPTS = 100
 # Failures older than this are forgotten.
 FAILURE_MEMORY = timedelta(hours=1)
 
 _RESERVE = """
 INSERT INTO sign_in_throttle AS t (subject, free_attempts, failures, next_allowed_at, updated_at)
-SELECT s.subject, s.free, 1, now() + sign_in_backoff(1, s.free), now()
+SELECT s.subject, s.free, 1, sign_in_next_allowed(1, s.free), clock_timestamp()
 FROM unnest($1::bytea[], $2::int[]) AS s(subject, free)
 ON CONFLICT (subject) DO UPDATE
-SET failures = CASE WHEN t.updated_at < now() - $3::interval THEN 1 ELSE t.failures + 1 END,
-    next_allowed_at = now() + sign_in_backoff(
-        CASE WHEN t.updated_at < now() - $3::interval THEN 1 ELSE t.failures + 1 END,
-        t.free_attempts),
-    updated_at = now()
-WHERE t.next_allowed_at <= now()
+SET failures = CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END,
+    next_allowed_at = sign_in_next_allowed(
+        CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END, t.free_attempts),
+    updated_at = clock_timestamp()
+WHERE t.next_allowed_at <= clock_timestamp()
 RETURNING subject
 """
 
 
 @dataclass(frozen=True)
-class Reservation:
-    granted: bool
-    retry_after_seconds: int
+class Subjects:
+    pair: bytes
+    person: bytes
+    address: bytes
 
 
 class SignInThrottle:
     def __init__(self, index: BlindIndex) -> None:
         self.index = index
 
-    def account_subject(self, account_id: str) -> bytes:
-        return self.index.digest("throttle", f"account:{account_id}")
-
-    def identifier_subject(self, identifier_key: str) -> bytes:
-        return self.index.digest("throttle", f"identifier:{identifier_key}")
-
-    def address_subject(self, address: str) -> bytes:
-        return self.index.digest("throttle", f"address:{address}")
-
-    async def reserve(self, conn: asyncpg.Connection, person: bytes, address: bytes) -> Reservation:
-        subjects = [person, address]
-        frees = [ACCOUNT_FREE_ATTEMPTS, ADDRESS_FREE_ATTEMPTS]
-        rows = await conn.fetch(_RESERVE, subjects, frees, FAILURE_MEMORY)
-        if len(rows) == len(subjects):
-            return Reservation(True, 0)
-        wait = await conn.fetchval(
-            """SELECT extract(epoch FROM max(next_allowed_at) - now()) FROM sign_in_throttle
-               WHERE subject = ANY($1::bytea[])""",
-            subjects,
+    def subjects(self, person: str, address: str) -> Subjects:
+        """``person`` is ``account:<id>`` for a known account, ``identifier:<key>`` otherwise."""
+        return Subjects(
+            pair=self.index.digest("throttle", f"{person}|{address}"),
+            person=self.index.digest("throttle", person),
+            address=self.index.digest("throttle", f"address:{address}"),
         )
-        return Reservation(False, max(1, math.ceil(float(wait or 1))))
 
-    async def forgive(self, conn: asyncpg.Connection, person: bytes) -> None:
-        """A successful sign-in clears the person's count (not the address's: a sprayer with
-        one valid account must not be able to reset it)."""
-        await conn.execute("DELETE FROM sign_in_throttle WHERE subject = $1", person)
+    async def reserve(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
+        """Count one attempt on every counter, or raise 429 (the caller's transaction then rolls
+        the partial counting back)."""
+        keys = [subjects.pair, subjects.person, subjects.address]
+        frees = [PAIR_FREE_ATTEMPTS, PERSON_FREE_ATTEMPTS, ADDRESS_FREE_ATTEMPTS]
+        rows = await conn.fetch(_RESERVE, keys, frees, FAILURE_MEMORY)
+        if len(rows) == len(keys):
+            return
+        wait = await conn.fetchval(
+            """SELECT extract(epoch FROM max(next_allowed_at) - clock_timestamp()) FROM sign_in_throttle
+               WHERE subject = ANY($1::bytea[]) AND next_allowed_at > clock_timestamp()""",
+            keys,
+        )
+        seconds = max(1, math.ceil(float(wait or 1)))
+        raise ProblemError(
+            429,
+            "too_many_attempts",
+            "Too many failed attempts",
+            f"Try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+
+    async def succeeded(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
+        """Clear the person's counters; take back only this attempt from the address's (a sprayer
+        with one valid account must not be able to wipe it)."""
+        await conn.execute(
+            "DELETE FROM sign_in_throttle WHERE subject = ANY($1::bytea[])", [subjects.pair, subjects.person]
+        )
+        await conn.execute(
+            """UPDATE sign_in_throttle
+               SET failures = greatest(failures - 1, 0),
+                   next_allowed_at = CASE WHEN failures - 1 < free_attempts THEN '-infinity' ELSE next_allowed_at END
+               WHERE subject = $1""",
+            subjects.address,
+        )

@@ -66,7 +66,8 @@ async def check_code(conn: asyncpg.Connection, cipher: OwnerCipher, code: str, *
     step = matching_step(cipher.open_text("totp.secret", row["secret"]), code)
     if step is None:
         return False
-    return await store.claim_step(conn, cipher.owner_id, step, confirming=confirming)
+    # Claimed against the very secret checked: a re-enrolment in between makes the claim miss.
+    return await store.claim_step(conn, cipher.owner_id, row["secret"], step, confirming=confirming)
 
 
 async def issue_recovery_codes(conn: asyncpg.Connection, index: BlindIndex, account_id: UUID) -> list[str]:

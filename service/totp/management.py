@@ -6,10 +6,10 @@ from service.accounts import store as accounts
 from service.contacts import store as contacts
 from service.http.problems import ProblemError
 from service.runtime import Runtime
+from service.sessions.reauthentication import reauthentication_failed
 from service.sessions.sessions import Principal
 from service.totp import factor, store
 from service.totp.factor import Enrollment
-from verification.passwords import normalize_password
 
 
 async def _label(runtime: Runtime, principal: Principal) -> str:
@@ -42,17 +42,13 @@ async def confirm_totp(runtime: Runtime, principal: Principal, code: str) -> lis
         return await factor.issue_recovery_codes(conn, runtime.vault.blind_index, principal.account_id)
 
 
-async def remove_totp(
-    runtime: Runtime, principal: Principal, password: str, code: str | None, recovery_code: str | None
-) -> None:
-    async with runtime.database.connection() as conn:
-        phc = await accounts.password_hash(conn, principal.account_id)
-    if phc is None or not (await runtime.passwords.verify(phc, normalize_password(password))).matches:
-        raise ProblemError(403, "reauthentication_failed", "The password is wrong")
+async def remove_totp(runtime: Runtime, principal: Principal, code: str | None, recovery_code: str | None) -> None:
+    """Remove the second factor; the caller has already confirmed the password."""
     async with runtime.database.transaction() as conn:
-        cipher = await runtime.vault.open(conn, principal.account_id)
-        if (await store.fetch(conn, principal.account_id)) is None:
+        row = await store.fetch(conn, principal.account_id)
+        if row is None or row["confirmed_at"] is None:
             raise ProblemError(404, "totp_not_enabled", "TOTP is not enabled")
+        cipher = await runtime.vault.open(conn, principal.account_id)
         passed = (
             await factor.check_code(conn, cipher, code)
             if code
@@ -61,5 +57,5 @@ async def remove_totp(
             )
         )
         if not passed:
-            raise ProblemError(403, "reauthentication_failed", "The second-factor code is wrong")
+            raise reauthentication_failed()
         await store.remove(conn, principal.account_id)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, post
+from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from service.accounts.schemas import Password
+from service.http.clients import client_address
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
+from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import RequestBody
+from service.sessions.reauthentication import confirm_password
 from service.totp.management import confirm_totp, enroll_totp, remove_totp
 
 SixDigits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
@@ -20,6 +23,10 @@ SixDigits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
 class TotpEnrollment(msgspec.Struct):
     secret: str
     otpauth_uri: str
+
+
+class TotpEnrollmentRequest(RequestBody):
+    password: Password
 
 
 class TotpConfirmation(RequestBody):
@@ -40,8 +47,20 @@ class TotpController(Controller):
     path = "/v1/me/totp"
     tags = ["second factor"]
 
-    @post("/", status_code=201, summary="Start TOTP enrolment: a secret and an otpauth:// URI")
-    async def enroll(self, runtime: CurrentRuntime, principal: SignedIn) -> TotpEnrollment:
+    @post(
+        "/",
+        status_code=201,
+        summary="Start TOTP enrolment after re-entering the password: a secret and an otpauth:// URI",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def enroll(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[TotpEnrollmentRequest],
+    ) -> TotpEnrollment:
+        await confirm_password(runtime, principal, data.password, client_address(request))
         enrollment = await enroll_totp(runtime, principal)
         return TotpEnrollment(enrollment.secret, enrollment.otpauth_uri)
 
@@ -51,8 +70,20 @@ class TotpController(Controller):
     ) -> RecoveryCodes:
         return RecoveryCodes(await confirm_totp(runtime, principal, data.code))
 
-    @delete("/", status_code=204, summary="Remove TOTP, after re-entering password and a code")
-    async def remove(self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[TotpRemoval]) -> None:
+    @delete(
+        "/",
+        status_code=204,
+        summary="Remove TOTP, after re-entering password and a code",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def remove(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[TotpRemoval],
+    ) -> None:
         if not data.code and not data.recovery_code:
             raise ProblemError(422, "second_factor_required", "Give a TOTP code or a recovery code")
-        await remove_totp(runtime, principal, data.password, data.code, data.recovery_code)
+        await confirm_password(runtime, principal, data.password, client_address(request))
+        await remove_totp(runtime, principal, data.code, data.recovery_code)

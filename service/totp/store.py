@@ -28,7 +28,7 @@ async def put_pending(conn: asyncpg.Connection, account_id: UUID, secret: bytes)
     return result is not None
 
 
-async def claim_step(conn: asyncpg.Connection, account_id: UUID, step: int, *, confirming: bool) -> bool:
+async def claim_step(conn: asyncpg.Connection, account_id: UUID, secret: bytes, step: int, *, confirming: bool) -> bool:
     """Record that the code of ``step`` was used; False if that step (or a later one) already was.
     This is what makes a code single-use within its time step."""
     confirmed_clause = "confirmed_at IS NULL" if confirming else "confirmed_at IS NOT NULL"
@@ -36,12 +36,13 @@ async def claim_step(conn: asyncpg.Connection, account_id: UUID, step: int, *, c
         f"""UPDATE totp_credentials
             SET last_used_step = $2,
                 confirmed_at = CASE WHEN $3 THEN now() ELSE confirmed_at END
-            WHERE account_id = $1 AND {confirmed_clause}
+            WHERE account_id = $1 AND secret = $4 AND {confirmed_clause}
               AND (last_used_step IS NULL OR last_used_step < $2)
             RETURNING 1""",  # noqa: S608 - the clause is one of two constants
         account_id,
         step,
         confirming,
+        secret,
     )
     return result is not None
 

@@ -31,6 +31,10 @@ class MasterKeyRing:
         # Binding the owner and key id means a wrapped key copied to another row will not open.
         return b"idv.data-key.v1|" + owner_id.bytes + b"|" + key_id.encode()
 
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
     def wrap(self, owner_id: UUID, data_key: bytes) -> tuple[str, bytes]:
         nonce = os.urandom(_NONCE_BYTES)
         key_id = self.active_key_id

@@ -29,12 +29,17 @@ async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
     return result.endswith(" 1")
 
 
-async def wrapped_by_other_keys(conn: asyncpg.Connection, active_key_id: str, limit: int) -> list[asyncpg.Record]:
+async def wrapped_by_other_keys(
+    conn: asyncpg.Connection, active_key_id: str, known_key_ids: list[str], limit: int
+) -> list[asyncpg.Record]:
+    """Live keys wrapped by a master key in the ring other than the active one (keys wrapped by
+    a master key no longer in the ring cannot be re-wrapped, and are skipped)."""
     return await conn.fetch(
         """SELECT owner_id, master_key_id, wrapped_key FROM data_keys
-           WHERE destroyed_at IS NULL AND master_key_id <> $1
-           ORDER BY owner_id LIMIT $2 FOR UPDATE SKIP LOCKED""",
+           WHERE destroyed_at IS NULL AND master_key_id <> $1 AND master_key_id = ANY($2::text[])
+           ORDER BY owner_id LIMIT $3 FOR UPDATE SKIP LOCKED""",
         active_key_id,
+        known_key_ids,
         limit,
     )
 

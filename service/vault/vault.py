@@ -60,7 +60,7 @@ class Vault:
 
     async def rewrap(self, conn: asyncpg.Connection, batch_size: int = 500) -> int:
         """Re-wrap one batch of live data keys under the active master key; 0 when done."""
-        rows = await store.wrapped_by_other_keys(conn, self.keyring.active_key_id, batch_size)
+        rows = await store.wrapped_by_other_keys(conn, self.keyring.active_key_id, self.keyring.key_ids, batch_size)
         for row in rows:
             owner_id: UUID = row["owner_id"]
             data_key = self.keyring.unwrap(owner_id, row["master_key_id"], row["wrapped_key"])

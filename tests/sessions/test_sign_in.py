@@ -14,7 +14,7 @@ import pytest
 
 from service.app import create_asgi
 from service.runtime import Runtime
-from service.settings import load_settings
+from service.settings import Settings, load_settings
 from tests.conftest import environment_for_tests
 from tests.helpers import STRONG_PASSWORD, bearer, register
 
@@ -115,8 +115,9 @@ async def test_back_off_doubles(client: httpx.AsyncClient, db: asyncpg.Connectio
         await sign_in(client, "bruce_lee", "wrong-guess-again")
         waits.append(
             await db.fetchval(
-                "SELECT round(extract(epoch FROM next_allowed_at - updated_at)) FROM sign_in_throttle"
-                " WHERE free_attempts = 5"
+                "SELECT CASE WHEN next_allowed_at = '-infinity' THEN 0"
+                " ELSE round(extract(epoch FROM next_allowed_at - updated_at)) END"
+                " FROM sign_in_throttle WHERE free_attempts = 5"
             )
         )
     assert [int(w) for w in waits] == [0, 0, 0, 0, 1, 2, 4, 8]
@@ -155,7 +156,7 @@ async def test_a_signed_out_token_is_refused_everywhere(client: httpx.AsyncClien
         ("PATCH", "/v1/me", {"display_name": "X"}),
         ("GET", "/v1/sessions", None),
         ("DELETE", "/v1/sessions/current", None),
-        ("POST", "/v1/me/totp", None),
+        ("POST", "/v1/me/totp", {"password": STRONG_PASSWORD}),
         ("POST", "/v1/contacts/email/code", None),
     ]:
         response = await client.request(method, path, headers=auth, json=payload)
@@ -226,3 +227,83 @@ async def test_tokens_are_stored_only_as_digests(client: httpx.AsyncClient, db: 
     token = (await register(client))["session"]["token"]
     digest = await db.fetchval("SELECT token_digest FROM sessions")
     assert digest == hashlib.sha256(token.encode()).digest()
+
+
+def client_at(settings: Settings, runtime: Runtime, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_asgi(settings, runtime=runtime), client=(address, 1))
+    return httpx.AsyncClient(transport=transport, base_url="https://idv.test")
+
+
+async def test_parallel_right_passwords_from_one_address_all_succeed(client: httpx.AsyncClient) -> None:
+    for i in range(12):
+        await register(client, username=f"office_{i}", email=f"office{i}@example.com", phone=None)
+    responses = await asyncio.gather(*(sign_in(client, f"office_{i}") for i in range(12)))
+    assert [r.status_code for r in responses] == [201] * 12
+
+
+async def test_successes_do_not_count_against_the_address(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    await register(client)
+    for _ in range(6):
+        assert (await sign_in(client, "bruce_lee")).status_code == 201
+    assert await db.fetchval("SELECT failures FROM sign_in_throttle WHERE free_attempts = 100") == 0
+
+
+async def test_a_guesser_elsewhere_does_not_lock_the_owner_out(
+    client: httpx.AsyncClient, settings: Settings, runtime: Runtime
+) -> None:
+    await register(client)
+    async with client_at(settings, runtime, "198.51.100.66") as attacker:
+        statuses = [(await sign_in(attacker, "bruce_lee", f"guess-{i}-wrong")).status_code for i in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    assert (await sign_in(client, "bruce_lee")).status_code == 201
+
+
+async def test_a_refused_attempt_costs_nothing_on_the_other_counters(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await register(client)
+    for i in range(5):
+        await sign_in(client, "bruce_lee", f"guess-{i}-wrong")
+    before = await db.fetchval("SELECT failures FROM sign_in_throttle WHERE free_attempts = 100")
+    assert (await sign_in(client, "bruce_lee", "guess-x-wrong")).status_code == 429
+    assert await db.fetchval("SELECT failures FROM sign_in_throttle WHERE free_attempts = 100") == before
+
+
+async def test_forged_cross_site_posts_are_refused(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    await register(client)
+    # An HTML form can post text/plain across sites without a preflight.
+    body = '{"identifier":"bruce_lee","password":"violet-harbour-tractor-' + "=" + '91"}'
+    form = await client.post("/v1/sessions", content=body, headers={"content-type": "text/plain"})
+    assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
+    foreign = await client.post(
+        "/v1/sessions",
+        json={"identifier": "bruce_lee", "password": STRONG_PASSWORD},
+        headers={"origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403 and foreign.json()["code"] == "origin_not_allowed"
+    ours = await client.post(
+        "/v1/sessions",
+        json={"identifier": "bruce_lee", "password": STRONG_PASSWORD},
+        headers={"origin": "https://idv.test"},
+    )
+    assert ours.status_code == 201
+    registration_elsewhere = await client.post(
+        "/v1/registrations", json={"display_name": "x"}, headers={"origin": "https://evil.example"}
+    )
+    assert registration_elsewhere.status_code == 403
+
+
+async def test_configured_front_ends_may_call_across_origins(tmp_path: Path, database_url: str) -> None:
+    settings = load_settings(environment_for_tests(tmp_path, IDV_ALLOWED_ORIGINS="https://app.example"))
+    async with Runtime.open(settings, database_url, apply_migrations=False) as runtime:
+        app_client = client_at(settings, runtime, "192.0.2.9")
+        async with app_client:
+            await register(app_client)
+            response = await app_client.post(
+                "/v1/sessions",
+                json={"identifier": "bruce_lee", "password": STRONG_PASSWORD},
+                headers={"origin": "https://app.example"},
+            )
+    assert response.status_code == 201
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    assert response.headers["access-control-allow-credentials"] == "true"

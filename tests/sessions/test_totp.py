@@ -18,7 +18,7 @@ def code_at(secret: str, steps_from_now: int = 0) -> str:
 
 async def enrolled(client: httpx.AsyncClient) -> tuple[dict[str, str], str, list[str]]:
     auth = bearer((await register(client))["session"]["token"])
-    enrollment = await client.post("/v1/me/totp", headers=auth)
+    enrollment = await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)
     assert enrollment.status_code == 201
     secret = enrollment.json()["secret"]
     assert enrollment.json()["otpauth_uri"].startswith("otpauth://totp/idv:bruce%40example.com?secret=")
@@ -35,7 +35,7 @@ async def sign_in(client: httpx.AsyncClient, **extra: Any) -> httpx.Response:
 
 async def test_enrolment_needs_a_right_code(client: httpx.AsyncClient) -> None:
     auth = bearer((await register(client))["session"]["token"])
-    secret = (await client.post("/v1/me/totp", headers=auth)).json()["secret"]
+    secret = (await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)).json()["secret"]
     wrong = f"{(int(code_at(secret)) + 1) % 1_000_000:06d}"
     response = await client.post("/v1/me/totp/confirm", json={"code": wrong}, headers=auth)
     assert response.status_code == 422 and response.json()["code"] == "code_invalid"
@@ -86,7 +86,7 @@ async def test_removal_needs_password_and_a_code(client: httpx.AsyncClient, db: 
 
 async def test_a_second_enrolment_is_refused_while_one_is_active(client: httpx.AsyncClient) -> None:
     auth, _, _ = await enrolled(client)
-    response = await client.post("/v1/me/totp", headers=auth)
+    response = await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)
     assert response.status_code == 409 and response.json()["code"] == "totp_already_enabled"
 
 
@@ -94,3 +94,15 @@ async def test_the_secret_is_stored_encrypted(client: httpx.AsyncClient, db: asy
     _, secret, _ = await enrolled(client)
     stored = await db.fetchval("SELECT secret FROM totp_credentials")
     assert secret.encode() not in stored
+
+
+async def test_enrolment_needs_the_password_and_guessing_it_is_throttled(client: httpx.AsyncClient) -> None:
+    auth = bearer((await register(client))["session"]["token"])
+    missing = await client.post("/v1/me/totp", json={}, headers=auth)
+    assert missing.status_code == 422
+    statuses = []
+    for i in range(6):
+        response = await client.post("/v1/me/totp", json={"password": f"guess-{i}-wrong"}, headers=auth)
+        statuses.append(response.status_code)
+    assert statuses == [403] * 5 + [429]
+    assert response.json()["code"] == "too_many_attempts"
