@@ -39,5 +39,4 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = await resolve_session(runtime.database, token, settings.session_idle_timeout)
     if principal is None:
         raise unauthenticated()
-    request.state.principal = principal
     return principal

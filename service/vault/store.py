@@ -52,8 +52,3 @@ async def replace_wrapping(conn: asyncpg.Connection, owner_id: UUID, master_key_
         master_key_id,
         wrapped,
     )
-
-
-async def count_by_master_key(conn: asyncpg.Connection) -> dict[str | None, int]:
-    rows = await conn.fetch("SELECT master_key_id, count(*) AS n FROM data_keys GROUP BY 1")
-    return {row["master_key_id"]: row["n"] for row in rows}
