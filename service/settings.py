@@ -76,10 +76,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_name: str
 
     @property
-    def is_production(self) -> bool:
-        return self.env is Environment.PRODUCTION
-
-    @property
     def outbox_path(self) -> Path:
         return self.state_dir / "outbox.jsonl"
 

@@ -54,7 +54,9 @@ class PasswordHasher:
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="argon2", initializer=_lower_thread_priority
         )
-        self._dummy: str | None = None
+        # Hashed in the pool as soon as the hasher exists, so the first unknown identifier costs
+        # one verification like every later one (hashing on first use would cost two, and show).
+        self._dummy = self._pool.submit(self._hash, secrets.token_urlsafe(16))
 
     def _hash(self, password: str) -> str:
         started = time.perf_counter()
@@ -89,9 +91,7 @@ class PasswordHasher:
 
     async def verify_unknown(self, password: str) -> Verification:
         """Spend the same time as a real verification, for identifiers that match no account."""
-        if self._dummy is None:
-            self._dummy = await self.hash(secrets.token_urlsafe(16))
-        await self.verify(self._dummy, password)
+        await self.verify(await asyncio.wrap_future(self._dummy), password)
         return Verification(matches=False)
 
     def close(self) -> None:

@@ -69,17 +69,6 @@ async def end(conn: asyncpg.Connection, account_id: UUID, session_id: UUID, reas
     return result.endswith(" 1")
 
 
-async def end_all(conn: asyncpg.Connection, account_id: UUID, reason: str, *, keep: UUID | None = None) -> int:
-    result: str = await conn.execute(
-        """UPDATE sessions SET ended_at = now(), end_reason = $2
-           WHERE account_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $3""",
-        account_id,
-        reason,
-        keep,
-    )
-    return int(result.split()[-1])
-
-
 async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT id, assurance, created_at, last_seen_at, expires_at, client_address, user_agent
