@@ -56,6 +56,7 @@ def create_litestar(
     settings: Settings,
     *,
     dsn: str | None = None,
+    migrations_dsn: str | None = None,
     runtime: Runtime | None = None,
     with_worker: bool = False,
 ) -> Litestar:
@@ -69,7 +70,7 @@ def create_litestar(
             return
         if dsn is None:
             raise RuntimeError("create_litestar needs a dsn or a runtime")
-        async with Runtime.open(settings, dsn) as opened:
+        async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as opened:
             app.state.runtime = opened
             stop = asyncio.Event()
             worker = None
@@ -125,7 +126,10 @@ def create_asgi(
     settings: Settings,
     *,
     dsn: str | None = None,
+    migrations_dsn: str | None = None,
     runtime: Runtime | None = None,
     with_worker: bool = False,
 ) -> RequestContext:
-    return RequestContext(create_litestar(settings, dsn=dsn, runtime=runtime, with_worker=with_worker))
+    return RequestContext(
+        create_litestar(settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker)
+    )

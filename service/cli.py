@@ -30,7 +30,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_asgi
-    from service.database.local import database_url
+    from service.database.local import database_urls
     from service.observability.logging import configure_logging
 
     settings = _settings()
@@ -38,9 +38,9 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets
     # the embedded database below stop cleanly instead of dying with the process.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    with database_url(settings) as dsn:
+    with database_urls(settings) as urls:
         config = uvicorn.Config(
-            create_asgi(settings, dsn=dsn, with_worker=args.with_worker),
+            create_asgi(settings, dsn=urls.service, migrations_dsn=urls.migrations, with_worker=args.with_worker),
             host=args.host or settings.host,
             port=settings.port if args.port is None else args.port,
             loop="uvloop",
@@ -57,26 +57,26 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_runtime(settings: Settings, dsn: str, apply_migrations: bool = True) -> None:
+async def _with_runtime(settings: Settings, dsn: str, migrations_dsn: str) -> None:
     from service.runtime import Runtime
 
-    async with Runtime.open(settings, dsn, apply_migrations=apply_migrations, pool_size=2):
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2):
         pass
 
 
 def migrate(_: argparse.Namespace) -> int:
-    from service.database.local import database_url
+    from service.database.local import database_urls
     from service.observability.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level)
-    with database_url(settings) as dsn:
-        asyncio.run(_with_runtime(settings, dsn))
+    with database_urls(settings) as urls:
+        asyncio.run(_with_runtime(settings, urls.service, urls.migrations))
     print("migrations applied")
     return 0
 
 
-async def _run_worker(settings: Settings, dsn: str) -> None:
+async def _run_worker(settings: Settings, dsn: str, migrations_dsn: str) -> None:
     from service.jobs import JobRunner
     from service.jobs.catalog import job_definitions
     from service.runtime import Runtime
@@ -85,20 +85,20 @@ async def _run_worker(settings: Settings, dsn: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with Runtime.open(settings, dsn) as runtime:
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as runtime:
         await JobRunner(dsn, job_definitions(runtime)).run(stop)
 
 
 def worker(_: argparse.Namespace) -> int:
     import uvloop
 
-    from service.database.local import database_url
+    from service.database.local import database_urls
     from service.observability.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level)
-    with database_url(settings) as dsn:
-        uvloop.run(_run_worker(settings, dsn))
+    with database_urls(settings) as urls:
+        uvloop.run(_run_worker(settings, urls.service, urls.migrations))
     return 0
 
 
@@ -148,11 +148,11 @@ async def _rewrap(settings: Settings, dsn: str) -> int:
 
 
 def rewrap(_: argparse.Namespace) -> int:
-    from service.database.local import database_url
+    from service.database.local import database_urls
 
     settings = _settings()
-    with database_url(settings) as dsn:
-        total = asyncio.run(_rewrap(settings, dsn))
+    with database_urls(settings) as urls:
+        total = asyncio.run(_rewrap(settings, urls.service))
     print(f"re-wrapped {total} data keys under master key {settings.active_master_key_id}")
     return 0
 

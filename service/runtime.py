@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from service.audit import AuditTrail
 from service.courier.adapters import (
     EmailSender,
     FileOutbox,
@@ -19,9 +20,10 @@ from service.courier.adapters import (
 from service.courier.outbox import Courier
 from service.database import migrations
 from service.database.pool import Database
+from service.database.roles import writable_append_only_tables
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
-from service.settings import Settings
+from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
 
 logger = logging.getLogger(__name__)
@@ -36,11 +38,18 @@ class Runtime:
     passwords: PasswordHasher
     policies: PolicyCatalog
     courier: Courier
+    audit: AuditTrail
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, dsn: str, *, apply_migrations: bool = True, pool_size: int = 10
+        cls,
+        settings: Settings,
+        dsn: str,
+        *,
+        migrations_dsn: str | None = None,
+        apply_migrations: bool = True,
+        pool_size: int = 10,
     ) -> AsyncIterator[Runtime]:
         known = migrations.discover()
         database = await Database.connect(dsn, min_size=min(2, pool_size), max_size=pool_size)
@@ -48,11 +57,12 @@ class Runtime:
             if apply_migrations:
                 # Its own connection: the migration lock is session-level, and closing the
                 # connection is what guarantees it is released.
-                conn = await asyncpg.connect(dsn)
+                conn = await asyncpg.connect(migrations_dsn or dsn)
                 try:
                     await migrations.migrate(conn, known)
                 finally:
                     await conn.close()
+            await _check_role(settings, database)
             vault = Vault(
                 MasterKeyRing(settings.master_keys, settings.active_master_key_id),
                 BlindIndex(settings.blind_index_key),
@@ -67,11 +77,31 @@ class Runtime:
                     passwords=passwords,
                     policies=PolicyCatalog.load(),
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
+                    audit=AuditTrail(database, vault),
                 )
             finally:
                 passwords.close()
         finally:
             await database.close()
+
+
+class DatabaseRoleError(RuntimeError):
+    """The service's database role could rewrite the audit trail or the ledgers."""
+
+
+async def _check_role(settings: Settings, database: Database) -> None:
+    async with database.connection() as conn:
+        writable = await writable_append_only_tables(conn)
+    if not writable:
+        return
+    message = (
+        "DATABASE_URL connects as a role that can rewrite append-only tables "
+        f"({', '.join(writable)}): connect as a member of idv_service and run migrations "
+        "with IDV_MIGRATIONS_DATABASE_URL (see README)"
+    )
+    if settings.env is Environment.PRODUCTION:
+        raise DatabaseRoleError(message)
+    logger.warning(message)
 
 
 def couriers(settings: Settings) -> tuple[EmailSender, SmsSender]:

@@ -46,6 +46,7 @@ class MasterKey(msgspec.Struct, frozen=True):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     env: Environment
     database_url: str | None
+    migrations_database_url: str | None
     state_dir: Path
     embedded_pg_port: int | None
     host: str
@@ -74,6 +75,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_sign_ins_per_minute: int
     rate_limit_codes_per_minute: int
     public_name: str
+    operator_session_idle_timeout: timedelta
+    operator_session_absolute_timeout: timedelta
+    operator_enrolment_lifetime: timedelta
+    case_max_resubmissions: int
+    case_appeal_window: timedelta
+    four_eyes_decisions: frozenset[str]
 
     @property
     def outbox_path(self) -> Path:
@@ -84,6 +91,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_ENV": ("development", "development, test or production"),
     "DATABASE_URL": (None, "PostgreSQL URL; unset starts an embedded server (not in production)"),
+    "IDV_MIGRATIONS_DATABASE_URL": (
+        None,
+        "PostgreSQL URL of the tables' owner, for migrations; DATABASE_URL is then the service's role",
+    ),
     "IDV_STATE_DIR": ("./.idv", "local state: embedded PostgreSQL, development keys, outbox"),
     "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
     "IDV_HOST": ("127.0.0.1", "address `idv serve` binds"),
@@ -117,7 +128,19 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_RATE_SIGN_INS_PER_MINUTE": ("30", "sign-in requests per client address per minute"),
     "IDV_RATE_CODES_PER_MINUTE": ("10", "one-time-code requests per client address per minute"),
     "IDV_PUBLIC_NAME": ("idv", "issuer shown in authenticator apps and messages"),
+    "IDV_OPERATOR_SESSION_IDLE_TIMEOUT": ("15m", "an operator session unused this long ends"),
+    "IDV_OPERATOR_SESSION_ABSOLUTE_TIMEOUT": ("8h", "an operator session ends this long after sign-in"),
+    "IDV_OPERATOR_ENROLMENT_LIFETIME": ("72h", "how long an operator's enrolment code works"),
+    "IDV_CASE_MAX_RESUBMISSIONS": ("3", "times a user may resubmit evidence in one case"),
+    "IDV_CASE_APPEAL_WINDOW": ("30d", "how long after a rejection the user may appeal"),
+    "IDV_FOUR_EYES_DECISIONS": (
+        "overturn,child_data",
+        "decisions a second operator must confirm: approve, reject, request_resubmission, uphold, "
+        "overturn, and child_data (every decision on a child's case)",
+    ),
 }
+
+FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
 
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -252,10 +275,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if adapter in DEVELOPMENT_ONLY_COURIERS:
                 problems.append(f"{name}={adapter} is a development adapter; production refuses it")
 
+    four_eyes = frozenset(d.strip() for d in (get("IDV_FOUR_EYES_DECISIONS") or "").split(",") if d.strip())
+    if unknown := sorted(four_eyes - FOUR_EYES_CHOICES):
+        problems.append(f"IDV_FOUR_EYES_DECISIONS: unknown decisions {', '.join(unknown)}")
+    if production and "child_data" not in four_eyes:
+        problems.append("production refuses IDV_FOUR_EYES_DECISIONS without child_data")
+
     pg_port_raw = get("IDV_PG_PORT")
     settings = Settings(
         env=env,
         database_url=database_url,
+        migrations_database_url=get("IDV_MIGRATIONS_DATABASE_URL"),
         state_dir=state_dir,
         embedded_pg_port=integer("IDV_PG_PORT", 1, 65535) if pg_port_raw else None,
         host=get("IDV_HOST") or "127.0.0.1",
@@ -290,11 +320,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 0, 10**7),
         rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 0, 10**7),
         public_name=get("IDV_PUBLIC_NAME") or "idv",
+        operator_session_idle_timeout=duration("IDV_OPERATOR_SESSION_IDLE_TIMEOUT"),
+        operator_session_absolute_timeout=duration("IDV_OPERATOR_SESSION_ABSOLUTE_TIMEOUT"),
+        operator_enrolment_lifetime=duration("IDV_OPERATOR_ENROLMENT_LIFETIME"),
+        case_max_resubmissions=integer("IDV_CASE_MAX_RESUBMISSIONS", 0, 100),
+        case_appeal_window=duration("IDV_CASE_APPEAL_WINDOW"),
+        four_eyes_decisions=four_eyes,
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")
     if production and settings.argon2.memory_kib < 19 * 1024:
         problems.append("production refuses argon2id memory below 19 MiB (IDV_ARGON2_MEMORY_KIB)")
+    if settings.operator_session_absolute_timeout > settings.session_absolute_timeout or (
+        settings.operator_session_idle_timeout > settings.session_idle_timeout
+    ):
+        problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
     if production and not settings.cookie_secure:
         problems.append("production refuses IDV_COOKIE_SECURE=false")
     if problems:

@@ -24,6 +24,7 @@ import pytest
 from service.app import create_asgi
 from service.database import migrations
 from service.database.embedded import EmbeddedPostgres
+from service.database.local import prepare_embedded
 from service.runtime import Runtime
 from service.settings import Settings, load_settings
 
@@ -84,6 +85,7 @@ def postgres_server() -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(root / "pg", durable=False)
     server.start()
     try:
+        run_sync(prepare_embedded(server, "postgres"))
         run_sync(_create_template(server.dsn()))
         yield server
     finally:
@@ -110,14 +112,27 @@ _database_numbers = itertools.count()
 
 @pytest.fixture
 def empty_database_url(postgres_server: EmbeddedPostgres) -> Iterator[str]:
-    """A database with nothing in it, not even migrations."""
-    yield from _database(postgres_server, template=None)
+    """A database with nothing in it, not even migrations; connects as the owner."""
+    for name in _database(postgres_server, template=None):
+        yield postgres_server.dsn(name)
 
 
 @pytest.fixture
-def database_url(postgres_server: EmbeddedPostgres) -> Iterator[str]:
+def database_name(postgres_server: EmbeddedPostgres) -> Iterator[str]:
     """A fresh, fully migrated database of this test's own."""
     yield from _database(postgres_server, template=TEMPLATE)
+
+
+@pytest.fixture
+def database_url(postgres_server: EmbeddedPostgres, database_name: str) -> str:
+    """This test's database as the service connects to it: a member of idv_service."""
+    return postgres_server.service_dsn(database_name)
+
+
+@pytest.fixture
+def owner_database_url(postgres_server: EmbeddedPostgres, database_name: str) -> str:
+    """This test's database as its owner, a superuser: for what the service may not do."""
+    return postgres_server.dsn(database_name)
 
 
 def _database(server: EmbeddedPostgres, template: str | None) -> Iterator[str]:
@@ -140,7 +155,7 @@ def _database(server: EmbeddedPostgres, template: str | None) -> Iterator[str]:
 
     run_sync(create())
     try:
-        yield server.dsn(name)
+        yield name
     finally:
         run_sync(drop())
 
@@ -169,3 +184,13 @@ async def db(runtime: Runtime) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to this test's database, for arranging and inspecting rows."""
     async with runtime.database.connection() as conn:
         yield conn
+
+
+@pytest.fixture
+async def owner_db(owner_database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the database's owner (a superuser), for what the service may not do."""
+    conn = await asyncpg.connect(owner_database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -8,6 +8,7 @@ so under uid 0 the server runs as an unprivileged OS user (``postgres`` or ``nob
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import importlib.util
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import cast
+
+from service.database.roles import EMBEDDED_SERVICE_LOGIN
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class EmbeddedPostgres:
         self.root = root.absolute()
         self.data_dir = self.root / "data"
         self.password_file = self.root / "superuser-password"
+        self.service_password_file = self.root / "service-password"
         self.log_file = self.root / "server.log"
         self.requested_port = port
         self.durable = durable
@@ -161,6 +165,21 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError("the embedded server is not running")
         password = self.password_file.read_text().strip()
         return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def service_password(self) -> str:
+        """The password of the service's own login (see service/database/roles.py), made once."""
+        if not self.service_password_file.exists():
+            with contextlib.suppress(FileExistsError):
+                descriptor = os.open(self.service_password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(secrets.token_hex(24))
+        return self.service_password_file.read_text().strip()
+
+    def service_dsn(self, database: str) -> str:
+        """Connect as the service's login, a member of idv_service (not the tables' owner)."""
+        if self.port is None:
+            raise EmbeddedPostgresError("the embedded server is not running")
+        return f"postgresql://{EMBEDDED_SERVICE_LOGIN}:{self.service_password()}@127.0.0.1:{self.port}/{database}"
 
     def __enter__(self) -> EmbeddedPostgres:
         return self.start()

@@ -6,13 +6,24 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import asyncpg
 
 from service.database.embedded import EmbeddedPostgres
+from service.database.roles import EMBEDDED_SERVICE_LOGIN, ensure_service_login
 from service.settings import Settings
 
 DATABASE_NAME = "idv"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """The service's connection, and the owner's for migrations (the same URL when the
+    deployment gives only one)."""
+
+    service: str
+    migrations: str
 
 
 async def ensure_database(admin_dsn: str, name: str) -> None:
@@ -26,16 +37,25 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
+async def prepare_embedded(server: EmbeddedPostgres, name: str) -> None:
+    await ensure_database(server.dsn(), name)
+    conn = await asyncpg.connect(server.dsn())
+    try:
+        await ensure_service_login(conn, EMBEDDED_SERVICE_LOGIN, server.service_password())
+    finally:
+        await conn.close()
+
+
 @contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """Yield a DSN; an embedded server started here is stopped when the block ends."""
+def database_urls(settings: Settings) -> Iterator[DatabaseUrls]:
+    """Yield the URLs; an embedded server started here is stopped when the block ends."""
     if settings.database_url:
-        yield settings.database_url
+        yield DatabaseUrls(settings.database_url, settings.migrations_database_url or settings.database_url)
         return
     server = EmbeddedPostgres(settings.state_dir / "pg", port=settings.embedded_pg_port)
     server.start()
     try:
-        asyncio.run(ensure_database(server.dsn(), DATABASE_NAME))
-        yield server.dsn(DATABASE_NAME)
+        asyncio.run(prepare_embedded(server, DATABASE_NAME))
+        yield DatabaseUrls(server.service_dsn(DATABASE_NAME), server.dsn(DATABASE_NAME))
     finally:
         server.stop()

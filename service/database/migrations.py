@@ -98,7 +98,9 @@ async def migrate(conn: asyncpg.Connection, migrations: tuple[Migration, ...]) -
     """Apply what is pending. Safe to run from many replicas at once: they queue on the lock."""
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
     try:
-        await conn.execute(_CREATE_LEDGER)
+        # Only when missing: the service's own role may check the ledger but not create tables.
+        if not await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+            await conn.execute(_CREATE_LEDGER)
         current = _compare(migrations, await _applied(conn))
         if current.edited:
             names = ", ".join(f"{v:04d}" for v in current.edited)

@@ -16,6 +16,16 @@ async def insert(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, w
     )
 
 
+async def insert_if_missing(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
+    await conn.execute(
+        """INSERT INTO data_keys (owner_id, master_key_id, wrapped_key) VALUES ($1, $2, $3)
+           ON CONFLICT (owner_id) DO NOTHING""",
+        owner_id,
+        master_key_id,
+        wrapped,
+    )
+
+
 async def fetch(conn: asyncpg.Connection, owner_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1", owner_id)
 

@@ -39,6 +39,13 @@ class Vault:
         await store.insert(conn, owner_id, key_id, wrapped)
         return OwnerCipher(owner_id, data_key)
 
+    async def open_or_create(self, conn: asyncpg.Connection, owner_id: UUID) -> OwnerCipher:
+        """The owner's key, made on first use; concurrent first uses agree on one key."""
+        data_key = os.urandom(32)
+        key_id, wrapped = self.keyring.wrap(owner_id, data_key)
+        await store.insert_if_missing(conn, owner_id, key_id, wrapped)
+        return await self.open(conn, owner_id)
+
     def open_wrapped(self, owner_id: UUID, master_key_id: str | None, wrapped: bytes | None) -> OwnerCipher:
         """Open a key fetched alongside other columns (saves a round trip on hot paths)."""
         if master_key_id is None or wrapped is None:

@@ -134,7 +134,7 @@ async def test_passwords_are_argon2id_with_the_configured_cost(
 
 
 async def test_registration_records_consent_and_state_history(
-    client: httpx.AsyncClient, db: asyncpg.Connection
+    client: httpx.AsyncClient, db: asyncpg.Connection, owner_database_url: str
 ) -> None:
     body = await register(client)
     consents = await db.fetch("SELECT purpose, policy_version, action, channel FROM consent_events ORDER BY purpose")
@@ -144,10 +144,19 @@ async def test_registration_records_consent_and_state_history(
     ]
     history = await db.fetch("SELECT from_state, to_state, event, actor FROM account_state_changes")
     assert [tuple(r.values()) for r in history] == [(None, "pending_verification", "registered", "self")]
-    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+    # The service's role lacks the privilege; even the owner is stopped by the trigger.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
         await db.execute("UPDATE consent_events SET action = 'withdrawn'")
-    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
         await db.execute("DELETE FROM account_state_changes WHERE account_id = $1", body["account_id"])
+    owner = await asyncpg.connect(owner_database_url)
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await owner.execute("UPDATE consent_events SET action = 'withdrawn'")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await owner.execute("TRUNCATE account_state_changes CASCADE")
+    finally:
+        await owner.close()
 
 
 async def test_the_message_outbox_keeps_no_codes_after_delivery(

@@ -93,8 +93,11 @@ async def test_a_failing_job_is_retried_with_backoff(runtime: Runtime, database_
 
 
 @pytest.mark.slow
-async def test_a_job_whose_worker_is_killed_runs_again(runtime: Runtime, database_url: str) -> None:
-    await runtime.database.fetchval("CREATE TABLE job_marks (event text)")
+async def test_a_job_whose_worker_is_killed_runs_again(
+    runtime: Runtime, database_url: str, owner_db: asyncpg.Connection
+) -> None:
+    # Created by the owner; default privileges give the service's role the rest.
+    await owner_db.execute("CREATE TABLE job_marks (event text)")
     async with runtime.database.transaction() as conn:
         await enqueue(conn, "test.slow")
 

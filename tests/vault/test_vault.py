@@ -90,11 +90,11 @@ async def _restore(server: EmbeddedPostgres, dump: bytes, name: str) -> str:
 
 
 async def test_a_backup_from_before_shredding_stops_opening_once_its_master_key_is_retired(
-    postgres_server: EmbeddedPostgres, database_url: str, db: asyncpg.Connection
+    postgres_server: EmbeddedPostgres, database_url: str, db: asyncpg.Connection, owner_db: asyncpg.Connection
 ) -> None:
     v1 = vault(KEY_1, active="k1")
     erased, kept = uuid.uuid4(), uuid.uuid4()
-    await db.execute("CREATE TABLE people (owner_id uuid, email bytea)")
+    await owner_db.execute("CREATE TABLE people (owner_id uuid, email bytea)")
     for owner in (erased, kept):
         cipher = await v1.create_key(db, owner)
         await db.execute("INSERT INTO people VALUES ($1, $2)", owner, cipher.seal_text("email", f"{owner}@x"))
@@ -125,7 +125,7 @@ async def test_a_backup_from_before_shredding_stops_opening_once_its_master_key_
 
 
 async def test_blind_index_finds_rows_without_plaintext(db: asyncpg.Connection) -> None:
-    await db.execute("CREATE TABLE lookups (digest bytea PRIMARY KEY, owner int)")
+    await db.execute("CREATE TEMP TABLE lookups (digest bytea PRIMARY KEY, owner int)")
     for owner, email in enumerate(["a@example.com", "b@example.com"]):
         await db.execute("INSERT INTO lookups VALUES ($1, $2)", INDEX.digest("email", email), owner)
     found = await db.fetchval("SELECT owner FROM lookups WHERE digest = $1", INDEX.digest("email", "b@example.com"))

@@ -1,0 +1,56 @@
+"""SQL for the audit trail. Position, time and hashes are set by the database's trigger."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+INSERT = """
+INSERT INTO audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
+                       origin, before_hash, after_hash, details, prev_hash, hash)
+VALUES (0, 0, now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, '', '')
+"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    actor_type: str,
+    actor_id: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    origin: bytes | None,
+    before_hash: bytes | None,
+    after_hash: bytes | None,
+    details: str,
+) -> None:
+    await conn.execute(
+        INSERT, actor_type, actor_id, action, target_type, target_id, origin, before_hash, after_hash, details
+    )
+
+
+async def chain_rows(conn: asyncpg.Connection, batch: int = 2000) -> AsyncIterator[asyncpg.Record]:
+    """Every entry, chain by chain in order; run inside a transaction (a server-side cursor)."""
+    async for row in conn.cursor(
+        """SELECT id, chain, seq, at, actor_type, actor_id, action, target_type, target_id, origin,
+                  before_hash, after_hash, details, prev_hash, hash
+           FROM audit_log ORDER BY chain, seq""",
+        prefetch=batch,
+    ):
+        yield row
+
+
+async def heads(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT chain, seq, hash FROM audit_chain_heads ORDER BY chain")
+
+
+async def for_target(conn: asyncpg.Connection, target_type: str, target_id: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, at, actor_type, actor_id, action, target_type, target_id, details
+           FROM audit_log WHERE target_type = $1 AND target_id = $2 ORDER BY at DESC, id DESC LIMIT $3""",
+        target_type,
+        target_id,
+        limit,
+    )

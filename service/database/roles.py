@@ -1,0 +1,51 @@
+"""Database roles: the service connects as a member of ``idv_service``, never as the owner.
+
+Migration 0007 grants ``idv_service`` what the service needs and withholds UPDATE, DELETE and
+TRUNCATE on the append-only tables. This module makes the embedded server's login for the
+service and lets start-up check which kind of role it was given.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+SERVICE_GROUP = "idv_service"
+EMBEDDED_SERVICE_LOGIN = "idv_app"
+APPEND_ONLY_TABLES = ("audit_log", "consent_events", "account_state_changes", "review_case_events")
+
+_PASSWORD = re.compile(r"^[0-9a-f]{32,128}$")
+
+
+async def ensure_service_login(conn: asyncpg.Connection, login: str, password: str) -> None:
+    """Create (or re-key) a login role in ``idv_service``. ``conn`` needs CREATEROLE."""
+    if not _PASSWORD.match(password) or not re.fullmatch(r"[a-z_]+", login):
+        raise ValueError("generated logins use a lower-case name and a hex password")
+    # Role statements take no parameters; both values were checked above.
+    await conn.execute(
+        f"""DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE_GROUP}') THEN
+                CREATE ROLE {SERVICE_GROUP} NOLOGIN;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') THEN
+                CREATE ROLE {login} LOGIN;
+            END IF;
+        END;
+        $$"""  # noqa: S608 - both names checked above
+    )
+    await conn.execute(f"ALTER ROLE {login} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'")
+    await conn.execute(f"GRANT {SERVICE_GROUP} TO {login}")
+
+
+async def writable_append_only_tables(conn: asyncpg.Connection) -> list[str]:
+    """Append-only tables the connected role could rewrite (it owns them or is a superuser)."""
+    rows = await conn.fetch(
+        """SELECT t FROM unnest($1::text[]) AS t
+           WHERE to_regclass(t) IS NOT NULL
+             AND (has_table_privilege(t, 'UPDATE') OR has_table_privilege(t, 'DELETE')
+                  OR pg_has_role((SELECT tableowner FROM pg_tables WHERE tablename = t), 'USAGE'))""",
+        list(APPEND_ONLY_TABLES),
+    )
+    return [row["t"] for row in rows]

@@ -1,0 +1,72 @@
+"""Request and response bodies of the operator API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.accounts.schemas import Email, Password
+from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
+from service.operators.roles import Role
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROL_CHARACTERS)]
+TotpCode = Annotated[str, msgspec.Meta(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+
+
+class OperatorSignInRequest(RequestBody):
+    email: Email
+    password: Password
+    totp_code: TotpCode
+
+
+class OperatorSessionGrant(msgspec.Struct):
+    session_id: UUID
+    token: str
+    expires_at: datetime
+    idle_timeout_seconds: int
+
+
+class EnrolmentRequest(RequestBody):
+    enrolment_code: Code
+    password: Password
+
+
+class EnrolmentFactor(msgspec.Struct):
+    """Add this secret to an authenticator app, then confirm with a code from it."""
+
+    totp_secret: str
+    otpauth_uri: str
+
+
+class EnrolmentConfirmation(RequestBody):
+    enrolment_code: Code
+    totp_code: TotpCode
+
+
+class OperatorMe(msgspec.Struct):
+    operator_id: UUID
+    roles: list[Role]
+    session_expires_at: datetime
+
+
+class NewOperatorRequest(RequestBody):
+    email: Email
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=4)]
+
+
+class NewOperator(msgspec.Struct):
+    operator_id: UUID
+    enrolment_code: str
+    enrolment_expires_at: datetime
+
+
+class OperatorSummary(msgspec.Struct):
+    operator_id: UUID
+    email: str
+    roles: list[Role]
+    enrolled: bool
+    disabled: bool
+    created_at: datetime

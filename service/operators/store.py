@@ -1,0 +1,158 @@
+"""SQL for operators and their sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+OPERATOR_COLUMNS = """o.id, o.email, o.roles, o.password_hash, o.totp_secret, o.totp_last_step,
+    o.enrolled_at, o.disabled_at, o.created_at, k.master_key_id, k.wrapped_key"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    operator_id: UUID,
+    email: bytes,
+    email_index: bytes,
+    roles: list[str],
+    enrolment_digest: bytes,
+    enrolment_expires_at: datetime,
+    created_by: str,
+) -> bool:
+    """False when an operator with this e-mail address exists."""
+    result = await conn.fetchval(
+        """INSERT INTO operators (id, email, email_index, roles, enrolment_digest, enrolment_expires_at, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_index) DO NOTHING RETURNING 1""",
+        operator_id,
+        email,
+        email_index,
+        roles,
+        enrolment_digest,
+        enrolment_expires_at,
+        created_by,
+    )
+    return result is not None
+
+
+async def by_enrolment(conn: asyncpg.Connection, digest: bytes) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
+            WHERE o.enrolment_digest = $1 AND o.enrolment_expires_at > now() AND o.disabled_at IS NULL
+            FOR UPDATE OF o""",  # noqa: S608 - a constant column list
+        digest,
+    )
+
+
+async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_index: bytes) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
+            WHERE o.email_index = $1""",  # noqa: S608 - a constant column list
+        email_index,
+    )
+
+
+async def by_id(conn: asyncpg.Connection, operator_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
+            WHERE o.id = $1""",  # noqa: S608 - a constant column list
+        operator_id,
+    )
+
+
+async def set_pending_factors(conn: asyncpg.Connection, operator_id: UUID, password_hash: str, secret: bytes) -> None:
+    await conn.execute(
+        "UPDATE operators SET password_hash = $2, totp_secret = $3, totp_last_step = NULL WHERE id = $1",
+        operator_id,
+        password_hash,
+        secret,
+    )
+
+
+async def complete_enrolment(conn: asyncpg.Connection, operator_id: UUID, step: int) -> None:
+    await conn.execute(
+        """UPDATE operators SET enrolled_at = now(), enrolment_digest = NULL, enrolment_expires_at = NULL,
+                  totp_last_step = $2
+           WHERE id = $1""",
+        operator_id,
+        step,
+    )
+
+
+async def claim_step(conn: asyncpg.Connection, operator_id: UUID, step: int) -> bool:
+    """Single use of a TOTP code within its time step."""
+    result = await conn.fetchval(
+        """UPDATE operators SET totp_last_step = $2
+           WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING 1""",
+        operator_id,
+        step,
+    )
+    return result is not None
+
+
+async def replace_password_hash(conn: asyncpg.Connection, operator_id: UUID, old: str, new: str) -> None:
+    await conn.execute(
+        "UPDATE operators SET password_hash = $3 WHERE id = $1 AND password_hash = $2", operator_id, old, new
+    )
+
+
+async def list_all(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
+            ORDER BY o.created_at"""  # noqa: S608 - a constant column list
+    )
+
+
+async def disable(conn: asyncpg.Connection, operator_id: UUID) -> bool:
+    result: str = await conn.execute(
+        "UPDATE operators SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL", operator_id
+    )
+    if not result.endswith(" 1"):
+        return False
+    await conn.execute(
+        """UPDATE operator_sessions SET ended_at = now(), end_reason = 'operator_disabled'
+           WHERE operator_id = $1 AND ended_at IS NULL""",
+        operator_id,
+    )
+    return True
+
+
+async def insert_session(
+    conn: asyncpg.Connection, session_id: UUID, operator_id: UUID, token_digest: bytes, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO operator_sessions (id, operator_id, token_digest, expires_at) VALUES ($1, $2, $3, $4)",
+        session_id,
+        operator_id,
+        token_digest,
+        expires_at,
+    )
+
+
+async def resolve_session(
+    conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT s.id, s.operator_id, s.expires_at, o.roles,
+                  s.last_seen_at < now() - interval '30 seconds' AS stale
+           FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+           WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
+             AND s.last_seen_at > now() - $2::interval
+             AND o.disabled_at IS NULL AND o.enrolled_at IS NOT NULL""",
+        digest,
+        idle,
+    )
+
+
+async def touch_session(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> None:
+    await conn.execute("UPDATE operator_sessions SET last_seen_at = now() WHERE id = $1", session_id)
+
+
+async def end_session(conn: asyncpg.Connection, session_id: UUID, reason: str) -> None:
+    await conn.execute(
+        "UPDATE operator_sessions SET ended_at = now(), end_reason = $2 WHERE id = $1 AND ended_at IS NULL",
+        session_id,
+        reason,
+    )
