@@ -15,6 +15,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
 from service.accounts.routes import ProfileController, RegistrationController
+from service.audit.routes import AuditController
+from service.cases.routes import OwnCasesController, ReviewQueueController
 from service.contacts.routes import ContactController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
@@ -23,6 +25,13 @@ from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_lim
 from service.http.request_guard import request_guard
 from service.jobs import JobRunner
 from service.observability.health import HealthController, metrics_endpoint
+from service.operators.auth import provide_operator
+from service.operators.routes import (
+    OperatorAdminController,
+    OperatorEnrolmentController,
+    OperatorSelfController,
+    OperatorSignInController,
+)
 from service.policies.routes import PolicyController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
@@ -44,6 +53,13 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         ContactController,
         SessionController,
         TotpController,
+        OperatorEnrolmentController,
+        OperatorSignInController,
+        OperatorSelfController,
+        OperatorAdminController,
+        ReviewQueueController,
+        OwnCasesController,
+        AuditController,
     ]
 
 
@@ -92,6 +108,7 @@ def create_litestar(
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "principal": Provide(provide_principal),
+            "operator": Provide(provide_operator, sync_to_thread=False),
         },
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},

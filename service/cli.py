@@ -157,6 +157,41 @@ def rewrap(_: argparse.Namespace) -> int:
     return 0
 
 
+def create_operator(args: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+    from service.http.problems import ProblemError
+    from service.operators.commands import create_from_command_line
+    from service.operators.roles import Role
+
+    settings = _settings()
+    with database_urls(settings) as urls:
+        try:
+            created = asyncio.run(
+                create_from_command_line(
+                    settings, urls.service, urls.migrations, args.email, [Role(r) for r in args.role]
+                )
+            )
+        except ProblemError as exc:
+            print(f"not created: {exc.title}", file=sys.stderr)
+            return 1
+    print(f"operator {created.operator_id} created")
+    print(f"enrolment code (shown once, valid until {created.enrolment_expires_at:%Y-%m-%d %H:%M} UTC):")
+    print(f"  {created.enrolment_code}")
+    print("they enrol with POST /v1/operator/enrolment, then /v1/operator/enrolment/confirm")
+    return 0
+
+
+def verify_audit(_: argparse.Namespace) -> int:
+    from service.audit.commands import describe, verify_database
+    from service.database.local import database_urls
+
+    settings = _settings()
+    with database_urls(settings) as urls:
+        report = asyncio.run(verify_database(urls.service))
+    print(describe(report))
+    return 0 if report.intact else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     vault_commands = vault.add_subparsers(dest="vault_command", required=True)
     vault_commands.add_parser("rewrap", help="re-wrap every data key under the active master key").set_defaults(
         func=rewrap
+    )
+
+    operators = commands.add_parser("operators", help="KYC operator accounts")
+    operator_commands = operators.add_subparsers(dest="operator_command", required=True)
+    p = operator_commands.add_parser("create", help="create an operator and print their enrolment code")
+    p.add_argument("--email", required=True)
+    p.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["reviewer", "senior_reviewer", "privacy_officer", "admin"],
+        help="repeat for several roles",
+    )
+    p.set_defaults(func=create_operator)
+
+    audit = commands.add_parser("audit", help="audit trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chains; exit 1 at a broken link").set_defaults(
+        func=verify_audit
     )
     return parser
 

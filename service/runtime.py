@@ -68,6 +68,8 @@ class Runtime:
                 BlindIndex(settings.blind_index_key),
             )
             passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
+            audit = AuditTrail(database, vault, dsn)
+            await audit.prepare()
             try:
                 yield cls(
                     settings=settings,
@@ -77,7 +79,7 @@ class Runtime:
                     passwords=passwords,
                     policies=PolicyCatalog.load(),
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
-                    audit=AuditTrail(database, vault),
+                    audit=audit,
                 )
             finally:
                 passwords.close()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from service.audit.trail import origin_key_owner
 from service.runtime import Runtime
 
 STRONG_PASSWORD = "violet-harbour-tractor-91"
@@ -57,3 +60,8 @@ async def latest_code(runtime: Runtime, channel: str, recipient: str) -> str:
             assert match, "message carries no code"
             return match.group(1)
     raise AssertionError(f"no {channel} message to {recipient}")
+
+
+def audit_keys() -> list[uuid.UUID]:
+    """Owners of the data keys the audit trail seals client addresses under (this month's)."""
+    return [origin_key_owner(datetime.now(UTC).strftime("%Y-%m"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -56,7 +57,7 @@ class AuditEntry:
     action: str
     target_type: str = ""
     target_id: str = ""
-    details: dict[str, DetailValue] = field(default_factory=dict)
+    details: Mapping[str, DetailValue] = field(default_factory=dict)
     before_hash: bytes | None = None
     after_hash: bytes | None = None
 

@@ -8,6 +8,7 @@ append-only rows. Append entries last in a transaction; the chain head stays loc
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from uuid import UUID
@@ -34,20 +35,35 @@ def origin_key_owner(month: str) -> UUID:
 
 
 class AuditTrail:
-    def __init__(self, database: Database, vault: Vault) -> None:
+    def __init__(self, database: Database, vault: Vault, dsn: str) -> None:
         self._database = database
         self._vault = vault
+        self._dsn = dsn
         self._ciphers: dict[str, OwnerCipher] = {}
+        self._key_lock = asyncio.Lock()
+
+    async def prepare(self) -> None:
+        """Open this month's origin key at start-up, so requests rarely have to."""
+        await self._origin_cipher(datetime.now(UTC).strftime("%Y-%m"))
 
     async def _origin_cipher(self, month: str) -> OwnerCipher:
         cipher = self._ciphers.get(month)
-        if cipher is None:
-            # Its own transaction: a key created inside a caller's transaction that later rolls
-            # back would leave this cache sealing under a key nobody stored.
-            async with self._database.transaction() as conn:
-                cipher = await self._vault.open_or_create(conn, origin_key_owner(month))
+        if cipher is not None:
+            return cipher
+        async with self._key_lock:
+            if (cipher := self._ciphers.get(month)) is not None:
+                return cipher
+            # A connection of its own, committed at once: a key made in a caller's transaction
+            # that later rolls back would leave this cache sealing under a key nobody stored,
+            # and waiting for a pooled connection while the caller holds one can starve the pool.
+            conn = await asyncpg.connect(self._dsn)
+            try:
+                async with conn.transaction():
+                    cipher = await self._vault.open_or_create(conn, origin_key_owner(month))
+            finally:
+                await conn.close()
             self._ciphers[month] = cipher
-        return cipher
+            return cipher
 
     async def seal_origin(self, entry: AuditEntry) -> bytes | None:
         if not entry.actor.has_origin:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
+def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     # uvicorn has already replaced this with X-Forwarded-For when the peer is a trusted proxy.
     return request.client.host if request.client else "unknown"
 
 
-def user_agent(request: Request[Any, Any, Any]) -> str | None:
+def user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return request.headers.get("user-agent")

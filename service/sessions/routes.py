@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionGrant
+from service.audit import Actor, AuditEntry
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
@@ -66,9 +67,21 @@ class SessionController(Controller):
         return Response(body, headers=headers)
 
     @delete("/current", status_code=204, summary="Sign out (end this session)")
-    async def sign_out(self, runtime: CurrentRuntime, principal: SignedIn) -> Response[None]:
+    async def sign_out(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
+    ) -> Response[None]:
         async with runtime.database.transaction() as conn:
             await store.end(conn, principal.account_id, principal.session_id, "signed_out")
+            await runtime.audit.append(
+                conn,
+                AuditEntry(
+                    Actor.user(principal.account_id, client_address(request), user_agent(request)),
+                    "session.signed_out",
+                    "account",
+                    str(principal.account_id),
+                    {"session_id": str(principal.session_id)},
+                ),
+            )
         return Response(None, status_code=204, cookies=[cleared_cookie(runtime.settings)])
 
     @get("/", summary="One's live sessions")

@@ -7,11 +7,14 @@ failed attempts are throttled like an account's, so throttling reveals nothing e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 import asyncpg
 
 from service.accounts import store as accounts
 from service.accounts.states import CAN_SIGN_IN, AccountState
+from service.audit import Actor, AuditEntry
+from service.audit.entries import DetailValue
 from service.contacts import store as contacts
 from service.http.problems import ProblemError
 from service.runtime import Runtime
@@ -67,6 +70,13 @@ async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> asy
         return await contacts.find_account(conn, kind, index.digest(f"contact.{kind}", key))
 
 
+async def _audit_failure(runtime: Runtime, attempt: SignInAttempt, account_id: UUID | None, reason: str) -> None:
+    # Whoever tried is anonymous until they succeed; the account they named is the target.
+    actor = Actor.anonymous(attempt.client_address, attempt.user_agent)
+    target = str(account_id) if account_id else ""
+    await runtime.audit.append_alone(AuditEntry(actor, "session.sign_in_failed", "account", target, {"reason": reason}))
+
+
 async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
     lookup = identifier_lookup(attempt.identifier, runtime.settings.default_phone_region)
     account = await _find_account(runtime, lookup)
@@ -83,14 +93,19 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
     password = normalize_password(attempt.password)
     if account is None:
         await runtime.passwords.verify_unknown(password)
+        await _audit_failure(runtime, attempt, None, "invalid_credentials")
         raise invalid_credentials()
     checked = await runtime.passwords.verify(account["password_hash"], password)
     if not checked.matches or AccountState(account["state"]) not in CAN_SIGN_IN:
+        await _audit_failure(runtime, attempt, account["id"], "invalid_credentials")
         raise invalid_credentials()
 
     cipher = runtime.vault.open_wrapped(account["id"], account["master_key_id"], account["wrapped_key"])
+    if account["totp_enabled"] and not (attempt.totp_code or attempt.recovery_code):
+        raise ProblemError(401, "second_factor_required", "Enter the code from your authenticator app")
     async with runtime.database.transaction() as conn:
         assurance = 1
+        passed = True
         if account["totp_enabled"]:
             if attempt.totp_code:
                 passed = await factor.check_code(conn, cipher, attempt.totp_code)
@@ -98,20 +113,25 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
                 passed = await factor.use_recovery_code(
                     conn, runtime.vault.blind_index, account["id"], attempt.recovery_code
                 )
-            else:
-                raise ProblemError(401, "second_factor_required", "Enter the code from your authenticator app")
-            if not passed:
-                raise ProblemError(401, "invalid_second_factor", "The second-factor code is wrong or was already used")
             assurance = 2
-        await throttle.succeeded(conn, subjects)
-        session = await create_session(
-            conn,
-            cipher,
-            assurance=assurance,
-            lifetime=runtime.settings.session_absolute_timeout,
-            client_address=attempt.client_address,
-            user_agent=attempt.user_agent,
-        )
+        if passed:
+            await throttle.succeeded(conn, subjects)
+            session = await create_session(
+                conn,
+                cipher,
+                assurance=assurance,
+                lifetime=runtime.settings.session_absolute_timeout,
+                client_address=attempt.client_address,
+                user_agent=attempt.user_agent,
+            )
+            actor = Actor.user(account["id"], attempt.client_address, attempt.user_agent)
+            details: dict[str, DetailValue] = {"assurance": assurance, "session_id": str(session.session_id)}
+            await runtime.audit.append(
+                conn, AuditEntry(actor, "session.signed_in", "account", str(account["id"]), details)
+            )
+    if not passed:
+        await _audit_failure(runtime, attempt, account["id"], "invalid_second_factor")
+        raise ProblemError(401, "invalid_second_factor", "The second-factor code is wrong or was already used")
     if checked.needs_rehash:
         # Cost parameters live in the PHC string; an account hashed under older ones is
         # upgraded now, while we hold the plaintext.

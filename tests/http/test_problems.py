@@ -8,14 +8,16 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import registration
+from tests.helpers import audit_keys, registration
 
 PROBLEM = "application/problem+json"
 
 
 async def assert_nothing_written(db: asyncpg.Connection) -> None:
-    for table in ("accounts", "contacts", "data_keys", "sessions", "courier_messages", "pgqueuer"):
+    for table in ("accounts", "contacts", "sessions", "courier_messages", "pgqueuer", "audit_log"):
         assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0, table  # noqa: S608
+    # The only data key is the one the audit trail made at start-up for client addresses.
+    assert await db.fetchval("SELECT count(*) FROM data_keys WHERE owner_id <> ALL($1::uuid[])", audit_keys()) == 0
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,11 @@ async def test_rotation_keeps_old_keys_readable_and_wraps_new_keys_with_the_new_
     assert (await after.open(db, old_owner)).open_text("name", sealed) == "Zhang San"
     new_owner = uuid.uuid4()
     await after.create_key(db, new_owner)
-    wrapped_by = dict(await db.fetch("SELECT owner_id, master_key_id FROM data_keys"))
+    wrapped_by = dict(
+        await db.fetch(
+            "SELECT owner_id, master_key_id FROM data_keys WHERE owner_id = ANY($1::uuid[])", [old_owner, new_owner]
+        )
+    )
     assert wrapped_by == {old_owner: "k1", new_owner: "k2"}
 
     assert await after.rewrap(db) == 1
@@ -70,7 +74,7 @@ async def test_destroyed_key_makes_every_value_unreadable(db: asyncpg.Connection
     assert not await v.destroy(db, owner)
     with pytest.raises(DataKeyDestroyed):
         await v.open(db, owner)
-    row = await db.fetchrow("SELECT master_key_id, wrapped_key, destroyed_at FROM data_keys")
+    row = await db.fetchrow("SELECT master_key_id, wrapped_key, destroyed_at FROM data_keys WHERE owner_id = $1", owner)
     assert row is not None
     assert row["wrapped_key"] is None and row["master_key_id"] is None and row["destroyed_at"]
     assert len(values) == 3  # the ciphertexts remain, and nothing left can open them

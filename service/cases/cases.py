@@ -1,0 +1,210 @@
+"""The case model and the one way a case changes state; opening cases and changing evidence.
+
+Other capabilities (real-name, face, minors, rights requests) open cases here and report
+their automated checks; operators and users move them on through decisions.py and subjects.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.audit import Actor
+from service.cases import store
+from service.cases.catalogue import CASE_TYPES, CaseType
+from service.cases.schemas import AutomatedResult, Evidence
+from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
+from service.http.problems import ProblemError
+from service.vault import OwnerCipher, Vault
+
+
+@dataclass(frozen=True)
+class Case:
+    id: UUID
+    case_type: CaseType
+    subject_account_id: UUID
+    state: CaseState
+    priority: int
+    due_at: datetime
+    assignee_id: UUID | None
+    subject_is_child: bool
+    parent_case_id: UUID | None
+    excluded_operator_ids: tuple[UUID, ...]
+    resubmissions: int
+    evidence_version: int
+    automated_results: list[AutomatedResult]
+    reason_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Case:
+        return cls(
+            id=row["id"],
+            case_type=CaseType(row["case_type"]),
+            subject_account_id=row["subject_account_id"],
+            state=CaseState(row["state"]),
+            priority=row["priority"],
+            due_at=row["due_at"],
+            assignee_id=row["assignee_id"],
+            subject_is_child=row["subject_is_child"],
+            parent_case_id=row["parent_case_id"],
+            excluded_operator_ids=tuple(row["excluded_operator_ids"]),
+            resubmissions=row["resubmissions"],
+            evidence_version=row["evidence_version"],
+            automated_results=msgspec.json.decode(row["automated_results"], type=list[AutomatedResult]),
+            reason_code=row["reason_code"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            closed_at=row["closed_at"],
+        )
+
+
+def case_not_found() -> ProblemError:
+    return ProblemError(404, "case_not_found", "No such case")
+
+
+def case_digest_fields(case: Case, state: CaseState | None = None) -> dict[str, str | int | None]:
+    """The fields the audit's before/after hashes cover."""
+    return {
+        "state": (state or case.state).value,
+        "assignee_id": str(case.assignee_id) if case.assignee_id else None,
+        "evidence_version": case.evidence_version,
+        "resubmissions": case.resubmissions,
+    }
+
+
+async def lock_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
+    row = await store.lock(conn, case_id)
+    if row is None:
+        raise case_not_found()
+    return Case.from_row(row)
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    case: Case,
+    event: CaseEvent,
+    actor: Actor,
+    *,
+    reason_code: str | None = None,
+    note: bytes | None = None,
+) -> CaseState:
+    """Move a (locked) case along the transition table and record the event."""
+    try:
+        after = next_state(case.state, event)
+    except IllegalCaseTransition:
+        raise ProblemError(
+            409, "illegal_transition", "The case cannot do that now", f"'{event}' is not allowed in '{case.state}'"
+        ) from None
+    await store.set_state(conn, case.id, after, reason_code, is_closed(after))
+    await store.add_event(
+        conn,
+        case_id=case.id,
+        from_state=case.state,
+        to_state=after,
+        event=event,
+        actor_type=actor.kind.value,
+        actor_id=actor.id,
+        reason_code=reason_code,
+        note=note,
+    )
+    return after
+
+
+def seal_evidence(cipher: OwnerCipher, evidence: list[Evidence]) -> list[tuple[str, bytes, str]]:
+    return [(item.name, cipher.seal_text(f"case.evidence.{item.name}", item.value), item.masked) for item in evidence]
+
+
+async def open_case(
+    conn: asyncpg.Connection,
+    vault: Vault,
+    *,
+    case_type: CaseType,
+    subject_account_id: UUID,
+    evidence: list[Evidence],
+    actor: Actor,
+    subject_is_child: bool = False,
+    priority: int = 2,
+    parent_case_id: UUID | None = None,
+    excluded_operator_ids: list[UUID] | None = None,
+) -> Case:
+    """Open a case in the caller's transaction. Appeals open in ``appeal_open``; every other
+    type is submitted and goes straight to its automated checks."""
+    case_id = uuid.uuid4()
+    appeal = case_type is CaseType.APPEAL
+    opening = CaseEvent.OPEN_APPEAL if appeal else CaseEvent.OPEN
+    state = next_state(None, opening)
+    due_at = datetime.now(UTC) + CASE_TYPES[case_type].sla
+    await store.insert(
+        conn,
+        case_id=case_id,
+        case_type=case_type,
+        subject_account_id=subject_account_id,
+        state=state,
+        priority=priority,
+        due_at=due_at,
+        subject_is_child=subject_is_child,
+        parent_case_id=parent_case_id,
+        excluded_operator_ids=excluded_operator_ids or [],
+        automated_results="[]",
+    )
+    await store.add_event(
+        conn,
+        case_id=case_id,
+        from_state=None,
+        to_state=state,
+        event=opening,
+        actor_type=actor.kind.value,
+        actor_id=actor.id,
+        reason_code=None,
+        note=None,
+    )
+    cipher = await vault.open(conn, subject_account_id)
+    await store.put_evidence(conn, case_id, seal_evidence(cipher, evidence), 1)
+    case = await lock_case(conn, case_id)
+    if not appeal:
+        await transition(conn, case, CaseEvent.START_CHECKS, Actor.system("cases"))
+        case = await lock_case(conn, case_id)
+    return case
+
+
+AUTOMATED_OUTCOMES = frozenset({CaseEvent.AUTO_APPROVE, CaseEvent.AUTO_REJECT, CaseEvent.REFER})
+
+
+async def conclude_checks(
+    conn: asyncpg.Connection,
+    case_id: UUID,
+    outcome: CaseEvent,
+    results: list[AutomatedResult],
+    *,
+    reason_code: str | None = None,
+    engine: str = "checks",
+) -> CaseState:
+    """Record what the automated checks found and where that leaves the case."""
+    if outcome not in AUTOMATED_OUTCOMES:
+        raise ValueError(f"{outcome} is not an automated outcome")
+    case = await lock_case(conn, case_id)
+    await store.set_automated_results(conn, case_id, msgspec.json.encode(results).decode())
+    return await transition(conn, case, outcome, Actor.system(engine), reason_code=reason_code)
+
+
+async def replace_evidence(
+    conn: asyncpg.Connection, vault: Vault, case: Case, evidence: list[Evidence], actor: Actor
+) -> int:
+    """New evidence for a locked case. A decision staged on the old evidence is cancelled: the
+    second operator must not confirm what the first one never saw."""
+    version = await store.bump_evidence_version(conn, case.id)
+    cipher = await vault.open(conn, case.subject_account_id)
+    await store.put_evidence(conn, case.id, seal_evidence(cipher, evidence), version)
+    staged = await store.pending_staged(conn, case.id)
+    if staged is not None:
+        await store.resolve_staged(conn, staged["id"], "cancelled", f"{actor.kind.value}:{actor.id}")
+        await transition(conn, case, CaseEvent.EVIDENCE_CHANGED, actor)
+    return version

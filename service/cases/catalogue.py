@@ -1,0 +1,169 @@
+"""Case types and reason codes, as data: what each type needs, and what each reason means.
+
+``internal`` is for operators; ``user_message`` is what the user may read, and says nothing
+about how a check works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from service.cases.states import DecisionKind
+from service.operators.roles import Role
+
+
+class CaseType(StrEnum):
+    REAL_NAME = "real_name"
+    QUALIFICATION = "qualification"
+    FACE = "face"
+    GUARDIAN_CONSENT = "guardian_consent"
+    APPEAL = "appeal"
+    DATA_CORRECTION = "data_correction"
+    DATA_SUBJECT_REQUEST = "data_subject_request"
+
+
+@dataclass(frozen=True)
+class CaseTypeSpec:
+    sla: timedelta
+    workers: frozenset[Role]
+    decisions: frozenset[DecisionKind]
+
+
+D = DecisionKind
+_REVIEWERS = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER})
+_VERIFY = frozenset({D.APPROVE, D.REJECT, D.REQUEST_RESUBMISSION})
+
+CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
+    CaseType.REAL_NAME: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
+    CaseType.QUALIFICATION: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
+    CaseType.FACE: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
+    CaseType.GUARDIAN_CONSENT: CaseTypeSpec(
+        timedelta(hours=72), frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}), _VERIFY
+    ),
+    CaseType.APPEAL: CaseTypeSpec(timedelta(days=7), _REVIEWERS, frozenset({D.UPHOLD, D.OVERTURN})),
+    CaseType.DATA_CORRECTION: CaseTypeSpec(timedelta(days=15), _REVIEWERS | {Role.PRIVACY_OFFICER}, _VERIFY),
+    # Users' rights requests are answered within 15 days.
+    CaseType.DATA_SUBJECT_REQUEST: CaseTypeSpec(
+        timedelta(days=15), frozenset({Role.PRIVACY_OFFICER}), frozenset({D.APPROVE, D.REJECT})
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    code: str
+    decisions: frozenset[DecisionKind]
+    internal: str
+    user_message: str
+
+
+def _reason(code: str, decisions: set[DecisionKind], internal: str, user_message: str) -> ReasonCode:
+    return ReasonCode(code, frozenset(decisions), internal, user_message)
+
+
+_REASONS = [
+    _reason(
+        "evidence_consistent",
+        {D.APPROVE},
+        "Evidence checked and consistent with the declared information.",
+        "Your verification was approved.",
+    ),
+    _reason(
+        "name_mismatch",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "Declared name differs from the authoritative record or the document.",
+        "The name you gave does not match your identity document.",
+    ),
+    _reason(
+        "id_number_invalid",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "ID number fails validation or is unknown to the authority.",
+        "The identity number you gave could not be verified.",
+    ),
+    _reason(
+        "duplicate_identity",
+        {D.REJECT},
+        "The identity is already verified on another account.",
+        "This identity is already in use. Contact support if you think this is wrong.",
+    ),
+    _reason(
+        "document_unreadable",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "Document image blurred, cropped, glared or incomplete.",
+        "We could not read your document. Please send a clearer picture.",
+    ),
+    _reason(
+        "document_expired",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "Document validity period has ended.",
+        "Your document has expired. Please send a valid one.",
+    ),
+    _reason(
+        "face_mismatch",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "Selfie does not match the ID photo.",
+        "We could not confirm that the photo shows you.",
+    ),
+    _reason(
+        "liveness_failed",
+        {D.REJECT, D.REQUEST_RESUBMISSION},
+        "Liveness check failed or presentation attack suspected.",
+        "We could not confirm you were present. Please try again.",
+    ),
+    _reason(
+        "under_age_without_consent",
+        {D.REJECT},
+        "Minor without a verified guardian's consent.",
+        "A parent or guardian must agree before you can use this.",
+    ),
+    _reason(
+        "suspected_false_information",
+        {D.REJECT},
+        "Information believed false; see the case notes.",
+        "The information you gave could not be accepted as true.",
+    ),
+    _reason(
+        "request_fulfilled",
+        {D.APPROVE},
+        "Data-subject request carried out.",
+        "Your request was carried out.",
+    ),
+    _reason(
+        "request_unfounded",
+        {D.REJECT},
+        "Data-subject request refused (manifestly unfounded or excessive); reasons in the notes.",
+        "Your request could not be carried out; you may appeal.",
+    ),
+    _reason(
+        "original_decision_correct",
+        {D.UPHOLD},
+        "Appeal reviewed; the original decision stands.",
+        "We reviewed your appeal and the decision stands.",
+    ),
+    _reason(
+        "original_decision_wrong",
+        {D.OVERTURN},
+        "Appeal reviewed; the original decision was wrong.",
+        "We reviewed your appeal and reversed the decision.",
+    ),
+    _reason(
+        "new_evidence_accepted",
+        {D.OVERTURN},
+        "Appeal brought evidence that changes the outcome.",
+        "We reviewed your appeal and reversed the decision.",
+    ),
+    # Not operator decisions: what the system records when a case ends another way.
+    _reason("withdrawn_by_user", set(), "The user withdrew the case.", "You withdrew this request."),
+    _reason("expired_without_response", set(), "No resubmission before the due time.", "This request expired."),
+    _reason(
+        "checks_inconclusive", set(), "Automated checks referred the case to a person.", "A person is reviewing it."
+    ),
+]
+REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _REASONS}
+
+
+def user_message(code: str | None) -> str | None:
+    reason = REASONS.get(code) if code else None
+    return reason.user_message if reason else None

@@ -1,0 +1,175 @@
+"""The operators' side of cases: the queue, claims, the case view and revealing evidence.
+
+Every read of a case is audited, and so is every reveal of a masked value with its reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from service.audit import AuditEntry, record_digest
+from service.cases import store
+from service.cases.access import ensure_may_decide, ensure_may_see, workable_types
+from service.cases.cases import Case, case_digest_fields, case_not_found, lock_case
+from service.cases.schemas import (
+    CaseDetail,
+    CaseHistoryEntry,
+    CaseSummary,
+    EvidenceView,
+    RevealedEvidence,
+    RevealReason,
+    StagedDecisionView,
+)
+from service.cases.states import OPEN_STATES, CaseState
+from service.http.problems import ProblemError
+from service.operators.auth import OperatorPrincipal
+from service.runtime import Runtime
+
+
+def summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        case_id=case.id,
+        case_type=case.case_type,
+        state=case.state,
+        priority=case.priority,
+        due_at=case.due_at,
+        subject_account_id=case.subject_account_id,
+        subject_is_child=case.subject_is_child,
+        assignee_id=case.assignee_id,
+        created_at=case.created_at,
+    )
+
+
+async def list_queue(
+    runtime: Runtime,
+    operator: OperatorPrincipal,
+    *,
+    case_type: str | None,
+    state: CaseState | None,
+    due_before: datetime | None,
+    mine: bool,
+    unassigned: bool,
+    limit: int,
+) -> list[CaseSummary]:
+    types = [t.value for t in workable_types(operator) if case_type is None or t.value == case_type]
+    states = [state.value] if state else [s.value for s in OPEN_STATES]
+    async with runtime.database.connection() as conn:
+        rows = await store.queue(
+            conn,
+            case_types=types,
+            states=states,
+            due_before=due_before,
+            assignee=operator.operator_id if mine else None,
+            unassigned=unassigned,
+            limit=limit,
+        )
+    return [summary(Case.from_row(row)) for row in rows]
+
+
+async def claim(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseSummary:
+    async with runtime.database.transaction() as conn:
+        case = await lock_case(conn, case_id)
+        ensure_may_decide(operator, case)
+        if case.state not in OPEN_STATES:
+            raise ProblemError(409, "case_closed", "This case is closed")
+        if case.assignee_id != operator.operator_id:
+            await store.assign(conn, case.id, operator.operator_id)
+            await runtime.audit.append(
+                conn,
+                AuditEntry(
+                    operator.actor,
+                    "case.claimed",
+                    "case",
+                    str(case.id),
+                    before_hash=record_digest(case_digest_fields(case)),
+                ),
+            )
+        return summary(await lock_case(conn, case_id))
+
+
+async def release(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseSummary:
+    async with runtime.database.transaction() as conn:
+        case = await lock_case(conn, case_id)
+        ensure_may_see(operator, case)
+        if case.assignee_id != operator.operator_id:
+            raise ProblemError(409, "case_not_claimed_by_you", "You have not claimed this case")
+        await store.assign(conn, case.id, None)
+        await runtime.audit.append(conn, AuditEntry(operator.actor, "case.released", "case", str(case.id)))
+        return summary(await lock_case(conn, case_id))
+
+
+async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseDetail:
+    async with runtime.database.transaction() as conn:
+        row = await store.fetch(conn, case_id)
+        if row is None:
+            raise case_not_found()
+        case = Case.from_row(row)
+        ensure_may_see(operator, case)
+        cipher = await runtime.vault.open(conn, case.subject_account_id)
+        evidence = await store.evidence(conn, case.id)
+        events = await store.events(conn, case.id)
+        staged = await store.pending_staged(conn, case.id)
+        await runtime.audit.append(
+            conn,
+            AuditEntry(operator.actor, "case.viewed", "case", str(case.id), {"child": case.subject_is_child}),
+        )
+    return CaseDetail(
+        summary=summary(case),
+        parent_case_id=case.parent_case_id,
+        resubmissions=case.resubmissions,
+        evidence_version=case.evidence_version,
+        evidence=[EvidenceView(e["name"], e["masked"], e["version"]) for e in evidence],
+        automated_results=case.automated_results,
+        history=[
+            CaseHistoryEntry(
+                event=e["event"],
+                from_state=CaseState(e["from_state"]) if e["from_state"] else None,
+                to_state=CaseState(e["to_state"]),
+                actor_type=e["actor_type"],
+                actor_id=e["actor_id"],
+                reason_code=e["reason_code"],
+                note=cipher.open_optional("case.note", e["note"]),
+                at=e["at"],
+            )
+            for e in events
+        ],
+        staged_decision=StagedDecisionView(
+            staged_decision_id=staged["id"],
+            decision=staged["decision"],
+            reason_code=staged["reason_code"],
+            staged_by=staged["staged_by"],
+            staged_at=staged["staged_at"],
+            note=cipher.open_optional("case.note", staged["note"]),
+        )
+        if staged
+        else None,
+        excluded_from_deciding=operator.operator_id in case.excluded_operator_ids,
+    )
+
+
+async def reveal(
+    runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, name: str, reason: RevealReason
+) -> RevealedEvidence:
+    async with runtime.database.transaction() as conn:
+        row = await store.fetch(conn, case_id)
+        if row is None:
+            raise case_not_found()
+        case = Case.from_row(row)
+        ensure_may_see(operator, case)
+        item = await store.evidence_item(conn, case.id, name)
+        if item is None:
+            raise ProblemError(404, "evidence_not_found", "This case has no such evidence")
+        cipher = await runtime.vault.open(conn, case.subject_account_id)
+        value = cipher.open_text(f"case.evidence.{name}", item["value"])
+        await runtime.audit.append(
+            conn,
+            AuditEntry(
+                operator.actor,
+                "case.evidence_revealed",
+                "case",
+                str(case.id),
+                {"evidence": name, "reason": reason.value, "child": case.subject_is_child},
+            ),
+        )
+    return RevealedEvidence(name, value)

@@ -1,0 +1,252 @@
+"""SQL for review cases, their evidence, their history and staged decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+CASE_COLUMNS = """id, case_type, subject_account_id, state, priority, due_at, assignee_id,
+    subject_is_child, parent_case_id, excluded_operator_ids, resubmissions, evidence_version,
+    automated_results::text AS automated_results, reason_code, created_at, updated_at, closed_at"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    case_id: UUID,
+    case_type: str,
+    subject_account_id: UUID,
+    state: str,
+    priority: int,
+    due_at: datetime,
+    subject_is_child: bool,
+    parent_case_id: UUID | None,
+    excluded_operator_ids: list[UUID],
+    automated_results: str,
+) -> None:
+    await conn.execute(
+        """INSERT INTO review_cases (id, case_type, subject_account_id, state, priority, due_at,
+                                     subject_is_child, parent_case_id, excluded_operator_ids, automated_results)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)""",
+        case_id,
+        case_type,
+        subject_account_id,
+        state,
+        priority,
+        due_at,
+        subject_is_child,
+        parent_case_id,
+        excluded_operator_ids,
+        automated_results,
+    )
+
+
+async def lock(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE",  # noqa: S608 - constant columns
+        case_id,
+    )
+
+
+async def fetch(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1",  # noqa: S608 - constant columns
+        case_id,
+    )
+
+
+async def set_state(conn: asyncpg.Connection, case_id: UUID, state: str, reason_code: str | None, closed: bool) -> None:
+    await conn.execute(
+        """UPDATE review_cases
+           SET state = $2, reason_code = coalesce($3, reason_code), updated_at = now(),
+               closed_at = CASE WHEN $4 THEN now() ELSE NULL END,
+               assignee_id = CASE WHEN $4 THEN NULL ELSE assignee_id END
+           WHERE id = $1""",
+        case_id,
+        state,
+        reason_code,
+        closed,
+    )
+
+
+async def add_event(
+    conn: asyncpg.Connection,
+    *,
+    case_id: UUID,
+    from_state: str | None,
+    to_state: str,
+    event: str,
+    actor_type: str,
+    actor_id: str,
+    reason_code: str | None,
+    note: bytes | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO review_case_events (case_id, from_state, to_state, event, actor_type, actor_id,
+                                           reason_code, note)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        case_id,
+        from_state,
+        to_state,
+        event,
+        actor_type,
+        actor_id,
+        reason_code,
+        note,
+    )
+
+
+async def events(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT from_state, to_state, event, actor_type, actor_id, reason_code, note, at
+           FROM review_case_events WHERE case_id = $1 ORDER BY id""",
+        case_id,
+    )
+
+
+async def deciders(conn: asyncpg.Connection, case_id: UUID) -> list[UUID]:
+    """Operators who took or staged a decision on the case."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT actor_id::uuid AS id FROM review_case_events
+           WHERE case_id = $1 AND actor_type = 'operator'
+           UNION SELECT staged_by FROM staged_decisions WHERE case_id = $1""",
+        case_id,
+    )
+    return [row["id"] for row in rows]
+
+
+async def put_evidence(
+    conn: asyncpg.Connection, case_id: UUID, items: list[tuple[str, bytes, str]], version: int
+) -> None:
+    await conn.executemany(
+        """INSERT INTO review_case_evidence (case_id, name, value, masked, version) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (case_id, name) DO UPDATE
+           SET value = excluded.value, masked = excluded.masked, version = excluded.version""",
+        [(case_id, name, value, masked, version) for name, value, masked in items],
+    )
+
+
+async def bump_evidence_version(conn: asyncpg.Connection, case_id: UUID) -> int:
+    version: int = await conn.fetchval(
+        "UPDATE review_cases SET evidence_version = evidence_version + 1, updated_at = now() "
+        "WHERE id = $1 RETURNING evidence_version",
+        case_id,
+    )
+    return version
+
+
+async def evidence(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT name, value, masked, version FROM review_case_evidence WHERE case_id = $1 ORDER BY name", case_id
+    )
+
+
+async def evidence_item(conn: asyncpg.Connection, case_id: UUID, name: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT name, value, masked, version FROM review_case_evidence WHERE case_id = $1 AND name = $2",
+        case_id,
+        name,
+    )
+
+
+async def set_automated_results(conn: asyncpg.Connection, case_id: UUID, results: str) -> None:
+    await conn.execute(
+        "UPDATE review_cases SET automated_results = $2::jsonb, updated_at = now() WHERE id = $1", case_id, results
+    )
+
+
+async def count_resubmission(conn: asyncpg.Connection, case_id: UUID) -> None:
+    await conn.execute("UPDATE review_cases SET resubmissions = resubmissions + 1 WHERE id = $1", case_id)
+
+
+async def assign(conn: asyncpg.Connection, case_id: UUID, operator_id: UUID | None) -> None:
+    await conn.execute(
+        "UPDATE review_cases SET assignee_id = $2, updated_at = now() WHERE id = $1", case_id, operator_id
+    )
+
+
+async def stage(
+    conn: asyncpg.Connection,
+    *,
+    staged_id: UUID,
+    case_id: UUID,
+    decision: str,
+    reason_code: str,
+    note: bytes | None,
+    staged_by: UUID,
+    evidence_version: int,
+) -> None:
+    await conn.execute(
+        """INSERT INTO staged_decisions (id, case_id, decision, reason_code, note, staged_by, evidence_version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        staged_id,
+        case_id,
+        decision,
+        reason_code,
+        note,
+        staged_by,
+        evidence_version,
+    )
+
+
+async def pending_staged(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, decision, reason_code, note, staged_by, evidence_version, staged_at
+           FROM staged_decisions WHERE case_id = $1 AND status = 'pending' FOR UPDATE""",
+        case_id,
+    )
+
+
+async def resolve_staged(conn: asyncpg.Connection, staged_id: UUID, status: str, resolved_by: str) -> None:
+    await conn.execute(
+        """UPDATE staged_decisions SET status = $2, resolved_by = $3, resolved_at = now()
+           WHERE id = $1 AND status = 'pending'""",
+        staged_id,
+        status,
+        resolved_by,
+    )
+
+
+async def queue(
+    conn: asyncpg.Connection,
+    *,
+    case_types: list[str],
+    states: list[str],
+    due_before: datetime | None,
+    assignee: UUID | None,
+    unassigned: bool,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {CASE_COLUMNS} FROM review_cases
+            WHERE case_type = ANY($1::text[]) AND state = ANY($2::text[])
+              AND ($3::timestamptz IS NULL OR due_at < $3)
+              AND ($4::uuid IS NULL OR assignee_id = $4)
+              AND (NOT $5 OR assignee_id IS NULL)
+            ORDER BY priority, due_at, id LIMIT $6""",  # noqa: S608 - constant columns
+        case_types,
+        states,
+        due_before,
+        assignee,
+        unassigned,
+        limit,
+    )
+
+
+async def for_subject(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {CASE_COLUMNS},
+                   (SELECT a.id FROM review_cases a WHERE a.parent_case_id = c.id AND a.case_type = 'appeal')
+                       AS appeal_case_id
+            FROM review_cases c WHERE subject_account_id = $1 ORDER BY created_at DESC""",  # noqa: S608
+        account_id,
+    )
+
+
+async def appeal_of(conn: asyncpg.Connection, case_id: UUID) -> UUID | None:
+    appeal_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM review_cases WHERE parent_case_id = $1 AND case_type = 'appeal'", case_id
+    )
+    return appeal_id

@@ -1,0 +1,113 @@
+"""The subject's side of cases: seeing one's own, withdrawing, appealing, resubmitting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from service.audit import Actor, AuditEntry
+from service.cases import store
+from service.cases.cases import Case, case_not_found, lock_case, open_case, replace_evidence, transition
+from service.cases.catalogue import CaseType, user_message
+from service.cases.schemas import Evidence, OwnCase
+from service.cases.states import CaseEvent, CaseState
+from service.http.problems import ProblemError
+from service.runtime import Runtime
+from service.settings import Settings
+
+
+def _can_appeal(settings: Settings, case: Case, appeal_case_id: UUID | None, now: datetime) -> bool:
+    return (
+        case.case_type is not CaseType.APPEAL
+        and case.state is CaseState.REJECTED
+        and appeal_case_id is None
+        and case.closed_at is not None
+        and now - case.closed_at <= settings.case_appeal_window
+    )
+
+
+async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
+    async with runtime.database.connection() as conn:
+        rows = await store.for_subject(conn, account_id)
+    now = datetime.now(UTC)
+    result = []
+    for row in rows:
+        case = Case.from_row(row)
+        result.append(
+            OwnCase(
+                case_id=case.id,
+                case_type=case.case_type,
+                state=case.state,
+                message=user_message(case.reason_code),
+                created_at=case.created_at,
+                updated_at=case.updated_at,
+                can_appeal=_can_appeal(runtime.settings, case, row["appeal_case_id"], now),
+                appeal_case_id=row["appeal_case_id"],
+                parent_case_id=case.parent_case_id,
+            )
+        )
+    return result
+
+
+async def _own_locked(conn: asyncpg.Connection, account_id: UUID, case_id: UUID) -> Case:
+    case = await lock_case(conn, case_id)
+    if case.subject_account_id != account_id:
+        # The same answer as for a case that does not exist: ids of others' cases reveal nothing.
+        raise case_not_found()
+    return case
+
+
+async def appeal(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID, statement: str) -> UUID:
+    """Open an appeal against a rejection, to be judged by someone who did not decide it."""
+    async with runtime.database.transaction() as conn:
+        case = await _own_locked(conn, account_id, case_id)
+        existing = await store.appeal_of(conn, case.id)
+        if not _can_appeal(runtime.settings, case, existing, datetime.now(UTC)):
+            raise ProblemError(
+                409,
+                "appeal_not_possible",
+                "Only a rejection can be appealed, once, within the appeal window",
+            )
+        deciders = await store.deciders(conn, case.id)
+        opened = await open_case(
+            conn,
+            runtime.vault,
+            case_type=CaseType.APPEAL,
+            subject_account_id=account_id,
+            evidence=[Evidence("statement", statement, f"appeal statement, {len(statement)} characters")],
+            actor=actor,
+            subject_is_child=case.subject_is_child,
+            priority=max(1, case.priority - 1),
+            parent_case_id=case.id,
+            excluded_operator_ids=deciders,
+        )
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "case.appealed", "case", str(case.id), {"appeal_case_id": str(opened.id)})
+        )
+        return opened.id
+
+
+async def withdraw(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID) -> CaseState:
+    async with runtime.database.transaction() as conn:
+        case = await _own_locked(conn, account_id, case_id)
+        staged = await store.pending_staged(conn, case.id)
+        if staged is not None:
+            await store.resolve_staged(conn, staged["id"], "cancelled", f"user:{account_id}")
+        return await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
+
+
+async def resubmit(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID, evidence: list[Evidence]) -> Case:
+    """New evidence after an operator asked for it; the case starts over at its checks.
+    Verification capabilities call this from their own resubmission endpoints."""
+    async with runtime.database.transaction() as conn:
+        case = await _own_locked(conn, account_id, case_id)
+        if case.resubmissions >= runtime.settings.case_max_resubmissions:
+            raise ProblemError(409, "resubmission_cap_reached", "No more resubmissions are allowed for this case")
+        await transition(conn, case, CaseEvent.RESUBMIT, actor)
+        await store.count_resubmission(conn, case.id)
+        await replace_evidence(conn, runtime.vault, await lock_case(conn, case.id), evidence, actor)
+        resubmitted = await lock_case(conn, case.id)
+        await transition(conn, resubmitted, CaseEvent.START_CHECKS, Actor.system("cases"))
+        return await lock_case(conn, case.id)

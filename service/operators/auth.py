@@ -1,0 +1,102 @@
+"""Who is calling the operator API, and whether their roles allow this endpoint.
+
+Every operator endpoint declares its roles in ``opt`` (see ``allow``); the guard refuses an
+endpoint that declares none, so forgetting is an error rather than an open door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from service.audit import Actor, AuditEntry
+from service.http.clients import client_address, user_agent
+from service.http.problems import ProblemError
+from service.operators import store
+from service.operators.roles import Role
+from service.runtime import Runtime
+from service.sessions.tokens import looks_like_token, token_digest
+
+ROLES_OPT = "operator_roles"
+
+
+@dataclass(frozen=True)
+class OperatorPrincipal:
+    session_id: UUID
+    operator_id: UUID
+    roles: frozenset[Role]
+    expires_at: datetime
+    client_address: str
+    user_agent: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.operator(self.operator_id, self.client_address, self.user_agent)
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)
+
+
+def allow(roles: frozenset[Role]) -> dict[str, Any]:
+    """``opt`` for an operator endpoint: the roles that may call it."""
+    return {ROLES_OPT: roles}
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    allowed: frozenset[Role] | None = handler.opt.get(ROLES_OPT)
+    if allowed is None:
+        raise RuntimeError(f"operator endpoint {handler.handler_name} declares no roles")
+    runtime: Runtime = connection.app.state.runtime
+    token = _bearer(connection)
+    if token is None or not looks_like_token(token):
+        raise _unauthenticated()
+    row = await store.resolve_session(
+        runtime.database.pool, token_digest(token), runtime.settings.operator_session_idle_timeout
+    )
+    if row is None:
+        raise _unauthenticated()
+    if row["stale"]:
+        await store.touch_session(runtime.database.pool, row["id"])
+    principal = OperatorPrincipal(
+        session_id=row["id"],
+        operator_id=row["operator_id"],
+        roles=frozenset(Role(r) for r in row["roles"]),
+        expires_at=row["expires_at"],
+        client_address=client_address(connection),
+        user_agent=user_agent(connection),
+    )
+    if not principal.has_any(allowed):
+        await runtime.audit.append_alone(
+            AuditEntry(
+                principal.actor,
+                "operator.access_denied",
+                "endpoint",
+                handler.handler_name,
+                {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]},
+            )
+        )
+        raise ProblemError(403, "role_not_allowed", "Your operator roles do not allow this")
+    connection.state.operator = principal
+
+
+def _unauthenticated() -> ProblemError:
+    return ProblemError(401, "unauthenticated", "Sign in as an operator first", headers={"WWW-Authenticate": "Bearer"})
+
+
+def provide_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
+    principal: OperatorPrincipal = request.state.operator
+    return principal

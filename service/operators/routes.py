@@ -1,0 +1,148 @@
+"""HTTP for operators: enrolment, sign-in and sign-out, and (for admins) managing operators."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from service.audit import Actor, AuditEntry
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime
+from service.http.problems import ProblemError
+from service.http.rate_limits import RateLimitGroup
+from service.operators import store
+from service.operators.auth import OperatorPrincipal, allow, operator_guard
+from service.operators.enrolment import begin_enrolment, confirm_enrolment, create_operator
+from service.operators.roles import ADMINS, ANY_ROLE, Role
+from service.operators.schemas import (
+    EnrolmentConfirmation,
+    EnrolmentFactor,
+    EnrolmentRequest,
+    NewOperator,
+    NewOperatorRequest,
+    OperatorMe,
+    OperatorSessionGrant,
+    OperatorSignInRequest,
+    OperatorSummary,
+)
+from service.operators.sign_in import OperatorSignIn, sign_in_operator
+
+CurrentOperator = NamedDependency[OperatorPrincipal]
+
+
+def _anonymous(request: Request[Any, Any, Any]) -> Actor:
+    return Actor.anonymous(client_address(request), user_agent(request))
+
+
+class OperatorEnrolmentController(Controller):
+    path = "/v1/operator/enrolment"
+    tags = ["operators"]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Enrol: choose a password, get the TOTP secret",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def begin(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[EnrolmentRequest]
+    ) -> EnrolmentFactor:
+        return await begin_enrolment(runtime, data.enrolment_code, data.password, _anonymous(request))
+
+    @post(
+        "/confirm",
+        status_code=204,
+        summary="Finish enrolment with a TOTP code",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def confirm(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[EnrolmentConfirmation]
+    ) -> None:
+        await confirm_enrolment(runtime, data.enrolment_code, data.totp_code, _anonymous(request))
+
+
+class OperatorSignInController(Controller):
+    path = "/v1/operator/sessions"
+    tags = ["operators"]
+
+    @post(
+        "/", status_code=201, summary="Operator sign-in (password and TOTP)", opt={"rate_limit": RateLimitGroup.SIGN_IN}
+    )
+    async def create(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[OperatorSignInRequest]
+    ) -> OperatorSessionGrant:
+        session = await sign_in_operator(
+            runtime,
+            OperatorSignIn(data.email, data.password, data.totp_code, client_address(request), user_agent(request)),
+        )
+        idle = int(runtime.settings.operator_session_idle_timeout.total_seconds())
+        return OperatorSessionGrant(session.session_id, session.token, session.expires_at, idle)
+
+
+class OperatorSelfController(Controller):
+    path = "/v1/operator"
+    tags = ["operators"]
+    guards = [operator_guard]
+
+    @get("/me", summary="The signed-in operator", opt=allow(ANY_ROLE))
+    async def me(self, operator: CurrentOperator) -> OperatorMe:
+        return OperatorMe(operator.operator_id, sorted(operator.roles), operator.expires_at)
+
+    @delete("/sessions/current", status_code=204, summary="Operator sign-out", opt=allow(ANY_ROLE))
+    async def sign_out(self, runtime: CurrentRuntime, operator: CurrentOperator) -> None:
+        async with runtime.database.transaction() as conn:
+            await store.end_session(conn, operator.session_id, "signed_out")
+            await runtime.audit.append(
+                conn, AuditEntry(operator.actor, "operator.signed_out", "operator", str(operator.operator_id))
+            )
+
+
+class OperatorAdminController(Controller):
+    path = "/v1/operator/operators"
+    tags = ["operators"]
+    guards = [operator_guard]
+
+    @get("/", summary="All operators", opt=allow(ADMINS))
+    async def list_all(self, runtime: CurrentRuntime, operator: CurrentOperator) -> list[OperatorSummary]:
+        async with runtime.database.connection() as conn:
+            rows = await store.list_all(conn)
+        summaries = []
+        for row in rows:
+            cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
+            summaries.append(
+                OperatorSummary(
+                    operator_id=row["id"],
+                    email=cipher.open_text("operator.email", row["email"]),
+                    roles=[Role(r) for r in row["roles"]],
+                    enrolled=row["enrolled_at"] is not None,
+                    disabled=row["disabled_at"] is not None,
+                    created_at=row["created_at"],
+                )
+            )
+        return summaries
+
+    @post("/", status_code=201, summary="Create an operator; returns their one-time enrolment code", opt=allow(ADMINS))
+    async def create(
+        self, runtime: CurrentRuntime, operator: CurrentOperator, data: JSONBody[NewOperatorRequest]
+    ) -> NewOperator:
+        return await create_operator(runtime, data.email, data.roles, operator.actor)
+
+    @post(
+        "/{operator_id:uuid}/disable",
+        status_code=204,
+        summary="Disable an operator and end their sessions",
+        opt=allow(ADMINS),
+    )
+    async def disable(self, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]) -> None:
+        if operator_id == operator.operator_id:
+            raise ProblemError(409, "cannot_disable_self", "Another admin must disable your account")
+        async with runtime.database.transaction() as conn:
+            if not await store.disable(conn, operator_id):
+                raise ProblemError(404, "operator_not_found", "No such active operator")
+            await runtime.audit.append(
+                conn, AuditEntry(operator.actor, "operator.disabled", "operator", str(operator_id))
+            )
