@@ -32,7 +32,7 @@ import asyncpg
 import httpx
 
 from service.database.embedded import EmbeddedPostgres, free_port
-from service.database.local import ensure_database
+from service.database.local import prepare_embedded
 from service.passwords.hasher import argon2_hasher
 from service.settings import Argon2Parameters
 
@@ -170,11 +170,13 @@ def main() -> None:
     scratch.chmod(0o755)
     database = EmbeddedPostgres(scratch / "pg").start()
     try:
-        asyncio.run(ensure_database(database.dsn(), "idv"))
+        asyncio.run(prepare_embedded(database, "idv"))
         dsn = database.dsn("idv")
         env = {
             **os.environ,
-            "DATABASE_URL": dsn,
+            # As in production: the service's role, and the owner's for migrations.
+            "DATABASE_URL": database.service_dsn("idv"),
+            "IDV_MIGRATIONS_DATABASE_URL": dsn,
             "IDV_STATE_DIR": str(scratch / "state"),
             "IDV_LOG_LEVEL": "WARNING",
             "IDV_RATE_REGISTRATIONS_PER_HOUR": "0",

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pyotp
 
+from service.audit import Actor
 from service.audit.trail import origin_key_owner
+from service.operators.enrolment import create_operator
+from service.operators.roles import Role
 from service.runtime import Runtime
 
 STRONG_PASSWORD = "violet-harbour-tractor-91"
@@ -65,3 +71,44 @@ async def latest_code(runtime: Runtime, channel: str, recipient: str) -> str:
 def audit_keys() -> list[uuid.UUID]:
     """Owners of the data keys the audit trail seals client addresses under (this month's)."""
     return [origin_key_owner(datetime.now(UTC).strftime("%Y-%m"))]
+
+
+@dataclass(frozen=True)
+class OperatorLogin:
+    operator_id: uuid.UUID
+    email: str
+    token: str
+    totp_secret: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    return pyotp.TOTP(secret, interval=30).at(time.time() + 30 * steps_ahead)
+
+
+async def enrolled_operator(
+    runtime: Runtime, client: httpx.AsyncClient, *roles: str, email: str | None = None
+) -> OperatorLogin:
+    """An operator made as `idv operators create` makes one, enrolled and signed in over HTTP."""
+    address = email or f"op-{uuid.uuid4().hex[:8]}@example.com"
+    created = await create_operator(runtime, address, [Role(r) for r in roles], Actor.system("tests"))
+    response = await client.post(
+        "/v1/operator/enrolment", json={"enrolment_code": created.enrolment_code, "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    secret = response.json()["totp_secret"]
+    response = await client.post(
+        "/v1/operator/enrolment/confirm",
+        json={"enrolment_code": created.enrolment_code, "totp_code": totp_code(secret)},
+    )
+    assert response.status_code == 204, response.text
+    # The enrolment used this time step's code; a code is good once, so sign in with the next.
+    response = await client.post(
+        "/v1/operator/sessions",
+        json={"email": address, "password": STRONG_PASSWORD, "totp_code": totp_code(secret, 1)},
+    )
+    assert response.status_code == 201, response.text
+    return OperatorLogin(created.operator_id, address, response.json()["token"], secret)

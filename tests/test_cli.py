@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -13,12 +14,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from service.database.embedded import free_port
-from tests.conftest import traversable_tmpdir
-from tests.helpers import bearer, registration
+from service.database.roles import APPEND_ONLY_TABLES, writable_append_only_tables
+from tests.conftest import environment_for_tests, traversable_tmpdir
+from tests.helpers import STRONG_PASSWORD, bearer, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,3 +136,41 @@ def test_production_refuses_to_start_with_development_adapters(state_dir: Path) 
     assert "IDV_COURIER_EMAIL=file is a development adapter" in result.stderr
     assert "IDV_MASTER_KEYS is required" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_operators_create_prints_a_code_that_enrols(
+    client: httpx.AsyncClient, database_url: str, owner_database_url: str, state_dir: Path
+) -> None:
+    env = {
+        **os.environ,
+        **environment_for_tests(state_dir),
+        "DATABASE_URL": database_url,
+        "IDV_MIGRATIONS_DATABASE_URL": owner_database_url,
+    }
+    command = [sys.executable, "-m", "service", "operators", "create", "--email", "first.admin@example.com"]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [*command, "--role", "admin", "--role", "privacy_officer"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = result.stdout.splitlines()[2].strip()
+    response = await client.post("/v1/operator/enrolment", json={"enrolment_code": code, "password": STRONG_PASSWORD})
+    assert response.status_code == 200
+    assert "first.admin%40example.com" in response.json()["otpauth_uri"]
+
+    again = await asyncio.to_thread(
+        subprocess.run, [*command, "--role", "reviewer"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 1 and "exists" in again.stderr
+
+
+async def test_only_the_owner_could_rewrite_append_only_tables(
+    db: asyncpg.Connection, owner_db: asyncpg.Connection
+) -> None:
+    assert await writable_append_only_tables(db) == []
+    assert sorted(await writable_append_only_tables(owner_db)) == sorted(APPEND_ONLY_TABLES)

@@ -130,7 +130,12 @@ async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
         else:
             decision = DecisionKind(staged["decision"])
             after = await transition(
-                conn, case, decision.event, operator.actor, reason_code=staged["reason_code"], note=staged["note"]
+                conn,
+                case,
+                decision.confirmation,
+                operator.actor,
+                reason_code=staged["reason_code"],
+                note=staged["note"],
             )
             await store.resolve_staged(conn, staged["id"], "confirmed", resolver)
             await _apply_effects(conn, await lock_case(conn, case.id), after, operator)

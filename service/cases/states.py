@@ -33,8 +33,14 @@ class CaseEvent(StrEnum):
     REQUEST_RESUBMISSION = "request_resubmission"
     UPHOLD = "uphold"
     OVERTURN = "overturn"
-    # Four eyes.
+    # Four eyes: a staged decision takes effect only through its confirmation event, so a
+    # direct decision can never act on a case that waits for a second operator.
     STAGE = "stage"
+    CONFIRM_APPROVE = "confirm_approve"
+    CONFIRM_REJECT = "confirm_reject"
+    CONFIRM_REQUEST_RESUBMISSION = "confirm_request_resubmission"
+    CONFIRM_UPHOLD = "confirm_uphold"
+    CONFIRM_OVERTURN = "confirm_overturn"
     SEND_BACK = "send_back"
     EVIDENCE_CHANGED = "evidence_changed"
     # The user, or time.
@@ -55,6 +61,10 @@ class DecisionKind(StrEnum):
     def event(self) -> CaseEvent:
         return CaseEvent(self.value)
 
+    @property
+    def confirmation(self) -> CaseEvent:
+        return CaseEvent(f"confirm_{self.value}")
+
 
 class IllegalCaseTransition(Exception):
     def __init__(self, state: CaseState | None, event: CaseEvent) -> None:
@@ -67,7 +77,6 @@ S, E = CaseState, CaseEvent
 OPEN_STATES = frozenset(
     {S.SUBMITTED, S.AUTO_CHECKS, S.IN_REVIEW, S.RESUBMISSION_REQUESTED, S.PENDING_SECOND_APPROVAL, S.APPEAL_OPEN}
 )
-DECIDABLE_STATES = frozenset({S.IN_REVIEW, S.APPEAL_OPEN})
 
 # (state before, event) -> state after. A missing pair is an illegal transition.
 TRANSITIONS: dict[tuple[CaseState | None, CaseEvent], CaseState] = {
@@ -86,11 +95,11 @@ TRANSITIONS: dict[tuple[CaseState | None, CaseEvent], CaseState] = {
     (S.APPEAL_OPEN, E.UPHOLD): S.UPHELD,
     (S.APPEAL_OPEN, E.OVERTURN): S.OVERTURNED,
     (S.APPEAL_OPEN, E.STAGE): S.PENDING_SECOND_APPROVAL,
-    (S.PENDING_SECOND_APPROVAL, E.APPROVE): S.APPROVED,
-    (S.PENDING_SECOND_APPROVAL, E.REJECT): S.REJECTED,
-    (S.PENDING_SECOND_APPROVAL, E.REQUEST_RESUBMISSION): S.RESUBMISSION_REQUESTED,
-    (S.PENDING_SECOND_APPROVAL, E.UPHOLD): S.UPHELD,
-    (S.PENDING_SECOND_APPROVAL, E.OVERTURN): S.OVERTURNED,
+    (S.PENDING_SECOND_APPROVAL, E.CONFIRM_APPROVE): S.APPROVED,
+    (S.PENDING_SECOND_APPROVAL, E.CONFIRM_REJECT): S.REJECTED,
+    (S.PENDING_SECOND_APPROVAL, E.CONFIRM_REQUEST_RESUBMISSION): S.RESUBMISSION_REQUESTED,
+    (S.PENDING_SECOND_APPROVAL, E.CONFIRM_UPHOLD): S.UPHELD,
+    (S.PENDING_SECOND_APPROVAL, E.CONFIRM_OVERTURN): S.OVERTURNED,
     (S.PENDING_SECOND_APPROVAL, E.SEND_BACK): S.IN_REVIEW,
     (S.PENDING_SECOND_APPROVAL, E.EVIDENCE_CHANGED): S.IN_REVIEW,
     (S.RESUBMISSION_REQUESTED, E.RESUBMIT): S.SUBMITTED,

@@ -57,6 +57,8 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if connection.scope.get("method") == "OPTIONS":
+        return  # Litestar's own CORS pre-flight handler: it runs no endpoint code.
     allowed: frozenset[Role] | None = handler.opt.get(ROLES_OPT)
     if allowed is None:
         raise RuntimeError(f"operator endpoint {handler.handler_name} declares no roles")
