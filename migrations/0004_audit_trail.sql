@@ -1,17 +1,15 @@
 -- The audit trail: append-only and hash-chained. Entries are spread over a fixed set of
--- chains, each a hash chain of its own, so concurrent writers take different chain heads
--- instead of queueing behind one. A trigger links each entry; nothing the service sends can
--- choose its position or hash.
-
-CREATE TABLE audit_chain_heads (
-    chain smallint PRIMARY KEY,
-    seq bigint NOT NULL,
-    hash bytea NOT NULL
-);
+-- chains, each a hash chain of its own, so concurrent writers take different chains instead
+-- of queueing behind one. A trigger links each entry; nothing the service sends can choose its
+-- position, time or hash.
 
 -- Each chain starts from a hash anyone can recompute: sha256('idv audit chain <n>').
-INSERT INTO audit_chain_heads (chain, seq, hash)
-SELECT c, 0, sha256(convert_to('idv audit chain ' || c, 'UTF8')) FROM generate_series(0, 15) AS c;
+CREATE TABLE audit_chains (
+    chain smallint PRIMARY KEY,
+    genesis bytea NOT NULL
+);
+INSERT INTO audit_chains (chain, genesis)
+SELECT c, sha256(convert_to('idv audit chain ' || c, 'UTF8')) FROM generate_series(0, 15) AS c;
 
 CREATE TABLE audit_log (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -39,7 +37,7 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor_type, actor_id, at);
 -- The bytes an entry's hash covers, after the previous entry's hash. `idv audit verify`
 -- rebuilds the same text in Python (service/audit/chain.py); change both or neither.
 CREATE FUNCTION audit_canonical(e audit_log) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT concat_ws(E'\n',
         e.chain::text, e.seq::text, ((extract(epoch FROM e.at) * 1000000)::bigint)::text,
         e.actor_type, e.actor_id, e.action, e.target_type, e.target_id,
@@ -49,28 +47,39 @@ LANGUAGE sql IMMUTABLE AS $$
         e.details)
 $$;
 
--- Takes the first chain head no other transaction holds (starting at a place that depends on
--- the backend, so connections spread out), links the entry to it and moves the head. The
--- head stays locked until commit, which is why callers append audit entries last.
-CREATE FUNCTION audit_link() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+-- Takes the first chain no other transaction holds, trying them from a point that depends on
+-- the backend so connections spread out, and links the entry to the chain's last entry (found
+-- through the (chain, seq) index). Chains are held with transaction-level advisory locks
+-- (shared memory, no row to update) until commit, which is why callers append audit entries
+-- last. Should a stale snapshot ever miss the last entry, the unique (chain, seq) constraint
+-- fails the insert rather than fork the chain.
+CREATE FUNCTION audit_link() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    head record;
+    chains CONSTANT integer := 16;  -- the rows of audit_chains
+    start integer := pg_backend_pid() % chains;
+    picked integer;
+    last record;
 BEGIN
-    SELECT h.chain, h.seq, h.hash INTO head FROM audit_chain_heads h
-    ORDER BY (h.chain + pg_backend_pid()) % 16, h.chain
-    FOR UPDATE SKIP LOCKED LIMIT 1;
-    IF NOT FOUND THEN
-        -- Every head is held by another transaction: wait for one of them.
-        SELECT h.chain, h.seq, h.hash INTO head FROM audit_chain_heads h
-        ORDER BY (h.chain + pg_backend_pid()) % 16, h.chain LIMIT 1 FOR UPDATE;
+    FOR i IN 0 .. chains - 1 LOOP
+        IF pg_try_advisory_xact_lock(x'1D7A'::integer, (start + i) % chains) THEN
+            picked := (start + i) % chains;
+            EXIT;
+        END IF;
+    END LOOP;
+    IF picked IS NULL THEN
+        -- Every chain is held by another transaction: wait for this backend's own.
+        picked := start;
+        PERFORM pg_advisory_xact_lock(x'1D7A'::integer, picked);
     END IF;
-    NEW.chain := head.chain;
-    NEW.seq := head.seq + 1;
+    SELECT a.seq, a.hash INTO last FROM public.audit_log a WHERE a.chain = picked ORDER BY a.seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT 0::bigint AS seq, c.genesis AS hash INTO STRICT last FROM public.audit_chains c WHERE c.chain = picked;
+    END IF;
+    NEW.chain := picked;
+    NEW.seq := last.seq + 1;
     NEW.at := clock_timestamp();
-    NEW.prev_hash := head.hash;
-    NEW.hash := sha256(head.hash || convert_to(audit_canonical(NEW), 'UTF8'));
-    UPDATE audit_chain_heads SET seq = NEW.seq, hash = NEW.hash WHERE chain = head.chain;
+    NEW.prev_hash := last.hash;
+    NEW.hash := sha256(last.hash || convert_to(public.audit_canonical(NEW), 'UTF8'));
     RETURN NEW;
 END;
 $$;
@@ -79,6 +88,22 @@ CREATE TRIGGER audit_log_link BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FU
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+
+-- What `idv audit verify` found at the end of each chain when it last passed. A later run that
+-- finds a chain shorter than its checkpoint, or a different hash at that position, reports
+-- entries removed from the end, which the chain alone cannot show.
+CREATE TABLE audit_checkpoints (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    chain smallint NOT NULL REFERENCES audit_chains (chain),
+    seq bigint NOT NULL,
+    hash bytea NOT NULL,
+    at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_checkpoints_chain_idx ON audit_checkpoints (chain, id);
+CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER consent_events_no_truncate BEFORE TRUNCATE ON consent_events
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();

@@ -18,7 +18,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE O
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO idv_service;
 
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_migrations FROM idv_service;
-REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, consent_events, account_state_changes, review_case_events
+REVOKE UPDATE, DELETE, TRUNCATE
+    ON audit_log, audit_checkpoints, consent_events, account_state_changes, review_case_events
     FROM idv_service;
--- Only the audit trigger (running as the owner) moves chain heads.
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain_heads FROM idv_service;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chains FROM idv_service;

@@ -91,9 +91,9 @@ def create_litestar(
             stop = asyncio.Event()
             worker = None
             if with_worker:
-                from service.jobs.catalog import job_definitions
+                from service.jobs.catalog import job_definitions, scheduled_jobs
 
-                runner = JobRunner(dsn, job_definitions(opened))
+                runner = JobRunner(dsn, job_definitions(opened), scheduled_jobs(opened))
                 worker = asyncio.create_task(runner.run(stop))
             try:
                 yield

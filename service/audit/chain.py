@@ -1,8 +1,10 @@
 """Checking the hash chains, independently of the database's own functions.
 
-Each of the chains starts at sha256('idv audit chain <n>'); every entry's hash is
+Each chain starts at sha256('idv audit chain <n>'); every entry's hash is
 sha256(previous hash || canonical text), and its seq follows the previous one without a gap.
-An edited, deleted or inserted row, or a head that does not match the last entry, breaks it.
+An edited, deleted or inserted row breaks it. Entries removed from the end of a chain leave no
+gap, so each passing run records checkpoints (every chain's last seq and hash) and the next run
+checks the chains still reach them.
 """
 
 from __future__ import annotations
@@ -65,48 +67,65 @@ class ChainReport:
     entries: int
     chains: int
     broken: BrokenLink | None
-    heads: dict[int, str]
+    # chain -> (seq, hash) of its last entry
+    heads: dict[int, tuple[int, bytes]]
 
     @property
     def intact(self) -> bool:
         return self.broken is None
 
 
+class _Walk:
+    def __init__(self, chain_rows: list[asyncpg.Record], checkpoints: list[asyncpg.Record]) -> None:
+        # Chains start from their public genesis hash, whatever the table says; a changed
+        # table breaks the first entry's link.
+        self.heads: dict[int, tuple[int, bytes]] = {row["chain"]: (0, genesis(row["chain"])) for row in chain_rows}
+        self.checkpoints = {row["chain"]: (row["seq"], row["hash"]) for row in checkpoints}
+        self.entries = 0
+
+    def step(self, row: asyncpg.Record) -> str | None:
+        """Advance over one entry; the problem with it, if any."""
+        self.entries += 1
+        chain = row["chain"]
+        if chain not in self.heads:
+            return "entry on an unknown chain"
+        seq, previous = self.heads[chain]
+        if row["seq"] != seq + 1:
+            return f"expected seq {seq + 1}, found {row['seq']} (entries missing or inserted)"
+        if row["prev_hash"] != previous:
+            return "prev_hash does not match the previous entry's hash"
+        if entry_hash(previous, row) != row["hash"]:
+            return "hash does not match the entry's content (the entry was edited)"
+        checkpoint = self.checkpoints.get(chain)
+        if checkpoint is not None and checkpoint[0] == row["seq"] and checkpoint[1] != row["hash"]:
+            return "differs from the checkpoint recorded at this position (the chain was rewritten)"
+        self.heads[chain] = (row["seq"], row["hash"])
+        return None
+
+    def short_chain(self) -> BrokenLink | None:
+        for chain, (seq, _) in sorted(self.checkpoints.items()):
+            if self.heads.get(chain, (0, b""))[0] < seq:
+                problem = (
+                    f"a checkpoint reached seq {seq}; the chain now ends at {self.heads[chain][0]} (entries removed)"
+                )
+                return BrokenLink(chain, seq, None, problem)
+        return None
+
+
 async def verify(conn: asyncpg.Connection) -> ChainReport:
-    """Walk every chain; report the first broken link found (chains in order, then seq)."""
-    count = 0
+    """Walk every chain in one snapshot; report the first broken link (by chain, then seq)."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        # One snapshot for rows and heads, so a writer committing meanwhile is not a break.
-        head_rows = await store.heads(conn)
-        expected: dict[int, tuple[int, bytes]] = {row["chain"]: (0, genesis(row["chain"])) for row in head_rows}
+        walk = _Walk(await store.chains(conn), await store.latest_checkpoints(conn))
         async for row in store.chain_rows(conn):
-            count += 1
-            chain = row["chain"]
-            if chain not in expected:
-                return _report(count, head_rows, BrokenLink(chain, row["seq"], row["id"], "entry on an unknown chain"))
-            seq, previous = expected[chain]
-            if row["seq"] != seq + 1:
-                problem = f"expected seq {seq + 1}, found {row['seq']} (entries missing or inserted)"
-                return _report(count, head_rows, BrokenLink(chain, row["seq"], row["id"], problem))
-            if row["prev_hash"] != previous:
-                problem = "prev_hash does not match the previous entry's hash"
-                return _report(count, head_rows, BrokenLink(chain, row["seq"], row["id"], problem))
-            if entry_hash(previous, row) != row["hash"]:
-                problem = "hash does not match the entry's content (the entry was edited)"
-                return _report(count, head_rows, BrokenLink(chain, row["seq"], row["id"], problem))
-            expected[chain] = (row["seq"], row["hash"])
-        for head in head_rows:
-            seq, last = expected[head["chain"]]
-            if (head["seq"], head["hash"]) != (seq, last):
-                problem = f"head says seq {head['seq']} but the chain ends at {seq} (entries removed from its end)"
-                return _report(count, head_rows, BrokenLink(head["chain"], head["seq"], None, problem))
-    return _report(count, head_rows, None)
+            problem = walk.step(row)
+            if problem is not None:
+                broken = BrokenLink(row["chain"], row["seq"], row["id"], problem)
+                return ChainReport(walk.entries, len(walk.heads), broken, walk.heads)
+    return ChainReport(walk.entries, len(walk.heads), walk.short_chain(), walk.heads)
 
 
-def _report(count: int, head_rows: list[asyncpg.Record], broken: BrokenLink | None) -> ChainReport:
-    return ChainReport(
-        entries=count,
-        chains=len(head_rows),
-        broken=broken,
-        heads={row["chain"]: row["hash"].hex() for row in head_rows},
-    )
+async def record_checkpoint(conn: asyncpg.Connection, report: ChainReport) -> None:
+    """Remember where every chain ended, for the next run to hold the chains to."""
+    if not report.intact:
+        raise ValueError("only an intact trail is checkpointed")
+    await store.add_checkpoints(conn, [(chain, seq, digest) for chain, (seq, digest) in report.heads.items() if seq])

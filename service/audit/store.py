@@ -42,8 +42,18 @@ async def chain_rows(conn: asyncpg.Connection, batch: int = 2000) -> AsyncIterat
         yield row
 
 
-async def heads(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT chain, seq, hash FROM audit_chain_heads ORDER BY chain")
+async def chains(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT chain, genesis FROM audit_chains ORDER BY chain")
+
+
+async def latest_checkpoints(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT DISTINCT ON (chain) chain, seq, hash, at FROM audit_checkpoints ORDER BY chain, id DESC"
+    )
+
+
+async def add_checkpoints(conn: asyncpg.Connection, heads: list[tuple[int, int, bytes]]) -> None:
+    await conn.executemany("INSERT INTO audit_checkpoints (chain, seq, hash) VALUES ($1, $2, $3)", heads)
 
 
 async def for_target(conn: asyncpg.Connection, target_type: str, target_id: str, limit: int) -> list[asyncpg.Record]:

@@ -16,7 +16,7 @@ import msgspec
 
 from service.audit import Actor
 from service.cases import store
-from service.cases.catalogue import CASE_TYPES, CaseType
+from service.cases.catalogue import CASE_TYPES, RESUBMISSION_WINDOW, CaseType
 from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
 from service.http.problems import ProblemError
@@ -104,6 +104,11 @@ async def transition(
             409, "illegal_transition", "The case cannot do that now", f"'{event}' is not allowed in '{case.state}'"
         ) from None
     await store.set_state(conn, case.id, after, reason_code, is_closed(after))
+    if after is CaseState.RESUBMISSION_REQUESTED:
+        # The user now has a while to answer; the sweep job expires the case after that.
+        await store.set_due(conn, case.id, datetime.now(UTC) + RESUBMISSION_WINDOW)
+    elif event is CaseEvent.RESUBMIT:
+        await store.set_due(conn, case.id, datetime.now(UTC) + CASE_TYPES[case.case_type].sla)
     await store.add_event(
         conn,
         case_id=case.id,

@@ -51,6 +51,10 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
 }
 
 
+# How long a user has to answer a request for resubmission before the case expires.
+RESUBMISSION_WINDOW = timedelta(days=14)
+
+
 @dataclass(frozen=True)
 class ReasonCode:
     code: str

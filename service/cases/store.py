@@ -250,3 +250,27 @@ async def appeal_of(conn: asyncpg.Connection, case_id: UUID) -> UUID | None:
         "SELECT id FROM review_cases WHERE parent_case_id = $1 AND case_type = 'appeal'", case_id
     )
     return appeal_id
+
+
+async def set_due(conn: asyncpg.Connection, case_id: UUID, due_at: datetime) -> None:
+    await conn.execute("UPDATE review_cases SET due_at = $2 WHERE id = $1", case_id, due_at)
+
+
+async def lock_overdue(conn: asyncpg.Connection, states: list[str], limit: int) -> list[UUID]:
+    rows = await conn.fetch(
+        """SELECT id FROM review_cases
+           WHERE closed_at IS NULL AND state = ANY($1::text[]) AND due_at < now()
+           ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        states,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def escalate(conn: asyncpg.Connection, case_ids: list[UUID]) -> list[UUID]:
+    rows = await conn.fetch(
+        """UPDATE review_cases SET priority = 1, updated_at = now()
+           WHERE id = ANY($1::uuid[]) AND priority > 1 RETURNING id""",
+        case_ids,
+    )
+    return [row["id"] for row in rows]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from service.cases.sweep import sweep_schedule
 from service.courier.outbox import delivery_job
-from service.jobs.runner import JobDefinition
+from service.jobs.runner import JobDefinition, ScheduledJob
 from service.runtime import Runtime
 from service.vault.jobs import rewrap_job
 
 
 def job_definitions(runtime: Runtime) -> list[JobDefinition]:
     return [delivery_job(runtime.courier), rewrap_job(runtime)]
+
+
+def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
+    return [sweep_schedule(runtime)]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from service.audit import Actor, AuditEntry
-from service.audit.chain import canonical_text, verify
+from service.audit.chain import canonical_text, record_checkpoint, verify
 from service.runtime import Runtime
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
 
@@ -113,8 +113,9 @@ async def test_the_service_role_cannot_rewrite_the_trail(runtime: Runtime, db: a
         "UPDATE audit_log SET action = 'x.y'",
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
-        "UPDATE audit_chain_heads SET seq = 0",
-        "INSERT INTO audit_chain_heads VALUES (99, 0, '')",
+        "UPDATE audit_chains SET genesis = ''",
+        "INSERT INTO audit_chains VALUES (99, '')",
+        "DELETE FROM audit_checkpoints",
     ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await db.execute(statement)
@@ -159,15 +160,21 @@ async def test_verify_finds_a_row_a_superuser_edited(
     assert "edited" in broken.stdout
 
 
-async def test_verify_finds_removed_entries(runtime: Runtime, owner_db: asyncpg.Connection) -> None:
+async def test_verify_finds_removed_entries(
+    runtime: Runtime, db: asyncpg.Connection, owner_db: asyncpg.Connection
+) -> None:
     async with runtime.database.transaction() as conn:
         await append(runtime, conn, 4)
+    report = await verify(db)
+    assert report.intact
+    await record_checkpoint(db, report)
+
     await owner_db.execute("SET session_replication_role = replica")
     await owner_db.execute("DELETE FROM audit_log WHERE seq = 2")
     report = await verify(owner_db)
     assert report.broken is not None and "missing" in report.broken.problem
 
-    # Removing the newest entry leaves no gap; the chain head still knows.
+    # Removing the newest entries leaves no gap; the last checkpoint still knows.
     await owner_db.execute("DELETE FROM audit_log WHERE seq >= 2")
     report = await verify(owner_db)
-    assert report.broken is not None and report.broken.entry_id is None and "head" in report.broken.problem
+    assert report.broken is not None and report.broken.entry_id is None and "removed" in report.broken.problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +16,7 @@ from service.app import create_asgi
 from service.audit import Actor
 from service.cases.cases import lock_case, replace_evidence
 from service.cases.schemas import Evidence
+from service.cases.sweep import sweep_overdue
 from service.runtime import Runtime
 from service.settings import load_settings
 from tests.cases.arrange import ID_NUMBER, case_in_review
@@ -293,3 +295,31 @@ async def test_an_upheld_appeal_leaves_the_rejection(client: httpx.AsyncClient, 
     assert upheld.json() == {"case_id": appeal_id, "state": "upheld", "staged": False, "staged_decision_id": None}
     states = {c["case_id"]: c["state"] for c in (await client.get("/v1/me/cases", headers=token)).json()}
     assert states == {str(case_id): "rejected", appeal_id: "upheld"}
+
+
+async def test_the_sweep_expires_unanswered_resubmissions_and_escalates_overdue_reviews(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    waiting_for_user = await case_in_review(client, runtime)
+    waiting_for_operator = await case_in_review(client, runtime)
+    on_time = await case_in_review(client, runtime)
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    asked = await decide(client, reviewer, waiting_for_user, "request_resubmission", "document_unreadable")
+    assert asked.json()["state"] == "resubmission_requested"
+    due = await db.fetchval("SELECT due_at - now() FROM review_cases WHERE id = $1", waiting_for_user)
+    assert due > timedelta(days=13)
+
+    async with runtime.database.transaction() as conn:
+        await conn.execute(
+            "UPDATE review_cases SET due_at = now() - interval '1 minute' WHERE id = ANY($1::uuid[])",
+            [waiting_for_user, waiting_for_operator],
+        )
+    result = await sweep_overdue(runtime)
+    assert (result.expired, result.escalated) == (1, 1)
+    states = dict(await db.fetch("SELECT id, state FROM review_cases"))
+    assert states[waiting_for_user] == "expired" and states[waiting_for_operator] == "in_review"
+    priorities = dict(await db.fetch("SELECT id, priority FROM review_cases"))
+    assert (priorities[waiting_for_operator], priorities[on_time]) == (1, 2)
+    assert (await sweep_overdue(runtime)).escalated == 0
+    escalations = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'case.escalated'")
+    assert escalations == 1

@@ -17,7 +17,8 @@ import pytest
 from pgqueuer import QueueManager
 from pgqueuer.queries import Queries
 
-from service.jobs import JobDefinition, JobRunner, enqueue
+from service.jobs import JobDefinition, JobRunner, ScheduledJob, enqueue
+from service.jobs.catalog import scheduled_jobs
 from service.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +34,16 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> 
 
 
 class RunningWorker:
-    def __init__(self, dsn: str, jobs: list[JobDefinition], heartbeat: float = 30) -> None:
+    def __init__(
+        self, dsn: str, jobs: list[JobDefinition], heartbeat: float = 30, schedules: list[ScheduledJob] | None = None
+    ) -> None:
         self.stop = asyncio.Event()
         self.runner = JobRunner(
-            dsn, jobs, heartbeat_timeout=timedelta(seconds=heartbeat), poll_interval=timedelta(seconds=0.5)
+            dsn,
+            jobs,
+            schedules or [],
+            heartbeat_timeout=timedelta(seconds=heartbeat),
+            poll_interval=timedelta(seconds=0.5),
         )
         self.task: asyncio.Task[None] | None = None
 
@@ -130,3 +137,20 @@ async def test_migrations_hold_exactly_the_queue_schema_pgqueuer_expects(db: asy
     await QueueManager(queries).verify_structure()
     plan = await queries.plan_upgrade()
     assert plan.statements == (), "pgqueuer wants schema changes: add them as a new migration"
+
+
+async def test_scheduled_work_is_registered_once_however_many_workers_start(
+    runtime: Runtime, database_url: str, db: asyncpg.Connection
+) -> None:
+    schedules = scheduled_jobs(runtime)
+    async with (
+        RunningWorker(database_url, [], schedules=schedules),
+        RunningWorker(database_url, [], schedules=schedules),
+    ):
+
+        async def registered() -> bool:
+            return bool(await db.fetchval("SELECT count(*) FROM pgqueuer_schedules"))
+
+        assert await wait_for(registered, 10)
+    rows = await db.fetch("SELECT entrypoint, expression FROM pgqueuer_schedules")
+    assert [(r["entrypoint"], r["expression"]) for r in rows] == [("cases.sweep_overdue", "*/15 * * * *")]
