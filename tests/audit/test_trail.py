@@ -178,3 +178,12 @@ async def test_verify_finds_removed_entries(
     await owner_db.execute("DELETE FROM audit_log WHERE seq >= 2")
     report = await verify(owner_db)
     assert report.broken is not None and report.broken.entry_id is None and "removed" in report.broken.problem
+
+
+async def test_entries_point_at_nothing_that_erasure_removes(db: asyncpg.Connection) -> None:
+    # Targets and actors are ids in text, not foreign keys: erasing an account or an operator
+    # cannot cascade into the trail or be blocked by it.
+    foreign_keys = await db.fetchval(
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'audit_log'::regclass AND contype = 'f'"
+    )
+    assert foreign_keys == 0
