@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 from service.accounts.routes import ProfileController, RegistrationController
 from service.audit.routes import AuditController
 from service.cases.routes import OwnCasesController, ReviewQueueController
+from service.consents.routes import ConsentController
 from service.contacts.routes import ContactController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
@@ -32,7 +33,7 @@ from service.operators.routes import (
     OperatorSelfController,
     OperatorSignInController,
 )
-from service.policies.routes import PolicyController
+from service.policies.routes import PolicyController, PolicyPublishingController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
 from service.sessions.routes import SessionController
@@ -60,6 +61,8 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         ReviewQueueController,
         OwnCasesController,
         AuditController,
+        ConsentController,
+        PolicyPublishingController,
     ]
 
 

@@ -181,6 +181,30 @@ def create_operator(args: argparse.Namespace) -> int:
     return 0
 
 
+def publish_policy(args: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+    from service.http.problems import ProblemError
+    from service.policies.commands import publish_file
+
+    settings = _settings()
+    path = Path(args.file)
+    if "@" not in path.name or not path.name.endswith(".md"):
+        print("name the file <kind>@<version>.md, e.g. privacy_policy@2027-01-01.md", file=sys.stderr)
+        return 2
+    with database_urls(settings) as urls:
+        try:
+            source = path.read_text(encoding="utf-8")
+            document = asyncio.run(publish_file(settings, urls.service, urls.migrations, path.name, source))
+        except ProblemError as exc:
+            reasons = "; ".join(e.message for e in exc.errors) or exc.detail or ""
+            print(f"not published: {exc.title}. {reasons}".strip(), file=sys.stderr)
+            return 1
+    kind = "major" if document.major else "minor"
+    print(f"published {document.kind}@{document.version} ({kind}, effective {document.effective_at})")
+    print(f"sha256 {document.sha256}")
+    return 0
+
+
 def verify_audit(_: argparse.Namespace) -> int:
     from service.audit.commands import describe, verify_database
     from service.database.local import database_urls
@@ -238,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several roles",
     )
     p.set_defaults(func=create_operator)
+
+    policies = commands.add_parser("policies", help="policy documents")
+    policy_commands = policies.add_subparsers(dest="policy_command", required=True)
+    p = policy_commands.add_parser("publish", help="publish a new version from <kind>@<version>.md")
+    p.add_argument("file")
+    p.set_defaults(func=publish_policy)
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

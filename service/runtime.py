@@ -23,6 +23,7 @@ from service.database.pool import Database
 from service.database.roles import writable_append_only_tables
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
+from service.policies.publishing import load_catalog
 from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
 
@@ -77,7 +78,7 @@ class Runtime:
                     vault=vault,
                     migrations=known,
                     passwords=passwords,
-                    policies=PolicyCatalog.load(),
+                    policies=await load_catalog(database),
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
                     audit=audit,
                 )

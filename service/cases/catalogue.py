@@ -160,6 +160,9 @@ _REASONS = [
     ),
     # Not operator decisions: what the system records when a case ends another way.
     _reason("withdrawn_by_user", set(), "The user withdrew the case.", "You withdrew this request."),
+    _reason(
+        "consent_withdrawn", set(), "The user withdrew the consent this case relied on.", "You withdrew your consent."
+    ),
     _reason("expired_without_response", set(), "No resubmission before the due time.", "This request expired."),
     _reason(
         "checks_inconclusive", set(), "Automated checks referred the case to a person.", "A person is reviewing it."

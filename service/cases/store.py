@@ -274,3 +274,26 @@ async def escalate(conn: asyncpg.Connection, case_ids: list[UUID]) -> list[UUID]
         case_ids,
     )
     return [row["id"] for row in rows]
+
+
+async def open_of_subject(conn: asyncpg.Connection, account_id: UUID, case_types: list[str]) -> list[UUID]:
+    rows = await conn.fetch(
+        """SELECT id FROM review_cases
+           WHERE subject_account_id = $1 AND case_type = ANY($2::text[]) AND closed_at IS NULL
+           ORDER BY created_at""",
+        account_id,
+        case_types,
+    )
+    return [row["id"] for row in rows]
+
+
+async def erase_evidence_of_subject(conn: asyncpg.Connection, account_id: UUID, case_types: list[str]) -> int:
+    """Delete the evidence (images, templates, values) of the subject's cases of these types;
+    the cases and their decisions stay."""
+    result: str = await conn.execute(
+        """DELETE FROM review_case_evidence e USING review_cases c
+           WHERE e.case_id = c.id AND c.subject_account_id = $1 AND c.case_type = ANY($2::text[])""",
+        account_id,
+        case_types,
+    )
+    return int(result.split()[-1])

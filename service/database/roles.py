@@ -13,7 +13,14 @@ import asyncpg
 
 SERVICE_GROUP = "idv_service"
 EMBEDDED_SERVICE_LOGIN = "idv_app"
-APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoints", "consent_events", "account_state_changes", "review_case_events")
+APPEND_ONLY_TABLES = (
+    "audit_log",
+    "audit_checkpoints",
+    "consent_events",
+    "account_state_changes",
+    "review_case_events",
+    "policy_versions",
+)
 
 _PASSWORD = re.compile(r"^[0-9a-f]{32,128}$")
 

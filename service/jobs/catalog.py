@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.cases.sweep import sweep_schedule
+from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
 from service.jobs.runner import JobDefinition, ScheduledJob
 from service.runtime import Runtime
@@ -10,7 +11,7 @@ from service.vault.jobs import rewrap_job
 
 
 def job_definitions(runtime: Runtime) -> list[JobDefinition]:
-    return [delivery_job(runtime.courier), rewrap_job(runtime)]
+    return [delivery_job(runtime.courier), rewrap_job(runtime), erase_biometric_job(runtime)]
 
 
 def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:

@@ -1,7 +1,9 @@
-"""Policy documents kept in the repository, loaded once at start-up.
+"""Policy documents: versioned, hashed, published once and never changed.
 
-A document is ``documents/<kind>@<version>.md`` with a small header (title, effective_at,
-major). The current version of a kind is the newest one already in effect.
+A document's source is Markdown with a small header (title, effective_at, major); its sha256
+is over the whole source. The documents in ``documents/<kind>@<version>.md`` are published at
+start-up; admins publish newer versions through the API or `idv policies publish FILE`. The
+current version of a kind is the newest one already in effect.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import msgspec
 class PolicyKind(StrEnum):
     TERMS_OF_SERVICE = "terms_of_service"
     PRIVACY_POLICY = "privacy_policy"
+    CHILDREN_PRIVACY_POLICY = "children_privacy_policy"
+    BIOMETRIC_NOTICE = "biometric_notice"
+    IDENTITY_DATA_NOTICE = "identity_data_notice"
 
 
 class PolicyDocument(msgspec.Struct, frozen=True):
@@ -27,47 +32,79 @@ class PolicyDocument(msgspec.Struct, frozen=True):
     major: bool
     sha256: str
     content: str
+    source: str
 
 
-def _parse(name: str, text: str) -> PolicyDocument:
-    stem = name.removesuffix(".md")
-    kind, _, version = stem.partition("@")
-    if not text.startswith("---\n"):
-        raise ValueError(f"{name}: missing header")
-    header, _, content = text[4:].partition("\n---\n")
-    fields = dict(line.split(":", 1) for line in header.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
+class PolicySourceError(ValueError):
+    """A policy source that cannot be published; the message says why."""
+
+
+def parse_document(kind: str, version: str, source: str) -> PolicyDocument:
+    if not source.startswith("---\n") or "\n---\n" not in source:
+        raise PolicySourceError("a policy starts with a header between '---' lines")
+    header, _, content = source[4:].partition("\n---\n")
+    fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in header.splitlines() if ":" in line)}
+    try:
+        policy_kind = PolicyKind(kind)
+        effective_at = date.fromisoformat(fields["effective_at"])
+        title = fields["title"]
+    except KeyError as exc:
+        raise PolicySourceError(f"the header needs {exc.args[0]}") from None
+    except ValueError as exc:
+        raise PolicySourceError(str(exc)) from None
+    if not content.strip():
+        raise PolicySourceError("the policy has no text")
     return PolicyDocument(
-        kind=PolicyKind(kind),
+        kind=policy_kind,
         version=version,
-        title=fields["title"],
-        effective_at=date.fromisoformat(fields["effective_at"]),
+        title=title,
+        effective_at=effective_at,
         major=fields.get("major", "false").lower() == "true",
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        sha256=hashlib.sha256(source.encode()).hexdigest(),
         content=content.lstrip("\n"),
+        source=source,
     )
 
 
+def repository_documents() -> list[PolicyDocument]:
+    folder = importlib.resources.files("service.policies") / "documents"
+    documents = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".md"):
+            kind, _, version = entry.name.removesuffix(".md").partition("@")
+            documents.append(parse_document(kind, version, entry.read_text("utf-8")))
+    return documents
+
+
 class PolicyCatalog:
+    """The published versions, in memory; ``replace`` swaps in a fresh read of the table."""
+
     def __init__(self, documents: list[PolicyDocument]) -> None:
         self.documents = sorted(documents, key=lambda d: (d.kind, d.effective_at, d.version))
 
-    @classmethod
-    def load(cls) -> PolicyCatalog:
-        folder = importlib.resources.files("service.policies") / "documents"
-        return cls(
-            [_parse(entry.name, entry.read_text("utf-8")) for entry in folder.iterdir() if entry.name.endswith(".md")]
-        )
+    def replace(self, documents: list[PolicyDocument]) -> None:
+        self.documents = sorted(documents, key=lambda d: (d.kind, d.effective_at, d.version))
+
+    def in_effect(self, kind: PolicyKind, today: date | None = None) -> list[PolicyDocument]:
+        day = today or datetime.now(UTC).date()
+        return [d for d in self.documents if d.kind is kind and d.effective_at <= day]
 
     def current(self, kind: PolicyKind, today: date | None = None) -> PolicyDocument:
-        day = today or datetime.now(UTC).date()
-        in_effect = [d for d in self.documents if d.kind is kind and d.effective_at <= day]
+        in_effect = self.in_effect(kind, today)
         if not in_effect:
             raise LookupError(f"no {kind} is in effect")
         return in_effect[-1]
 
+    def acceptable_versions(self, kind: PolicyKind, today: date | None = None) -> list[str]:
+        """Versions whose acceptance still counts: the last major version in effect and the
+        minor ones after it (a minor change only notifies)."""
+        in_effect = self.in_effect(kind, today)
+        majors = [i for i, d in enumerate(in_effect) if d.major]
+        start = majors[-1] if majors else 0
+        return [d.version for d in in_effect[start:]]
+
     def all_current(self) -> list[PolicyDocument]:
-        return [self.current(kind) for kind in PolicyKind]
+        return [self.current(kind) for kind in PolicyKind if self.in_effect(kind)]
 
     def find(self, kind: PolicyKind, version: str) -> PolicyDocument | None:
         return next((d for d in self.documents if d.kind is kind and d.version == version), None)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, get
-from litestar.params import FromPath
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
 
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError
+from service.http.schemas import RequestBody
+from service.operators.auth import allow, operator_guard
+from service.operators.roles import ADMINS
+from service.operators.routes import CurrentOperator
 from service.policies.catalog import PolicyDocument, PolicyKind
+from service.policies.publishing import publish
 
 
 class PolicySummary(msgspec.Struct):
@@ -49,3 +55,25 @@ class PolicyController(Controller):
         if document is None:
             raise ProblemError(404, "policy_not_found", "No such policy version")
         return PolicyText(**msgspec.structs.asdict(_summary(document)), content=document.content)
+
+
+class PublishRequest(RequestBody):
+    kind: PolicyKind
+    version: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[0-9]{1,3})?$")]
+    # Markdown with the header (title, effective_at, major), as in service/policies/documents.
+    source: Annotated[str, msgspec.Meta(min_length=10, max_length=200_000)]
+
+
+class PolicyPublishingController(Controller):
+    path = "/v1/operator/policies"
+    tags = ["policies"]
+    guards = [operator_guard]
+
+    @post("/", status_code=201, summary="Publish a new policy version", opt=allow(ADMINS))
+    async def publish(
+        self, runtime: CurrentRuntime, operator: CurrentOperator, data: JSONBody[PublishRequest]
+    ) -> PolicySummary:
+        document = await publish(
+            runtime.database, runtime.policies, runtime.audit, data.kind, data.version, data.source, operator.actor
+        )
+        return _summary(document)

@@ -6,10 +6,17 @@ from typing import Any
 
 from litestar import Request
 
+from service.consents.ledger import required_acceptances
 from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.sessions.cookies import cookie_name
 from service.sessions.sessions import Principal, resolve_session
+
+WITHOUT_CONSENT_OPT = "allowed_without_consent"
+# ``opt`` of the endpoints that work while a required policy awaits acceptance: reading and
+# accepting it, seeing one's own data and sessions, signing out (and, later, export and
+# cancellation). Everything else answers 403 consent_required.
+WITHOUT_CONSENT: dict[str, Any] = {WITHOUT_CONSENT_OPT: True}
 
 
 def unauthenticated() -> ProblemError:
@@ -36,7 +43,16 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     token, _ = presented_token(request, cookie_name(settings))
     if token is None:
         raise unauthenticated()
-    principal = await resolve_session(runtime.database, token, settings.session_idle_timeout)
+    principal = await resolve_session(
+        runtime.database, token, settings.session_idle_timeout, required_acceptances(runtime.policies)
+    )
     if principal is None:
         raise unauthenticated()
+    if principal.consent_required and not request.route_handler.opt.get(WITHOUT_CONSENT_OPT):
+        raise ProblemError(
+            403,
+            "consent_required",
+            "Accept the updated terms or privacy policy first",
+            "see GET /v1/me/consents; accept with POST /v1/me/consents/{purpose}",
+        )
     return principal

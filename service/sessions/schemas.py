@@ -36,6 +36,9 @@ class WhoAmI(msgspec.Struct):
     assurance: Assurance
     roles: list[str]
     expires_at: datetime
+    # A required policy changed in a major way: everything but accepting it, reading one's data
+    # and signing out answers 403 consent_required until it is accepted (GET /v1/me/consents).
+    consent_required: bool
 
 
 class SessionInfo(msgspec.Struct):

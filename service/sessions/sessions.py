@@ -35,6 +35,8 @@ class Principal:
     phone_verified: bool
     totp_enabled: bool
     expires_at: datetime
+    # A required policy changed in a major way and has not been accepted again.
+    consent_required: bool = False
 
 
 async def create_session(
@@ -62,11 +64,14 @@ async def create_session(
     return NewSession(session_id, token, expires_at)
 
 
-async def resolve_session(database: Database, token: str, idle: timedelta) -> Principal | None:
-    """The principal behind a token, or None when it is unknown, ended, idle or expired."""
+async def resolve_session(
+    database: Database, token: str, idle: timedelta, required: tuple[list[str], list[str]]
+) -> Principal | None:
+    """The principal behind a token, or None when it is unknown, ended, idle or expired.
+    ``required`` is the (purpose, version) pairs that satisfy the required consents."""
     if not looks_like_token(token):
         return None
-    row = await store.resolve(database.pool, token_digest(token), idle)
+    row = await store.resolve(database.pool, token_digest(token), idle, *required)
     if row is None:
         return None
     if row["stale"]:
@@ -81,4 +86,5 @@ async def resolve_session(database: Database, token: str, idle: timedelta) -> Pr
         phone_verified=row["phone_verified"],
         totp_enabled=row["totp_enabled"],
         expires_at=row["expires_at"],
+        consent_required=row["consent_required"],
     )

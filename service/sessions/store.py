@@ -43,15 +43,29 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
        EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'phone'
                AND c.verified_at IS NOT NULL) AS phone_verified,
        EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
-               AND t.confirmed_at IS NOT NULL) AS totp_enabled
+               AND t.confirmed_at IS NOT NULL) AS totp_enabled,
+       -- A required purpose with no grant of a version that still counts ($3/$4: the pairs).
+       EXISTS (SELECT 1 FROM unnest($3::text[]) AS r(purpose)
+               WHERE NOT EXISTS (
+                   SELECT 1 FROM consent_events ce
+                   JOIN unnest($3::text[], $4::text[]) AS ok(purpose, version)
+                     ON ok.purpose = ce.purpose AND ok.version = ce.policy_version
+                   WHERE ce.account_id = a.id AND ce.purpose = r.purpose AND ce.action = 'granted'))
+           AS consent_required
 FROM sessions s JOIN accounts a ON a.id = s.account_id
 WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
   AND s.last_seen_at > now() - $2::interval
 """
 
 
-async def resolve(conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta) -> asyncpg.Record | None:
-    return await conn.fetchrow(RESOLVE, digest, idle)
+async def resolve(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    digest: bytes,
+    idle: timedelta,
+    required_purposes: list[str],
+    required_versions: list[str],
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(RESOLVE, digest, idle, required_purposes, required_versions)
 
 
 async def touch(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID) -> None:

@@ -1,0 +1,62 @@
+"""What withdrawing a consent does, at once and in the same transaction as the withdrawal.
+
+Open cases that relied on the purpose are withdrawn, so no operator goes on processing them;
+biometric data is erased by a job (images and templates can be many and large). Outcomes
+already reached stay recorded: withdrawal does not undo processing done before it.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.audit import Actor, AuditEntry
+from service.cases import store as cases
+from service.cases.cases import lock_case, transition
+from service.cases.catalogue import CaseType
+from service.cases.states import CaseEvent
+from service.consents.purposes import ConsentPurpose
+from service.jobs.queue import enqueue
+from service.jobs.runner import JobDefinition
+from service.runtime import Runtime
+
+ERASE_BIOMETRIC_JOB = "consents.erase_biometric_data"
+CONSENT_WITHDRAWAL = Actor.system("consents.withdrawal")
+
+# Case types whose processing stops when the purpose is withdrawn.
+CASES_RELYING_ON: dict[ConsentPurpose, list[CaseType]] = {
+    ConsentPurpose.IDENTITY_DATA: [CaseType.REAL_NAME, CaseType.QUALIFICATION],
+    ConsentPurpose.BIOMETRIC: [CaseType.FACE],
+}
+# Jobs that erase what the purpose allowed us to keep.
+ERASURE_JOBS: dict[ConsentPurpose, str] = {ConsentPurpose.BIOMETRIC: ERASE_BIOMETRIC_JOB}
+
+
+class ErasePayload(msgspec.Struct, frozen=True):
+    account_id: UUID
+
+
+async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, purpose: ConsentPurpose) -> None:
+    case_types = [t.value for t in CASES_RELYING_ON.get(purpose, [])]
+    for case_id in await cases.open_of_subject(conn, account_id, case_types):
+        case = await lock_case(conn, case_id)
+        await transition(conn, case, CaseEvent.WITHDRAW, CONSENT_WITHDRAWAL, reason_code="consent_withdrawn")
+    if job := ERASURE_JOBS.get(purpose):
+        await enqueue(conn, job, ErasePayload(account_id))
+
+
+def erase_biometric_job(runtime: Runtime) -> JobDefinition:
+    async def run(payload: bytes | None) -> None:
+        account_id = msgspec.json.decode(payload or b"", type=ErasePayload).account_id
+        async with runtime.database.transaction() as conn:
+            erased = await cases.erase_evidence_of_subject(conn, account_id, [CaseType.FACE.value])
+            await runtime.audit.append(
+                conn,
+                AuditEntry(
+                    CONSENT_WITHDRAWAL, "consent.biometric_data_erased", "account", str(account_id), {"items": erased}
+                ),
+            )
+
+    return JobDefinition(ERASE_BIOMETRIC_JOB, run)

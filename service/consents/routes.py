@@ -1,0 +1,62 @@
+"""HTTP for one's consents: see them, grant a purpose, withdraw it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from service.audit import Actor
+from service.consents import ledger
+from service.consents.purposes import ConsentPurpose
+from service.consents.schemas import ConsentOverview, GrantRequest
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.sessions.auth import WITHOUT_CONSENT
+
+
+class ConsentController(Controller):
+    path = "/v1/me/consents"
+    tags = ["consents"]
+
+    @get("/", summary="What one has agreed to, now and in the past", opt=WITHOUT_CONSENT)
+    async def overview(self, runtime: CurrentRuntime, principal: SignedIn) -> ConsentOverview:
+        async with runtime.database.connection() as conn:
+            return await ledger.overview(conn, runtime.policies, principal.account_id)
+
+    @post(
+        "/{purpose:str}",
+        status_code=200,
+        summary="Grant a purpose against the current version of its notice",
+        opt=WITHOUT_CONSENT,
+    )
+    async def grant(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        purpose: FromPath[ConsentPurpose],
+        data: JSONBody[GrantRequest],
+    ) -> ConsentOverview:
+        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
+        async with runtime.database.transaction() as conn:
+            await ledger.grant(
+                conn, runtime.policies, runtime.audit, principal.account_id, purpose, data.version, actor
+            )
+        async with runtime.database.connection() as conn:
+            return await ledger.overview(conn, runtime.policies, principal.account_id)
+
+    @post("/{purpose:str}/withdraw", status_code=200, summary="Withdraw a purpose; processing relying on it stops")
+    async def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        purpose: FromPath[ConsentPurpose],
+    ) -> ConsentOverview:
+        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
+        async with runtime.database.transaction() as conn:
+            await ledger.withdraw(conn, runtime.policies, runtime.audit, principal.account_id, purpose, actor)
+        async with runtime.database.connection() as conn:
+            return await ledger.overview(conn, runtime.policies, principal.account_id)

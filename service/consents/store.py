@@ -1,0 +1,53 @@
+"""SQL for the consent ledger (append-only: the service's role may only read and insert)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    account_id: UUID,
+    purpose: str,
+    version: str,
+    sha256: str,
+    action: str,
+    channel: str,
+    actor_account_id: UUID,
+) -> None:
+    await conn.execute(
+        """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action, channel,
+                                       actor_account_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        account_id,
+        purpose,
+        version,
+        sha256,
+        action,
+        channel,
+        actor_account_id,
+    )
+
+
+async def lock_account(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """Grants and withdrawals of one account take turns, so the latest entry is the state."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))", str(account_id))
+
+
+async def latest(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT DISTINCT ON (purpose) purpose, policy_version, action, at
+           FROM consent_events WHERE account_id = $1 ORDER BY purpose, id DESC""",
+        account_id,
+    )
+
+
+async def history(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT purpose, policy_version, policy_sha256, action, channel, actor_account_id, at
+           FROM consent_events WHERE account_id = $1 ORDER BY id""",
+        account_id,
+    )

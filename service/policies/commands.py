@@ -1,0 +1,15 @@
+"""`idv policies publish FILE`: publish a policy version from a file named <kind>@<version>.md."""
+
+from __future__ import annotations
+
+from service.operators.commands import command_actor
+from service.policies.catalog import PolicyDocument
+from service.policies.publishing import publish
+from service.runtime import Runtime
+from service.settings import Settings
+
+
+async def publish_file(settings: Settings, dsn: str, migrations_dsn: str, name: str, source: str) -> PolicyDocument:
+    kind, _, version = name.removesuffix(".md").partition("@")
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2) as runtime:
+        return await publish(runtime.database, runtime.policies, runtime.audit, kind, version, source, command_actor())
