@@ -118,7 +118,7 @@ DECLARE
     who text := CASE WHEN NEW.actor = 'self' THEN NEW.account_id::text
                      ELSE substr(NEW.actor, length(split_part(NEW.actor, ':', 1)) + 2) END;
 BEGIN
-    INSERT INTO audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
+    INSERT INTO public.audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
                            details, prev_hash, hash)
     VALUES (0, 0, now(), kind, who, 'account.state_changed', 'account', NEW.account_id::text,
             json_build_object('event', NEW.event, 'from', NEW.from_state, 'to', NEW.to_state,

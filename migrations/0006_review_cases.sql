@@ -10,6 +10,8 @@ CREATE TABLE review_cases (
     assignee_id uuid REFERENCES operators (id),
     subject_is_child boolean NOT NULL DEFAULT false,
     parent_case_id uuid REFERENCES review_cases (id),
+    -- For an appeal: the type of the case appealed, whose roles also work the appeal.
+    appealed_case_type text,
     -- Operators who may not decide this case (an appeal is never judged by the first decider).
     excluded_operator_ids uuid[] NOT NULL DEFAULT '{}',
     resubmissions integer NOT NULL DEFAULT 0,
@@ -78,7 +80,7 @@ CREATE UNIQUE INDEX staged_decisions_one_pending_idx ON staged_decisions (case_i
 -- Every case state change is audited by the database itself.
 CREATE FUNCTION audit_case_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
+    INSERT INTO public.audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
                            details, prev_hash, hash)
     VALUES (0, 0, now(), NEW.actor_type, NEW.actor_id, 'case.state_changed', 'case', NEW.case_id::text,
             json_build_object('event', NEW.event, 'from', NEW.from_state, 'to', NEW.to_state,

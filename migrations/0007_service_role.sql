@@ -22,3 +22,11 @@ REVOKE UPDATE, DELETE, TRUNCATE
     ON audit_log, audit_checkpoints, consent_events, account_state_changes, review_case_events
     FROM idv_service;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chains FROM idv_service;
+
+-- No temporary tables for anyone but the owner: a temporary table named like one of ours would
+-- come first in the service's search path.
+DO $$
+BEGIN
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+END;
+$$;

@@ -134,11 +134,11 @@ def calibrate_hashers(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _rewrap(settings: Settings, dsn: str) -> int:
+async def _rewrap(settings: Settings, dsn: str, migrations_dsn: str) -> int:
     from service.runtime import Runtime
 
     total = 0
-    async with Runtime.open(settings, dsn, pool_size=2) as runtime:
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2) as runtime:
         while True:
             async with runtime.database.transaction() as conn:
                 moved = await runtime.vault.rewrap(conn)
@@ -152,7 +152,7 @@ def rewrap(_: argparse.Namespace) -> int:
 
     settings = _settings()
     with database_urls(settings) as urls:
-        total = asyncio.run(_rewrap(settings, urls.service))
+        total = asyncio.run(_rewrap(settings, urls.service, urls.migrations))
     print(f"re-wrapped {total} data keys under master key {settings.active_master_key_id}")
     return 0
 

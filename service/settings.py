@@ -278,6 +278,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     four_eyes = frozenset(d.strip() for d in (get("IDV_FOUR_EYES_DECISIONS") or "").split(",") if d.strip())
     if unknown := sorted(four_eyes - FOUR_EYES_CHOICES):
         problems.append(f"IDV_FOUR_EYES_DECISIONS: unknown decisions {', '.join(unknown)}")
+    if "approve" in four_eyes and "overturn" not in four_eyes:
+        problems.append("IDV_FOUR_EYES_DECISIONS: overturning an appeal approves, so list overturn with approve")
     if production and "child_data" not in four_eyes:
         problems.append("production refuses IDV_FOUR_EYES_DECISIONS without child_data")
 

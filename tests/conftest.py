@@ -143,6 +143,9 @@ def _database(server: EmbeddedPostgres, template: str | None) -> Iterator[str]:
         admin = await asyncpg.connect(server.dsn())
         try:
             await admin.execute(f"CREATE DATABASE {name}{clause}")
+            if template:
+                # Database privileges are not copied from a template; migration 0007 set these.
+                await admin.execute(f"REVOKE TEMPORARY ON DATABASE {name} FROM PUBLIC")
         finally:
             await admin.close()
 

@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -69,8 +69,10 @@ async def latest_code(runtime: Runtime, channel: str, recipient: str) -> str:
 
 
 def audit_keys() -> list[uuid.UUID]:
-    """Owners of the data keys the audit trail seals client addresses under (this month's)."""
-    return [origin_key_owner(datetime.now(UTC).strftime("%Y-%m"))]
+    """Owners of the data keys the audit trail seals client addresses under (this and next month's)."""
+    now = datetime.now(UTC)
+    months = [now.strftime("%Y-%m"), (now.replace(day=1) + timedelta(days=32)).strftime("%Y-%m")]
+    return [origin_key_owner(month) for month in months]
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,10 @@ def identifier_taken(field: str) -> ProblemError:
     )
 
 
+# The unique constraints that mean "someone has this identifier"; any other is a fault.
+IDENTIFIER_CONSTRAINTS = frozenset({"accounts_username_index_key", "contacts_address_unique"})
+
+
 def _taken_field(error: asyncpg.UniqueViolationError) -> str:
     detail = str(error.detail or "")
     if error.constraint_name == "accounts_username_index_key":
@@ -175,5 +179,7 @@ async def register(
                 user_agent=user_agent,
             )
     except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name not in IDENTIFIER_CONSTRAINTS:
+            raise
         raise identifier_taken(_taken_field(exc)) from None
     return Registered(account_id, state, session, [kind.value for kind, _ in valid.contacts()])

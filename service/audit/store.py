@@ -48,7 +48,8 @@ async def chains(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 async def latest_checkpoints(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT DISTINCT ON (chain) chain, seq, hash, at FROM audit_checkpoints ORDER BY chain, id DESC"
+        # The furthest each chain was ever seen to reach: a later, shorter checkpoint cannot hide a cut.
+        "SELECT DISTINCT ON (chain) chain, seq, hash, at FROM audit_checkpoints ORDER BY chain, seq DESC, id"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -43,8 +43,10 @@ class AuditTrail:
         self._key_lock = asyncio.Lock()
 
     async def prepare(self) -> None:
-        """Open this month's origin key at start-up, so requests rarely have to."""
-        await self._origin_cipher(datetime.now(UTC).strftime("%Y-%m"))
+        """Open this month's and next month's origin keys at start-up, so requests rarely have to."""
+        now = datetime.now(UTC)
+        await self._origin_cipher(now.strftime("%Y-%m"))
+        await self._origin_cipher((now.replace(day=1) + timedelta(days=32)).strftime("%Y-%m"))
 
     async def _origin_cipher(self, month: str) -> OwnerCipher:
         cipher = self._ciphers.get(month)
@@ -71,11 +73,13 @@ class AuditTrail:
         month = datetime.now(UTC).strftime("%Y-%m")
         cipher = await self._origin_cipher(month)
         origin = Origin(entry.actor.client_address, (entry.actor.user_agent or "")[:512] or None)
-        return cipher.seal("audit.origin", msgspec.json.encode(origin))
+        # The month travels with the value, so opening never depends on whose clock said what.
+        return month.encode() + cipher.seal("audit.origin", msgspec.json.encode(origin))
 
-    async def open_origin(self, conn: asyncpg.Connection, at: datetime, sealed: bytes) -> Origin:
-        cipher = await self._vault.open(conn, origin_key_owner(at.astimezone(UTC).strftime("%Y-%m")))
-        return msgspec.json.decode(cipher.open("audit.origin", sealed), type=Origin)
+    async def open_origin(self, conn: asyncpg.Connection, sealed: bytes) -> Origin:
+        month, body = sealed[:7].decode(), sealed[7:]
+        cipher = await self._vault.open(conn, origin_key_owner(month))
+        return msgspec.json.decode(cipher.open("audit.origin", body), type=Origin)
 
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> None:
         """Append within the caller's transaction: the entry exists only if the change does."""

@@ -1,12 +1,22 @@
-"""Which operator may work which case: the case type's roles, appeals' excluded deciders,
-and claims."""
+"""Which operator may work which case: the case type's roles (an appeal's are those of the case
+appealed), appeals' excluded deciders, claims, and who may confirm a staged decision."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+from service.audit import AuditEntry
 from service.cases.cases import Case
-from service.cases.catalogue import CASE_TYPES, CaseType
+from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
 from service.http.problems import ProblemError
 from service.operators.auth import OperatorPrincipal
+from service.runtime import Runtime
+
+
+def spec_for(case: Case) -> CaseTypeSpec:
+    return CASE_TYPES[case.appealed_case_type or case.case_type]
 
 
 def workable_types(operator: OperatorPrincipal) -> list[CaseType]:
@@ -14,16 +24,37 @@ def workable_types(operator: OperatorPrincipal) -> list[CaseType]:
 
 
 def ensure_may_see(operator: OperatorPrincipal, case: Case) -> None:
-    if not operator.has_any(CASE_TYPES[case.case_type].workers):
+    if not operator.has_any(spec_for(case).workers):
         raise ProblemError(403, "case_type_not_allowed", "Your roles do not cover this type of case")
 
 
-def ensure_may_decide(operator: OperatorPrincipal, case: Case, *, second_approval: bool = False) -> None:
-    """A second approver confirms what the claimant staged, so claims do not bind them."""
+def ensure_may_decide(operator: OperatorPrincipal, case: Case) -> None:
     ensure_may_see(operator, case)
     if operator.operator_id in case.excluded_operator_ids:
         raise ProblemError(
             403, "excluded_from_case", "You decided the original case; another operator must review the appeal"
         )
-    if not second_approval and case.assignee_id not in (None, operator.operator_id):
+    if case.assignee_id not in (None, operator.operator_id):
         raise ProblemError(409, "case_claimed_by_other", "Another operator has claimed this case")
+
+
+def ensure_may_confirm(operator: OperatorPrincipal, case: Case) -> None:
+    """A second approver confirms what the claimant staged, so claims do not bind them."""
+    ensure_may_see(operator, case)
+    if operator.operator_id in case.excluded_operator_ids:
+        raise ProblemError(403, "excluded_from_case", "You decided the original case")
+    if not operator.has_any(spec_for(case).confirmers):
+        raise ProblemError(403, "cannot_confirm_this_type", "Your roles cannot confirm decisions on this type of case")
+
+
+@asynccontextmanager
+async def refusals_audited(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> AsyncIterator[None]:
+    """Record every refusal to work a case, as the guard records refused endpoints."""
+    try:
+        yield
+    except ProblemError as exc:
+        if exc.status == 403:
+            await runtime.audit.append_alone(
+                AuditEntry(operator.actor, "operator.access_denied", "case", str(case_id), {"code": exc.code})
+            )
+        raise

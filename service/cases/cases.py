@@ -34,6 +34,7 @@ class Case:
     assignee_id: UUID | None
     subject_is_child: bool
     parent_case_id: UUID | None
+    appealed_case_type: CaseType | None
     excluded_operator_ids: tuple[UUID, ...]
     resubmissions: int
     evidence_version: int
@@ -55,6 +56,7 @@ class Case:
             assignee_id=row["assignee_id"],
             subject_is_child=row["subject_is_child"],
             parent_case_id=row["parent_case_id"],
+            appealed_case_type=CaseType(row["appealed_case_type"]) if row["appealed_case_type"] else None,
             excluded_operator_ids=tuple(row["excluded_operator_ids"]),
             resubmissions=row["resubmissions"],
             evidence_version=row["evidence_version"],
@@ -103,7 +105,9 @@ async def transition(
         raise ProblemError(
             409, "illegal_transition", "The case cannot do that now", f"'{event}' is not allowed in '{case.state}'"
         ) from None
-    await store.set_state(conn, case.id, after, reason_code, is_closed(after))
+    # What the user reads follows decisions in force: staging and its undoing leave it alone.
+    shown_reason = case.reason_code if event in KEEPS_SHOWN_REASON else reason_code
+    await store.set_state(conn, case.id, after, shown_reason, is_closed(after))
     if after is CaseState.RESUBMISSION_REQUESTED:
         # The user now has a while to answer; the sweep job expires the case after that.
         await store.set_due(conn, case.id, datetime.now(UTC) + RESUBMISSION_WINDOW)
@@ -123,6 +127,9 @@ async def transition(
     return after
 
 
+KEEPS_SHOWN_REASON = frozenset({CaseEvent.STAGE, CaseEvent.SEND_BACK, CaseEvent.EVIDENCE_CHANGED})
+
+
 def seal_evidence(cipher: OwnerCipher, evidence: list[Evidence]) -> list[tuple[str, bytes, str]]:
     return [(item.name, cipher.seal_text(f"case.evidence.{item.name}", item.value), item.masked) for item in evidence]
 
@@ -138,6 +145,7 @@ async def open_case(
     subject_is_child: bool = False,
     priority: int = 2,
     parent_case_id: UUID | None = None,
+    appealed_case_type: CaseType | None = None,
     excluded_operator_ids: list[UUID] | None = None,
 ) -> Case:
     """Open a case in the caller's transaction. Appeals open in ``appeal_open``; every other
@@ -157,6 +165,7 @@ async def open_case(
         due_at=due_at,
         subject_is_child=subject_is_child,
         parent_case_id=parent_case_id,
+        appealed_case_type=appealed_case_type,
         excluded_operator_ids=excluded_operator_ids or [],
         automated_results="[]",
     )
@@ -207,6 +216,7 @@ async def replace_evidence(
     second operator must not confirm what the first one never saw."""
     version = await store.bump_evidence_version(conn, case.id)
     cipher = await vault.open(conn, case.subject_account_id)
+    await store.drop_evidence_except(conn, case.id, [item.name for item in evidence])
     await store.put_evidence(conn, case.id, seal_evidence(cipher, evidence), version)
     staged = await store.pending_staged(conn, case.id)
     if staged is not None:

@@ -29,6 +29,8 @@ class CaseTypeSpec:
     sla: timedelta
     workers: frozenset[Role]
     decisions: frozenset[DecisionKind]
+    # Who may confirm a decision another operator staged (four eyes).
+    confirmers: frozenset[Role] = frozenset({Role.SENIOR_REVIEWER})
 
 
 D = DecisionKind
@@ -40,13 +42,19 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
     CaseType.QUALIFICATION: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
     CaseType.FACE: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
     CaseType.GUARDIAN_CONSENT: CaseTypeSpec(
-        timedelta(hours=72), frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}), _VERIFY
+        timedelta(hours=72),
+        frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
+        _VERIFY,
+        frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
     ),
     CaseType.APPEAL: CaseTypeSpec(timedelta(days=7), _REVIEWERS, frozenset({D.UPHOLD, D.OVERTURN})),
     CaseType.DATA_CORRECTION: CaseTypeSpec(timedelta(days=15), _REVIEWERS | {Role.PRIVACY_OFFICER}, _VERIFY),
     # Users' rights requests are answered within 15 days.
     CaseType.DATA_SUBJECT_REQUEST: CaseTypeSpec(
-        timedelta(days=15), frozenset({Role.PRIVACY_OFFICER}), frozenset({D.APPROVE, D.REJECT})
+        timedelta(days=15),
+        frozenset({Role.PRIVACY_OFFICER}),
+        frozenset({D.APPROVE, D.REJECT}),
+        frozenset({Role.PRIVACY_OFFICER}),
     ),
 }
 

@@ -17,7 +17,7 @@ import asyncpg
 from service.audit import AuditEntry, record_digest
 from service.audit.entries import DetailValue
 from service.cases import store
-from service.cases.access import ensure_may_decide
+from service.cases.access import ensure_may_confirm, ensure_may_decide, ensure_may_see
 from service.cases.cases import Case, case_digest_fields, lock_case, transition
 from service.cases.catalogue import CASE_TYPES, REASONS, CaseType
 from service.cases.schemas import DecisionOutcome
@@ -27,10 +27,18 @@ from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.settings import Settings
 
+# What an appeal's outcome amounts to for the case appealed: overturning a rejection approves it.
+_AMOUNTS_TO = {DecisionKind.OVERTURN: DecisionKind.APPROVE, DecisionKind.UPHOLD: DecisionKind.REJECT}
+
 
 def needs_second_approval(settings: Settings, case: Case, decision: DecisionKind) -> bool:
     four_eyes = settings.four_eyes_decisions
-    return decision.value in four_eyes or (case.subject_is_child and "child_data" in four_eyes)
+    effect = _AMOUNTS_TO.get(decision, decision)
+    return (
+        decision.value in four_eyes
+        or effect.value in four_eyes
+        or (case.subject_is_child and "child_data" in four_eyes)
+    )
 
 
 def _check_decision(settings: Settings, case: Case, decision: DecisionKind, reason_code: str) -> None:
@@ -51,6 +59,7 @@ async def _apply_effects(conn: asyncpg.Connection, case: Case, state: CaseState,
     """What a final decision does beyond the case itself."""
     if case.case_type is CaseType.APPEAL and state is CaseState.OVERTURNED and case.parent_case_id is not None:
         parent = await lock_case(conn, case.parent_case_id)
+        ensure_may_see(operator, parent)
         await transition(
             conn, parent, CaseEvent.OVERTURNED_ON_APPEAL, operator.actor, reason_code=case.reason_code or None
         )
@@ -114,7 +123,7 @@ async def decide(
 async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> DecisionOutcome:
     async with runtime.database.transaction() as conn:
         case = await lock_case(conn, case_id)
-        ensure_may_decide(operator, case, second_approval=True)
+        ensure_may_confirm(operator, case)
         staged = await store.pending_staged(conn, case.id)
         if staged is None:
             raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")
@@ -153,7 +162,7 @@ async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
 async def send_back(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, note: str | None) -> DecisionOutcome:
     async with runtime.database.transaction() as conn:
         case = await lock_case(conn, case_id)
-        ensure_may_decide(operator, case, second_approval=True)
+        ensure_may_confirm(operator, case)
         staged = await store.pending_staged(conn, case.id)
         if staged is None:
             raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")

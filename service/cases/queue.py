@@ -52,12 +52,12 @@ async def list_queue(
     unassigned: bool,
     limit: int,
 ) -> list[CaseSummary]:
-    types = [t.value for t in workable_types(operator) if case_type is None or t.value == case_type]
     states = [state.value] if state else [s.value for s in OPEN_STATES]
     async with runtime.database.connection() as conn:
         rows = await store.queue(
             conn,
-            case_types=types,
+            workable_types=[t.value for t in workable_types(operator)],
+            case_type=case_type,
             states=states,
             due_before=due_before,
             assignee=operator.operator_id if mine else None,
@@ -156,7 +156,10 @@ async def reveal(
         if row is None:
             raise case_not_found()
         case = Case.from_row(row)
-        ensure_may_see(operator, case)
+        # Only while the case is open, and only by someone who may decide it now.
+        ensure_may_decide(operator, case)
+        if case.state not in OPEN_STATES:
+            raise ProblemError(409, "case_closed", "Values of a closed case are not revealed")
         item = await store.evidence_item(conn, case.id, name)
         if item is None:
             raise ProblemError(404, "evidence_not_found", "This case has no such evidence")

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 
 from service.audit import Actor
 from service.cases import decisions, queue, subjects
+from service.cases.access import refusals_audited
 from service.cases.catalogue import REASONS, CaseType
 from service.cases.schemas import (
     AppealRequest,
@@ -72,15 +73,18 @@ class ReviewQueueController(Controller):
 
     @get("/{case_id:uuid}", summary="One case, personal values masked (audited)", opt=allow(CASE_WORKERS))
     async def view(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseDetail:
-        return await queue.view(runtime, operator, case_id)
+        async with refusals_audited(runtime, operator, case_id):
+            return await queue.view(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/claim", status_code=200, summary="Claim a case", opt=allow(CASE_WORKERS))
     async def claim(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        return await queue.claim(runtime, operator, case_id)
+        async with refusals_audited(runtime, operator, case_id):
+            return await queue.claim(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/release", status_code=200, summary="Release one's claim", opt=allow(CASE_WORKERS))
     async def release(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        return await queue.release(runtime, operator, case_id)
+        async with refusals_audited(runtime, operator, case_id):
+            return await queue.release(runtime, operator, case_id)
 
     @post(
         "/{case_id:uuid}/evidence/{name:str}/reveal",
@@ -96,7 +100,8 @@ class ReviewQueueController(Controller):
         name: EvidenceName,
         data: JSONBody[RevealRequest],
     ) -> RevealedEvidence:
-        return await queue.reveal(runtime, operator, case_id, name, data.reason)
+        async with refusals_audited(runtime, operator, case_id):
+            return await queue.reveal(runtime, operator, case_id, name, data.reason)
 
     @post(
         "/{case_id:uuid}/decision",
@@ -111,7 +116,8 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[DecisionRequest],
     ) -> DecisionOutcome:
-        return await decisions.decide(runtime, operator, case_id, data.decision, data.reason_code, data.note)
+        async with refusals_audited(runtime, operator, case_id):
+            return await decisions.decide(runtime, operator, case_id, data.decision, data.reason_code, data.note)
 
     @post(
         "/{case_id:uuid}/staged-decision/confirm",
@@ -122,7 +128,8 @@ class ReviewQueueController(Controller):
     async def confirm(
         self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> DecisionOutcome:
-        return await decisions.confirm(runtime, operator, case_id)
+        async with refusals_audited(runtime, operator, case_id):
+            return await decisions.confirm(runtime, operator, case_id)
 
     @post(
         "/{case_id:uuid}/staged-decision/send-back",
@@ -137,7 +144,8 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[SendBackRequest],
     ) -> DecisionOutcome:
-        return await decisions.send_back(runtime, operator, case_id, data.note)
+        async with refusals_audited(runtime, operator, case_id):
+            return await decisions.send_back(runtime, operator, case_id, data.note)
 
 
 def _user(request: Request[Any, Any, Any], account_id: UUID) -> Actor:

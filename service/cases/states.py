@@ -104,7 +104,8 @@ TRANSITIONS: dict[tuple[CaseState | None, CaseEvent], CaseState] = {
     (S.PENDING_SECOND_APPROVAL, E.EVIDENCE_CHANGED): S.IN_REVIEW,
     (S.RESUBMISSION_REQUESTED, E.RESUBMIT): S.SUBMITTED,
     (S.REJECTED, E.OVERTURNED_ON_APPEAL): S.APPROVED,
-    **{(state, E.WITHDRAW): S.WITHDRAWN for state in OPEN_STATES},
+    # Not while a decision waits for its second operator: withdrawing must not dodge it.
+    **{(state, E.WITHDRAW): S.WITHDRAWN for state in OPEN_STATES - {S.PENDING_SECOND_APPROVAL}},
     **{(state, E.EXPIRE): S.EXPIRED for state in OPEN_STATES},
 }
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 CASE_COLUMNS = """id, case_type, subject_account_id, state, priority, due_at, assignee_id,
-    subject_is_child, parent_case_id, excluded_operator_ids, resubmissions, evidence_version,
+    subject_is_child, parent_case_id, appealed_case_type, excluded_operator_ids, resubmissions, evidence_version,
     automated_results::text AS automated_results, reason_code, created_at, updated_at, closed_at"""
 
 
@@ -23,13 +23,14 @@ async def insert(
     due_at: datetime,
     subject_is_child: bool,
     parent_case_id: UUID | None,
+    appealed_case_type: str | None,
     excluded_operator_ids: list[UUID],
     automated_results: str,
 ) -> None:
     await conn.execute(
-        """INSERT INTO review_cases (id, case_type, subject_account_id, state, priority, due_at,
-                                     subject_is_child, parent_case_id, excluded_operator_ids, automated_results)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)""",
+        """INSERT INTO review_cases (id, case_type, subject_account_id, state, priority, due_at, subject_is_child,
+                                     parent_case_id, excluded_operator_ids, automated_results, appealed_case_type)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)""",
         case_id,
         case_type,
         subject_account_id,
@@ -40,6 +41,7 @@ async def insert(
         parent_case_id,
         excluded_operator_ids,
         automated_results,
+        appealed_case_type,
     )
 
 
@@ -60,7 +62,7 @@ async def fetch(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | Non
 async def set_state(conn: asyncpg.Connection, case_id: UUID, state: str, reason_code: str | None, closed: bool) -> None:
     await conn.execute(
         """UPDATE review_cases
-           SET state = $2, reason_code = coalesce($3, reason_code), updated_at = now(),
+           SET state = $2, reason_code = $3, updated_at = now(),
                closed_at = CASE WHEN $4 THEN now() ELSE NULL END,
                assignee_id = CASE WHEN $4 THEN NULL ELSE assignee_id END
            WHERE id = $1""",
@@ -125,6 +127,12 @@ async def put_evidence(
            ON CONFLICT (case_id, name) DO UPDATE
            SET value = excluded.value, masked = excluded.masked, version = excluded.version""",
         [(case_id, name, value, masked, version) for name, value, masked in items],
+    )
+
+
+async def drop_evidence_except(conn: asyncpg.Connection, case_id: UUID, names: list[str]) -> None:
+    await conn.execute(
+        "DELETE FROM review_case_evidence WHERE case_id = $1 AND name <> ALL($2::text[])", case_id, names
     )
 
 
@@ -212,7 +220,8 @@ async def resolve_staged(conn: asyncpg.Connection, staged_id: UUID, status: str,
 async def queue(
     conn: asyncpg.Connection,
     *,
-    case_types: list[str],
+    workable_types: list[str],
+    case_type: str | None,
     states: list[str],
     due_before: datetime | None,
     assignee: UUID | None,
@@ -221,17 +230,19 @@ async def queue(
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {CASE_COLUMNS} FROM review_cases
-            WHERE case_type = ANY($1::text[]) AND state = ANY($2::text[])
+            WHERE coalesce(appealed_case_type, case_type) = ANY($1::text[])
+              AND ($7::text IS NULL OR case_type = $7) AND state = ANY($2::text[])
               AND ($3::timestamptz IS NULL OR due_at < $3)
               AND ($4::uuid IS NULL OR assignee_id = $4)
               AND (NOT $5 OR assignee_id IS NULL)
             ORDER BY priority, due_at, id LIMIT $6""",  # noqa: S608 - constant columns
-        case_types,
+        workable_types,
         states,
         due_before,
         assignee,
         unassigned,
         limit,
+        case_type,
     )
 
 
@@ -256,13 +267,16 @@ async def set_due(conn: asyncpg.Connection, case_id: UUID, due_at: datetime) -> 
     await conn.execute("UPDATE review_cases SET due_at = $2 WHERE id = $1", case_id, due_at)
 
 
-async def lock_overdue(conn: asyncpg.Connection, states: list[str], limit: int) -> list[UUID]:
+async def lock_overdue(
+    conn: asyncpg.Connection, states: list[str], limit: int, *, below_top_priority: bool = False
+) -> list[UUID]:
     rows = await conn.fetch(
         """SELECT id FROM review_cases
-           WHERE closed_at IS NULL AND state = ANY($1::text[]) AND due_at < now()
+           WHERE closed_at IS NULL AND state = ANY($1::text[]) AND due_at < now() AND (NOT $3 OR priority > 1)
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
         states,
         limit,
+        below_top_priority,
     )
     return [row["id"] for row in rows]
 

@@ -81,6 +81,7 @@ async def appeal(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID
             subject_is_child=case.subject_is_child,
             priority=max(1, case.priority - 1),
             parent_case_id=case.id,
+            appealed_case_type=case.case_type,
             excluded_operator_ids=deciders,
         )
         await runtime.audit.append(
@@ -92,9 +93,6 @@ async def appeal(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID
 async def withdraw(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID) -> CaseState:
     async with runtime.database.transaction() as conn:
         case = await _own_locked(conn, account_id, case_id)
-        staged = await store.pending_staged(conn, case.id)
-        if staged is not None:
-            await store.resolve_staged(conn, staged["id"], "cancelled", f"user:{account_id}")
         return await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
 
 

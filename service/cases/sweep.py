@@ -42,11 +42,15 @@ async def sweep_overdue(runtime: Runtime) -> SweepResult:
         expired += len(ids)
         if len(ids) < BATCH:
             break
-    async with runtime.database.transaction() as conn:
-        raised = await store.escalate(conn, await store.lock_overdue(conn, WAITING_FOR_OPERATOR, 10_000))
-        for case_id in raised:
-            await runtime.audit.append(conn, AuditEntry(SWEEPER, "case.escalated", "case", str(case_id)))
-        escalated = len(raised)
+    while True:
+        async with runtime.database.transaction() as conn:
+            overdue = await store.lock_overdue(conn, WAITING_FOR_OPERATOR, BATCH, below_top_priority=True)
+            raised = await store.escalate(conn, overdue)
+            for case_id in raised:
+                await runtime.audit.append(conn, AuditEntry(SWEEPER, "case.escalated", "case", str(case_id)))
+        escalated += len(raised)
+        if len(overdue) < BATCH:
+            break
     return SweepResult(expired, escalated)
 
 

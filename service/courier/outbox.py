@@ -37,7 +37,8 @@ class Message:
 
 
 async def queue_messages(conn: asyncpg.Connection, cipher: OwnerCipher, messages: list[Message]) -> list[UUID]:
-    """Seal recipients and variables under the account's key and enqueue their delivery."""
+    """Seal recipients and variables under the owner's key (an account's or an operator's) and
+    enqueue their delivery."""
     ids = [uuid.uuid4() for _ in messages]
     rows = [
         (
@@ -74,7 +75,7 @@ class Courier:
             if row is None:
                 return False
             try:
-                cipher = await self.vault.open(conn, row["account_id"])
+                cipher = await self.vault.open(conn, row["owner_id"])
             except DataKeyDestroyed:
                 await store.mark_abandoned(conn, message_id, "account erased")
                 return False

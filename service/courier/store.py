@@ -8,22 +8,22 @@ import asyncpg
 
 
 async def insert_many(
-    conn: asyncpg.Connection, account_id: UUID, rows: list[tuple[UUID, str, str, bytes, bytes]]
+    conn: asyncpg.Connection, owner_id: UUID, rows: list[tuple[UUID, str, str, bytes, bytes]]
 ) -> None:
     """(id, channel, template, sealed recipient, sealed variables) messages, in one statement."""
     await conn.execute(
-        """INSERT INTO courier_messages (id, account_id, channel, template, recipient, variables)
+        """INSERT INTO courier_messages (id, owner_id, channel, template, recipient, variables)
            SELECT id, $1, channel, template, recipient, variables
            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])
                 AS m(id, channel, template, recipient, variables)""",
-        account_id,
+        owner_id,
         *([r[i] for r in rows] for i in range(5)),
     )
 
 
 async def fetch_queued(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, account_id, channel, template, recipient, variables FROM courier_messages
+        """SELECT id, owner_id, channel, template, recipient, variables FROM courier_messages
            WHERE id = $1 AND status = 'queued'""",
         message_id,
     )

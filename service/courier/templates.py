@@ -22,6 +22,14 @@ class Template:
 
 
 TEMPLATES: dict[str, Template] = {
+    "operator_enrolment": Template(
+        Channel.EMAIL,
+        "Your operator account",
+        "You have been made a {service} operator. Enrol within {hours} hours with this code:\n\n"
+        "{code}\n\n"
+        "Enrolment sets your password and an authenticator app. If you did not expect this, tell your "
+        "security team; do not forward the code.",
+    ),
     "verify_email": Template(
         Channel.EMAIL,
         "Your verification code",

@@ -30,7 +30,13 @@ class Database:
             reset=_keep_session,
             min_size=min_size,
             max_size=max_size,
-            server_settings={"application_name": "idv", "timezone": "UTC"},
+            # Read committed whatever the server's default: the audit trigger links each entry to
+            # the last one committed on its chain, which a repeatable-read snapshot could miss.
+            server_settings={
+                "application_name": "idv",
+                "timezone": "UTC",
+                "default_transaction_isolation": "read committed",
+            },
         )
         return cls(pool)
 

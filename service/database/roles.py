@@ -47,12 +47,17 @@ async def ensure_service_login(conn: asyncpg.Connection, login: str, password: s
 
 
 async def writable_append_only_tables(conn: asyncpg.Connection) -> list[str]:
-    """Append-only tables the connected role could rewrite (it owns them or is a superuser)."""
+    """Append-only tables (those guarded by the refuse_change trigger) that the connected role
+    could rewrite: it holds UPDATE or DELETE on them, owns them, or is a superuser."""
     rows = await conn.fetch(
-        """SELECT t FROM unnest($1::text[]) AS t
-           WHERE to_regclass(t) IS NOT NULL
-             AND (has_table_privilege(t, 'UPDATE') OR has_table_privilege(t, 'DELETE')
-                  OR pg_has_role((SELECT tableowner FROM pg_tables WHERE tablename = t), 'USAGE'))""",
-        list(APPEND_ONLY_TABLES),
+        """SELECT DISTINCT c.relname AS name
+           FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+           WHERE to_regproc('public.refuse_change') IS NOT NULL
+             AND t.tgfoid = to_regproc('public.refuse_change')
+             AND (has_table_privilege(c.oid, 'UPDATE') OR has_table_privilege(c.oid, 'DELETE')
+                  OR pg_has_role(c.relowner, 'USAGE'))
+           ORDER BY 1"""
     )
-    return [row["t"] for row in rows]
+    return [row["name"] for row in rows]

@@ -1,8 +1,12 @@
 """Creating operators and their enrolment: a one-time code, then a password and a TOTP secret.
 
-The code is shown once (by `idv operators create` or to the admin who created the operator)
-and stored only as a digest. TOTP is not optional: enrolment ends only when a code from the
-new secret is confirmed.
+Dual control: an operator an admin creates through the API waits until a *different* admin
+approves it; only then is the enrolment code made, and it is e-mailed to the new operator, so
+no admin ever holds another operator's code (one admin could otherwise enrol two identities and
+pass four eyes alone). `idv operators create`, run by whoever runs the service, creates and
+approves at once and prints the code: it is how the first admins come to exist. The code is
+stored only as a digest. TOTP is not optional: enrolment ends only when a code from the new
+secret is confirmed.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pyotp
 
 from service.audit import Actor, AuditEntry
+from service.courier.outbox import Message, queue_messages
 from service.http.problems import ProblemError, invalid_field
 from service.operators import store
 from service.operators.roles import Role
@@ -29,39 +35,75 @@ def _invalid_enrolment() -> ProblemError:
     return ProblemError(404, "enrolment_invalid", "This enrolment code is unknown, used or expired")
 
 
-async def create_operator(runtime: Runtime, email: str, roles: list[Role], creator: Actor) -> NewOperator:
+def _actor_ref(actor: Actor) -> str:
+    return f"{actor.kind.value}:{actor.id}"
+
+
+async def _insert(
+    runtime: Runtime, conn: asyncpg.Connection, email: str, roles: list[Role], creator: Actor
+) -> uuid.UUID:
     try:
         address = normalize_email(email)
     except InvalidValue as exc:
         raise invalid_field("email", exc.code, exc.message) from None
-    code = secrets.token_urlsafe(24)
     operator_id = uuid.uuid4()
+    cipher = await runtime.vault.create_key(conn, operator_id)
+    created = await store.insert(
+        conn,
+        operator_id=operator_id,
+        email=cipher.seal_text("operator.email", address),
+        email_index=runtime.vault.blind_index.digest("operator.email", email_key(address)),
+        roles=sorted({role.value for role in roles}),
+        created_by=_actor_ref(creator),
+    )
+    if not created:
+        raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
+    details = {"roles": ",".join(sorted(r.value for r in roles))}
+    await runtime.audit.append(conn, AuditEntry(creator, "operator.created", "operator", str(operator_id), details))
+    return operator_id
+
+
+async def _issue_code(
+    runtime: Runtime, conn: asyncpg.Connection, operator_id: uuid.UUID, approver: Actor
+) -> NewOperator:
+    code = secrets.token_urlsafe(24)
     expires_at = datetime.now(UTC) + runtime.settings.operator_enrolment_lifetime
-    async with runtime.database.transaction() as conn:
-        cipher = await runtime.vault.create_key(conn, operator_id)
-        created = await store.insert(
-            conn,
-            operator_id=operator_id,
-            email=cipher.seal_text("operator.email", address),
-            email_index=runtime.vault.blind_index.digest("operator.email", email_key(address)),
-            roles=sorted({role.value for role in roles}),
-            enrolment_digest=token_digest(code),
-            enrolment_expires_at=expires_at,
-            created_by=f"{creator.kind.value}:{creator.id}",
-        )
-        if not created:
-            raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
-        await runtime.audit.append(
-            conn,
-            AuditEntry(
-                creator,
-                "operator.created",
-                "operator",
-                str(operator_id),
-                {"roles": ",".join(sorted(r.value for r in roles))},
-            ),
-        )
+    await store.approve(conn, operator_id, _actor_ref(approver), token_digest(code), expires_at)
+    await runtime.audit.append(conn, AuditEntry(approver, "operator.approved", "operator", str(operator_id)))
     return NewOperator(operator_id, code, expires_at)
+
+
+async def create_operator(runtime: Runtime, email: str, roles: list[Role], creator: Actor) -> NewOperator:
+    """Create and approve at once, returning the code: for the command line only."""
+    async with runtime.database.transaction() as conn:
+        operator_id = await _insert(runtime, conn, email, roles, creator)
+        return await _issue_code(runtime, conn, operator_id, creator)
+
+
+async def request_operator(runtime: Runtime, email: str, roles: list[Role], creator: Actor) -> uuid.UUID:
+    """Create an operator that waits for a second admin's approval."""
+    async with runtime.database.transaction() as conn:
+        return await _insert(runtime, conn, email, roles, creator)
+
+
+async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: Actor) -> datetime:
+    """A different admin approves; the enrolment code goes to the operator's own address."""
+    async with runtime.database.transaction() as conn:
+        row = await store.lock(conn, operator_id)
+        if row is None or row["disabled_at"] is not None:
+            raise ProblemError(404, "operator_not_found", "No such operator")
+        if row["approved_at"] is not None:
+            raise ProblemError(409, "operator_already_approved", "This operator is approved already")
+        if row["created_by"] == _actor_ref(approver):
+            raise ProblemError(403, "four_eyes_same_operator", "Another admin must approve the operator you created")
+        issued = await _issue_code(runtime, conn, operator_id, approver)
+        cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
+        hours = str(int(runtime.settings.operator_enrolment_lifetime.total_seconds() // 3600))
+        address = cipher.open_text("operator.email", row["email"])
+        await queue_messages(
+            conn, cipher, [Message("operator_enrolment", address, {"code": issued.enrolment_code, "hours": hours})]
+        )
+        return issued.enrolment_expires_at
 
 
 async def begin_enrolment(runtime: Runtime, code: str, password: str, actor: Actor) -> EnrolmentFactor:

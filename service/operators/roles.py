@@ -17,6 +17,7 @@ class Role(StrEnum):
 
 ANY_ROLE = frozenset(Role)
 CASE_WORKERS = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER})
-SECOND_APPROVERS = frozenset({Role.SENIOR_REVIEWER})
+# Each case type narrows this further (service/cases/catalogue.py: confirmers).
+SECOND_APPROVERS = frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER})
 ADMINS = frozenset({Role.ADMIN})
 AUDIT_READERS = frozenset({Role.ADMIN, Role.PRIVACY_OFFICER})

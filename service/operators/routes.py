@@ -16,18 +16,18 @@ from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.operators import store
 from service.operators.auth import OperatorPrincipal, allow, operator_guard
-from service.operators.enrolment import begin_enrolment, confirm_enrolment, create_operator
+from service.operators.enrolment import approve_operator, begin_enrolment, confirm_enrolment, request_operator
 from service.operators.roles import ADMINS, ANY_ROLE, Role
 from service.operators.schemas import (
     EnrolmentConfirmation,
     EnrolmentFactor,
     EnrolmentRequest,
-    NewOperator,
     NewOperatorRequest,
     OperatorMe,
     OperatorSessionGrant,
     OperatorSignInRequest,
     OperatorSummary,
+    PendingOperator,
 )
 from service.operators.sign_in import OperatorSignIn, sign_in_operator
 
@@ -118,6 +118,7 @@ class OperatorAdminController(Controller):
                     operator_id=row["id"],
                     email=cipher.open_text("operator.email", row["email"]),
                     roles=[Role(r) for r in row["roles"]],
+                    approved=row["approved_at"] is not None,
                     enrolled=row["enrolled_at"] is not None,
                     disabled=row["disabled_at"] is not None,
                     created_at=row["created_at"],
@@ -125,11 +126,24 @@ class OperatorAdminController(Controller):
             )
         return summaries
 
-    @post("/", status_code=201, summary="Create an operator; returns their one-time enrolment code", opt=allow(ADMINS))
+    @post("/", status_code=201, summary="Create an operator; another admin must approve it", opt=allow(ADMINS))
     async def create(
         self, runtime: CurrentRuntime, operator: CurrentOperator, data: JSONBody[NewOperatorRequest]
-    ) -> NewOperator:
-        return await create_operator(runtime, data.email, data.roles, operator.actor)
+    ) -> PendingOperator:
+        operator_id = await request_operator(runtime, data.email, data.roles, operator.actor)
+        return PendingOperator(operator_id, approved=False)
+
+    @post(
+        "/{operator_id:uuid}/approve",
+        status_code=200,
+        summary="Approve an operator another admin created; their enrolment code is e-mailed to them",
+        opt=allow(ADMINS),
+    )
+    async def approve(
+        self, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]
+    ) -> PendingOperator:
+        expires_at = await approve_operator(runtime, operator_id, operator.actor)
+        return PendingOperator(operator_id, approved=True, enrolment_expires_at=expires_at)
 
     @post(
         "/{operator_id:uuid}/disable",

@@ -58,15 +58,24 @@ class NewOperatorRequest(RequestBody):
 
 
 class NewOperator(msgspec.Struct):
+    """What `idv operators create` prints; the API never returns a code."""
+
     operator_id: UUID
     enrolment_code: str
     enrolment_expires_at: datetime
+
+
+class PendingOperator(msgspec.Struct):
+    operator_id: UUID
+    approved: bool
+    enrolment_expires_at: datetime | None = None
 
 
 class OperatorSummary(msgspec.Struct):
     operator_id: UUID
     email: str
     roles: list[Role]
+    approved: bool
     enrolled: bool
     disabled: bool
     created_at: datetime

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
+import pyotp
 
 from service.audit import Actor, AuditEntry
 from service.http.problems import ProblemError
@@ -39,6 +40,9 @@ class NewOperatorSession:
     session_id: UUID
     token: str
     expires_at: datetime
+
+
+_DUMMY_SECRET = pyotp.random_base32(length=32)
 
 
 def _refused() -> ProblemError:
@@ -72,6 +76,8 @@ async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOper
     else:
         checked = (await runtime.passwords.verify(row["password_hash"], password)).matches
     if row is None or not (usable and checked):
+        # The TOTP check costs the same whether or not the password was right.
+        matching_step(_DUMMY_SECRET, attempt.totp_code)
         await _audit_failure(runtime, actor, row)
         raise _refused()
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 OPERATOR_COLUMNS = """o.id, o.email, o.roles, o.password_hash, o.totp_secret, o.totp_last_step,
-    o.enrolled_at, o.disabled_at, o.created_at, k.master_key_id, k.wrapped_key"""
+    o.enrolled_at, o.disabled_at, o.created_at, o.created_by, o.approved_at, k.master_key_id, k.wrapped_key"""
 
 
 async def insert(
@@ -18,29 +18,39 @@ async def insert(
     email: bytes,
     email_index: bytes,
     roles: list[str],
-    enrolment_digest: bytes,
-    enrolment_expires_at: datetime,
     created_by: str,
 ) -> bool:
-    """False when an operator with this e-mail address exists."""
+    """False when an operator with this e-mail address exists. The operator waits for approval."""
     result = await conn.fetchval(
-        """INSERT INTO operators (id, email, email_index, roles, enrolment_digest, enrolment_expires_at, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_index) DO NOTHING RETURNING 1""",
+        """INSERT INTO operators (id, email, email_index, roles, created_by)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email_index) DO NOTHING RETURNING 1""",
         operator_id,
         email,
         email_index,
         roles,
-        enrolment_digest,
-        enrolment_expires_at,
         created_by,
     )
     return result is not None
+
+
+async def approve(
+    conn: asyncpg.Connection, operator_id: UUID, approved_by: str, enrolment_digest: bytes, expires_at: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE operators SET approved_by = $2, approved_at = now(), enrolment_digest = $3, enrolment_expires_at = $4
+           WHERE id = $1 AND approved_at IS NULL""",
+        operator_id,
+        approved_by,
+        enrolment_digest,
+        expires_at,
+    )
 
 
 async def by_enrolment(conn: asyncpg.Connection, digest: bytes) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
             WHERE o.enrolment_digest = $1 AND o.enrolment_expires_at > now() AND o.disabled_at IS NULL
+              AND o.approved_at IS NOT NULL
             FOR UPDATE OF o""",  # noqa: S608 - a constant column list
         digest,
     )
@@ -54,10 +64,10 @@ async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_index: bytes) 
     )
 
 
-async def by_id(conn: asyncpg.Connection, operator_id: UUID) -> asyncpg.Record | None:
+async def lock(conn: asyncpg.Connection, operator_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
-            WHERE o.id = $1""",  # noqa: S608 - a constant column list
+            WHERE o.id = $1 FOR UPDATE OF o""",  # noqa: S608 - a constant column list
         operator_id,
     )
 

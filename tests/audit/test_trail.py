@@ -57,7 +57,7 @@ async def test_client_addresses_are_sealed_and_readable_with_the_key(
     await client.post("/v1/sessions", json={"identifier": "bruce@example.com", "password": STRONG_PASSWORD})
     row = await db.fetchrow("SELECT at, origin FROM audit_log WHERE action = 'session.signed_in'")
     assert row is not None and b"203.0.113.10" not in row["origin"]
-    origin = await runtime.audit.open_origin(db, row["at"], row["origin"])
+    origin = await runtime.audit.open_origin(db, row["origin"])
     assert origin.client_address == "203.0.113.10"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import asyncpg
@@ -11,7 +12,7 @@ from service.audit import Actor
 from service.operators.enrolment import create_operator
 from service.operators.roles import Role
 from service.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, register, totp_code
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox, register, totp_code
 
 
 async def test_enrolment_then_sign_in_with_password_and_totp(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -105,7 +106,7 @@ async def test_admins_create_and_disable_operators(client: httpx.AsyncClient, ru
     created = await client.post(
         "/v1/operator/operators", json={"email": "new@example.com", "roles": ["reviewer"]}, headers=admin.headers
     )
-    assert created.status_code == 201 and created.json()["enrolment_code"]
+    assert created.status_code == 201 and created.json()["approved"] is False
     duplicate = await client.post(
         "/v1/operator/operators", json={"email": "NEW@example.com", "roles": ["admin"]}, headers=admin.headers
     )
@@ -129,3 +130,49 @@ async def test_operator_email_is_sealed(client: httpx.AsyncClient, runtime: Runt
     row = await db.fetchrow("SELECT email, email_index, totp_secret FROM operators")
     assert row is not None
     assert b"sealed.operator" not in row["email"] and b"sealed.operator" not in row["email_index"]
+
+
+async def test_a_second_admin_approves_and_the_code_goes_only_to_the_new_operator(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    first = await enrolled_operator(runtime, client, "admin")
+    second = await enrolled_operator(runtime, client, "admin")
+    created = await client.post(
+        "/v1/operator/operators",
+        json={"email": "fresh.reviewer@example.com", "roles": ["reviewer"]},
+        headers=first.headers,
+    )
+    operator_id = created.json()["operator_id"]
+    assert "enrolment_code" not in created.json()
+    own = await client.post(f"/v1/operator/operators/{operator_id}/approve", headers=first.headers)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_same_operator"
+    approved = await client.post(f"/v1/operator/operators/{operator_id}/approve", headers=second.headers)
+    assert approved.status_code == 200 and approved.json()["approved"] is True
+    assert "enrolment_code" not in approved.json()
+    again = await client.post(f"/v1/operator/operators/{operator_id}/approve", headers=second.headers)
+    assert again.status_code == 409
+
+    await runtime.courier.deliver_queued()
+    messages = [m for m in outbox(runtime) if m["to"] == "fresh.reviewer@example.com"]
+    assert len(messages) == 1
+    code = re.search(r"\n\n(\S+)\n\n", messages[0]["body"])
+    assert code is not None
+    enrol = await client.post(
+        "/v1/operator/enrolment", json={"enrolment_code": code.group(1), "password": STRONG_PASSWORD}
+    )
+    assert enrol.status_code == 200
+    approvals = await db.fetch("SELECT actor_id FROM audit_log WHERE action = 'operator.approved'")
+    assert str(second.operator_id) in {r["actor_id"] for r in approvals}
+
+
+async def test_an_unapproved_operator_cannot_enrol(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    admin = await enrolled_operator(runtime, client, "admin")
+    await client.post(
+        "/v1/operator/operators", json={"email": "wait@example.com", "roles": ["admin"]}, headers=admin.headers
+    )
+    listing = {o["email"]: o for o in (await client.get("/v1/operator/operators", headers=admin.headers)).json()}
+    assert listing["wait@example.com"]["approved"] is False
+    sign_in = await client.post(
+        "/v1/operator/sessions", json={"email": "wait@example.com", "password": STRONG_PASSWORD, "totp_code": "123456"}
+    )
+    assert sign_in.status_code == 401

@@ -128,7 +128,8 @@ async def test_a_backup_from_before_shredding_stops_opening_once_its_master_key_
         await admin.close()
 
 
-async def test_blind_index_finds_rows_without_plaintext(db: asyncpg.Connection) -> None:
+async def test_blind_index_finds_rows_without_plaintext(owner_db: asyncpg.Connection) -> None:
+    db = owner_db
     await db.execute("CREATE TEMP TABLE lookups (digest bytea PRIMARY KEY, owner int)")
     for owner, email in enumerate(["a@example.com", "b@example.com"]):
         await db.execute("INSERT INTO lookups VALUES ($1, $2)", INDEX.digest("email", email), owner)
