@@ -221,3 +221,22 @@ async def test_a_repository_document_edited_after_publication_stops_start_up(emp
 def test_every_repository_document_parses() -> None:
     kinds = {d.kind for d in repository_documents()}
     assert {k.value for k in kinds} >= {p.value for p in ConsentPurpose if p.value.endswith(("service", "policy"))}
+
+
+@pytest.mark.parametrize("purpose", ["identity_data", "biometric", "marketing", "third_party_sharing"])
+async def test_every_optional_purpose_can_be_granted_and_withdrawn_and_both_stay_on_record(
+    client: httpx.AsyncClient, db: asyncpg.Connection, purpose: str
+) -> None:
+    account, me = await signed_up(client)
+    await client.post(f"/v1/me/consents/{purpose}", json={"version": CURRENT}, headers=me)
+    overview = (await client.post(f"/v1/me/consents/{purpose}/withdraw", headers=me)).json()
+    assert states(overview)[purpose] is False
+    rows = await db.fetch(
+        "SELECT action, policy_sha256 FROM consent_events WHERE account_id = $1 AND purpose = $2 ORDER BY id",
+        account,
+        purpose,
+    )
+    assert [r["action"] for r in rows] == ["granted", "withdrawn"]
+    assert rows[0]["policy_sha256"] == rows[1]["policy_sha256"] != ""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await db.execute("DELETE FROM consent_events WHERE account_id = $1", account)
