@@ -120,15 +120,23 @@ async def decide(
         return DecisionOutcome(case.id, after, staged=False)
 
 
+async def _staged_for_second_operator(
+    conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID
+) -> tuple[Case, asyncpg.Record]:
+    """The locked case and its staged decision, if this operator may act on it as the second."""
+    case = await lock_case(conn, case_id)
+    ensure_may_confirm(operator, case)
+    staged = await store.pending_staged(conn, case.id)
+    if staged is None:
+        raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")
+    if staged["staged_by"] == operator.operator_id:
+        raise ProblemError(403, "four_eyes_same_operator", "A different operator must confirm your decision")
+    return case, staged
+
+
 async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> DecisionOutcome:
     async with runtime.database.transaction() as conn:
-        case = await lock_case(conn, case_id)
-        ensure_may_confirm(operator, case)
-        staged = await store.pending_staged(conn, case.id)
-        if staged is None:
-            raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")
-        if staged["staged_by"] == operator.operator_id:
-            raise ProblemError(403, "four_eyes_same_operator", "A different operator must confirm your decision")
+        case, staged = await _staged_for_second_operator(conn, operator, case_id)
         resolver = f"operator:{operator.operator_id}"
         if staged["evidence_version"] != case.evidence_version:
             await store.resolve_staged(conn, staged["id"], "cancelled", resolver)
@@ -161,13 +169,7 @@ async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
 
 async def send_back(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, note: str | None) -> DecisionOutcome:
     async with runtime.database.transaction() as conn:
-        case = await lock_case(conn, case_id)
-        ensure_may_confirm(operator, case)
-        staged = await store.pending_staged(conn, case.id)
-        if staged is None:
-            raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")
-        if staged["staged_by"] == operator.operator_id:
-            raise ProblemError(403, "four_eyes_same_operator", "A different operator must review your decision")
+        case, staged = await _staged_for_second_operator(conn, operator, case_id)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         sealed_note = cipher.seal_text("case.note", note) if note else None
         after = await transition(conn, case, CaseEvent.SEND_BACK, operator.actor, note=sealed_note)
