@@ -34,6 +34,7 @@ from service.operators.routes import (
     OperatorSignInController,
 )
 from service.policies.routes import PolicyController, PolicyPublishingController
+from service.realname.routes import RealNameController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
 from service.sessions.routes import SessionController
@@ -63,6 +64,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         AuditController,
         ConsentController,
         PolicyPublishingController,
+        RealNameController,
     ]
 
 

@@ -24,6 +24,7 @@ from service.database.roles import writable_append_only_tables
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
 from service.policies.publishing import load_catalog
+from service.realname.providers import HttpRealNameProvider, RealNameProvider, SandboxRealNameProvider
 from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
 
@@ -40,6 +41,7 @@ class Runtime:
     policies: PolicyCatalog
     courier: Courier
     audit: AuditTrail
+    real_name: RealNameProvider
 
     @classmethod
     @asynccontextmanager
@@ -81,6 +83,7 @@ class Runtime:
                     policies=await load_catalog(database),
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
                     audit=audit,
+                    real_name=real_name_provider(settings),
                 )
             finally:
                 passwords.close()
@@ -105,6 +108,18 @@ async def _check_role(settings: Settings, database: Database) -> None:
     if settings.env is Environment.PRODUCTION:
         raise DatabaseRoleError(message)
     logger.warning(message)
+
+
+def real_name_provider(settings: Settings) -> RealNameProvider:
+    """The registry settings ask for; production settings never name the sandbox."""
+    if settings.real_name_provider == "http" and settings.real_name_url and settings.real_name_secret:
+        return HttpRealNameProvider(
+            settings.real_name_url,
+            settings.real_name_key_id or "",
+            settings.real_name_secret,
+            timeout=settings.real_name_timeout,
+        )
+    return SandboxRealNameProvider()
 
 
 def couriers(settings: Settings) -> tuple[EmailSender, SmsSender]:

@@ -81,6 +81,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     case_max_resubmissions: int
     case_appeal_window: timedelta
     four_eyes_decisions: frozenset[str]
+    real_name_provider: str
+    real_name_url: str | None
+    real_name_key_id: str | None
+    real_name_secret: bytes | None
+    real_name_timeout: float
+    identity_accounts_limit: int
 
     @property
     def outbox_path(self) -> Path:
@@ -138,6 +144,12 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "decisions a second operator must confirm: approve, reject, request_resubmission, uphold, "
         "overturn, and child_data (every decision on a child's case)",
     ),
+    "IDV_REAL_NAME_PROVIDER": ("sandbox", "sandbox (development only) or http"),
+    "IDV_REAL_NAME_URL": (None, "HTTPS endpoint of the real-name registry for the http provider"),
+    "IDV_REAL_NAME_KEY_ID": (None, "key id sent with each signed request"),
+    "IDV_REAL_NAME_SECRET": (None, "base64 HMAC-SHA256 key that signs requests to the registry"),
+    "IDV_REAL_NAME_TIMEOUT_SECONDS": ("5", "how long one registry request may take"),
+    "IDV_IDENTITY_ACCOUNTS_LIMIT": ("1", "accounts one verified identity number may back"),
 }
 
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
@@ -283,6 +295,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if production and "child_data" not in four_eyes:
         problems.append("production refuses IDV_FOUR_EYES_DECISIONS without child_data")
 
+    real_name_provider = get("IDV_REAL_NAME_PROVIDER") or "sandbox"
+    real_name_secret: bytes | None = None
+    if real_name_provider not in {"sandbox", "http"}:
+        problems.append("IDV_REAL_NAME_PROVIDER must be sandbox or http")
+    if real_name_provider == "http":
+        if not get("IDV_REAL_NAME_URL") or not get("IDV_REAL_NAME_KEY_ID") or not get("IDV_REAL_NAME_SECRET"):
+            problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL, _KEY_ID and _SECRET")
+        else:
+            try:
+                real_name_secret = base64.b64decode(get("IDV_REAL_NAME_SECRET") or "", validate=True)
+            except ValueError:
+                problems.append("IDV_REAL_NAME_SECRET is not base64")
+    if production and real_name_provider == "sandbox":
+        problems.append("IDV_REAL_NAME_PROVIDER=sandbox is a development adapter; production refuses it")
+
     pg_port_raw = get("IDV_PG_PORT")
     settings = Settings(
         env=env,
@@ -328,6 +355,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         case_max_resubmissions=integer("IDV_CASE_MAX_RESUBMISSIONS", 0, 100),
         case_appeal_window=duration("IDV_CASE_APPEAL_WINDOW"),
         four_eyes_decisions=four_eyes,
+        real_name_provider=real_name_provider,
+        real_name_url=get("IDV_REAL_NAME_URL"),
+        real_name_key_id=get("IDV_REAL_NAME_KEY_ID"),
+        real_name_secret=real_name_secret,
+        real_name_timeout=float(integer("IDV_REAL_NAME_TIMEOUT_SECONDS", 1, 60)),
+        identity_accounts_limit=integer("IDV_IDENTITY_ACCOUNTS_LIMIT", 1, 100),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

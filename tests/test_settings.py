@@ -19,6 +19,10 @@ PRODUCTION = {
     "IDV_SMTP_URL": "smtps://mailer:secret@smtp.example.com:465",
     "IDV_COURIER_SMS": "http",
     "IDV_SMS_GATEWAY_URL": "https://sms.example.com/v1/messages",
+    "IDV_REAL_NAME_PROVIDER": "http",
+    "IDV_REAL_NAME_URL": "https://registry.example.com/verify",
+    "IDV_REAL_NAME_KEY_ID": "idv-prod",
+    "IDV_REAL_NAME_SECRET": BLIND_INDEX_KEY,
 }
 
 
@@ -34,6 +38,8 @@ def test_production_with_real_adapters_starts(tmp_path: Path) -> None:
     [
         ({"IDV_COURIER_EMAIL": "file"}, "IDV_COURIER_EMAIL=file is a development adapter"),
         ({"IDV_COURIER_SMS": "file"}, "IDV_COURIER_SMS=file is a development adapter"),
+        ({"IDV_REAL_NAME_PROVIDER": "sandbox"}, "IDV_REAL_NAME_PROVIDER=sandbox is a development adapter"),
+        ({"IDV_REAL_NAME_SECRET": ""}, "IDV_REAL_NAME_PROVIDER=http needs"),
         ({"IDV_MASTER_KEYS": ""}, "IDV_MASTER_KEYS is required"),
         ({"IDV_BLIND_INDEX_KEY": ""}, "IDV_BLIND_INDEX_KEY"),
         ({"DATABASE_URL": ""}, "production needs DATABASE_URL"),

@@ -20,6 +20,7 @@ from service.cases.states import CaseEvent
 from service.consents.purposes import ConsentPurpose
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
+from service.realname import store as realname
 from service.runtime import Runtime
 
 ERASE_BIOMETRIC_JOB = "consents.erase_biometric_data"
@@ -39,6 +40,9 @@ class ErasePayload(msgspec.Struct, frozen=True):
 
 
 async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, purpose: ConsentPurpose) -> None:
+    if purpose is ConsentPurpose.IDENTITY_DATA:
+        # The verification rested on this consent: it is no longer in force (its record stays).
+        await realname.withdraw_for_account(conn, account_id)
     case_types = [t.value for t in CASES_RELYING_ON.get(purpose, [])]
     for case_id in await cases.open_of_subject(conn, account_id, case_types):
         case = await lock_case(conn, case_id)

@@ -6,12 +6,18 @@ from service.cases.sweep import sweep_schedule
 from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
 from service.jobs.runner import JobDefinition, ScheduledJob
+from service.realname.verification import check_job
 from service.runtime import Runtime
 from service.vault.jobs import rewrap_job
 
 
 def job_definitions(runtime: Runtime) -> list[JobDefinition]:
-    return [delivery_job(runtime.courier), rewrap_job(runtime), erase_biometric_job(runtime)]
+    return [
+        delivery_job(runtime.courier),
+        rewrap_job(runtime),
+        erase_biometric_job(runtime),
+        check_job(runtime, runtime.real_name),
+    ]
 
 
 def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:

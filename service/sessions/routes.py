@@ -53,7 +53,11 @@ class SessionController(Controller):
             session_id=principal.session_id,
             state=principal.state,
             assurance=Assurance(
-                principal.assurance, principal.email_verified, principal.phone_verified, principal.totp_enabled
+                principal.assurance,
+                principal.email_verified,
+                principal.phone_verified,
+                principal.totp_enabled,
+                principal.real_name_verified,
             ),
             roles=[],
             expires_at=principal.expires_at,
@@ -65,6 +69,7 @@ class SessionController(Controller):
             "x-idv-account-state": principal.state.value,
             "x-idv-assurance-level": str(principal.assurance),
             "x-idv-consent-required": "true" if principal.consent_required else "false",
+            "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
             "cache-control": "no-store",
         }
         return Response(body, headers=headers)

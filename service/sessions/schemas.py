@@ -27,6 +27,7 @@ class Assurance(msgspec.Struct):
     email_verified: bool
     phone_verified: bool
     second_factor_enrolled: bool
+    real_name_verified: bool
 
 
 class WhoAmI(msgspec.Struct):

@@ -37,6 +37,7 @@ class Principal:
     expires_at: datetime
     # A required policy changed in a major way and has not been accepted again.
     consent_required: bool = False
+    real_name_verified: bool = False
 
 
 async def create_session(
@@ -87,4 +88,5 @@ async def resolve_session(
         totp_enabled=row["totp_enabled"],
         expires_at=row["expires_at"],
         consent_required=row["consent_required"],
+        real_name_verified=row["real_name_verified"],
     )

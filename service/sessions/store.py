@@ -44,6 +44,8 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
                AND c.verified_at IS NOT NULL) AS phone_verified,
        EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
                AND t.confirmed_at IS NOT NULL) AS totp_enabled,
+       EXISTS (SELECT 1 FROM real_name_verifications r WHERE r.account_id = a.id
+               AND r.status = 'verified') AS real_name_verified,
        -- A required purpose with no grant of a version that still counts ($3/$4: the pairs).
        EXISTS (SELECT 1 FROM unnest($3::text[]) AS r(purpose)
                WHERE NOT EXISTS (

@@ -1,0 +1,197 @@
+"""Real-name verification: offline checks first, then the registry, with a review case throughout.
+
+The submission is validated and checked against the declared birth date before anything is
+stored. The registry is called outside any transaction (it may take seconds); a registry that
+cannot answer leaves the verification pending and a job retries it. A number already verified
+on another account (beyond the configured limit) is not an error the user sees as such: it opens
+the case for an operator as a possible duplicate identity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.accounts import store as accounts
+from service.audit import Actor, AuditEntry
+from service.cases.cases import conclude_checks, open_case
+from service.cases.catalogue import CaseType
+from service.cases.schemas import AutomatedResult, Evidence
+from service.cases.states import CaseEvent
+from service.consents.ledger import require_consent
+from service.consents.purposes import ConsentPurpose
+from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.jobs.queue import enqueue
+from service.jobs.runner import JobDefinition
+from service.realname import store
+from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
+from service.runtime import Runtime
+from verification.errors import InvalidValue
+from verification.identity_numbers import IdDocumentType, parse_identity_number
+from verification.legal_names import normalize_legal_name
+
+CHECK_JOB = "realname.check"
+RETRY_DELAY = timedelta(seconds=60)
+CHECKER = Actor.system("realname.registry")
+
+
+@dataclass(frozen=True)
+class Submission:
+    legal_name: str
+    document_type: IdDocumentType
+    id_number: str
+
+
+class CheckPayload(msgspec.Struct, frozen=True):
+    verification_id: UUID
+
+
+def _mask_name(name: str) -> str:
+    return name[0] + "*" * (len(name) - 1)
+
+
+def _mask_number(number: str) -> str:
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+async def submit(
+    runtime: Runtime, provider: RealNameProvider, account_id: UUID, submission: Submission, actor: Actor
+) -> str:
+    """Check, store and (if the registry answers now) decide; returns the verification status."""
+    today = datetime.now(UTC).date()
+    problems: list[FieldProblem] = []
+    legal_name = identity = None
+    try:
+        legal_name = normalize_legal_name(submission.legal_name)
+    except InvalidValue as exc:
+        problems.append(FieldProblem("legal_name", exc.code, exc.message))
+    try:
+        identity = parse_identity_number(submission.id_number, today, submission.document_type)
+    except InvalidValue as exc:
+        problems.append(FieldProblem("id_number", exc.code, exc.message))
+    if problems or legal_name is None or identity is None:
+        raise invalid_fields(*problems)
+
+    index = runtime.vault.blind_index.digest("identity.number", identity.number)
+    verification_id = uuid.uuid4()
+    async with runtime.database.transaction() as conn:
+        await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
+        cipher = await runtime.vault.open(conn, account_id)
+        profile = await accounts.fetch_profile(conn, account_id)
+        assert profile is not None
+        declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        if declared != identity.birth_date:
+            raise invalid_fields(
+                FieldProblem("id_number", "birth_date_mismatch", "the birth date in this number differs from yours"),
+                FieldProblem("birth_date", "birth_date_mismatch", "your birth date differs from the one in the number"),
+            )
+        if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
+            raise ProblemError(409, "too_many_attempts", "Too many failed attempts; appeal the last decision instead")
+        case = await open_case(
+            conn,
+            runtime.vault,
+            case_type=CaseType.REAL_NAME,
+            subject_account_id=account_id,
+            evidence=[
+                Evidence("legal_name", legal_name, _mask_name(legal_name)),
+                Evidence("id_number", identity.number, _mask_number(identity.number)),
+            ],
+            actor=actor,
+        )
+        inserted = await store.insert(
+            conn,
+            verification_id=verification_id,
+            account_id=account_id,
+            case_id=case.id,
+            document_type=identity.document_type.value,
+            legal_name=cipher.seal_text("realname.legal_name", legal_name),
+            id_number=cipher.seal_text("realname.id_number", identity.number),
+            id_number_index=index,
+            birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat()),
+        )
+        if not inserted:
+            raise ProblemError(409, "verification_exists", "A real-name verification is already pending or done")
+        if await store.accounts_verified_with(conn, index, account_id) >= runtime.settings.identity_accounts_limit:
+            results = [AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")]
+            await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="duplicate_identity")
+            await runtime.audit.append(
+                conn, AuditEntry(actor, "real_name.submitted", "account", str(account_id), {"duplicate": True})
+            )
+            return "pending"
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "real_name.submitted", "account", str(account_id), {"duplicate": False})
+        )
+    try:
+        return await check_with_registry(runtime, provider, verification_id)
+    except ProviderUnavailable:
+        async with runtime.database.transaction() as conn:
+            await enqueue(conn, CHECK_JOB, CheckPayload(verification_id), delay=RETRY_DELAY)
+        return "pending"
+
+
+async def check_with_registry(runtime: Runtime, provider: RealNameProvider, verification_id: UUID) -> str:
+    """Ask the registry and record its answer. Raises ProviderUnavailable when it cannot answer."""
+    async with runtime.database.connection() as conn:
+        row = await store.fetch(conn, verification_id)
+        if row is None or row["status"] != "pending":
+            return str(row["status"]) if row else "withdrawn"
+        cipher = await runtime.vault.open(conn, row["account_id"])
+        query = RealNameQuery(
+            cipher.open_text("realname.legal_name", row["legal_name"]),
+            cipher.open_text("realname.id_number", row["id_number"]),
+            row["document_type"],
+        )
+    answer = await provider.check(query)
+    async with runtime.database.transaction() as conn:
+        row = await store.lock(conn, verification_id)
+        if row is None or row["status"] != "pending":
+            # Withdrawn while the registry was thinking: its answer is not used.
+            return str(row["status"]) if row else "withdrawn"
+        account_id: UUID = row["account_id"]
+        status = await _record(runtime, conn, row, answer.outcome, answer.provider, answer.reference)
+        details = {"outcome": answer.outcome.value, "provider": answer.provider, "status": status}
+        await runtime.audit.append(conn, AuditEntry(CHECKER, "real_name.checked", "account", str(account_id), details))
+        return status
+
+
+async def _record(
+    runtime: Runtime, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome, provider: str, reference: str
+) -> str:
+    result = AutomatedResult("real_name_registry", outcome.value, provider)
+    if outcome is Outcome.MATCH:
+        # Serialize verifications of one number, then count again: two accounts racing on the
+        # same identity must not both end verified.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 11))", row["id_number_index"]
+        )
+        taken = await store.accounts_verified_with(conn, row["id_number_index"], row["account_id"])
+        if taken >= runtime.settings.identity_accounts_limit:
+            await store.record_answer(conn, row["id"], "pending", provider, outcome.value, reference)
+            duplicate = AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")
+            await conclude_checks(
+                conn, row["case_id"], CaseEvent.REFER, [result, duplicate], reason_code="duplicate_identity"
+            )
+            return "pending"
+        await store.record_answer(conn, row["id"], "verified", provider, outcome.value, reference)
+        await conclude_checks(conn, row["case_id"], CaseEvent.AUTO_APPROVE, [result], reason_code="evidence_consistent")
+        return "verified"
+    reason = "name_mismatch" if outcome is Outcome.MISMATCH else "id_number_invalid"
+    await store.record_answer(conn, row["id"], "rejected", provider, outcome.value, reference)
+    await conclude_checks(conn, row["case_id"], CaseEvent.AUTO_REJECT, [result], reason_code=reason)
+    return "rejected"
+
+
+def check_job(runtime: Runtime, provider: RealNameProvider) -> JobDefinition:
+    async def run(payload: bytes | None) -> None:
+        verification_id = msgspec.json.decode(payload or b"", type=CheckPayload).verification_id
+        # ProviderUnavailable propagates: the runner retries with backoff.
+        await check_with_registry(runtime, provider, verification_id)
+
+    return JobDefinition(
+        CHECK_JOB, run, max_attempts=20, initial_retry_delay=RETRY_DELAY, max_retry_delay=timedelta(hours=1)
+    )
