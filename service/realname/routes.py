@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
@@ -13,6 +14,7 @@ from service.http.dependencies import CurrentRuntime, SignedIn
 from service.realname import store
 from service.realname.schemas import RealNameRequest, RealNameStatus
 from service.realname.verification import Submission, submit
+from service.runtime import Runtime
 from verification.identity_numbers import IdDocumentType
 
 
@@ -40,7 +42,7 @@ class RealNameController(Controller):
         return await _status(runtime, principal.account_id)
 
 
-async def _status(runtime: Any, account_id: Any) -> RealNameStatus:
+async def _status(runtime: Runtime, account_id: UUID) -> RealNameStatus:
     async with runtime.database.connection() as conn:
         row = await store.latest_for_account(conn, account_id)
     if row is None:
