@@ -32,7 +32,7 @@ from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
 from verification.errors import InvalidValue
-from verification.identity_numbers import IdDocumentType, parse_identity_number
+from verification.identity_numbers import IdDocumentType, mask_identity_number, parse_identity_number
 from verification.legal_names import normalize_legal_name
 
 CHECK_JOB = "realname.check"
@@ -53,10 +53,6 @@ class CheckPayload(msgspec.Struct, frozen=True):
 
 def _mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
-
-
-def _mask_number(number: str) -> str:
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 async def submit(
@@ -99,7 +95,7 @@ async def submit(
             subject_account_id=account_id,
             evidence=[
                 Evidence("legal_name", legal_name, _mask_name(legal_name)),
-                Evidence("id_number", identity.number, _mask_number(identity.number)),
+                Evidence("id_number", identity.number, mask_identity_number(identity.number)),
             ],
             actor=actor,
         )
