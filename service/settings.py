@@ -87,6 +87,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     real_name_secret: bytes | None
     real_name_timeout: float
     identity_accounts_limit: int
+    real_name_mismatches_before_suspension: int
 
     @property
     def outbox_path(self) -> Path:
@@ -150,6 +151,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_REAL_NAME_SECRET": (None, "base64 HMAC-SHA256 key that signs requests to the registry"),
     "IDV_REAL_NAME_TIMEOUT_SECONDS": ("5", "how long one registry request may take"),
     "IDV_IDENTITY_ACCOUNTS_LIMIT": ("1", "accounts one verified identity number may back"),
+    "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
+        "3",
+        "registry mismatches after which the account is suspended for false information (appealable)",
+    ),
 }
 
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
@@ -361,6 +366,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         real_name_secret=real_name_secret,
         real_name_timeout=float(integer("IDV_REAL_NAME_TIMEOUT_SECONDS", 1, 60)),
         identity_accounts_limit=integer("IDV_IDENTITY_ACCOUNTS_LIMIT", 1, 100),
+        real_name_mismatches_before_suspension=integer("IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION", 1, 20),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

@@ -9,8 +9,9 @@ import asyncpg
 from service.accounts import store
 from service.accounts.masking import mask_birth_date, mask_email, mask_phone
 from service.accounts.registration import identifier_taken
-from service.accounts.schemas import Profile, ProfileChanges
+from service.accounts.schemas import Profile, ProfileChanges, Suspension
 from service.accounts.states import AccountState
+from service.accounts.suspension import HOW_TO_APPEAL, suspension_message
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
 from verification.errors import InvalidValue
@@ -25,6 +26,8 @@ LOCKED_FIELDS = ("birth_date",)
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
+        suspended = row is not None and row["state"] == AccountState.SUSPENDED
+        suspension = await store.latest_suspension(conn, account_id) if suspended else None
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
@@ -43,6 +46,17 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         totp_enabled=row["totp_enabled"],
         created_at=row["created_at"],
         locked_fields=list(LOCKED_FIELDS),
+        suspension=_suspension(suspension) if suspension else None,
+    )
+
+
+def _suspension(row: asyncpg.Record) -> Suspension:
+    return Suspension(
+        reason_code=row["reason_code"],
+        message=suspension_message(row["reason_code"]) or "",
+        since=row["at"],
+        case_id=row["case_id"],
+        how_to_appeal=HOW_TO_APPEAL,
     )
 
 

@@ -44,6 +44,16 @@ class RegistrationResponse(msgspec.Struct):
     codes_sent_to: list[str]
 
 
+class Suspension(msgspec.Struct):
+    """Why an account is suspended, and the way out."""
+
+    reason_code: str
+    message: str
+    since: datetime
+    case_id: UUID | None
+    how_to_appeal: str
+
+
 class Profile(msgspec.Struct):
     """The account as its owner sees it; contact details and birth date are masked."""
 
@@ -59,6 +69,7 @@ class Profile(msgspec.Struct):
     totp_enabled: bool
     created_at: datetime
     locked_fields: list[str]
+    suspension: Suspension | None = None
 
 
 class ProfileChanges(RequestBody):

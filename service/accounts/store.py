@@ -47,16 +47,18 @@ async def record_change(
     *,
     actor: str,
     reason_code: str | None = None,
+    case_id: UUID | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor, reason_code)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor, reason_code, case_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         account_id,
         before,
         after,
         event,
         actor,
         reason_code,
+        case_id,
     )
 
 
@@ -67,6 +69,7 @@ async def apply_event(
     *,
     actor: str,
     reason_code: str | None = None,
+    case_id: UUID | None = None,
 ) -> AccountState:
     """Move the account along the transition table, recording the change if there is one."""
     current = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
@@ -74,7 +77,9 @@ async def apply_event(
     after = next_state(before, event)
     if after != before:
         await conn.execute("UPDATE accounts SET state = $2, updated_at = now() WHERE id = $1", account_id, after)
-        await record_change(conn, account_id, before, after, event, actor=actor, reason_code=reason_code)
+        await record_change(
+            conn, account_id, before, after, event, actor=actor, reason_code=reason_code, case_id=case_id
+        )
     return after
 
 
@@ -125,3 +130,34 @@ async def replace_password_hash(conn: asyncpg.Connection, account_id: UUID, old:
     await conn.execute(
         "UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2", account_id, old, new
     )
+
+
+async def lock_state(conn: asyncpg.Connection, account_id: UUID) -> AccountState | None:
+    state = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
+    return AccountState(state) if state else None
+
+
+async def latest_suspension(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+    """The change that put the account in its current suspension (reason and causing case)."""
+    return await conn.fetchrow(
+        """SELECT reason_code, case_id, at FROM account_state_changes
+           WHERE account_id = $1 AND to_state = 'suspended' ORDER BY at DESC, id DESC LIMIT 1""",
+        account_id,
+    )
+
+
+async def has_verified_contact(conn: asyncpg.Connection, account_id: UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM contacts WHERE account_id = $1 AND verified_at IS NOT NULL)", account_id
+        )
+    )
+
+
+async def end_all_sessions(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:
+    result: str = await conn.execute(
+        "UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL",
+        account_id,
+        reason,
+    )
+    return int(result.split()[-1])

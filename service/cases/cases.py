@@ -17,6 +17,7 @@ import msgspec
 from service.audit import Actor
 from service.cases import store
 from service.cases.catalogue import CASE_TYPES, RESUBMISSION_WINDOW, CaseType
+from service.cases.outcomes import case_changed
 from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
 from service.http.problems import ProblemError
@@ -124,6 +125,7 @@ async def transition(
         reason_code=reason_code,
         note=note,
     )
+    await case_changed(conn, case, event, after, reason_code, actor)
     return after
 
 

@@ -20,6 +20,7 @@ from service.cases import store
 from service.cases.access import ensure_may_confirm, ensure_may_decide, ensure_may_see
 from service.cases.cases import Case, case_digest_fields, lock_case, transition
 from service.cases.catalogue import CASE_TYPES, REASONS, CaseType
+from service.cases.outcomes import FALSE_INFORMATION_REASON
 from service.cases.schemas import DecisionOutcome
 from service.cases.states import CaseEvent, CaseState, DecisionKind
 from service.http.problems import ProblemError, invalid_field
@@ -31,11 +32,13 @@ from service.settings import Settings
 _AMOUNTS_TO = {DecisionKind.OVERTURN: DecisionKind.APPROVE, DecisionKind.UPHOLD: DecisionKind.REJECT}
 
 
-def needs_second_approval(settings: Settings, case: Case, decision: DecisionKind) -> bool:
+def needs_second_approval(settings: Settings, case: Case, decision: DecisionKind, reason_code: str) -> bool:
     four_eyes = settings.four_eyes_decisions
     effect = _AMOUNTS_TO.get(decision, decision)
     return (
-        decision.value in four_eyes
+        # Suspending an account is drastic: never on one operator's word, whatever the settings.
+        reason_code == FALSE_INFORMATION_REASON
+        or decision.value in four_eyes
         or effect.value in four_eyes
         or (case.subject_is_child and "child_data" in four_eyes)
     )
@@ -95,7 +98,7 @@ async def decide(
         _check_decision(runtime.settings, case, decision, reason_code)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         sealed_note = cipher.seal_text("case.note", note) if note else None
-        if needs_second_approval(runtime.settings, case, decision):
+        if needs_second_approval(runtime.settings, case, decision, reason_code):
             staged_id = uuid.uuid4()
             after = await transition(
                 conn, case, CaseEvent.STAGE, operator.actor, reason_code=reason_code, note=sealed_note

@@ -31,6 +31,7 @@ from service.http.dependencies import CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS, SECOND_APPROVERS
 from service.operators.routes import CurrentOperator
+from service.sessions.auth import WHILE_RESTRICTED
 
 EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
 
@@ -155,6 +156,8 @@ def _user(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
 class OwnCasesController(Controller):
     path = "/v1/me/cases"
     tags = ["review cases"]
+    # A suspended account appeals from here.
+    opt = WHILE_RESTRICTED
 
     @get("/", summary="One's own verification cases, with user-safe reasons")
     async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[OwnCase]:

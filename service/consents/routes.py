@@ -13,14 +13,14 @@ from service.consents.purposes import ConsentPurpose
 from service.consents.schemas import ConsentOverview, GrantRequest
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
-from service.sessions.auth import WITHOUT_CONSENT
+from service.sessions.auth import SELF_SERVICE, WHILE_RESTRICTED
 
 
 class ConsentController(Controller):
     path = "/v1/me/consents"
     tags = ["consents"]
 
-    @get("/", summary="What one has agreed to, now and in the past", opt=WITHOUT_CONSENT)
+    @get("/", summary="What one has agreed to, now and in the past", opt=SELF_SERVICE)
     async def overview(self, runtime: CurrentRuntime, principal: SignedIn) -> ConsentOverview:
         async with runtime.database.connection() as conn:
             return await ledger.overview(conn, runtime.policies, principal.account_id)
@@ -29,7 +29,7 @@ class ConsentController(Controller):
         "/{purpose:str}",
         status_code=200,
         summary="Grant a purpose against the current version of its notice",
-        opt=WITHOUT_CONSENT,
+        opt=SELF_SERVICE,
     )
     async def grant(
         self,
@@ -47,7 +47,12 @@ class ConsentController(Controller):
         async with runtime.database.connection() as conn:
             return await ledger.overview(conn, runtime.policies, principal.account_id)
 
-    @post("/{purpose:str}/withdraw", status_code=200, summary="Withdraw a purpose; processing relying on it stops")
+    @post(
+        "/{purpose:str}/withdraw",
+        status_code=200,
+        summary="Withdraw a purpose; processing relying on it stops",
+        opt=WHILE_RESTRICTED,
+    )
     async def withdraw(
         self,
         request: Request[Any, Any, Any],

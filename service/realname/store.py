@@ -115,3 +115,18 @@ async def withdraw_for_account(conn: asyncpg.Connection, account_id: UUID) -> in
         account_id,
     )
     return int(result.split()[-1])
+
+
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, account_id, status FROM real_name_verifications WHERE case_id = $1 FOR UPDATE", case_id
+    )
+
+
+async def registry_mismatches(conn: asyncpg.Connection, account_id: UUID) -> int:
+    count: int = await conn.fetchval(
+        """SELECT count(*) FROM real_name_verifications
+           WHERE account_id = $1 AND provider_outcome = 'mismatch'""",
+        account_id,
+    )
+    return count

@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 
 from service.accounts import store as accounts
+from service.accounts.suspension import suspend
 from service.audit import Actor, AuditEntry
 from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType
@@ -32,7 +33,12 @@ from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
 from verification.errors import InvalidValue
-from verification.identity_numbers import IdDocumentType, mask_identity_number, parse_identity_number
+from verification.identity_numbers import (
+    IdDocumentType,
+    check_consistency,
+    mask_identity_number,
+    parse_identity_number,
+)
 from verification.legal_names import normalize_legal_name
 
 CHECK_JOB = "realname.check"
@@ -81,11 +87,8 @@ async def submit(
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
         declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
-        if declared != identity.birth_date:
-            raise invalid_fields(
-                FieldProblem("id_number", "birth_date_mismatch", "the birth date in this number differs from yours"),
-                FieldProblem("birth_date", "birth_date_mismatch", "your birth date differs from the one in the number"),
-            )
+        if mismatches := check_consistency(identity, declared, None):
+            raise invalid_fields(*(FieldProblem(field, m.code, m.message) for m in mismatches for field in m.fields))
         if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
             raise ProblemError(409, "too_many_attempts", "Too many failed attempts; appeal the last decision instead")
         case = await open_case(
@@ -179,6 +182,10 @@ async def _record(
     reason = "name_mismatch" if outcome is Outcome.MISMATCH else "id_number_invalid"
     await store.record_answer(conn, row["id"], "rejected", provider, outcome.value, reference)
     await conclude_checks(conn, row["case_id"], CaseEvent.AUTO_REJECT, [result], reason_code=reason)
+    limit = runtime.settings.real_name_mismatches_before_suspension
+    if outcome is Outcome.MISMATCH and await store.registry_mismatches(conn, row["account_id"]) >= limit:
+        # Appealing this case (the last mismatch) is the way back.
+        await suspend(conn, row["account_id"], "repeated_identity_mismatch", CHECKER, row["case_id"])
     return "rejected"
 
 

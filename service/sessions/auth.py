@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from service.accounts.states import RESTRICTED
 from service.consents.ledger import required_acceptances
 from service.http.problems import ProblemError
 from service.runtime import Runtime
@@ -13,10 +14,14 @@ from service.sessions.cookies import cookie_name
 from service.sessions.sessions import Principal, resolve_session
 
 WITHOUT_CONSENT_OPT = "allowed_without_consent"
-# ``opt`` of the endpoints that work while a required policy awaits acceptance: reading and
-# accepting it, seeing one's own data and sessions, signing out (and, later, export and
-# cancellation). Everything else answers 403 consent_required.
-WITHOUT_CONSENT: dict[str, Any] = {WITHOUT_CONSENT_OPT: True}
+WHILE_RESTRICTED_OPT = "allowed_while_restricted"
+# ``opt`` of the endpoints that work while a required policy awaits acceptance and while the
+# account is suspended: reading and accepting policies, seeing one's own data and sessions,
+# signing out (and, later, export and cancellation). Everything else answers 403
+# consent_required or account_restricted.
+SELF_SERVICE: dict[str, Any] = {WITHOUT_CONSENT_OPT: True, WHILE_RESTRICTED_OPT: True}
+# Endpoints a suspended account reaches besides those: its cases (to appeal) and withdrawing consent.
+WHILE_RESTRICTED: dict[str, Any] = {WHILE_RESTRICTED_OPT: True}
 
 
 def unauthenticated() -> ProblemError:
@@ -48,7 +53,15 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     )
     if principal is None:
         raise unauthenticated()
-    if principal.consent_required and not request.route_handler.opt.get(WITHOUT_CONSENT_OPT):
+    opt = request.route_handler.opt
+    if principal.state in RESTRICTED and not opt.get(WHILE_RESTRICTED_OPT):
+        raise ProblemError(
+            403,
+            "account_restricted",
+            f"Your account is {principal.state}; only appeals and your data rights are available",
+            "see GET /v1/me for the reason and GET /v1/me/cases to appeal",
+        )
+    if principal.consent_required and not opt.get(WITHOUT_CONSENT_OPT):
         raise ProblemError(
             403,
             "consent_required",

@@ -15,7 +15,7 @@ from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
-from service.sessions.auth import WITHOUT_CONSENT
+from service.sessions.auth import SELF_SERVICE
 from service.sessions.cookies import cleared_cookie, session_cookie
 from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
 from service.sessions.sign_in import SignInAttempt, sign_in
@@ -46,7 +46,7 @@ class SessionController(Controller):
             cookies=[session_cookie(runtime.settings, session.token, session.expires_at)],
         )
 
-    @get("/whoami", summary="The caller's identity; a gateway calls this on every request", opt=WITHOUT_CONSENT)
+    @get("/whoami", summary="The caller's identity; a gateway calls this on every request", opt=SELF_SERVICE)
     async def whoami(self, principal: SignedIn) -> Response[WhoAmI]:
         body = WhoAmI(
             account_id=principal.account_id,
@@ -74,7 +74,7 @@ class SessionController(Controller):
         }
         return Response(body, headers=headers)
 
-    @delete("/current", status_code=204, summary="Sign out (end this session)", opt=WITHOUT_CONSENT)
+    @delete("/current", status_code=204, summary="Sign out (end this session)", opt=SELF_SERVICE)
     async def sign_out(
         self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
     ) -> Response[None]:
@@ -92,7 +92,7 @@ class SessionController(Controller):
             )
         return Response(None, status_code=204, cookies=[cleared_cookie(runtime.settings)])
 
-    @get("/", summary="One's live sessions", opt=WITHOUT_CONSENT)
+    @get("/", summary="One's live sessions", opt=SELF_SERVICE)
     async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[SessionInfo]:
         async with runtime.database.connection() as conn:
             cipher = await runtime.vault.open(conn, principal.account_id)
@@ -111,7 +111,7 @@ class SessionController(Controller):
             for row in rows
         ]
 
-    @delete("/{session_id:uuid}", status_code=204, summary="End one of one's sessions", opt=WITHOUT_CONSENT)
+    @delete("/{session_id:uuid}", status_code=204, summary="End one of one's sessions", opt=SELF_SERVICE)
     async def end_one(self, runtime: CurrentRuntime, principal: SignedIn, session_id: FromPath[UUID]) -> None:
         async with runtime.database.transaction() as conn:
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")

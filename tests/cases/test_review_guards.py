@@ -19,7 +19,7 @@ from service.settings import SettingsError, load_settings
 from tests.cases.arrange import case_in_review
 from tests.cases.test_review import decide
 from tests.conftest import environment_for_tests
-from tests.helpers import bearer, enrolled_operator, register
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, register
 
 
 async def test_an_appeal_is_worked_by_the_roles_of_the_case_appealed(
@@ -62,6 +62,10 @@ async def test_staged_reasons_stay_hidden_and_withdrawal_cannot_dodge_them(
 
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=senior.headers)
+    # The confirmed rejection suspended the account and ended the session; signing in again
+    # reaches one's cases, and the reason now shows.
+    signed_in = await client.post("/v1/sessions", json={"identifier": "bruce_lee", "password": STRONG_PASSWORD})
+    token = bearer(signed_in.json()["token"])
     own = (await client.get("/v1/me/cases", headers=token)).json()[0]
     assert own["message"] == "The information you gave could not be accepted as true."
 
