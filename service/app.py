@@ -19,6 +19,7 @@ from service.audit.routes import AuditController
 from service.cases.routes import OwnCasesController, ReviewQueueController
 from service.consents.routes import ConsentController
 from service.contacts.routes import ContactController
+from service.corrections.routes import CorrectionController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
@@ -61,6 +62,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         OperatorAdminController,
         ReviewQueueController,
         OwnCasesController,
+        CorrectionController,
         AuditController,
         ConsentController,
         PolicyPublishingController,

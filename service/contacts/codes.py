@@ -52,8 +52,15 @@ def code_digest(index: BlindIndex, code_id: UUID, code: str) -> bytes:
 async def send_code(
     conn: asyncpg.Connection, index: BlindIndex, cipher: OwnerCipher, kind: ContactKind, address: str
 ) -> None:
-    """Issue a code and queue its message, or refuse with 429 when asked too often."""
-    recent = await store.recent_codes(conn, cipher.owner_id, kind.purpose, timedelta(hours=1))
+    """Issue a code for one of the account's contacts (see send_purpose_code)."""
+    await send_purpose_code(conn, index, cipher, kind.purpose, kind.purpose, address)
+
+
+async def send_purpose_code(
+    conn: asyncpg.Connection, index: BlindIndex, cipher: OwnerCipher, purpose: str, template: str, address: str
+) -> None:
+    """Issue a code for a purpose and queue its message, or refuse with 429 when asked too often."""
+    recent = await store.recent_codes(conn, cipher.owner_id, purpose, timedelta(hours=1))
     since_last = recent["seconds_since_last"]
     if since_last is not None and since_last < RESEND_INTERVAL_SECONDS:
         wait = math.ceil(RESEND_INTERVAL_SECONDS - float(since_last))
@@ -70,8 +77,8 @@ async def send_code(
             429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": str(wait)}
         )
     code_id, code = uuid.uuid4(), new_code()
-    await store.insert_code(conn, code_id, cipher.owner_id, kind.purpose, code_digest(index, code_id, code), CODE_TTL)
-    await queue_messages(conn, cipher, [_code_message(kind, address, code)])
+    await store.insert_code(conn, code_id, cipher.owner_id, purpose, code_digest(index, code_id, code), CODE_TTL)
+    await queue_messages(conn, cipher, [_code_message(template, address, code)])
 
 
 async def send_first_codes(
@@ -85,19 +92,27 @@ async def send_first_codes(
         [(code_id, kind.purpose, code_digest(index, code_id, code)) for code_id, kind, _, code in issued],
         CODE_TTL,
     )
-    await queue_messages(conn, cipher, [_code_message(kind, address, code) for _, kind, address, code in issued])
+    messages = [_code_message(kind.purpose, address, code) for _, kind, address, code in issued]
+    await queue_messages(conn, cipher, messages)
 
 
-def _code_message(kind: ContactKind, address: str, code: str) -> Message:
-    return Message(kind.purpose, address, {"code": code, "minutes": str(int(CODE_TTL.total_seconds() // 60))})
+def _code_message(template: str, address: str, code: str) -> Message:
+    return Message(template, address, {"code": code, "minutes": str(int(CODE_TTL.total_seconds() // 60))})
 
 
 async def check_code(
     conn: asyncpg.Connection, index: BlindIndex, account_id: UUID, kind: ContactKind, code: str
 ) -> CodeCheck:
-    """Spend one attempt on the live code. The attempt is written even when the code is wrong,
-    so the caller must commit before answering."""
-    live = await store.spend_attempt(conn, account_id, kind.purpose, MAX_ATTEMPTS)
+    """Spend one attempt on the contact's live code (see check_purpose_code)."""
+    return await check_purpose_code(conn, index, account_id, kind.purpose, code)
+
+
+async def check_purpose_code(
+    conn: asyncpg.Connection, index: BlindIndex, account_id: UUID, purpose: str, code: str
+) -> CodeCheck:
+    """Spend one attempt on the purpose's live code. The attempt is written even when the code is
+    wrong, so the caller must commit before answering."""
+    live = await store.spend_attempt(conn, account_id, purpose, MAX_ATTEMPTS)
     if live is None:
         return CodeCheck.NONE_LIVE
     if not secrets.compare_digest(code_digest(index, live["id"], code), live["code_digest"]):

@@ -22,6 +22,18 @@ class Template:
 
 
 TEMPLATES: dict[str, Template] = {
+    "account_suspended": Template(
+        Channel.EMAIL,
+        "Your account is suspended",
+        "Your {service} account is suspended. {reason}\n\n"
+        "All your sessions were ended. {appeal} You can still sign in to see the decision, appeal it, "
+        "and see, export or delete your data.",
+    ),
+    "account_suspended_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Your account is suspended. {reason} Sign in to see why and to appeal.",
+    ),
     "operator_enrolment": Template(
         Channel.EMAIL,
         "Your operator account",
@@ -35,6 +47,13 @@ TEMPLATES: dict[str, Template] = {
         "Your verification code",
         "Your verification code is {code}. It expires in {minutes} minutes.\n"
         "您的验证码是 {code}，{minutes} 分钟内有效。\n\n"
+        "If you did not ask for this code, ignore this message. Never share it with anyone.",
+    ),
+    "verify_work_email": Template(
+        Channel.EMAIL,
+        "Confirm your work e-mail",
+        "Your code to confirm this work address for a qualification is {code}. It expires in {minutes} minutes.\n"
+        "您的工作邮箱验证码是 {code}，{minutes} 分钟内有效。\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
     "verify_phone": Template(

@@ -1,0 +1,1 @@
+"""Correcting data fixed at registration or by verification, through a reviewed request."""

@@ -1,0 +1,37 @@
+"""HTTP for correcting one's locked data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+
+from service.audit import Actor
+from service.corrections.requests import corrections_of, request_correction
+from service.corrections.schemas import CorrectionRequest, CorrectionStatus
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.sessions.auth import WHILE_RESTRICTED
+
+
+class CorrectionController(Controller):
+    path = "/v1/me/corrections"
+    tags = ["data rights"]
+    # Correcting one's data is a right a suspended account keeps.
+    opt = WHILE_RESTRICTED
+
+    @post("/", status_code=201, summary="Ask to correct the birth date, legal name or ID number (reviewed)")
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[CorrectionRequest],
+    ) -> CorrectionStatus:
+        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
+        return await request_correction(runtime, principal.account_id, data, actor)
+
+    @get("/", summary="One's correction requests, newest first")
+    async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[CorrectionStatus]:
+        return await corrections_of(runtime, principal.account_id)
