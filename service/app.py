@@ -20,6 +20,7 @@ from service.cases.routes import OwnCasesController, ReviewQueueController
 from service.consents.routes import ConsentController
 from service.contacts.routes import ContactController
 from service.corrections.routes import CorrectionController
+from service.documents.routes import CaseDocumentController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
@@ -35,6 +36,7 @@ from service.operators.routes import (
     OperatorSignInController,
 )
 from service.policies.routes import PolicyController, PolicyPublishingController
+from service.qualifications.routes import QualificationController, QualificationRevocationController
 from service.realname.routes import RealNameController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
@@ -63,6 +65,9 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         ReviewQueueController,
         OwnCasesController,
         CorrectionController,
+        QualificationController,
+        QualificationRevocationController,
+        CaseDocumentController,
         AuditController,
         ConsentController,
         PolicyPublishingController,

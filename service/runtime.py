@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -42,6 +44,9 @@ class Runtime:
     courier: Courier
     audit: AuditTrail
     real_name: RealNameProvider
+    # CPU-heavy work other than argon2 (screening uploads; later, face models): sized to the
+    # cores so a burst of uploads queues here instead of starving the event loop.
+    cpu: ThreadPoolExecutor
 
     @classmethod
     @asynccontextmanager
@@ -71,6 +76,7 @@ class Runtime:
                 BlindIndex(settings.blind_index_key),
             )
             passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
+            cpu = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="idv-cpu")
             audit = AuditTrail(database, vault, dsn)
             await audit.prepare()
             try:
@@ -84,9 +90,11 @@ class Runtime:
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
                     audit=audit,
                     real_name=real_name_provider(settings),
+                    cpu=cpu,
                 )
             finally:
                 passwords.close()
+                cpu.shutdown(wait=False, cancel_futures=True)
         finally:
             await database.close()
 

@@ -9,10 +9,11 @@ import asyncpg
 from service.accounts import store
 from service.accounts.masking import mask_birth_date, mask_email, mask_phone
 from service.accounts.registration import identifier_taken
-from service.accounts.schemas import Profile, ProfileChanges, Suspension
+from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Suspension
 from service.accounts.states import AccountState
 from service.accounts.suspension import HOW_TO_APPEAL, suspension_message
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.qualifications import store as qualifications
 from service.runtime import Runtime
 from verification.errors import InvalidValue
 from verification.names import normalize_display_name
@@ -28,6 +29,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         row = await store.fetch_profile(conn, account_id)
         suspended = row is not None and row["state"] == AccountState.SUSPENDED
         suspension = await store.latest_suspension(conn, account_id) if suspended else None
+        qualified = await qualifications.in_force(conn, account_id)
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
@@ -47,6 +49,15 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         created_at=row["created_at"],
         locked_fields=list(LOCKED_FIELDS),
         suspension=_suspension(suspension) if suspension else None,
+        qualifications=[
+            QualificationInForce(
+                q["id"],
+                cipher.open_text("qualification.organization_name", q["organization_name"]),
+                cipher.open_text("qualification.job_title", q["job_title"]),
+                q["valid_until"],
+            )
+            for q in qualified
+        ],
     )
 
 

@@ -54,6 +54,13 @@ class Suspension(msgspec.Struct):
     how_to_appeal: str
 
 
+class QualificationInForce(msgspec.Struct):
+    qualification_id: UUID
+    organization_name: str
+    job_title: str
+    valid_until: date
+
+
 class Profile(msgspec.Struct):
     """The account as its owner sees it; contact details and birth date are masked."""
 
@@ -70,6 +77,7 @@ class Profile(msgspec.Struct):
     created_at: datetime
     locked_fields: list[str]
     suspension: Suspension | None = None
+    qualifications: list[QualificationInForce] = msgspec.field(default_factory=list)
 
 
 class ProfileChanges(RequestBody):

@@ -16,6 +16,7 @@ from service.cases.states import CaseEvent, CaseState
 from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.settings import Settings
+from service.vault import Vault
 
 
 def _can_appeal(settings: Settings, case: Case, appeal_case_id: UUID | None, now: datetime) -> bool:
@@ -101,11 +102,18 @@ async def resubmit(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UU
     Verification capabilities call this from their own resubmission endpoints."""
     async with runtime.database.transaction() as conn:
         case = await _own_locked(conn, account_id, case_id)
-        if case.resubmissions >= runtime.settings.case_max_resubmissions:
-            raise ProblemError(409, "resubmission_cap_reached", "No more resubmissions are allowed for this case")
-        await transition(conn, case, CaseEvent.RESUBMIT, actor)
-        await store.count_resubmission(conn, case.id)
-        await replace_evidence(conn, runtime.vault, await lock_case(conn, case.id), evidence, actor)
-        resubmitted = await lock_case(conn, case.id)
-        await transition(conn, resubmitted, CaseEvent.START_CHECKS, Actor.system("cases"))
-        return await lock_case(conn, case.id)
+        return await resubmit_case(conn, runtime.vault, runtime.settings, case, evidence, actor)
+
+
+async def resubmit_case(
+    conn: asyncpg.Connection, vault: Vault, settings: Settings, case: Case, evidence: list[Evidence], actor: Actor
+) -> Case:
+    """``resubmit`` in the caller's transaction, for a case already locked and known to be the caller's."""
+    if case.resubmissions >= settings.case_max_resubmissions:
+        raise ProblemError(409, "resubmission_cap_reached", "No more resubmissions are allowed for this case")
+    await transition(conn, case, CaseEvent.RESUBMIT, actor)
+    await store.count_resubmission(conn, case.id)
+    await replace_evidence(conn, vault, await lock_case(conn, case.id), evidence, actor)
+    resubmitted = await lock_case(conn, case.id)
+    await transition(conn, resubmitted, CaseEvent.START_CHECKS, Actor.system("cases"))
+    return await lock_case(conn, case.id)

@@ -4,7 +4,9 @@
   is what stops cross-site request forgery, including login and registration CSRF (where a
   forged form would sign the victim into the attacker's account).
 - A body must be declared JSON: an HTML form can post ``text/plain`` cross-site without a CORS
-  preflight, and Litestar would otherwise parse it as JSON anyway.
+  preflight, and Litestar would otherwise parse it as JSON anyway. Upload endpoints (marked
+  ``ACCEPTS_UPLOAD``) take a raw file declared as one of ``UPLOAD_MEDIA_TYPES``, none of which a
+  form can send without a preflight; the file itself is judged by its bytes, not this header.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from service.http.problems import Problem, problem_response
 from service.settings import Settings
 
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ACCEPTS_UPLOAD_OPT = "accepts_upload"
+ACCEPTS_UPLOAD: dict[str, Any] = {ACCEPTS_UPLOAD_OPT: True}
+UPLOAD_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", "application/octet-stream"})
 
 
 def _header(request: Request[Any, Any, Any], name: bytes) -> str | None:
@@ -24,8 +29,11 @@ def _header(request: Request[Any, Any, Any], name: bytes) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
@@ -40,7 +48,13 @@ def request_guard(settings: Settings) -> Any:
             return problem_response(403, "origin_not_allowed", "Requests from this origin are not accepted")
         length = _header(request, b"content-length")
         has_body = (length is not None and length.strip() not in {"", "0"}) or _header(request, b"transfer-encoding")
-        if has_body and not _is_json(_header(request, b"content-type") or ""):
+        if not has_body:
+            return None
+        media_type = _media_type(_header(request, b"content-type") or "")
+        if request.route_handler.opt.get(ACCEPTS_UPLOAD_OPT):
+            if media_type not in UPLOAD_MEDIA_TYPES:
+                return problem_response(415, "unsupported_media_type", "Send the file itself as the body")
+        elif not _is_json(media_type):
             return problem_response(415, "unsupported_media_type", "Send the body as application/json")
         return None
 

@@ -58,6 +58,7 @@ class SessionController(Controller):
                 principal.phone_verified,
                 principal.totp_enabled,
                 principal.real_name_verified,
+                principal.qualified,
             ),
             roles=[],
             expires_at=principal.expires_at,
@@ -70,6 +71,7 @@ class SessionController(Controller):
             "x-idv-assurance-level": str(principal.assurance),
             "x-idv-consent-required": "true" if principal.consent_required else "false",
             "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
+            "x-idv-qualified": "true" if principal.qualified else "false",
             "cache-control": "no-store",
         }
         return Response(body, headers=headers)

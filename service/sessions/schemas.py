@@ -28,6 +28,7 @@ class Assurance(msgspec.Struct):
     phone_verified: bool
     second_factor_enrolled: bool
     real_name_verified: bool
+    qualified: bool
 
 
 class WhoAmI(msgspec.Struct):

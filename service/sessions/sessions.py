@@ -38,6 +38,8 @@ class Principal:
     # A required policy changed in a major way and has not been accepted again.
     consent_required: bool = False
     real_name_verified: bool = False
+    # Holds a qualification in force (see GET /v1/me/qualifications for which).
+    qualified: bool = False
 
 
 async def create_session(
@@ -89,4 +91,5 @@ async def resolve_session(
         expires_at=row["expires_at"],
         consent_required=row["consent_required"],
         real_name_verified=row["real_name_verified"],
+        qualified=row["qualified"],
     )

@@ -152,5 +152,8 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
             return bool(await db.fetchval("SELECT count(*) FROM pgqueuer_schedules"))
 
         assert await wait_for(registered, 10)
-    rows = await db.fetch("SELECT entrypoint, expression FROM pgqueuer_schedules")
-    assert [(r["entrypoint"], r["expression"]) for r in rows] == [("cases.sweep_overdue", "*/15 * * * *")]
+    rows = await db.fetch("SELECT entrypoint, expression FROM pgqueuer_schedules ORDER BY entrypoint")
+    assert [(r["entrypoint"], r["expression"]) for r in rows] == [
+        ("cases.sweep_overdue", "*/15 * * * *"),
+        ("qualifications.expire", "7 * * * *"),
+    ]

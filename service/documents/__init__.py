@@ -1,0 +1,1 @@
+"""Uploaded documents: screened, stripped of metadata, sealed, and opened only where audited."""

@@ -1,0 +1,1 @@
+"""Qualification certification: work unit, job and documents, reviewed by an operator."""

@@ -1,0 +1,279 @@
+"""Certifying a qualification: declare it, prove the work e-mail, add documents, submit for review.
+
+Nothing here decides: an operator approves or rejects the case (outcomes.py applies that). The
+automated checks only record what they could establish (the credit code's check character, the
+work e-mail confirmed) for the operator to see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts.masking import mask_email
+from service.audit import Actor, AuditEntry
+from service.cases.cases import Case, conclude_checks, lock_case, open_case, transition
+from service.cases.catalogue import CaseType
+from service.cases.schemas import AutomatedResult, Evidence
+from service.cases.states import CaseEvent, is_closed
+from service.cases.subjects import resubmit_case
+from service.contacts.codes import CodeCheck, check_purpose_code, send_purpose_code
+from service.documents import store as documents
+from service.documents.intake import screen_upload
+from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.qualifications import store
+from service.qualifications.schemas import DocumentReceipt, QualificationRequest, QualificationView
+from service.qualifications.states import (
+    IllegalQualificationTransition,
+    QualificationEvent,
+    QualificationState,
+    next_state,
+)
+from service.runtime import Runtime
+from service.vault import OwnerCipher
+from verification.contacts import normalize_email
+from verification.credit_codes import parse_credit_code
+from verification.errors import InvalidValue
+from verification.text import clean_text
+
+WORK_EMAIL_PURPOSE = "verify_work_email"
+MAX_DOCUMENTS = 5
+LONGEST_VALIDITY = timedelta(days=50 * 366)
+_FIELDS = ("organization_name", "credit_code", "job_title", "work_email")
+
+
+def _validate(body: QualificationRequest, today: date) -> dict[str, str]:
+    values: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    checks = {
+        "organization_name": lambda v: clean_text(v, min_length=2, max_length=100, label="organization name"),
+        "credit_code": lambda v: parse_credit_code(v).code,
+        "job_title": lambda v: clean_text(v, min_length=1, max_length=100, label="job title"),
+        "work_email": normalize_email,
+    }
+    for name, check in checks.items():
+        try:
+            values[name] = check(getattr(body, name))
+        except InvalidValue as exc:
+            problems.append(FieldProblem(name, exc.code, exc.message))
+    if body.valid_until <= today:
+        problems.append(FieldProblem("valid_until", "in_the_past", "the qualification must still be valid"))
+    elif body.valid_until - today > LONGEST_VALIDITY:
+        problems.append(FieldProblem("valid_until", "implausible", "the end of validity is too far away"))
+    if problems:
+        raise invalid_fields(*problems)
+    return values
+
+
+def qualification_not_found() -> ProblemError:
+    return ProblemError(404, "qualification_not_found", "No such qualification")
+
+
+async def _own(conn: asyncpg.Connection, account_id: UUID, qualification_id: UUID) -> asyncpg.Record:
+    row = await store.lock_own(conn, account_id, qualification_id)
+    if row is None:
+        raise qualification_not_found()
+    return row
+
+
+def _require(row: asyncpg.Record, state: QualificationState, action: str) -> None:
+    if row["status"] != state:
+        raise ProblemError(409, "qualification_not_editable", f"A {row['status']} qualification cannot {action}")
+
+
+async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, actor: Actor) -> QualificationView:
+    values = _validate(body, datetime.now(UTC).date())
+    qualification_id = uuid.uuid4()
+    async with runtime.database.transaction() as conn:
+        cipher = await runtime.vault.open(conn, account_id)
+        inserted = await store.insert(
+            conn,
+            qualification_id=qualification_id,
+            account_id=account_id,
+            **{name: cipher.seal_text(f"qualification.{name}", values[name]) for name in _FIELDS},
+            valid_until=body.valid_until,
+        )
+        if not inserted:
+            raise ProblemError(
+                409, "qualification_open", "Finish or withdraw the qualification you are preparing first"
+            )
+        await send_purpose_code(
+            conn, runtime.vault.blind_index, cipher, WORK_EMAIL_PURPOSE, WORK_EMAIL_PURPOSE, values["work_email"]
+        )
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "qualification.started", "qualification", str(qualification_id))
+        )
+    return await view(runtime, account_id, qualification_id)
+
+
+async def resend_work_email_code(runtime: Runtime, account_id: UUID, qualification_id: UUID) -> None:
+    async with runtime.database.transaction() as conn:
+        row = await _own(conn, account_id, qualification_id)
+        _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
+        if row["work_email_verified_at"] is not None:
+            raise ProblemError(409, "already_verified", "The work e-mail is already confirmed")
+        cipher = await runtime.vault.open(conn, account_id)
+        address = cipher.open_text("qualification.work_email", row["work_email"])
+        await send_purpose_code(
+            conn, runtime.vault.blind_index, cipher, WORK_EMAIL_PURPOSE, WORK_EMAIL_PURPOSE, address
+        )
+
+
+async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id: UUID, code: str) -> QualificationView:
+    async with runtime.database.transaction() as conn:
+        row = await _own(conn, account_id, qualification_id)
+        _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
+        result = await check_purpose_code(conn, runtime.vault.blind_index, account_id, WORK_EMAIL_PURPOSE, code)
+        if result is CodeCheck.ACCEPTED:
+            await store.mark_work_email_verified(conn, qualification_id)
+    # Outside the transaction: the spent attempt is committed before we answer.
+    if result is CodeCheck.WRONG:
+        raise ProblemError(422, "code_invalid", "The code is not right")
+    if result is CodeCheck.NONE_LIVE:
+        raise ProblemError(422, "code_expired", "There is no valid code: ask for a new one")
+    return await view(runtime, account_id, qualification_id)
+
+
+async def add_document(
+    runtime: Runtime, account_id: UUID, qualification_id: UUID, data: bytes, actor: Actor
+) -> DocumentReceipt:
+    # Screened before any transaction: decoding and re-encoding take a while, off the event loop.
+    screened = await screen_upload(runtime, data)
+    document_id = uuid.uuid4()
+    async with runtime.database.transaction() as conn:
+        row = await _own(conn, account_id, qualification_id)
+        _require(row, QualificationState.DRAFT, "take documents")
+        if len(await store.document_ids(conn, qualification_id)) >= MAX_DOCUMENTS:
+            raise ProblemError(409, "too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
+        cipher = await runtime.vault.open(conn, account_id)
+        await documents.insert(
+            conn,
+            document_id=document_id,
+            account_id=account_id,
+            kind=screened.kind,
+            content=cipher.seal("document.content", screened.content),
+            byte_size=len(screened.content),
+            width=screened.width,
+            height=screened.height,
+        )
+        await store.attach_document(conn, qualification_id, document_id)
+        details = {"document_id": str(document_id), "kind": screened.kind}
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "qualification.document_added", "qualification", str(qualification_id), details)
+        )
+    return DocumentReceipt(document_id, screened.kind, len(screened.content), screened.width, screened.height)
+
+
+def _evidence(cipher: OwnerCipher, row: asyncpg.Record) -> list[Evidence]:
+    values = {name: cipher.open_text(f"qualification.{name}", row[name]) for name in _FIELDS}
+    return [
+        Evidence("organization_name", values["organization_name"], values["organization_name"]),
+        Evidence("credit_code", values["credit_code"], values["credit_code"]),
+        Evidence("job_title", values["job_title"], values["job_title"]),
+        Evidence("work_email", values["work_email"], mask_email(values["work_email"])),
+        Evidence("valid_until", row["valid_until"].isoformat(), row["valid_until"].isoformat()),
+    ]
+
+
+async def submit(runtime: Runtime, account_id: UUID, qualification_id: UUID, actor: Actor) -> QualificationView:
+    async with runtime.database.transaction() as conn:
+        row = await _own(conn, account_id, qualification_id)
+        _require(row, QualificationState.DRAFT, "be submitted")
+        if row["work_email_verified_at"] is None:
+            raise ProblemError(409, "work_email_unverified", "Confirm the work e-mail with its code first")
+        document_ids = await store.document_ids(conn, qualification_id)
+        if not document_ids:
+            raise ProblemError(409, "documents_missing", "Add at least one document first")
+        cipher = await runtime.vault.open(conn, account_id)
+        evidence = _evidence(cipher, row)
+        case = await _open_or_resubmit(runtime, conn, row, evidence, actor)
+        # Every document checked is on record with the case an operator decides it in.
+        await documents.link_to_case(conn, case.id, document_ids)
+        results = [
+            AutomatedResult("credit_code_checksum", "passed", "idv"),
+            AutomatedResult("work_email_ownership", "passed", "idv"),
+        ]
+        await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="checks_inconclusive")
+        await store.set_case(conn, qualification_id, case.id)
+        after = next_state(QualificationState(row["status"]), QualificationEvent.SUBMIT)
+        await store.set_state(conn, qualification_id, after)
+        await runtime.audit.append(
+            conn,
+            AuditEntry(
+                actor, "qualification.submitted", "qualification", str(qualification_id), {"case": str(case.id)}
+            ),
+        )
+    return await view(runtime, account_id, qualification_id)
+
+
+async def _open_or_resubmit(
+    runtime: Runtime, conn: asyncpg.Connection, row: asyncpg.Record, evidence: list[Evidence], actor: Actor
+) -> Case:
+    if row["case_id"] is None:
+        return await open_case(
+            conn,
+            runtime.vault,
+            case_type=CaseType.QUALIFICATION,
+            subject_account_id=row["account_id"],
+            evidence=evidence,
+            actor=actor,
+        )
+    # An operator asked for better documents: the same case starts over.
+    case = await lock_case(conn, row["case_id"])
+    return await resubmit_case(conn, runtime.vault, runtime.settings, case, evidence, actor)
+
+
+async def withdraw(runtime: Runtime, account_id: UUID, qualification_id: UUID, actor: Actor) -> QualificationView:
+    async with runtime.database.transaction() as conn:
+        row = await _own(conn, account_id, qualification_id)
+        state = QualificationState(row["status"])
+        try:
+            after = next_state(state, QualificationEvent.WITHDRAW)
+        except IllegalQualificationTransition:
+            raise ProblemError(
+                409, "qualification_not_editable", f"A {state} qualification cannot be withdrawn"
+            ) from None
+        case = await lock_case(conn, row["case_id"]) if row["case_id"] is not None else None
+        if case is not None and not is_closed(case.state):
+            # The case's outcome rule withdraws the qualification with it.
+            await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
+        else:
+            await store.set_state(conn, qualification_id, after, end_reason="withdrawn_by_user")
+    return await view(runtime, account_id, qualification_id)
+
+
+def _view(cipher: OwnerCipher, row: asyncpg.Record) -> QualificationView:
+    return QualificationView(
+        qualification_id=row["id"],
+        status=QualificationState(row["status"]),
+        organization_name=cipher.open_text("qualification.organization_name", row["organization_name"]),
+        credit_code=cipher.open_text("qualification.credit_code", row["credit_code"]),
+        job_title=cipher.open_text("qualification.job_title", row["job_title"]),
+        work_email=mask_email(cipher.open_text("qualification.work_email", row["work_email"])),
+        work_email_verified=row["work_email_verified_at"] is not None,
+        valid_until=row["valid_until"],
+        documents=row["documents"],
+        case_id=row["case_id"],
+        created_at=row["created_at"],
+        decided_at=row["decided_at"],
+        end_reason=row["end_reason"],
+    )
+
+
+async def qualifications_of(runtime: Runtime, account_id: UUID) -> list[QualificationView]:
+    async with runtime.database.connection() as conn:
+        rows = await store.for_account(conn, account_id)
+        if not rows:
+            return []
+        cipher = await runtime.vault.open(conn, account_id)
+    return [_view(cipher, row) for row in rows]
+
+
+async def view(runtime: Runtime, account_id: UUID, qualification_id: UUID) -> QualificationView:
+    found = [q for q in await qualifications_of(runtime, account_id) if q.qualification_id == qualification_id]
+    if not found:
+        raise qualification_not_found()
+    return found[0]

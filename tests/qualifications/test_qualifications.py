@@ -1,0 +1,225 @@
+"""Qualification certification over the API: declare, prove the work e-mail, upload documents
+(screened and stripped), submit, an operator opens the documents (audited) and decides; in force
+in whoami and the profile until it expires or is revoked, after which its documents are erased."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from service.qualifications.lifecycle import expire_and_erase
+from service.runtime import Runtime
+from tests.accounts.test_suspension import _decide, _person
+from tests.helpers import OperatorLogin, enrolled_operator, latest_code
+
+MARKER = b"GPS 39.9042N 116.4074E secret-marker"
+HUAWEI = "914403001922038216"
+
+
+def certificate_jpeg() -> bytes:
+    """A real JPEG (a drawn certificate) carrying a comment segment that must not survive."""
+    image = np.full((600, 800, 3), 245, np.uint8)
+    cv2.putText(image, "Certificate of Employment", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3)
+    cv2.rectangle(image, (40, 40), (760, 560), (60, 60, 160), 4)
+    ok, encoded = cv2.imencode(".jpg", image)
+    assert ok
+    data = encoded.tobytes()
+    comment = b"\xff\xfe" + struct.pack(">H", len(MARKER) + 2) + MARKER
+    return data[:2] + comment + data[2:]
+
+
+def png_bomb() -> bytes:
+    """A tiny PNG whose header claims 100000 x 100000 pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+def declaration(email: str, valid_days: int = 365) -> dict[str, str]:
+    return {
+        "organization_name": "华为技术有限公司",
+        "credit_code": HUAWEI,
+        "job_title": "软件工程师",
+        "work_email": email,
+        "valid_until": (datetime.now(UTC).date() + timedelta(days=valid_days)).isoformat(),
+    }
+
+
+async def upload(client: httpx.AsyncClient, me: dict[str, str], qid: str, data: bytes, media: str) -> httpx.Response:
+    return await client.post(
+        f"/v1/me/qualifications/{qid}/documents", content=data, headers={**me, "content-type": media}
+    )
+
+
+async def _draft(client: httpx.AsyncClient, runtime: Runtime, me: dict[str, str]) -> str:
+    work_email = f"w{uuid.uuid4().hex[:8]}@corp.example.com"
+    started = await client.post("/v1/me/qualifications", json=declaration(work_email), headers=me)
+    assert started.status_code == 201, started.text
+    qid = str(started.json()["qualification_id"])
+    code = await latest_code(runtime, "email", work_email)
+    verified = await client.post(f"/v1/me/qualifications/{qid}/work-email/verify", json={"code": code}, headers=me)
+    assert verified.status_code == 200 and verified.json()["work_email_verified"] is True
+    return qid
+
+
+async def _submitted(client: httpx.AsyncClient, runtime: Runtime, me: dict[str, str]) -> tuple[str, str, OperatorLogin]:
+    qid = await _draft(client, runtime, me)
+    assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
+    submitted = await client.post(f"/v1/me/qualifications/{qid}/submit", headers=me)
+    assert submitted.status_code == 200, submitted.text
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    return qid, submitted.json()["case_id"], reviewer
+
+
+async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    _, me = await _person(client, runtime)
+    work_email = "alice@corp.example.com"
+    started = await client.post("/v1/me/qualifications", json=declaration(work_email), headers=me)
+    assert started.status_code == 201, started.text
+    body = started.json()
+    qid = body["qualification_id"]
+    assert (body["status"], body["work_email"], body["work_email_verified"]) == (
+        "draft",
+        "al***@corp.example.com",
+        False,
+    )
+    second = await client.post("/v1/me/qualifications", json=declaration(work_email), headers=me)
+    assert second.status_code == 409 and second.json()["code"] == "qualification_open"
+
+    early = await client.post(f"/v1/me/qualifications/{qid}/submit", headers=me)
+    assert early.status_code == 409 and early.json()["code"] == "work_email_unverified"
+    code = await latest_code(runtime, "email", work_email)
+    assert (
+        await client.post(f"/v1/me/qualifications/{qid}/work-email/verify", json={"code": code}, headers=me)
+    ).status_code == 200
+    empty = await client.post(f"/v1/me/qualifications/{qid}/submit", headers=me)
+    assert empty.status_code == 409 and empty.json()["code"] == "documents_missing"
+
+    receipt = await upload(client, me, qid, certificate_jpeg(), "image/jpeg")
+    assert receipt.status_code == 201, receipt.text
+    assert (receipt.json()["kind"], receipt.json()["width"], receipt.json()["height"]) == ("jpeg", 800, 600)
+    stored = await db.fetchval("SELECT content FROM documents WHERE id = $1", uuid.UUID(receipt.json()["document_id"]))
+    assert stored is not None and MARKER not in stored
+    submitted = (await client.post(f"/v1/me/qualifications/{qid}/submit", headers=me)).json()
+    assert submitted["status"] == "submitted"
+    case_id = submitted["case_id"]
+
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    listed = (await client.get(f"/v1/operator/cases/{case_id}/documents", headers=reviewer.headers)).json()
+    assert [(d["kind"], d["deleted"]) for d in listed] == [("jpeg", False)]
+    url = f"/v1/operator/cases/{case_id}/documents/{listed[0]['document_id']}"
+    assert (await client.get(url, headers=reviewer.headers)).status_code == 422  # a reason is required
+    await client.post(f"/v1/operator/cases/{case_id}/claim", headers=reviewer.headers)
+    opened = await client.get(url, params={"reason": "document_comparison"}, headers=reviewer.headers)
+    assert opened.status_code == 200, opened.text
+    assert opened.headers["content-type"] == "image/jpeg"
+    assert opened.headers["cache-control"] == "no-store" and opened.headers["x-content-type-options"] == "nosniff"
+    assert MARKER not in opened.content and b"\xff\xfe" not in opened.content[:200]
+    assert cv2.imdecode(np.frombuffer(opened.content, np.uint8), cv2.IMREAD_COLOR).shape == (600, 800, 3)
+    audited = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'case.document_opened' AND target_id = $1", case_id
+    )
+    assert audited == 1
+
+    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+    whoami = await client.get("/v1/sessions/whoami", headers=me)
+    assert whoami.json()["assurance"]["qualified"] is True and whoami.headers["x-idv-qualified"] == "true"
+    profile = (await client.get("/v1/me", headers=me)).json()
+    assert [(q["organization_name"], q["job_title"]) for q in profile["qualifications"]] == [
+        ("华为技术有限公司", "软件工程师")
+    ]
+
+    # The validity ends: the scheduled job expires it and erases its documents.
+    await db.execute("UPDATE qualifications SET valid_until = current_date - 1 WHERE id = $1", uuid.UUID(qid))
+    expired, erased = await expire_and_erase(runtime)
+    assert (expired, erased) == (1, 1)
+    assert (await client.get("/v1/sessions/whoami", headers=me)).json()["assurance"]["qualified"] is False
+    assert (await client.get("/v1/me/qualifications", headers=me)).json()[0]["status"] == "expired"
+    assert await db.fetchval("SELECT count(*) FROM documents WHERE content IS NOT NULL") == 0
+
+
+async def test_uploads_are_judged_by_their_bytes(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    _, me = await _person(client, runtime)
+    qid = await _draft(client, runtime, me)
+
+    bomb = await upload(client, me, qid, png_bomb(), "image/png")
+    assert bomb.status_code == 422 and bomb.json()["errors"][0] == {
+        "field": "document",
+        "code": "image_too_many_pixels",
+        "message": bomb.json()["errors"][0]["message"],
+    }
+    truncated = await upload(client, me, qid, certificate_jpeg()[:5000], "image/jpeg")
+    assert truncated.status_code == 422 and truncated.json()["errors"][0]["code"] == "upload_corrupt"
+    text = await upload(client, me, qid, b"name,id\nalice,1\n" * 10, "application/octet-stream")
+    assert text.status_code == 422 and text.json()["errors"][0]["code"] == "upload_type_not_allowed"
+    as_form = await upload(client, me, qid, certificate_jpeg(), "text/plain")
+    assert as_form.status_code == 415
+    huge = await upload(client, me, qid, b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024), "image/jpeg")
+    assert huge.status_code == 413
+    # A PDF sent as a JPEG is a PDF: judged (and served) as one.
+    pdf = (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Count 0 /Kids [] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    renamed = await upload(client, me, qid, pdf, "image/jpeg")
+    assert renamed.status_code == 201, renamed.text
+    assert renamed.json()["kind"] == "pdf"
+    active = pdf.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    refused = await upload(client, me, qid, active, "application/pdf")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "pdf_active_content"
+
+
+async def test_resubmission_reopens_and_revocation_ends_it(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    _, me = await _person(client, runtime)
+    qid, case_id, reviewer = await _submitted(client, runtime, me)
+    await _decide(client, reviewer, case_id, "request_resubmission", "document_unreadable")
+    reopened = (await client.get("/v1/me/qualifications", headers=me)).json()[0]
+    assert reopened["status"] == "draft"
+    assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
+    again = await client.post(f"/v1/me/qualifications/{qid}/submit", headers=me)
+    assert again.status_code == 200 and again.json()["case_id"] == case_id
+    assert await db.fetchval("SELECT resubmissions FROM review_cases WHERE id = $1", uuid.UUID(case_id)) == 1
+    documents = (await client.get(f"/v1/operator/cases/{case_id}/documents", headers=reviewer.headers)).json()
+    assert len(documents) == 2
+    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+
+    revoke_url = f"/v1/operator/qualifications/{qid}/revoke"
+    body = {"reason_code": "employment_ended"}
+    assert (await client.post(revoke_url, json=body, headers=reviewer.headers)).status_code == 403
+    senior = await enrolled_operator(runtime, client, "senior_reviewer")
+    bad = await client.post(revoke_url, json={"reason_code": "dislike"}, headers=senior.headers)
+    assert bad.status_code == 422
+    revoked = await client.post(revoke_url, json=body, headers=senior.headers)
+    assert revoked.status_code == 200 and revoked.json() == {"status": "revoked"}
+    mine = (await client.get("/v1/me/qualifications", headers=me)).json()[0]
+    assert (mine["status"], mine["end_reason"]) == ("revoked", "employment_ended")
+    assert (await client.get("/v1/sessions/whoami", headers=me)).json()["assurance"]["qualified"] is False
+    assert (await client.post(revoke_url, json=body, headers=senior.headers)).status_code == 409
+
+
+@pytest.mark.parametrize("field", ["credit_code", "work_email", "valid_until"])
+async def test_declarations_are_validated(client: httpx.AsyncClient, runtime: Runtime, field: str) -> None:
+    _, me = await _person(client, runtime)
+    bad = {"credit_code": "914403001922038217", "work_email": "not-an-address", "valid_until": "2001-01-01"}
+    response = await client.post(
+        "/v1/me/qualifications", json={**declaration("bob@corp.example.com"), field: bad[field]}, headers=me
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
