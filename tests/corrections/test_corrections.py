@@ -91,9 +91,7 @@ async def test_a_corrected_identity_supersedes_the_verification_and_a_refusal_ch
     assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
     reviewer = await enrolled_operator(runtime, client, "reviewer")
 
-    refused = await client.post(
-        "/v1/me/corrections", json={"statement": STATEMENT, "legal_name": "张珊"}, headers=me
-    )
+    refused = await client.post("/v1/me/corrections", json={"statement": STATEMENT, "legal_name": "张珊"}, headers=me)
     await _decide(client, reviewer, refused.json()["case_id"], "reject", "name_mismatch")
     assert (await client.get("/v1/me/corrections", headers=me)).json()[0]["status"] == "refused"
 
