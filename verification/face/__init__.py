@@ -1,0 +1,1 @@
+"""Face verification: detection, embedding, quality, matching and an active liveness challenge (OpenCV)."""

@@ -1,0 +1,60 @@
+"""One photo analysed (faces, quality, embedding), and two analysed photos compared."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from verification.face.engine import FaceEngine
+from verification.face.images import ImageBGR
+from verification.face.matching import (
+    DEFAULT_THRESHOLDS,
+    Embedding,
+    MatchDecision,
+    Thresholds,
+    cosine_similarity,
+    decide,
+)
+from verification.face.quality import DEFAULT_QUALITY, QualityConfig, QualityReport, assess_quality
+
+
+@dataclass(frozen=True, slots=True)
+class FaceAnalysis:
+    quality: QualityReport
+    embedding: Embedding | None  # present when exactly one face was found, whatever its quality
+
+
+@dataclass(frozen=True, slots=True)
+class FaceVerification:
+    """`decision` is None when the photos could not be compared: see the quality reports' issues."""
+
+    score: float | None
+    decision: MatchDecision | None
+    reference: QualityReport
+    probe: QualityReport
+
+
+def analyze_image(engine: FaceEngine, image: ImageBGR, quality: QualityConfig = DEFAULT_QUALITY) -> FaceAnalysis:
+    faces = engine.detect(image)
+    report = assess_quality(image, faces, quality)
+    embedding = engine.embed(image, report.face) if report.face is not None else None
+    return FaceAnalysis(quality=report, embedding=embedding)
+
+
+def compare_analyses(
+    reference: FaceAnalysis, probe: FaceAnalysis, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> FaceVerification:
+    """Score and decide when both photos passed their quality checks; otherwise no decision."""
+    if (
+        not (reference.quality.passed and probe.quality.passed)
+        or reference.embedding is None
+        or probe.embedding is None
+    ):
+        return FaceVerification(score=None, decision=None, reference=reference.quality, probe=probe.quality)
+    score = cosine_similarity(reference.embedding, probe.embedding)
+    return FaceVerification(
+        score=score if math.isfinite(score) else None,
+        decision=decide(score, thresholds),
+        reference=reference.quality,
+        probe=probe.quality,
+    )
