@@ -21,6 +21,7 @@ from service.consents.routes import ConsentController
 from service.contacts.routes import ContactController
 from service.corrections.routes import CorrectionController
 from service.documents.routes import CaseDocumentController
+from service.face.routes import FaceController, FaceReviewController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
@@ -68,6 +69,8 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         QualificationController,
         QualificationRevocationController,
         CaseDocumentController,
+        FaceController,
+        FaceReviewController,
         AuditController,
         ConsentController,
         PolicyPublishingController,
@@ -99,6 +102,8 @@ def create_litestar(
         if dsn is None:
             raise RuntimeError("create_litestar needs a dsn or a runtime")
         async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as opened:
+            # A face pipeline that no longer gives the reference embedding must not decide anything.
+            await opened.faces.self_test()
             app.state.runtime = opened
             stop = asyncio.Event()
             worker = None

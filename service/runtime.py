@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -29,6 +30,9 @@ from service.policies.publishing import load_catalog
 from service.realname.providers import HttpRealNameProvider, RealNameProvider, SandboxRealNameProvider
 from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
+from verification.face.models import LoadedModels, load_models
+from verification.face.pool import FacePool
+from verification.face.presentation import ActiveChallengeDetector, PresentationAttackDetector
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,10 @@ class Runtime:
     # CPU-heavy work other than argon2 (screening uploads; later, face models): sized to the
     # cores so a burst of uploads queues here instead of starving the event loop.
     cpu: ThreadPoolExecutor
+    # Face detection and recognition: one engine per worker thread (see verification.face.pool).
+    faces: FacePool
+    # Liveness: the active challenge by default; a certified PAD vendor plugs in here.
+    liveness: PresentationAttackDetector
 
     @classmethod
     @asynccontextmanager
@@ -77,6 +85,8 @@ class Runtime:
             )
             passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
             cpu = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="idv-cpu")
+            # Threads start with the first face; the models are read and checked once per process.
+            faces = FacePool(models=face_models())
             audit = AuditTrail(database, vault, dsn)
             await audit.prepare()
             try:
@@ -91,12 +101,20 @@ class Runtime:
                     audit=audit,
                     real_name=real_name_provider(settings),
                     cpu=cpu,
+                    faces=faces,
+                    liveness=ActiveChallengeDetector(faces),
                 )
             finally:
                 passwords.close()
                 cpu.shutdown(wait=False, cancel_futures=True)
+                faces.close()
         finally:
             await database.close()
+
+
+@functools.cache
+def face_models() -> LoadedModels:
+    return load_models()
 
 
 class DatabaseRoleError(RuntimeError):

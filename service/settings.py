@@ -88,6 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     real_name_timeout: float
     identity_accounts_limit: int
     real_name_mismatches_before_suspension: int
+    face_accept_threshold: float
+    face_reject_threshold: float
+    face_challenge_lifetime: timedelta
 
     @property
     def outbox_path(self) -> Path:
@@ -151,6 +154,12 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_REAL_NAME_SECRET": (None, "base64 HMAC-SHA256 key that signs requests to the registry"),
     "IDV_REAL_NAME_TIMEOUT_SECONDS": ("5", "how long one registry request may take"),
     "IDV_IDENTITY_ACCOUNTS_LIMIT": ("1", "accounts one verified identity number may back"),
+    "IDV_FACE_ACCEPT_THRESHOLD": ("0.50", "cosine similarity from which a live face matches the document (SFace)"),
+    "IDV_FACE_REJECT_THRESHOLD": (
+        "0.363",
+        "cosine similarity below which it does not; in between, an operator decides",
+    ),
+    "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
@@ -236,6 +245,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             return low
         if not low <= value <= high:
             problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def fraction(name: str) -> float:
+        raw = get(name)
+        try:
+            value = float(raw or "")
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+            return 0.0
+        if not -1.0 <= value <= 1.0:
+            problems.append(f"{name} must be between -1 and 1, got {value}")
         return value
 
     def duration(name: str) -> timedelta:
@@ -367,6 +387,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         real_name_timeout=float(integer("IDV_REAL_NAME_TIMEOUT_SECONDS", 1, 60)),
         identity_accounts_limit=integer("IDV_IDENTITY_ACCOUNTS_LIMIT", 1, 100),
         real_name_mismatches_before_suspension=integer("IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION", 1, 20),
+        face_accept_threshold=fraction("IDV_FACE_ACCEPT_THRESHOLD"),
+        face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
+        face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")
@@ -378,6 +401,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
     if production and not settings.cookie_secure:
         problems.append("production refuses IDV_COOKIE_SECURE=false")
+    if settings.face_reject_threshold > settings.face_accept_threshold:
+        problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
     if problems:
         raise SettingsError("idv cannot start:\n  - " + "\n  - ".join(problems))
     return settings

@@ -29,12 +29,14 @@ FALSE_INFORMATION_REASON = "suspected_false_information"
 def _outcomes() -> dict[CaseType, CaseOutcome]:
     # Imported when first used: these capabilities open cases through this package.
     from service.corrections.outcomes import correction_case_changed
+    from service.face.outcomes import face_case_changed
     from service.qualifications.outcomes import qualification_case_changed
     from service.realname.outcomes import real_name_case_changed
 
     return {
         CaseType.REAL_NAME: real_name_case_changed,
         CaseType.QUALIFICATION: qualification_case_changed,
+        CaseType.FACE: face_case_changed,
         CaseType.DATA_CORRECTION: correction_case_changed,
     }
 

@@ -18,6 +18,8 @@ from service.cases.cases import lock_case, transition
 from service.cases.catalogue import CaseType
 from service.cases.states import CaseEvent
 from service.consents.purposes import ConsentPurpose
+from service.face import store as face
+from service.face.keys import biometric_key_owner
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname import store as realname
@@ -56,6 +58,10 @@ def erase_biometric_job(runtime: Runtime) -> JobDefinition:
         account_id = msgspec.json.decode(payload or b"", type=ErasePayload).account_id
         async with runtime.database.transaction() as conn:
             erased = await cases.erase_evidence_of_subject(conn, account_id, [CaseType.FACE.value])
+            erased += await face.erase_biometric_data(conn, account_id)
+            # Destroying the keys makes every copy unreadable, in backups too.
+            for verification_id in await face.verification_ids(conn, account_id):
+                await runtime.vault.destroy(conn, biometric_key_owner(verification_id))
             await runtime.audit.append(
                 conn,
                 AuditEntry(

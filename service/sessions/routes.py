@@ -59,6 +59,7 @@ class SessionController(Controller):
                 principal.totp_enabled,
                 principal.real_name_verified,
                 principal.qualified,
+                principal.face_verified,
             ),
             roles=[],
             expires_at=principal.expires_at,
@@ -72,6 +73,7 @@ class SessionController(Controller):
             "x-idv-consent-required": "true" if principal.consent_required else "false",
             "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
             "x-idv-qualified": "true" if principal.qualified else "false",
+            "x-idv-face-verified": "true" if principal.face_verified else "false",
             "cache-control": "no-store",
         }
         return Response(body, headers=headers)

@@ -29,6 +29,7 @@ class Assurance(msgspec.Struct):
     second_factor_enrolled: bool
     real_name_verified: bool
     qualified: bool
+    face_verified: bool
 
 
 class WhoAmI(msgspec.Struct):

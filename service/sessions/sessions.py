@@ -40,6 +40,7 @@ class Principal:
     real_name_verified: bool = False
     # Holds a qualification in force (see GET /v1/me/qualifications for which).
     qualified: bool = False
+    face_verified: bool = False
 
 
 async def create_session(
@@ -92,4 +93,5 @@ async def resolve_session(
         consent_required=row["consent_required"],
         real_name_verified=row["real_name_verified"],
         qualified=row["qualified"],
+        face_verified=row["face_verified"],
     )

@@ -46,6 +46,8 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
                AND t.confirmed_at IS NOT NULL) AS totp_enabled,
        EXISTS (SELECT 1 FROM real_name_verifications r WHERE r.account_id = a.id
                AND r.status = 'verified') AS real_name_verified,
+       EXISTS (SELECT 1 FROM face_verifications f WHERE f.account_id = a.id
+               AND f.status = 'verified') AS face_verified,
        EXISTS (SELECT 1 FROM qualifications q WHERE q.account_id = a.id
                AND q.status = 'approved' AND q.valid_until >= current_date) AS qualified,
        -- A required purpose with no grant of a version that still counts ($3/$4: the pairs).

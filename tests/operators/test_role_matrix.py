@@ -68,6 +68,7 @@ async def test_each_role_reaches_exactly_the_endpoints_that_allow_it(
         # Unknown ones: the role check comes first, so they answer 404 to the roles allowed.
         "document_id": str(uuid.uuid4()),
         "qualification_id": str(uuid.uuid4()),
+        "role": "document",
     }
 
     app = create_litestar(settings, dsn="postgresql://unused")

@@ -1,0 +1,85 @@
+"""HTTP for one's face verification, and for operators comparing the photos under review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
+
+from service.audit import Actor
+from service.cases.access import refusals_audited
+from service.cases.schemas import RevealReason
+from service.face.challenge import start_challenge
+from service.face.review import open_face_image
+from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
+from service.face.verification import current, submit
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.operators.auth import allow, operator_guard
+from service.operators.roles import CASE_WORKERS
+from service.operators.routes import CurrentOperator
+
+ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live)$")]
+
+
+def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
+    return Actor.user(account_id, client_address(request), user_agent(request))
+
+
+class FaceController(Controller):
+    path = "/v1/me/verifications/face"
+    tags = ["verifications"]
+
+    @post("/", status_code=201, summary="Start: a liveness challenge (needs the biometric consent)")
+    async def start(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
+    ) -> FaceChallenge:
+        return await start_challenge(runtime, principal.account_id, _actor(request, principal.account_id))
+
+    @post(
+        "/{verification_id:uuid}",
+        status_code=200,
+        summary="Answer the challenge: the document portrait and frames per action (base64)",
+        request_max_body_size=MAX_BODY_BYTES,
+    )
+    async def answer(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        verification_id: FromPath[UUID],
+        data: JSONBody[FaceSubmission],
+    ) -> FaceResult:
+        actor = _actor(request, principal.account_id)
+        return await submit(runtime, principal.account_id, verification_id, data, actor)
+
+    @get("/", summary="Where one's latest face verification stands")
+    async def latest(self, runtime: CurrentRuntime, principal: SignedIn) -> FaceResult:
+        return await current(runtime, principal.account_id)
+
+
+class FaceReviewController(Controller):
+    path = "/v1/operator/cases/{case_id:uuid}/face-images"
+    tags = ["review cases"]
+    guards = [operator_guard]
+
+    @get(
+        "/{role:str}",
+        summary="The document portrait or the live face of a case under review, with a reason (audited)",
+        opt=allow(CASE_WORKERS),
+        media_type="image/jpeg",
+    )
+    async def image(
+        self,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_id: FromPath[UUID],
+        role: ImageRole,
+        reason: FromQuery[RevealReason],
+    ) -> Response[bytes]:
+        async with refusals_audited(runtime, operator, case_id):
+            content = await open_face_image(runtime, operator, case_id, role, reason)
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox"}
+        return Response(content, media_type="image/jpeg", headers=headers)

@@ -1,0 +1,57 @@
+"""Request and response bodies of face verification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from service.http.schemas import RequestBody
+from verification.face.liveness import ChallengeAction
+
+LIVENESS_NOTICE = (
+    "Liveness here is an active challenge (the face must turn, come closer or look up as asked, in "
+    "order, within minutes): it is not certified presentation-attack detection."
+)
+MAX_FRAMES_PER_ACTION = 6
+# JSON carries images as base64 (about 4/3 of their size).
+MAX_BODY_BYTES = 24 * 1024 * 1024
+
+Frame = Annotated[bytes, msgspec.Meta(min_length=1)]
+
+
+class FaceChallenge(msgspec.Struct):
+    """Answer within ``expires_at``: the document portrait and, for each action in this order, a few
+    camera frames (the first frame of the first action showing the face straight on)."""
+
+    verification_id: UUID
+    case_id: UUID
+    nonce: str
+    actions: list[ChallengeAction]
+    expires_at: datetime
+    liveness: str = LIVENESS_NOTICE
+
+
+class FaceSubmission(RequestBody):
+    """Images are base64 in JSON: JPEG or PNG, judged by their bytes."""
+
+    nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    document: Annotated[bytes, msgspec.Meta(min_length=1)]
+    frames: Annotated[
+        list[Annotated[list[Frame], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
+        msgspec.Meta(min_length=1, max_length=4),
+    ]
+
+
+class FaceResult(msgspec.Struct):
+    """``verified``, ``rejected`` (see ``reason_codes``; ask for a new challenge to try again),
+    ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used; the
+    problem is named per image), ``withdrawn``, ``none``."""
+
+    status: str
+    verification_id: UUID | None = None
+    case_id: UUID | None = None
+    reason_codes: list[str] = msgspec.field(default_factory=list)
+    decided_at: datetime | None = None

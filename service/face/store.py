@@ -1,0 +1,160 @@
+"""SQL for face verifications and the images kept for review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    verification_id: UUID,
+    account_id: UUID,
+    case_id: UUID,
+    actions: list[str],
+    nonce_digest: bytes,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO face_verifications (id, account_id, case_id, status, actions, nonce_digest, expires_at)
+           VALUES ($1, $2, $3, 'challenged', $4, $5, $6)""",
+        verification_id,
+        account_id,
+        case_id,
+        actions,
+        nonce_digest,
+        expires_at,
+    )
+
+
+async def expire_open_challenges(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """A new challenge replaces any unanswered one."""
+    await conn.execute(
+        "UPDATE face_verifications SET status = 'expired' WHERE account_id = $1 AND status = 'challenged'",
+        account_id,
+    )
+
+
+async def lock_own(conn: asyncpg.Connection, account_id: UUID, verification_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, account_id, case_id, status, actions, nonce_digest, expires_at, expires_at <= now() AS expired
+           FROM face_verifications WHERE id = $1 AND account_id = $2 FOR UPDATE""",
+        verification_id,
+        account_id,
+    )
+
+
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, status FROM face_verifications WHERE case_id = $1 ORDER BY created_at FOR UPDATE", case_id
+    )
+
+
+async def set_status(conn: asyncpg.Connection, verification_id: UUID, status: str) -> None:
+    await conn.execute("UPDATE face_verifications SET status = $2 WHERE id = $1", verification_id, status)
+
+
+async def record_decision(
+    conn: asyncpg.Connection,
+    verification_id: UUID,
+    *,
+    status: str,
+    score: float | None,
+    accept_threshold: float,
+    reject_threshold: float,
+    model_version: str,
+    liveness_method: str,
+    reason_codes: list[str],
+    template: bytes | None,
+    final: bool,
+) -> None:
+    await conn.execute(
+        """UPDATE face_verifications
+           SET status = $2, score = $3, accept_threshold = $4, reject_threshold = $5, model_version = $6,
+               liveness_method = $7, reason_codes = $8, template = $9,
+               decided_at = CASE WHEN $10 THEN now() ELSE decided_at END
+           WHERE id = $1""",
+        verification_id,
+        status,
+        score,
+        accept_threshold,
+        reject_threshold,
+        model_version,
+        liveness_method,
+        reason_codes,
+        template,
+        final,
+    )
+
+
+async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT id, case_id, status, reason_codes, created_at, decided_at FROM face_verifications
+           WHERE account_id = $1 AND status <> 'expired' ORDER BY created_at DESC LIMIT 1""",
+        account_id,
+    )
+
+
+async def put_sample(conn: asyncpg.Connection, verification_id: UUID, role: str, content: bytes) -> None:
+    await conn.execute(
+        "INSERT INTO face_samples (verification_id, role, content) VALUES ($1, $2, $3)",
+        verification_id,
+        role,
+        content,
+    )
+
+
+async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT s.content, s.verification_id FROM face_samples s JOIN face_verifications v ON v.id = s.verification_id
+           WHERE v.case_id = $1 AND s.role = $2 AND s.content IS NOT NULL
+           ORDER BY v.created_at DESC LIMIT 1""",
+        case_id,
+        role,
+    )
+
+
+async def erase_samples_of_case(conn: asyncpg.Connection, case_id: UUID) -> int:
+    result: str = await conn.execute(
+        """UPDATE face_samples SET content = NULL, deleted_at = now()
+           WHERE deleted_at IS NULL
+             AND verification_id IN (SELECT id FROM face_verifications WHERE case_id = $1)""",
+        case_id,
+    )
+    return int(result.split()[-1])
+
+
+async def verification_ids(conn: asyncpg.Connection, account_id: UUID) -> list[UUID]:
+    rows = await conn.fetch("SELECT id FROM face_verifications WHERE account_id = $1", account_id)
+    return [row["id"] for row in rows]
+
+
+async def erase_biometric_data(conn: asyncpg.Connection, account_id: UUID) -> int:
+    """Templates and images of every face verification of the account; verified ones lapse."""
+    samples: str = await conn.execute(
+        """UPDATE face_samples SET content = NULL, deleted_at = now()
+           WHERE deleted_at IS NULL
+             AND verification_id IN (SELECT id FROM face_verifications WHERE account_id = $1)""",
+        account_id,
+    )
+    templates: str = await conn.execute(
+        """UPDATE face_verifications
+           SET template = NULL, status = CASE WHEN status = 'verified' THEN 'withdrawn' ELSE status END
+           WHERE account_id = $1 AND (template IS NOT NULL OR status = 'verified')""",
+        account_id,
+    )
+    return int(samples.split()[-1]) + int(templates.split()[-1])
+
+
+async def settle(conn: asyncpg.Connection, verification_id: UUID, status: str, *, keep_template: bool) -> None:
+    await conn.execute(
+        """UPDATE face_verifications
+           SET status = $2, decided_at = now(), template = CASE WHEN $3 THEN template END
+           WHERE id = $1""",
+        verification_id,
+        status,
+        keep_template,
+    )

@@ -1,0 +1,231 @@
+"""Answering a face challenge: claim the nonce, screen the images, check liveness and quality,
+match the live face against the document's portrait, and decide by the configured bands.
+
+The nonce is spent in its own transaction before any image is looked at, so a replay fails
+whatever happens next. Images are screened and decoded on the CPU pool and analysed on the face
+pool, never on the event loop. An automated decision keeps no image: only the score, thresholds,
+model versions and reason codes, and (when verified) the template sealed under the person's
+biometric key. The grey band keeps the two images, sealed, for the operator, until the decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+import cv2
+import numpy as np
+
+from service.audit import Actor, AuditEntry
+from service.audit.entries import DetailValue
+from service.cases.cases import conclude_checks
+from service.cases.schemas import AutomatedResult
+from service.cases.states import CaseEvent
+from service.face import store
+from service.face.challenge import nonce_digest
+from service.face.keys import biometric_key_owner
+from service.face.schemas import FaceResult, FaceSubmission
+from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.runtime import Runtime
+from verification.errors import InvalidValue
+from verification.face.analysis import FaceAnalysis
+from verification.face.images import ImageBGR
+from verification.face.liveness import ChallengeAction, LivenessResult
+from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
+from verification.face.quality import QualityIssue
+from verification.uploads import UploadLimits, decode_image
+
+FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
+ENGINE = "face"
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    account_id: UUID
+    case_id: UUID
+    actions: list[ChallengeAction]
+
+
+async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonce: str) -> _Claimed:
+    expired = False
+    async with runtime.database.transaction() as conn:
+        row = await store.lock_own(conn, account_id, verification_id)
+        if row is None:
+            raise ProblemError(404, "verification_not_found", "No such face verification")
+        if row["status"] != "challenged":
+            raise ProblemError(409, "challenge_used", "This challenge was already answered; ask for a new one")
+        if not secrets.compare_digest(nonce_digest(nonce), row["nonce_digest"]):
+            raise ProblemError(403, "challenge_invalid", "The nonce does not belong to this challenge")
+        expired = row["expired"]
+        await store.set_status(conn, verification_id, "expired" if expired else "processing")
+    if expired:
+        raise ProblemError(410, "challenge_expired", "The challenge expired; ask for a new one")
+    return _Claimed(account_id, row["case_id"], [ChallengeAction(a) for a in row["actions"]])
+
+
+def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
+    problems: list[FieldProblem] = []
+
+    def decode(data: bytes, field: str) -> ImageBGR | None:
+        try:
+            return decode_image(data, FACE_LIMITS)
+        except InvalidValue as exc:
+            problems.append(FieldProblem(field, exc.code, exc.message))
+            return None
+
+    document = decode(submission.document, "document")
+    frames = [
+        [decode(frame, f"frames[{i}][{j}]") for j, frame in enumerate(action)]
+        for i, action in enumerate(submission.frames)
+    ]
+    if problems or document is None:
+        raise invalid_fields(*problems)
+    return document, [[f for f in action if f is not None] for action in frames]
+
+
+# What a person can do about each problem with a photo.
+QUALITY_HINTS: dict[QualityIssue, str] = {
+    QualityIssue.NO_FACE: "no face was found; show the face (or the document's portrait) fully",
+    QualityIssue.MULTIPLE_FACES: "more than one face was found; only one person may be in the picture",
+    QualityIssue.FACE_TOO_SMALL: "the face is too small; come closer or photograph the portrait closer",
+    QualityIssue.BLURRED: "the picture is blurred; hold still and clean the lens",
+    QualityIssue.TOO_DARK: "the picture is too dark; find more light",
+    QualityIssue.TOO_BRIGHT: "the picture is too bright; avoid direct light and glare",
+    QualityIssue.POSE_NOT_FRONTAL: "look straight at the camera",
+}
+
+
+def _quality_problems(analysis: FaceAnalysis, field: str) -> list[FieldProblem]:
+    return [FieldProblem(field, issue.value, QUALITY_HINTS[issue]) for issue in analysis.quality.issues]
+
+
+async def submit(
+    runtime: Runtime, account_id: UUID, verification_id: UUID, submission: FaceSubmission, actor: Actor
+) -> FaceResult:
+    claimed = await _claim(runtime, account_id, verification_id, submission.nonce)
+    try:
+        return await _verify(runtime, claimed, verification_id, submission, actor)
+    except ProblemError:
+        # The attempt is over (the nonce is spent); a new challenge starts the next one.
+        async with runtime.database.transaction() as conn:
+            await store.set_status(conn, verification_id, "retry")
+        raise
+
+
+async def _verify(
+    runtime: Runtime, claimed: _Claimed, verification_id: UUID, submission: FaceSubmission, actor: Actor
+) -> FaceResult:
+    if len(submission.frames) != len(claimed.actions):
+        raise invalid_fields(
+            FieldProblem(
+                "frames", "challenge_incomplete", f"send frames for each of the {len(claimed.actions)} actions"
+            )
+        )
+    loop = asyncio.get_running_loop()
+    document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
+    faces = runtime.faces
+    reference, live, liveness = await asyncio.gather(
+        faces.analyze(document), faces.analyze(frames[0][0]), runtime.liveness.assess(claimed.actions, frames)
+    )
+    problems = _quality_problems(reference, "document") + _quality_problems(live, "frames[0][0]")
+    if problems:
+        raise ProblemError(
+            422,
+            "face_quality",
+            "A photo could not be used; take it again",
+            errors=problems,
+        )
+    thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
+    assert reference.embedding is not None and live.embedding is not None
+    score = cosine_similarity(reference.embedding, live.embedding)
+    decision = decide(score, thresholds) if liveness.passed else MatchDecision.REJECT
+    outcome = _Outcome(liveness, score, thresholds, decision)
+    return await _record(runtime, claimed, verification_id, outcome, actor, (document, frames[0][0]), live)
+
+
+def _encode(image: ImageBGR) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RuntimeError("could not encode a face image")
+    return bytes(np.asarray(encoded).tobytes())
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    liveness: LivenessResult
+    score: float
+    thresholds: Thresholds
+    decision: MatchDecision
+
+
+async def _record(
+    runtime: Runtime,
+    claimed: _Claimed,
+    verification_id: UUID,
+    outcome: _Outcome,
+    actor: Actor,
+    images: tuple[ImageBGR, ImageBGR],
+    live: FaceAnalysis,
+) -> FaceResult:
+    liveness, score, thresholds, decision = outcome.liveness, outcome.score, outcome.thresholds, outcome.decision
+    reasons = [code.value for code in liveness.reason_codes]
+    if not liveness.passed:
+        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "liveness_failed"
+    elif decision is MatchDecision.ACCEPT:
+        status, event, reason = "verified", CaseEvent.AUTO_APPROVE, "evidence_consistent"
+    elif decision is MatchDecision.REJECT:
+        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "face_mismatch"
+        reasons.append("face_mismatch")
+    else:
+        status, event, reason = "in_review", CaseEvent.REFER, "checks_inconclusive"
+    keep_images = status == "in_review"
+    samples = await asyncio.get_running_loop().run_in_executor(
+        runtime.cpu, lambda: (_encode(images[0]), _encode(images[1])) if keep_images else None
+    )
+    results = [
+        AutomatedResult("liveness", "passed" if liveness.passed else "failed", liveness.method),
+        AutomatedResult(
+            "face_match",
+            decision.value,
+            f"{ENGINE} {runtime.faces.models.version}",
+            score=round(score, 4),
+            threshold=thresholds.accept,
+        ),
+    ]
+    async with runtime.database.transaction() as conn:
+        bio = await runtime.vault.open_or_create(conn, biometric_key_owner(verification_id))
+        template = None
+        if status in ("verified", "in_review") and live.embedding is not None:
+            template = bio.seal("face.template", live.embedding.astype(np.float32).tobytes())
+        await store.record_decision(
+            conn,
+            verification_id,
+            status=status,
+            score=score,
+            accept_threshold=thresholds.accept,
+            reject_threshold=thresholds.reject,
+            model_version=runtime.faces.models.version,
+            liveness_method=liveness.method,
+            reason_codes=reasons,
+            template=template,
+            final=status != "in_review",
+        )
+        if samples is not None:
+            await store.put_sample(conn, verification_id, "document", bio.seal("face.sample.document", samples[0]))
+            await store.put_sample(conn, verification_id, "live", bio.seal("face.sample.live", samples[1]))
+        await conclude_checks(conn, claimed.case_id, event, results, reason_code=reason, engine="face")
+        details: dict[str, DetailValue] = {"status": status, "score": f"{score:.4f}", "liveness": liveness.passed}
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "face.verified", "account", str(claimed.account_id), details)
+        )
+    return FaceResult(status, verification_id, claimed.case_id, reasons)
+
+
+async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
+    async with runtime.database.connection() as conn:
+        row = await store.latest_for_account(conn, account_id)
+    if row is None:
+        return FaceResult("none")
+    return FaceResult(row["status"], row["id"], row["case_id"], list(row["reason_codes"]), row["decided_at"])
