@@ -20,6 +20,7 @@ from service.cases.routes import OwnCasesController, ReviewQueueController
 from service.consents.routes import ConsentController
 from service.contacts.routes import ContactController
 from service.corrections.routes import CorrectionController
+from service.document_review.routes import DocumentReviewController
 from service.documents.routes import CaseDocumentController
 from service.face.routes import FaceController, FaceReviewController
 from service.http.context import RequestContext
@@ -70,6 +71,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         QualificationRevocationController,
         CaseDocumentController,
         FaceController,
+        DocumentReviewController,
         FaceReviewController,
         AuditController,
         ConsentController,

@@ -18,6 +18,8 @@ class CaseType(StrEnum):
     REAL_NAME = "real_name"
     QUALIFICATION = "qualification"
     FACE = "face"
+    # The way without facial recognition: an operator checks photos of the identity document.
+    DOCUMENT_REVIEW = "document_review"
     GUARDIAN_CONSENT = "guardian_consent"
     APPEAL = "appeal"
     DATA_CORRECTION = "data_correction"
@@ -41,6 +43,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
     CaseType.REAL_NAME: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
     CaseType.QUALIFICATION: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
     CaseType.FACE: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
+    CaseType.DOCUMENT_REVIEW: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
     CaseType.GUARDIAN_CONSENT: CaseTypeSpec(
         timedelta(hours=72),
         frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),

@@ -29,6 +29,7 @@ FALSE_INFORMATION_REASON = "suspected_false_information"
 def _outcomes() -> dict[CaseType, CaseOutcome]:
     # Imported when first used: these capabilities open cases through this package.
     from service.corrections.outcomes import correction_case_changed
+    from service.document_review.outcomes import document_review_case_changed
     from service.face.outcomes import face_case_changed
     from service.qualifications.outcomes import qualification_case_changed
     from service.realname.outcomes import real_name_case_changed
@@ -37,6 +38,7 @@ def _outcomes() -> dict[CaseType, CaseOutcome]:
         CaseType.REAL_NAME: real_name_case_changed,
         CaseType.QUALIFICATION: qualification_case_changed,
         CaseType.FACE: face_case_changed,
+        CaseType.DOCUMENT_REVIEW: document_review_case_changed,
         CaseType.DATA_CORRECTION: correction_case_changed,
     }
 

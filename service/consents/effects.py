@@ -30,7 +30,7 @@ CONSENT_WITHDRAWAL = Actor.system("consents.withdrawal")
 
 # Case types whose processing stops when the purpose is withdrawn.
 CASES_RELYING_ON: dict[ConsentPurpose, list[CaseType]] = {
-    ConsentPurpose.IDENTITY_DATA: [CaseType.REAL_NAME, CaseType.QUALIFICATION],
+    ConsentPurpose.IDENTITY_DATA: [CaseType.REAL_NAME, CaseType.QUALIFICATION, CaseType.DOCUMENT_REVIEW],
     ConsentPurpose.BIOMETRIC: [CaseType.FACE],
 }
 # Jobs that erase what the purpose allowed us to keep.

@@ -39,7 +39,7 @@ def screen(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) ->
 
 
 async def screen_upload(
-    runtime: Runtime, data: bytes, allowed: frozenset[UploadKind] = DOCUMENT_KINDS
+    runtime: Runtime, data: bytes, allowed: frozenset[UploadKind] = DOCUMENT_KINDS, field: str = "document"
 ) -> ScreenedDocument:
     loop = asyncio.get_running_loop()
     try:
@@ -47,4 +47,4 @@ async def screen_upload(
     except InvalidValue as exc:
         if exc.code == "upload_too_large":
             raise ProblemError(413, exc.code, exc.message) from None
-        raise invalid_field("document", exc.code, exc.message) from None
+        raise invalid_field(field, exc.code, exc.message) from None

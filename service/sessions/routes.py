@@ -60,6 +60,7 @@ class SessionController(Controller):
                 principal.real_name_verified,
                 principal.qualified,
                 principal.face_verified,
+                principal.document_reviewed,
             ),
             roles=[],
             expires_at=principal.expires_at,
@@ -74,6 +75,7 @@ class SessionController(Controller):
             "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
             "x-idv-qualified": "true" if principal.qualified else "false",
             "x-idv-face-verified": "true" if principal.face_verified else "false",
+            "x-idv-document-reviewed": "true" if principal.document_reviewed else "false",
             "cache-control": "no-store",
         }
         return Response(body, headers=headers)

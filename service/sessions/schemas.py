@@ -30,6 +30,7 @@ class Assurance(msgspec.Struct):
     real_name_verified: bool
     qualified: bool
     face_verified: bool
+    document_reviewed: bool
 
 
 class WhoAmI(msgspec.Struct):

@@ -41,6 +41,8 @@ class Principal:
     # Holds a qualification in force (see GET /v1/me/qualifications for which).
     qualified: bool = False
     face_verified: bool = False
+    # An operator checked the identity document by eye (the way without facial recognition).
+    document_reviewed: bool = False
 
 
 async def create_session(
@@ -94,4 +96,5 @@ async def resolve_session(
         real_name_verified=row["real_name_verified"],
         qualified=row["qualified"],
         face_verified=row["face_verified"],
+        document_reviewed=row["document_reviewed"],
     )

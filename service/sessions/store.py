@@ -48,6 +48,8 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
                AND r.status = 'verified') AS real_name_verified,
        EXISTS (SELECT 1 FROM face_verifications f WHERE f.account_id = a.id
                AND f.status = 'verified') AS face_verified,
+       EXISTS (SELECT 1 FROM review_cases d WHERE d.subject_account_id = a.id
+               AND d.case_type = 'document_review' AND d.state = 'approved') AS document_reviewed,
        EXISTS (SELECT 1 FROM qualifications q WHERE q.account_id = a.id
                AND q.status = 'approved' AND q.valid_until >= current_date) AS qualified,
        -- A required purpose with no grant of a version that still counts ($3/$4: the pairs).

@@ -1,0 +1,1 @@
+"""Identity checked by a person from photos of the document: the way that needs no facial recognition."""
