@@ -23,6 +23,7 @@ from service.corrections.routes import CorrectionController
 from service.document_review.routes import DocumentReviewController
 from service.documents.routes import CaseDocumentController
 from service.face.routes import FaceController, FaceReviewController
+from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
@@ -72,6 +73,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         CaseDocumentController,
         FaceController,
         DocumentReviewController,
+        GuardianController,
         FaceReviewController,
         AuditController,
         ConsentController,

@@ -12,12 +12,15 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+
+from verification.ages import AgeProfile, profile_named
 
 
 class SettingsError(Exception):
@@ -91,6 +94,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_accept_threshold: float
     face_reject_threshold: float
     face_challenge_lifetime: timedelta
+    age_profile_name: str
+    digital_consent_age: int
+    time_zone: str
+    guardian_consent_window: timedelta
+
+    @property
+    def age_profile(self) -> AgeProfile:
+        return profile_named(self.age_profile_name, self.digital_consent_age)
+
+    def today(self) -> date:
+        """The date where the service's people are (ages change at their midnight, not UTC's)."""
+        return datetime.now(ZoneInfo(self.time_zone)).date()
 
     @property
     def outbox_path(self) -> Path:
@@ -160,6 +175,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "cosine similarity below which it does not; in between, an operator decides",
     ),
     "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
+    "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
+    "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
+    "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
+    "IDV_GUARDIAN_CONSENT_WINDOW": ("7d", "how long a minor's registration waits for a guardian before deletion"),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
@@ -390,6 +409,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         face_accept_threshold=fraction("IDV_FACE_ACCEPT_THRESHOLD"),
         face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
         face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
+        age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
+        digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
+        time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
+        guardian_consent_window=duration("IDV_GUARDIAN_CONSENT_WINDOW"),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")
@@ -401,6 +424,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
     if production and not settings.cookie_secure:
         problems.append("production refuses IDV_COOKIE_SECURE=false")
+    try:
+        settings.age_profile  # noqa: B018 - validates the name
+    except ValueError as exc:
+        problems.append(f"IDV_AGE_PROFILE: {exc}")
+    try:
+        ZoneInfo(settings.time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(f"IDV_TIME_ZONE: unknown zone {settings.time_zone!r}")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
     if problems:

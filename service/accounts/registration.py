@@ -10,7 +10,7 @@ import asyncpg
 
 from service.accounts import store
 from service.accounts.schemas import RegistrationRequest
-from service.accounts.states import AccountState
+from service.accounts.states import AccountEvent, AccountState
 from service.consents.ledger import record_policy_acceptance
 from service.contacts import store as contacts
 from service.contacts.codes import ContactKind, send_first_codes
@@ -19,6 +19,7 @@ from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
 from service.vault import BlindIndex
+from verification.ages import AgeBand
 from verification.birth_dates import check_birth_date
 from verification.contacts import email_key, normalize_email, normalize_mobile
 from verification.errors import InvalidValue
@@ -102,6 +103,10 @@ def validate(body: RegistrationRequest, policies: PolicyCatalog, phone_region: s
     )
 
 
+# Registrations in these bands wait for a guardian's consent before anything else works.
+GUARDED_BANDS = frozenset({AgeBand.GUARDED_MINOR, AgeBand.CHILD})
+
+
 def _contact_index(index: BlindIndex, kind: ContactKind, address: str) -> bytes:
     return index.digest(f"contact.{kind.value}", email_key(address) if kind is ContactKind.EMAIL else address)
 
@@ -140,6 +145,7 @@ async def register(
         raise invalid_field("password", exc.code, exc.message) from None
 
     account_id = uuid.uuid4()
+    needs_guardian = settings.age_profile.band(valid.birth_date, settings.today()) in GUARDED_BANDS
     try:
         async with runtime.database.transaction() as conn:
             cipher = await runtime.vault.create_key(conn, account_id)
@@ -151,6 +157,7 @@ async def register(
                 username_index=index.digest("username", username_key(valid.username)) if valid.username else None,
                 birth_date=cipher.seal("account.birth_date", valid.birth_date.isoformat()),
                 password_hash=password_hash,
+                event=AccountEvent.REGISTERED_AS_MINOR if needs_guardian else AccountEvent.REGISTERED,
             )
             await contacts.insert_many(
                 conn,

@@ -19,7 +19,7 @@ from service.accounts.schemas import (
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
-from service.sessions.auth import SELF_SERVICE
+from service.sessions.auth import STATUS_CHECK
 from service.sessions.cookies import session_cookie
 
 
@@ -54,7 +54,7 @@ class ProfileController(Controller):
     path = "/v1/me"
     tags = ["accounts"]
 
-    @get("/", summary="One's own profile, with contact details masked", opt=SELF_SERVICE)
+    @get("/", summary="One's own profile, with contact details masked", opt=STATUS_CHECK)
     async def read(self, runtime: CurrentRuntime, principal: SignedIn) -> Profile:
         return await read_profile(runtime, principal.account_id)
 

@@ -7,21 +7,31 @@ from enum import StrEnum
 
 class AccountState(StrEnum):
     PENDING_VERIFICATION = "pending_verification"
+    # A minor whose guardian has not consented yet: only a status check works.
+    AWAITING_GUARDIAN = "awaiting_guardian"
     ACTIVE = "active"
     # False information or abuse: sessions ended; sign-in gives a session limited to seeing the
     # reason, appealing and exercising data rights (see RESTRICTED).
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+    # Personal data gone: the data key destroyed, identifiers freed, a tombstone left.
+    ERASED = "erased"
 
 
 class AccountEvent(StrEnum):
     REGISTERED = "registered"
+    REGISTERED_AS_MINOR = "registered_as_minor"
+    # Like reinstatement: active if a contact is verified, pending otherwise.
+    GUARDIAN_CONSENTED = "guardian_consented"
+    GUARDIAN_CONSENTED_UNVERIFIED = "guardian_consented_unverified"
     CONTACT_VERIFIED = "contact_verified"
     SUSPENDED = "suspended"
     # Back to where the account was: active if a contact is verified, pending otherwise.
     REINSTATED = "reinstated"
     REINSTATED_UNVERIFIED = "reinstated_unverified"
     TERMINATED = "terminated"
+    # A minor's data collected without a guardian's consent.
+    ERASED_WITHOUT_CONSENT = "erased_without_consent"
 
 
 class IllegalTransition(Exception):
@@ -34,6 +44,13 @@ class IllegalTransition(Exception):
 # (state before, event) -> state after. A missing pair is an illegal transition.
 TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     (None, AccountEvent.REGISTERED): AccountState.PENDING_VERIFICATION,
+    (None, AccountEvent.REGISTERED_AS_MINOR): AccountState.AWAITING_GUARDIAN,
+    (AccountState.AWAITING_GUARDIAN, AccountEvent.CONTACT_VERIFIED): AccountState.AWAITING_GUARDIAN,
+    (AccountState.AWAITING_GUARDIAN, AccountEvent.GUARDIAN_CONSENTED): AccountState.ACTIVE,
+    (AccountState.AWAITING_GUARDIAN, AccountEvent.GUARDIAN_CONSENTED_UNVERIFIED): AccountState.PENDING_VERIFICATION,
+    (AccountState.AWAITING_GUARDIAN, AccountEvent.TERMINATED): AccountState.TERMINATED,
+    (AccountState.AWAITING_GUARDIAN, AccountEvent.ERASED_WITHOUT_CONSENT): AccountState.ERASED,
+    (AccountState.SUSPENDED, AccountEvent.ERASED_WITHOUT_CONSENT): AccountState.ERASED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.ACTIVE, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.CONTACT_VERIFIED): AccountState.SUSPENDED,
@@ -55,6 +72,8 @@ def next_state(state: AccountState | None, event: AccountEvent) -> AccountState:
 
 
 # States whose holder may sign in (terminated, and later states, are absent on purpose).
-CAN_SIGN_IN = frozenset({AccountState.PENDING_VERIFICATION, AccountState.ACTIVE, AccountState.SUSPENDED})
+CAN_SIGN_IN = frozenset(
+    {AccountState.PENDING_VERIFICATION, AccountState.ACTIVE, AccountState.SUSPENDED, AccountState.AWAITING_GUARDIAN}
+)
 # States whose sessions reach only the endpoints marked as allowed while restricted.
 RESTRICTED = frozenset({AccountState.SUSPENDED})

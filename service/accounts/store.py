@@ -18,8 +18,9 @@ async def insert(
     username_index: bytes | None,
     birth_date: bytes,
     password_hash: str,
+    event: AccountEvent = AccountEvent.REGISTERED,
 ) -> AccountState:
-    state = next_state(None, AccountEvent.REGISTERED)
+    state = next_state(None, event)
     await conn.execute(
         """WITH account AS (
                INSERT INTO accounts (id, state, display_name, username, username_index, birth_date, password_hash)
@@ -33,7 +34,7 @@ async def insert(
         username_index,
         birth_date,
         password_hash,
-        AccountEvent.REGISTERED,
+        event,
     )
     return state
 
@@ -161,3 +162,18 @@ async def end_all_sessions(conn: asyncpg.Connection, account_id: UUID, reason: s
         reason,
     )
     return int(result.split()[-1])
+
+
+async def erase_identifiers(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """Everything that names the person in clear or through a blind index; sealed values become
+    unreadable when the caller destroys the data key, and are blanked here as well."""
+    await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM recovery_codes WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM totp_credentials WHERE account_id = $1", account_id)
+    await conn.execute(
+        """UPDATE accounts SET username = NULL, username_index = NULL, display_name = '', birth_date = '',
+                               password_hash = '!erased', updated_at = now()
+           WHERE id = $1""",
+        account_id,
+    )

@@ -36,6 +36,10 @@ SUSPENSION_REASONS: dict[str, SuspensionReason] = {
         "Real-name checks failed repeatedly against the authoritative registry.",
         "The identity details you gave did not match official records several times.",
     ),
+    "guardian_consent_revoked": SuspensionReason(
+        "The minor's guardian revoked their consent and no other guardian consents.",
+        "Your parent or guardian withdrew their consent. Without it your account will be deleted.",
+    ),
     "false_information": SuspensionReason(
         "An operator found the information given to be false (four eyes).",
         "We found that information you gave us is not true.",

@@ -31,6 +31,7 @@ def _outcomes() -> dict[CaseType, CaseOutcome]:
     from service.corrections.outcomes import correction_case_changed
     from service.document_review.outcomes import document_review_case_changed
     from service.face.outcomes import face_case_changed
+    from service.guardians.outcomes import guardian_case_changed
     from service.qualifications.outcomes import qualification_case_changed
     from service.realname.outcomes import real_name_case_changed
 
@@ -39,6 +40,7 @@ def _outcomes() -> dict[CaseType, CaseOutcome]:
         CaseType.QUALIFICATION: qualification_case_changed,
         CaseType.FACE: face_case_changed,
         CaseType.DOCUMENT_REVIEW: document_review_case_changed,
+        CaseType.GUARDIAN_CONSENT: guardian_case_changed,
         CaseType.DATA_CORRECTION: correction_case_changed,
     }
 

@@ -78,7 +78,11 @@ def _state(catalog: PolicyCatalog, purpose: ConsentPurpose, latest: asyncpg.Reco
 
 async def overview(conn: asyncpg.Connection, catalog: PolicyCatalog, account_id: UUID) -> ConsentOverview:
     latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}
-    states = [_state(catalog, purpose, latest.get(purpose.value)) for purpose in ConsentPurpose]
+    states = [
+        _state(catalog, purpose, latest.get(purpose.value))
+        for purpose in ConsentPurpose
+        if not PURPOSES[purpose].guardian_only or purpose.value in latest
+    ]
     history = [
         ConsentEvent(
             purpose=row["purpose"],
@@ -128,6 +132,8 @@ async def grant(
     *,
     channel: str = "api",
 ) -> None:
+    if PURPOSES[purpose].guardian_only and channel != "guardian":
+        raise ProblemError(403, "guardian_only", "Only a guardian can give this consent, through a guardianship")
     notice = catalog.current(PURPOSES[purpose].notice)
     if version != notice.version:
         raise ProblemError(

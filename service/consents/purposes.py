@@ -16,6 +16,8 @@ class ConsentPurpose(StrEnum):
     BIOMETRIC = "biometric"
     MARKETING = "marketing"
     THIRD_PARTY_SHARING = "third_party_sharing"
+    # A guardian's consent to a minor's account under the children's privacy policy.
+    GUARDIAN_CONSENT = "guardian_consent"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class PurposeSpec:
     sensitive: bool
     # Required purposes are not withdrawn; the way out of the terms is cancelling the account.
     withdrawable: bool
+    # Only a guardian grants it, for a minor (through a guardianship, never the consents API).
+    guardian_only: bool = False
 
 
 P, K = ConsentPurpose, PolicyKind
@@ -37,5 +41,8 @@ PURPOSES: dict[ConsentPurpose, PurposeSpec] = {
     P.BIOMETRIC: PurposeSpec(K.BIOMETRIC_NOTICE, required=False, sensitive=True, withdrawable=True),
     P.MARKETING: PurposeSpec(K.PRIVACY_POLICY, required=False, sensitive=False, withdrawable=True),
     P.THIRD_PARTY_SHARING: PurposeSpec(K.PRIVACY_POLICY, required=False, sensitive=False, withdrawable=True),
+    P.GUARDIAN_CONSENT: PurposeSpec(
+        K.CHILDREN_PRIVACY_POLICY, required=False, sensitive=True, withdrawable=True, guardian_only=True
+    ),
 }
 REQUIRED_PURPOSES = [purpose for purpose, spec in PURPOSES.items() if spec.required]

@@ -49,6 +49,19 @@ TEMPLATES: dict[str, Template] = {
         "您的验证码是 {code}，{minutes} 分钟内有效。\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
+    "guardian_invitation": Template(
+        Channel.EMAIL,
+        "A minor asks you to be their guardian",
+        "Someone registering with {service} named you as their parent or guardian. If that is right, sign in "
+        "to {service} (or register), verify your real name, and consent with this code within {days} days:\n\n"
+        "{code}\n\n"
+        "If you do not know them, ignore this message: without your consent their data is deleted.",
+    ),
+    "guardian_invitation_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] A minor named you as their guardian. To consent, sign in and use code {code} within {days} days.",
+    ),
     "verify_work_email": Template(
         Channel.EMAIL,
         "Confirm your work e-mail",

@@ -6,6 +6,7 @@ from service.accounts.notices import suspension_notice_job
 from service.cases.sweep import sweep_schedule
 from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
+from service.guardians.lifecycle import guardian_schedule
 from service.jobs.runner import JobDefinition, ScheduledJob
 from service.qualifications.lifecycle import expiry_schedule
 from service.realname.verification import check_job
@@ -24,4 +25,4 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
 
 
 def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
-    return [sweep_schedule(runtime), expiry_schedule(runtime)]
+    return [sweep_schedule(runtime), expiry_schedule(runtime), guardian_schedule(runtime)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from service.accounts.states import RESTRICTED
+from service.accounts.states import RESTRICTED, AccountState
 from service.consents.ledger import required_acceptances
 from service.http.problems import ProblemError
 from service.runtime import Runtime
@@ -22,6 +22,11 @@ WHILE_RESTRICTED_OPT = "allowed_while_restricted"
 SELF_SERVICE: dict[str, Any] = {WITHOUT_CONSENT_OPT: True, WHILE_RESTRICTED_OPT: True}
 # Endpoints a suspended account reaches besides those: its cases (to appeal) and withdrawing consent.
 WHILE_RESTRICTED: dict[str, Any] = {WHILE_RESTRICTED_OPT: True}
+AWAITING_GUARDIAN_OPT = "allowed_awaiting_guardian"
+# What a minor reaches before a guardian consents: a status check, and inviting the guardian.
+AWAITING_GUARDIAN: dict[str, Any] = {AWAITING_GUARDIAN_OPT: True}
+# Whoami, one's profile and signing out: reachable in every state that can sign in.
+STATUS_CHECK: dict[str, Any] = {**SELF_SERVICE, **AWAITING_GUARDIAN}
 
 
 def unauthenticated() -> ProblemError:
@@ -54,6 +59,13 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     if principal is None:
         raise unauthenticated()
     opt = request.route_handler.opt
+    if principal.state is AccountState.AWAITING_GUARDIAN and not opt.get(AWAITING_GUARDIAN_OPT):
+        raise ProblemError(
+            403,
+            "guardian_consent_required",
+            "A parent or guardian must agree first",
+            "invite them with POST /v1/me/guardian-invitation",
+        )
     if principal.state in RESTRICTED and not opt.get(WHILE_RESTRICTED_OPT):
         raise ProblemError(
             403,

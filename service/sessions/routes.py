@@ -15,7 +15,7 @@ from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
-from service.sessions.auth import SELF_SERVICE
+from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
 from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
 from service.sessions.sign_in import SignInAttempt, sign_in
@@ -46,7 +46,7 @@ class SessionController(Controller):
             cookies=[session_cookie(runtime.settings, session.token, session.expires_at)],
         )
 
-    @get("/whoami", summary="The caller's identity; a gateway calls this on every request", opt=SELF_SERVICE)
+    @get("/whoami", summary="The caller's identity; a gateway calls this on every request", opt=STATUS_CHECK)
     async def whoami(self, principal: SignedIn) -> Response[WhoAmI]:
         body = WhoAmI(
             account_id=principal.account_id,
@@ -80,7 +80,7 @@ class SessionController(Controller):
         }
         return Response(body, headers=headers)
 
-    @delete("/current", status_code=204, summary="Sign out (end this session)", opt=SELF_SERVICE)
+    @delete("/current", status_code=204, summary="Sign out (end this session)", opt=STATUS_CHECK)
     async def sign_out(
         self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
     ) -> Response[None]:

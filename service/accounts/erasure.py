@@ -1,0 +1,28 @@
+"""Erasing an account's personal data, leaving a tombstone.
+
+What is sealed under the account's data key (names, birth date, contacts, documents, case
+evidence) becomes unreadable everywhere, backups included, when the key is destroyed; what
+identifies the person in clear or through a blind index (contacts, username) is deleted, which
+also frees them for a new registration. The state history and the consent ledger keep only the
+pseudonymous account id. The account lifecycle (cancellation, legal holds, recipients) builds on this.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts import store
+from service.accounts.states import AccountEvent
+from service.audit import Actor
+from service.vault import Vault
+
+
+async def erase_personal_data(
+    conn: asyncpg.Connection, vault: Vault, account_id: UUID, event: AccountEvent, actor: Actor, reason_code: str
+) -> None:
+    await store.end_all_sessions(conn, account_id, "account_erased")
+    await store.erase_identifiers(conn, account_id)
+    await vault.destroy(conn, account_id)
+    await store.apply_event(conn, account_id, event, actor=f"{actor.kind.value}:{actor.id}", reason_code=reason_code)

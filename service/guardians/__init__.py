@@ -1,0 +1,1 @@
+"""Minors and their guardians: invitations, verifiable consent, and the review for children."""

@@ -1,0 +1,76 @@
+"""HTTP for minors inviting a guardian, and guardians consenting."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from service.accounts.schemas import Profile
+from service.audit import Actor
+from service.guardians.consent import consent, guardianships_of, minor_profile
+from service.guardians.invitations import invite
+from service.guardians.lifecycle import revoke
+from service.guardians.schemas import (
+    GuardianConsentRequest,
+    GuardianInvitationRequest,
+    GuardianshipView,
+    InvitationSent,
+)
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime, SignedIn
+from service.sessions.auth import AWAITING_GUARDIAN, STATUS_CHECK
+
+
+def _actor(request: Request[Any, Any, Any], principal: SignedIn) -> Actor:
+    return Actor.user(principal.account_id, client_address(request), user_agent(request))
+
+
+class GuardianController(Controller):
+    path = "/v1"
+    tags = ["minors"]
+
+    @post(
+        "/me/guardian-invitation",
+        status_code=201,
+        summary="A minor invites a parent or guardian (a code goes to their e-mail or phone)",
+        opt=AWAITING_GUARDIAN,
+    )
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[GuardianInvitationRequest],
+    ) -> InvitationSent:
+        return await invite(runtime, principal, data, _actor(request, principal))
+
+    @post("/guardianships", status_code=201, summary="A real-name verified adult consents as a minor's guardian")
+    async def consent(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[GuardianConsentRequest],
+    ) -> GuardianshipView:
+        return await consent(runtime, principal, data, _actor(request, principal))
+
+    @post("/guardianships/{guardianship_id:uuid}/revoke", status_code=204, summary="A guardian withdraws consent")
+    async def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        guardianship_id: FromPath[UUID],
+    ) -> None:
+        await revoke(runtime, principal, guardianship_id, _actor(request, principal))
+
+    @get("/guardianships/{guardianship_id:uuid}/minor", summary="A guardian views the minor's profile (audited)")
+    async def minor(self, runtime: CurrentRuntime, principal: SignedIn, guardianship_id: FromPath[UUID]) -> Profile:
+        return await minor_profile(runtime, principal, guardianship_id)
+
+    @get("/me/guardianships", summary="One's guardians, or the minors one is guardian of", opt=STATUS_CHECK)
+    async def mine(self, runtime: CurrentRuntime, principal: SignedIn) -> list[GuardianshipView]:
+        return await guardianships_of(runtime, principal.account_id)

@@ -1,0 +1,152 @@
+"""SQL for guardian invitations and guardianships."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert_invitation(
+    conn: asyncpg.Connection,
+    *,
+    invitation_id: UUID,
+    minor_account_id: UUID,
+    contact_kind: str,
+    contact: bytes,
+    code_digest: bytes,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO guardian_invitations (id, minor_account_id, contact_kind, contact, code_digest, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        invitation_id,
+        minor_account_id,
+        contact_kind,
+        contact,
+        code_digest,
+        expires_at,
+    )
+
+
+async def invitations_since(conn: asyncpg.Connection, minor_account_id: UUID, window: timedelta) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM guardian_invitations WHERE minor_account_id = $1 AND created_at > now() - $2::interval",
+        minor_account_id,
+        window,
+    )
+    return count
+
+
+async def take_invitation(conn: asyncpg.Connection, code_digest: bytes) -> asyncpg.Record | None:
+    """The live invitation with this code, marked accepted; None when unknown, used or expired."""
+    return await conn.fetchrow(
+        """UPDATE guardian_invitations SET accepted_at = now()
+           WHERE code_digest = $1 AND accepted_at IS NULL AND expires_at > now()
+           RETURNING id, minor_account_id""",
+        code_digest,
+    )
+
+
+async def insert_guardianship(
+    conn: asyncpg.Connection,
+    *,
+    guardianship_id: UUID,
+    minor_account_id: UUID,
+    guardian_account_id: UUID,
+    relationship: str,
+    scopes: list[str],
+    state: str,
+    case_id: UUID | None,
+) -> bool:
+    result = await conn.fetchval(
+        """INSERT INTO guardianships (id, minor_account_id, guardian_account_id, relationship, scopes, state, case_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (minor_account_id, guardian_account_id) WHERE state IN ('pending_review', 'active')
+           DO NOTHING RETURNING 1""",
+        guardianship_id,
+        minor_account_id,
+        guardian_account_id,
+        relationship,
+        scopes,
+        state,
+        case_id,
+    )
+    return result is not None
+
+
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM guardianships WHERE case_id = $1 FOR UPDATE", case_id)
+
+
+async def set_state(conn: asyncpg.Connection, guardianship_id: UUID, state: str, end_reason: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE guardianships SET state = $2, end_reason = $3,
+               ended_at = CASE WHEN $2 IN ('refused', 'revoked', 'ended') THEN now() END
+           WHERE id = $1""",
+        guardianship_id,
+        state,
+        end_reason,
+    )
+
+
+async def involving(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT * FROM guardianships WHERE minor_account_id = $1 OR guardian_account_id = $1
+           ORDER BY created_at DESC""",
+        account_id,
+    )
+
+
+async def verified_birth_date(conn: asyncpg.Connection, account_id: UUID) -> bytes | None:
+    sealed: bytes | None = await conn.fetchval(
+        "SELECT birth_date FROM real_name_verifications WHERE account_id = $1 AND status = 'verified'", account_id
+    )
+    return sealed
+
+
+async def lock_own_as_guardian(
+    conn: asyncpg.Connection, guardianship_id: UUID, guardian_account_id: UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM guardianships WHERE id = $1 AND guardian_account_id = $2 FOR UPDATE",
+        guardianship_id,
+        guardian_account_id,
+    )
+
+
+async def live_guardians(conn: asyncpg.Connection, minor_account_id: UUID) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM guardianships WHERE minor_account_id = $1 AND state IN ('active', 'pending_review')",
+        minor_account_id,
+    )
+    return count
+
+
+async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> list[UUID]:
+    """Accounts still waiting for a guardian since before the window (and none under review), and
+    accounts suspended because their guardian revoked, longer ago than the window."""
+    rows = await conn.fetch(
+        """SELECT a.id FROM accounts a
+           WHERE (a.state = 'awaiting_guardian' AND a.created_at < now() - $1::interval
+                  AND NOT EXISTS (SELECT 1 FROM guardianships g
+                                  WHERE g.minor_account_id = a.id AND g.state = 'pending_review'))
+              OR (a.state = 'suspended'
+                  AND (SELECT c.reason_code FROM account_state_changes c
+                       WHERE c.account_id = a.id ORDER BY c.id DESC LIMIT 1) = 'guardian_consent_revoked'
+                  AND a.updated_at < now() - $1::interval)
+           FOR UPDATE OF a SKIP LOCKED""",
+        window,
+    )
+    return [row["id"] for row in rows]
+
+
+async def delete_invitations(conn: asyncpg.Connection, minor_account_id: UUID) -> None:
+    await conn.execute("DELETE FROM guardian_invitations WHERE minor_account_id = $1", minor_account_id)
+
+
+async def active_guardianships(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, minor_account_id FROM guardianships WHERE state = 'active' FOR UPDATE SKIP LOCKED"
+    )
