@@ -30,6 +30,7 @@ from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.http.request_guard import request_guard
 from service.jobs import JobRunner
+from service.lifecycle.routes import CancellationController
 from service.observability.health import HealthController, metrics_endpoint
 from service.operators.auth import provide_operator
 from service.operators.routes import (
@@ -74,6 +75,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         FaceController,
         DocumentReviewController,
         GuardianController,
+        CancellationController,
         FaceReviewController,
         AuditController,
         ConsentController,

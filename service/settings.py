@@ -98,6 +98,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     digital_consent_age: int
     time_zone: str
     guardian_consent_window: timedelta
+    cancellation_cooling_off: timedelta
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -179,6 +180,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
     "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
     "IDV_GUARDIAN_CONSENT_WINDOW": ("7d", "how long a minor's registration waits for a guardian before deletion"),
+    "IDV_CANCELLATION_COOLING_OFF": (
+        "15d",
+        "how long a cancelled account may still be kept before erasure (0 allowed)",
+    ),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
@@ -413,6 +418,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
         guardian_consent_window=duration("IDV_GUARDIAN_CONSENT_WINDOW"),
+        cancellation_cooling_off=duration("IDV_CANCELLATION_COOLING_OFF"),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

@@ -13,6 +13,7 @@ from service.accounts.schemas import Profile, ProfileChanges, QualificationInFor
 from service.accounts.states import AccountState
 from service.accounts.suspension import HOW_TO_APPEAL, suspension_message
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
 from verification.errors import InvalidValue
@@ -30,6 +31,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         suspended = row is not None and row["state"] == AccountState.SUSPENDED
         suspension = await store.latest_suspension(conn, account_id) if suspended else None
         qualified = await qualifications.in_force(conn, account_id)
+        erase_after = await cancellations.open_erase_after(conn, account_id)
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
@@ -49,6 +51,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         created_at=row["created_at"],
         locked_fields=list(LOCKED_FIELDS),
         suspension=_suspension(suspension) if suspension else None,
+        erasure_planned_at=erase_after,
         qualifications=[
             QualificationInForce(
                 q["id"],

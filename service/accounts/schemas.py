@@ -78,6 +78,8 @@ class Profile(msgspec.Struct):
     locked_fields: list[str]
     suspension: Suspension | None = None
     qualifications: list[QualificationInForce] = msgspec.field(default_factory=list)
+    # While a cancellation cools off: when the account will be erased unless kept.
+    erasure_planned_at: datetime | None = None
 
 
 class ProfileChanges(RequestBody):

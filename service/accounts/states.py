@@ -14,6 +14,8 @@ class AccountState(StrEnum):
     # reason, appealing and exercising data rights (see RESTRICTED).
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
+    # Cancelled by its holder; erased when the cooling-off period ends unless they keep it.
+    CANCELLATION_PENDING = "cancellation_pending"
     # Personal data gone: the data key destroyed, identifiers freed, a tombstone left.
     ERASED = "erased"
 
@@ -32,6 +34,11 @@ class AccountEvent(StrEnum):
     TERMINATED = "terminated"
     # A minor's data collected without a guardian's consent.
     ERASED_WITHOUT_CONSENT = "erased_without_consent"
+    CANCELLATION_REQUESTED = "cancellation_requested"
+    # Kept after all: back to active, or pending if no contact is verified.
+    CANCELLATION_WITHDRAWN = "cancellation_withdrawn"
+    CANCELLATION_WITHDRAWN_UNVERIFIED = "cancellation_withdrawn_unverified"
+    ERASED = "erased"
 
 
 class IllegalTransition(Exception):
@@ -51,6 +58,15 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     (AccountState.AWAITING_GUARDIAN, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.AWAITING_GUARDIAN, AccountEvent.ERASED_WITHOUT_CONSENT): AccountState.ERASED,
     (AccountState.SUSPENDED, AccountEvent.ERASED_WITHOUT_CONSENT): AccountState.ERASED,
+    (AccountState.ACTIVE, AccountEvent.CANCELLATION_REQUESTED): AccountState.CANCELLATION_PENDING,
+    (AccountState.PENDING_VERIFICATION, AccountEvent.CANCELLATION_REQUESTED): AccountState.CANCELLATION_PENDING,
+    (AccountState.CANCELLATION_PENDING, AccountEvent.CANCELLATION_WITHDRAWN): AccountState.ACTIVE,
+    (
+        AccountState.CANCELLATION_PENDING,
+        AccountEvent.CANCELLATION_WITHDRAWN_UNVERIFIED,
+    ): AccountState.PENDING_VERIFICATION,
+    (AccountState.CANCELLATION_PENDING, AccountEvent.CONTACT_VERIFIED): AccountState.CANCELLATION_PENDING,
+    (AccountState.CANCELLATION_PENDING, AccountEvent.ERASED): AccountState.ERASED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.ACTIVE, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.CONTACT_VERIFIED): AccountState.SUSPENDED,
@@ -73,7 +89,13 @@ def next_state(state: AccountState | None, event: AccountEvent) -> AccountState:
 
 # States whose holder may sign in (terminated, and later states, are absent on purpose).
 CAN_SIGN_IN = frozenset(
-    {AccountState.PENDING_VERIFICATION, AccountState.ACTIVE, AccountState.SUSPENDED, AccountState.AWAITING_GUARDIAN}
+    {
+        AccountState.PENDING_VERIFICATION,
+        AccountState.ACTIVE,
+        AccountState.SUSPENDED,
+        AccountState.AWAITING_GUARDIAN,
+        AccountState.CANCELLATION_PENDING,
+    }
 )
 # States whose sessions reach only the endpoints marked as allowed while restricted.
-RESTRICTED = frozenset({AccountState.SUSPENDED})
+RESTRICTED = frozenset({AccountState.SUSPENDED, AccountState.CANCELLATION_PENDING})

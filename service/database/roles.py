@@ -20,6 +20,7 @@ APPEND_ONLY_TABLES = (
     "account_state_changes",
     "review_case_events",
     "policy_versions",
+    "erasure_ledger",
 )
 
 _PASSWORD = re.compile(r"^[0-9a-f]{32,128}$")

@@ -9,7 +9,6 @@ from uuid import UUID
 import asyncpg
 
 from service.accounts import store as accounts
-from service.accounts.erasure import erase_personal_data
 from service.accounts.states import AccountEvent
 from service.accounts.suspension import suspend
 from service.audit import Actor, AuditEntry
@@ -19,6 +18,7 @@ from service.guardians.consent import PURPOSES_FOR_SCOPE
 from service.guardians.schemas import Scope
 from service.http.problems import ProblemError
 from service.jobs.runner import ScheduledJob
+from service.lifecycle.erasure import erase_account
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from verification.ages import AgeBand
@@ -49,12 +49,8 @@ async def erase_without_consent(runtime: Runtime) -> int:
     erased = 0
     async with runtime.database.transaction() as conn:
         for account_id in await store.minors_past_window(conn, runtime.settings.guardian_consent_window):
-            await store.delete_invitations(conn, account_id)
-            await erase_personal_data(
-                conn, runtime.vault, account_id, AccountEvent.ERASED_WITHOUT_CONSENT, KEEPER, "no_guardian_consent"
-            )
-            await runtime.audit.append(
-                conn, AuditEntry(KEEPER, "guardian.minor_data_erased", "account", str(account_id))
+            await erase_account(
+                runtime, conn, account_id, AccountEvent.ERASED_WITHOUT_CONSENT, "no_guardian_consent", KEEPER
             )
             erased += 1
     return erased

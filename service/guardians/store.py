@@ -142,10 +142,6 @@ async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> lis
     return [row["id"] for row in rows]
 
 
-async def delete_invitations(conn: asyncpg.Connection, minor_account_id: UUID) -> None:
-    await conn.execute("DELETE FROM guardian_invitations WHERE minor_account_id = $1", minor_account_id)
-
-
 async def active_guardianships(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT id, minor_account_id FROM guardianships WHERE state = 'active' FOR UPDATE SKIP LOCKED"

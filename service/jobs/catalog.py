@@ -8,6 +8,7 @@ from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
 from service.guardians.lifecycle import guardian_schedule
 from service.jobs.runner import JobDefinition, ScheduledJob
+from service.lifecycle.cancellation import erasure_schedule
 from service.qualifications.lifecycle import expiry_schedule
 from service.realname.verification import check_job
 from service.runtime import Runtime
@@ -25,4 +26,4 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
 
 
 def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
-    return [sweep_schedule(runtime), expiry_schedule(runtime), guardian_schedule(runtime)]
+    return [sweep_schedule(runtime), expiry_schedule(runtime), guardian_schedule(runtime), erasure_schedule(runtime)]

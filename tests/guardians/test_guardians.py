@@ -12,9 +12,10 @@ import asyncpg
 import httpx
 
 from service.guardians.lifecycle import end_at_majority, erase_without_consent
+from service.lifecycle.cancellation import erase_due
 from service.runtime import Runtime
 from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
-from tests.helpers import bearer, enrolled_operator, outbox, register, registration
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox, register, registration
 
 
 def born(runtime: Runtime, years: int) -> str:
@@ -221,3 +222,19 @@ async def test_guardianship_ends_on_the_18th_birthday(client: httpx.AsyncClient,
         g["guardianship_id"]: g["state"] for g in (await client.get("/v1/me/guardianships", headers=minor)).json()
     }
     assert states[guardianship] == "ended"
+
+
+async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    guardian = await _guardian(client, runtime)
+    minor_id, _, _ = await _guarded_minor(client, runtime, guardian)
+    cancelled = await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=guardian)
+    assert cancelled.status_code == 202, cancelled.text
+    await db.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
+    assert await erase_due(runtime) == 1
+    assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", minor_id) == "suspended"
+    reason = await db.fetchval(
+        "SELECT reason_code FROM account_state_changes WHERE account_id = $1 ORDER BY id DESC LIMIT 1", minor_id
+    )
+    assert reason == "guardian_consent_revoked"

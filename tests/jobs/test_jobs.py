@@ -156,5 +156,6 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
     assert [(r["entrypoint"], r["expression"]) for r in rows] == [
         ("cases.sweep_overdue", "*/15 * * * *"),
         ("guardians.daily", "5 16 * * *"),
+        ("lifecycle.erase_due", "*/10 * * * *"),
         ("qualifications.expire", "7 * * * *"),
     ]

@@ -1,0 +1,1 @@
+"""The end of an account: cancellation with a cooling-off period, then erasure."""

@@ -1,0 +1,47 @@
+"""Erasing everything of one person, in one transaction (a worker killed half-way leaves nothing
+half-done: the next run starts over and does it all).
+
+In order: biometric templates and images (their keys destroyed), documents, the identity
+number's blind index, guardianships (a minor left without a guardian is suspended), then the
+account itself (sessions, contacts, second factor, data key; see accounts.erasure), and a line in
+the erasure ledger (pseudonymous id and time only) for replaying onto a restored backup.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from service.accounts.erasure import erase_personal_data
+from service.accounts.states import AccountEvent
+from service.audit import Actor, AuditEntry
+from service.face import store as face
+from service.face.keys import biometric_key_owner
+from service.guardians.departure import end_guardianships_of
+from service.runtime import Runtime
+
+
+async def erase_account(
+    runtime: Runtime, conn: asyncpg.Connection, account_id: UUID, event: AccountEvent, reason: str, actor: Actor
+) -> None:
+    await face.erase_biometric_data(conn, account_id)
+    for verification_id in await face.verification_ids(conn, account_id):
+        await runtime.vault.destroy(conn, biometric_key_owner(verification_id))
+    await conn.execute(
+        "UPDATE documents SET content = NULL, deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL",
+        account_id,
+    )
+    await conn.execute(
+        """UPDATE real_name_verifications
+           SET id_number_index = '', status = CASE WHEN status IN ('pending', 'verified') THEN 'withdrawn'
+                                                   ELSE status END, updated_at = now()
+           WHERE account_id = $1""",
+        account_id,
+    )
+    await end_guardianships_of(conn, account_id, actor)
+    await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
+    await conn.execute("INSERT INTO erasure_ledger (account_id, reason) VALUES ($1, $2)", account_id, reason)
+    await runtime.audit.append(
+        conn, AuditEntry(actor, "account.erased", "account", str(account_id), {"reason": reason})
+    )
