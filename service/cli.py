@@ -216,6 +216,31 @@ def verify_audit(_: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+async def _replay_erasures(settings: Settings, dsn: str, migrations_dsn: str, ledger_url: str) -> int:
+    import asyncpg
+
+    from service.lifecycle.replay import read_ledger, replay
+    from service.runtime import Runtime
+
+    source = await asyncpg.connect(ledger_url)
+    try:
+        entries = await read_ledger(source)
+    finally:
+        await source.close()
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2) as runtime:
+        return await replay(runtime, entries)
+
+
+def replay_erasures(args: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+
+    settings = _settings()
+    with database_urls(settings) as urls:
+        applied = asyncio.run(_replay_erasures(settings, urls.service, urls.migrations, args.ledger_url))
+    print(f"re-applied {applied} erasures")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=migrate)
+
+    erasures = commands.add_parser("erasures", help="the erasure ledger")
+    erasure_commands = erasures.add_subparsers(dest="erasure_command", required=True)
+    p = erasure_commands.add_parser(
+        "replay", help="re-apply the live erasure ledger to DATABASE_URL (a database restored from a backup)"
+    )
+    p.add_argument("--ledger-url", required=True, help="the live database, whose erasure_ledger is read")
+    p.set_defaults(func=replay_erasures)
     commands.add_parser("worker", help="run background jobs").set_defaults(func=worker)
 
     p = commands.add_parser("openapi", help="write the OpenAPI document")

@@ -39,6 +39,8 @@ class AccountEvent(StrEnum):
     CANCELLATION_WITHDRAWN = "cancellation_withdrawn"
     CANCELLATION_WITHDRAWN_UNVERIFIED = "cancellation_withdrawn_unverified"
     ERASED = "erased"
+    # An erasure re-applied to a database restored from a backup taken before it.
+    ERASURE_REPLAYED = "erasure_replayed"
 
 
 class IllegalTransition(Exception):
@@ -77,6 +79,8 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     (AccountState.PENDING_VERIFICATION, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.ACTIVE, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.SUSPENDED, AccountEvent.TERMINATED): AccountState.TERMINATED,
+    # A restored backup may hold the account in any state it had before its erasure.
+    **{(state, AccountEvent.ERASURE_REPLAYED): AccountState.ERASED for state in AccountState},
 }
 
 
