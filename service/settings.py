@@ -99,6 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     time_zone: str
     guardian_consent_window: timedelta
     cancellation_cooling_off: timedelta
+    export_lifetime: timedelta
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -184,6 +185,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "15d",
         "how long a cancelled account may still be kept before erasure (0 allowed)",
     ),
+    "IDV_EXPORT_LIFETIME": ("7d", "how long a data export stays downloadable"),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
@@ -419,6 +421,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
         guardian_consent_window=duration("IDV_GUARDIAN_CONSENT_WINDOW"),
         cancellation_cooling_off=duration("IDV_CANCELLATION_COOLING_OFF"),
+        export_lifetime=duration("IDV_EXPORT_LIFETIME"),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

@@ -11,6 +11,7 @@ from service.jobs.runner import JobDefinition, ScheduledJob
 from service.lifecycle.cancellation import erasure_schedule
 from service.qualifications.lifecycle import expiry_schedule
 from service.realname.verification import check_job
+from service.rights.exports import build_job
 from service.runtime import Runtime
 from service.vault.jobs import rewrap_job
 
@@ -22,6 +23,7 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
         erase_biometric_job(runtime),
         check_job(runtime, runtime.real_name),
         suspension_notice_job(runtime),
+        build_job(runtime),
     ]
 
 

@@ -19,6 +19,7 @@ from service.jobs.runner import ScheduledJob
 from service.lifecycle import store
 from service.lifecycle.erasure import erase_account
 from service.lifecycle.schemas import CancellationRequest, CancellationStatus
+from service.rights import store as exports
 from service.runtime import Runtime
 from service.sessions.reauthentication import confirm_password, reauthentication_failed
 from service.sessions.sessions import Principal
@@ -83,5 +84,7 @@ async def planned_erasure(runtime: Runtime, account_id: UUID) -> datetime | None
 def erasure_schedule(runtime: Runtime) -> ScheduledJob:
     async def run() -> None:
         await erase_due(runtime)
+        async with runtime.database.transaction() as conn:
+            await exports.expire(conn)
 
     return ScheduledJob("lifecycle.erase_due", "*/10 * * * *", run)

@@ -2,7 +2,7 @@
 half-done: the next run starts over and does it all).
 
 In order: biometric templates and images (their keys destroyed), documents, the identity
-number's blind index, guardianships (a minor left without a guardian is suspended), then the
+number's blind index, data exports, guardianships (a minor left without a guardian is suspended), then the
 account itself (sessions, contacts, second factor, data key; see accounts.erasure), and a line in
 the erasure ledger (pseudonymous id and time only) for replaying onto a restored backup.
 """
@@ -37,6 +37,10 @@ async def erase_account(
            SET id_number_index = '', status = CASE WHEN status IN ('pending', 'verified') THEN 'withdrawn'
                                                    ELSE status END, updated_at = now()
            WHERE account_id = $1""",
+        account_id,
+    )
+    await conn.execute(
+        "UPDATE data_exports SET status = 'expired', archive = NULL WHERE account_id = $1 AND archive IS NOT NULL",
         account_id,
     )
     await end_guardianships_of(conn, account_id, actor)

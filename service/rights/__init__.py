@@ -1,0 +1,1 @@
+"""Users' rights: seeing and taking away everything held about them."""
