@@ -94,6 +94,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_accept_threshold: float
     face_reject_threshold: float
     face_challenge_lifetime: timedelta
+    face_image_retention: timedelta
     age_profile_name: str
     digital_consent_age: int
     time_zone: str
@@ -177,6 +178,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "cosine similarity below which it does not; in between, an operator decides",
     ),
     "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
+    "IDV_FACE_IMAGE_RETENTION": ("0", "how long images of automated face decisions are kept (0: not at all)"),
     "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
     "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
@@ -416,6 +418,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         face_accept_threshold=fraction("IDV_FACE_ACCEPT_THRESHOLD"),
         face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
         face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
+        face_image_retention=duration("IDV_FACE_IMAGE_RETENTION"),
         age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",

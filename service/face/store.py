@@ -98,13 +98,24 @@ async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyn
     )
 
 
-async def put_sample(conn: asyncpg.Connection, verification_id: UUID, role: str, content: bytes) -> None:
+async def put_sample(
+    conn: asyncpg.Connection, verification_id: UUID, role: str, content: bytes, keep_until: datetime | None
+) -> None:
     await conn.execute(
-        "INSERT INTO face_samples (verification_id, role, content) VALUES ($1, $2, $3)",
+        "INSERT INTO face_samples (verification_id, role, content, keep_until) VALUES ($1, $2, $3, $4)",
         verification_id,
         role,
         content,
+        keep_until,
     )
+
+
+async def erase_samples_past_retention(conn: asyncpg.Connection) -> int:
+    result: str = await conn.execute(
+        """UPDATE face_samples SET content = NULL, deleted_at = now()
+           WHERE content IS NOT NULL AND keep_until <= now()"""
+    )
+    return int(result.split()[-1])
 
 
 async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) -> asyncpg.Record | None:
@@ -120,7 +131,7 @@ async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) ->
 async def erase_samples_of_case(conn: asyncpg.Connection, case_id: UUID) -> int:
     result: str = await conn.execute(
         """UPDATE face_samples SET content = NULL, deleted_at = now()
-           WHERE deleted_at IS NULL
+           WHERE deleted_at IS NULL AND keep_until IS NULL
              AND verification_id IN (SELECT id FROM face_verifications WHERE case_id = $1)""",
         case_id,
     )

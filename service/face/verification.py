@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import cv2
@@ -180,7 +181,10 @@ async def _record(
         reasons.append("face_mismatch")
     else:
         status, event, reason = "in_review", CaseEvent.REFER, "checks_inconclusive"
-    keep_images = status == "in_review"
+    retention = runtime.settings.face_image_retention
+    # Under review: kept until the decision. Decided automatically: kept only if configured.
+    keep_images = status == "in_review" or retention > timedelta(0)
+    keep_until = None if status == "in_review" else datetime.now(UTC) + retention
     samples = await asyncio.get_running_loop().run_in_executor(
         runtime.cpu, lambda: (_encode(images[0]), _encode(images[1])) if keep_images else None
     )
@@ -213,8 +217,8 @@ async def _record(
             final=status != "in_review",
         )
         if samples is not None:
-            await store.put_sample(conn, verification_id, "document", bio.seal("face.sample.document", samples[0]))
-            await store.put_sample(conn, verification_id, "live", bio.seal("face.sample.live", samples[1]))
+            for role, sample in zip(("document", "live"), samples, strict=True):
+                await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
         await conclude_checks(conn, claimed.case_id, event, results, reason_code=reason, engine="face")
         details: dict[str, DetailValue] = {"status": status, "score": f"{score:.4f}", "liveness": liveness.passed}
         await runtime.audit.append(

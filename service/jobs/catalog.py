@@ -6,6 +6,7 @@ from service.accounts.notices import suspension_notice_job
 from service.cases.sweep import sweep_schedule
 from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
+from service.face.retention import retention_schedule
 from service.guardians.lifecycle import guardian_schedule
 from service.jobs.runner import JobDefinition, ScheduledJob
 from service.lifecycle.cancellation import erasure_schedule
@@ -28,4 +29,10 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
 
 
 def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
-    return [sweep_schedule(runtime), expiry_schedule(runtime), guardian_schedule(runtime), erasure_schedule(runtime)]
+    return [
+        sweep_schedule(runtime),
+        expiry_schedule(runtime),
+        guardian_schedule(runtime),
+        erasure_schedule(runtime),
+        retention_schedule(runtime),
+    ]

@@ -19,6 +19,7 @@ import httpx
 import msgspec
 
 from service.consents.effects import erase_biometric_job
+from service.face.retention import erase_expired_images
 from service.runtime import Runtime
 from tests.accounts.test_suspension import _decide, _person
 from tests.face.photos import photo
@@ -216,3 +217,23 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_both_photos(
     )
     assert row is not None and (row["status"], row["template"]) == ("withdrawn", None)
     assert (await client.get("/v1/sessions/whoami", headers=me)).json()["assurance"]["face_verified"] is False
+
+
+async def test_images_of_automated_decisions_are_kept_only_as_configured(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+) -> None:
+    me = await _ready(client, runtime)
+    configured = runtime.settings
+    runtime.settings = msgspec.structs.replace(configured, face_image_retention=timedelta(days=30))
+    try:
+        challenge = await _challenge(client, db, me)
+        answered = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+    finally:
+        runtime.settings = configured
+    assert answered.json()["status"] == "verified"
+    kept = await db.fetch("SELECT keep_until FROM face_samples WHERE content IS NOT NULL")
+    assert len(kept) == 2 and all(row["keep_until"] is not None for row in kept)
+    assert await erase_expired_images(runtime) == 0
+    await db.execute("UPDATE face_samples SET keep_until = now() - interval '1 second'")
+    assert await erase_expired_images(runtime) == 2
+    assert await db.fetchval("SELECT count(*) FROM face_samples WHERE content IS NOT NULL") == 0

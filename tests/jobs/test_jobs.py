@@ -155,6 +155,7 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
     rows = await db.fetch("SELECT entrypoint, expression FROM pgqueuer_schedules ORDER BY entrypoint")
     assert [(r["entrypoint"], r["expression"]) for r in rows] == [
         ("cases.sweep_overdue", "*/15 * * * *"),
+        ("face.erase_expired_images", "23 * * * *"),
         ("guardians.daily", "5 16 * * *"),
         ("lifecycle.erase_due", "*/10 * * * *"),
         ("qualifications.expire", "7 * * * *"),
