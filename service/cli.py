@@ -23,7 +23,8 @@ def _settings() -> Settings:
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
+    # SIGTERM is how an orchestrator asks for a stop: once uvicorn has drained, the stop succeeded.
+    raise SystemExit(0 if signum == signal.SIGTERM else 128 + signum)
 
 
 def serve(args: argparse.Namespace) -> int:

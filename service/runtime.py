@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -84,9 +83,9 @@ class Runtime:
                 BlindIndex(settings.blind_index_key),
             )
             passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
-            cpu = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="idv-cpu")
+            cpu = ThreadPoolExecutor(max_workers=settings.cpu_workers, thread_name_prefix="idv-cpu")
             # Threads start with the first face; the models are read and checked once per process.
-            faces = FacePool(models=face_models())
+            faces = FacePool(workers=settings.cpu_workers, models=face_models())
             audit = AuditTrail(database, vault, dsn)
             await audit.prepare()
             try:

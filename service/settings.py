@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import secrets
@@ -73,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_absolute_timeout: timedelta
     argon2: Argon2Parameters
     hash_concurrency: int
+    cpu_workers: int
     default_phone_region: str
     rate_limit_registrations_per_hour: int
     rate_limit_sign_ins_per_minute: int
@@ -147,7 +149,12 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
     "IDV_ARGON2_TIME_COST": ("2", "argon2id iterations"),
     "IDV_ARGON2_PARALLELISM": ("1", "argon2id lanes"),
-    "IDV_HASH_CONCURRENCY": (None, "password hashes computed at once; default the CPU count"),
+    "IDV_HASH_CONCURRENCY": (None, "password hashes computed at once; default IDV_CPU_WORKERS"),
+    "IDV_CPU_WORKERS": (
+        None,
+        "threads for CPU-heavy work (face models, image screening); default the cores this process may use, "
+        "capped by a container's CPU limit",
+    ),
     "IDV_DEFAULT_PHONE_REGION": ("CN", "region assumed for phone numbers without +country code"),
     "IDV_RATE_REGISTRATIONS_PER_HOUR": (
         "20",
@@ -199,6 +206,19 @@ FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uph
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DEVELOPMENT_ONLY_COURIERS = {"file"}
+
+
+def available_cpus() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a container's
+    CPU limit, which os.cpu_count() does not see: in a pod it returns the node's core count)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            count = min(count, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -364,6 +384,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("IDV_REAL_NAME_PROVIDER=sandbox is a development adapter; production refuses it")
 
     pg_port_raw = get("IDV_PG_PORT")
+    cpu_workers = integer("IDV_CPU_WORKERS", 1, 1024) if get("IDV_CPU_WORKERS") else available_cpus()
     settings = Settings(
         env=env,
         database_url=database_url,
@@ -394,9 +415,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             time_cost=integer("IDV_ARGON2_TIME_COST", 1, 100),
             parallelism=integer("IDV_ARGON2_PARALLELISM", 1, 64),
         ),
-        hash_concurrency=integer("IDV_HASH_CONCURRENCY", 1, 1024)
-        if get("IDV_HASH_CONCURRENCY")
-        else (os.cpu_count() or 1),
+        hash_concurrency=integer("IDV_HASH_CONCURRENCY", 1, 1024) if get("IDV_HASH_CONCURRENCY") else cpu_workers,
+        cpu_workers=cpu_workers,
         default_phone_region=(get("IDV_DEFAULT_PHONE_REGION") or "CN").upper(),
         rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 0, 10**7),
         rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 0, 10**7),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionGrant
@@ -48,37 +48,21 @@ class SessionController(Controller):
 
     @get("/whoami", summary="The caller's identity; a gateway calls this on every request", opt=STATUS_CHECK)
     async def whoami(self, principal: SignedIn) -> Response[WhoAmI]:
-        body = WhoAmI(
-            account_id=principal.account_id,
-            session_id=principal.session_id,
-            state=principal.state,
-            assurance=Assurance(
-                principal.assurance,
-                principal.email_verified,
-                principal.phone_verified,
-                principal.totp_enabled,
-                principal.real_name_verified,
-                principal.qualified,
-                principal.face_verified,
-                principal.document_reviewed,
-            ),
-            roles=[],
-            expires_at=principal.expires_at,
-            consent_required=principal.consent_required,
-        )
-        # Forward-auth gateways copy these onto the upstream request.
-        headers = {
-            "x-idv-account-id": str(principal.account_id),
-            "x-idv-account-state": principal.state.value,
-            "x-idv-assurance-level": str(principal.assurance),
-            "x-idv-consent-required": "true" if principal.consent_required else "false",
-            "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
-            "x-idv-qualified": "true" if principal.qualified else "false",
-            "x-idv-face-verified": "true" if principal.face_verified else "false",
-            "x-idv-document-reviewed": "true" if principal.document_reviewed else "false",
-            "cache-control": "no-store",
-        }
-        return Response(body, headers=headers)
+        return whoami_response(principal)
+
+    # Envoy's HTTP ext_authz (Envoy Gateway's SecurityPolicy extAuth.http) cannot call a fixed URL:
+    # it appends the checked request's path to the configured one and keeps its method, so a
+    # `POST /cart` to a protected app is checked as `POST /v1/sessions/whoami/cart`. Same answer.
+    @route(
+        "/whoami/{checked_path:path}",
+        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        status_code=200,  # ext_authz allows the request on 200 only
+        summary="whoami as Envoy's ext_authz asks for it",
+        opt=STATUS_CHECK,
+        include_in_schema=False,
+    )
+    async def whoami_for_ext_authz(self, principal: SignedIn, checked_path: FromPath[str]) -> Response[WhoAmI]:
+        return whoami_response(principal)
 
     @delete("/current", status_code=204, summary="Sign out (end this session)", opt=STATUS_CHECK)
     async def sign_out(
@@ -123,3 +107,37 @@ class SessionController(Controller):
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
         if not ended:
             raise ProblemError(404, "session_not_found", "No such live session")
+
+
+def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
+    body = WhoAmI(
+        account_id=principal.account_id,
+        session_id=principal.session_id,
+        state=principal.state,
+        assurance=Assurance(
+            principal.assurance,
+            principal.email_verified,
+            principal.phone_verified,
+            principal.totp_enabled,
+            principal.real_name_verified,
+            principal.qualified,
+            principal.face_verified,
+            principal.document_reviewed,
+        ),
+        roles=[],
+        expires_at=principal.expires_at,
+        consent_required=principal.consent_required,
+    )
+    # Forward-auth gateways copy these onto the upstream request.
+    headers = {
+        "x-idv-account-id": str(principal.account_id),
+        "x-idv-account-state": principal.state.value,
+        "x-idv-assurance-level": str(principal.assurance),
+        "x-idv-consent-required": "true" if principal.consent_required else "false",
+        "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
+        "x-idv-qualified": "true" if principal.qualified else "false",
+        "x-idv-face-verified": "true" if principal.face_verified else "false",
+        "x-idv-document-reviewed": "true" if principal.document_reviewed else "false",
+        "cache-control": "no-store",
+    }
+    return Response(body, headers=headers)
