@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
+import asyncpg
+
 from service.audit import AuditEntry
-from service.cases.cases import Case
+from service.cases import store
+from service.cases.cases import Case, case_not_found
 from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
+from service.cases.states import OPEN_STATES
 from service.http.problems import ProblemError
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
@@ -21,6 +25,26 @@ def spec_for(case: Case) -> CaseTypeSpec:
 
 def workable_types(operator: OperatorPrincipal) -> list[CaseType]:
     return [case_type for case_type, spec in CASE_TYPES.items() if operator.has_any(spec.workers)]
+
+
+async def visible_case(conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID) -> Case:
+    """The case, if this operator's roles cover its type."""
+    row = await store.fetch(conn, case_id)
+    if row is None:
+        raise case_not_found()
+    case = Case.from_row(row)
+    ensure_may_see(operator, case)
+    return case
+
+
+async def case_to_reveal(conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID) -> Case:
+    """The case whose personal values (masked evidence, documents, photos) this operator may see in
+    clear now: only while it is open, and only by someone who may decide it."""
+    case = await visible_case(conn, operator, case_id)
+    ensure_may_decide(operator, case)
+    if case.state not in OPEN_STATES:
+        raise ProblemError(409, "case_closed", "Personal values of a closed case are not shown")
+    return case
 
 
 def ensure_may_see(operator: OperatorPrincipal, case: Case) -> None:

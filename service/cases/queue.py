@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
-
 from service.audit import AuditEntry, record_digest
 from service.cases import store
-from service.cases.access import ensure_may_decide, ensure_may_see, workable_types
-from service.cases.cases import Case, case_digest_fields, case_not_found, lock_case
+from service.cases.access import case_to_reveal, ensure_may_decide, ensure_may_see, visible_case, workable_types
+from service.cases.cases import Case, case_digest_fields, lock_case
 from service.cases.schemas import (
     CaseDetail,
     CaseHistoryEntry,
@@ -101,18 +99,9 @@ async def release(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
         return summary(await lock_case(conn, case_id))
 
 
-async def _visible_case(conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID) -> Case:
-    row = await store.fetch(conn, case_id)
-    if row is None:
-        raise case_not_found()
-    case = Case.from_row(row)
-    ensure_may_see(operator, case)
-    return case
-
-
 async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseDetail:
     async with runtime.database.transaction() as conn:
-        case = await _visible_case(conn, operator, case_id)
+        case = await visible_case(conn, operator, case_id)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         evidence = await store.evidence(conn, case.id)
         events = await store.events(conn, case.id)
@@ -159,11 +148,7 @@ async def reveal(
     runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, name: str, reason: RevealReason
 ) -> RevealedEvidence:
     async with runtime.database.transaction() as conn:
-        case = await _visible_case(conn, operator, case_id)
-        # Only while the case is open, and only by someone who may decide it now.
-        ensure_may_decide(operator, case)
-        if case.state not in OPEN_STATES:
-            raise ProblemError(409, "case_closed", "Values of a closed case are not revealed")
+        case = await case_to_reveal(conn, operator, case_id)
         item = await store.evidence_item(conn, case.id, name)
         if item is None:
             raise ProblemError(404, "evidence_not_found", "This case has no such evidence")

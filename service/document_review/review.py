@@ -8,7 +8,6 @@ stripped like any upload, sealed, and erased once the case is decided.
 
 from __future__ import annotations
 
-import uuid
 from uuid import UUID
 
 from service.audit import Actor, AuditEntry
@@ -22,7 +21,7 @@ from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
 from service.document_review.schemas import DocumentReviewRequest, DocumentReviewStatus
 from service.documents import store as documents
-from service.documents.intake import ScreenedDocument, screen_upload
+from service.documents.intake import ScreenedDocument, keep, screen_upload
 from service.http.problems import ProblemError
 from service.realname import store as realname
 from service.runtime import Runtime
@@ -53,20 +52,7 @@ async def request_review(
             actor=actor,
         )
         cipher = await runtime.vault.open(conn, account_id)
-        ids = []
-        for photo in photos:
-            document_id = uuid.uuid4()
-            await documents.insert(
-                conn,
-                document_id=document_id,
-                account_id=account_id,
-                kind=photo.kind,
-                content=cipher.seal("document.content", photo.content),
-                byte_size=len(photo.content),
-                width=photo.width,
-                height=photo.height,
-            )
-            ids.append(document_id)
+        ids = [await keep(conn, cipher, photo) for photo in photos]
         await documents.link_to_case(conn, case.id, ids)
         # Always a person's decision: that is the point of this way.
         await conclude_checks(conn, case.id, CaseEvent.REFER, [], reason_code="checks_inconclusive")

@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
 from service.audit import AuditEntry
-from service.cases import store as cases
-from service.cases.access import ensure_may_decide, ensure_may_see
-from service.cases.cases import Case, case_not_found
+from service.cases.access import case_to_reveal, visible_case
 from service.cases.schemas import RevealReason
-from service.cases.states import OPEN_STATES
 from service.documents import store
 from service.http.problems import ProblemError
 from service.operators.auth import OperatorPrincipal
@@ -39,18 +35,9 @@ class OpenedDocument:
     content: bytes
 
 
-async def _case(conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID) -> Case:
-    row = await cases.fetch(conn, case_id)
-    if row is None:
-        raise case_not_found()
-    case = Case.from_row(row)
-    ensure_may_see(operator, case)
-    return case
-
-
 async def list_documents(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> list[DocumentSummary]:
     async with runtime.database.connection() as conn:
-        await _case(conn, operator, case_id)
+        await visible_case(conn, operator, case_id)
         rows = await store.for_case(conn, case_id)
     return [
         DocumentSummary(r["id"], r["kind"], r["byte_size"], r["width"], r["height"], r["created_at"], r["deleted"])
@@ -62,10 +49,7 @@ async def open_document(
     runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, document_id: UUID, reason: RevealReason
 ) -> OpenedDocument:
     async with runtime.database.transaction() as conn:
-        case = await _case(conn, operator, case_id)
-        ensure_may_decide(operator, case)
-        if case.state not in OPEN_STATES:
-            raise ProblemError(409, "case_closed", "Documents of a closed case are not shown")
+        case = await case_to_reveal(conn, operator, case_id)
         row = await store.content_for_case(conn, case.id, document_id)
         if row is None or row["content"] is None:
             raise ProblemError(404, "document_not_found", "This case has no such document")

@@ -7,10 +7,16 @@ The work runs on the runtime's CPU pool; what comes out is safe to seal and keep
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
+import asyncpg
+
+from service.documents import store
 from service.http.problems import ProblemError, invalid_field
 from service.runtime import Runtime
+from service.vault import OwnerCipher
 from verification.errors import InvalidValue
 from verification.uploads import IMAGE_KINDS, UploadKind, UploadLimits, inspect_upload, sanitize_image
 
@@ -48,3 +54,19 @@ async def screen_upload(
         if exc.code == "upload_too_large":
             raise ProblemError(413, exc.code, exc.message) from None
         raise invalid_field(field, exc.code, exc.message) from None
+
+
+async def keep(conn: asyncpg.Connection, cipher: OwnerCipher, screened: ScreenedDocument) -> UUID:
+    """Store a screened document sealed under its owner's key; returns its id."""
+    document_id = uuid.uuid4()
+    await store.insert(
+        conn,
+        document_id=document_id,
+        account_id=cipher.owner_id,
+        kind=screened.kind,
+        content=cipher.seal("document.content", screened.content),
+        byte_size=len(screened.content),
+        width=screened.width,
+        height=screened.height,
+    )
+    return document_id

@@ -22,7 +22,7 @@ from service.cases.states import CaseEvent, is_closed
 from service.cases.subjects import resubmit_case
 from service.contacts.codes import CodeCheck, check_purpose_code, send_purpose_code
 from service.documents import store as documents
-from service.documents.intake import screen_upload
+from service.documents.intake import keep, screen_upload
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.qualifications import store
 from service.qualifications.schemas import DocumentReceipt, QualificationRequest, QualificationView
@@ -142,23 +142,12 @@ async def add_document(
 ) -> DocumentReceipt:
     # Screened before any transaction: decoding and re-encoding take a while, off the event loop.
     screened = await screen_upload(runtime, data)
-    document_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "take documents")
         if len(await store.document_ids(conn, qualification_id)) >= MAX_DOCUMENTS:
             raise ProblemError(409, "too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
-        cipher = await runtime.vault.open(conn, account_id)
-        await documents.insert(
-            conn,
-            document_id=document_id,
-            account_id=account_id,
-            kind=screened.kind,
-            content=cipher.seal("document.content", screened.content),
-            byte_size=len(screened.content),
-            width=screened.width,
-            height=screened.height,
-        )
+        document_id = await keep(conn, await runtime.vault.open(conn, account_id), screened)
         await store.attach_document(conn, qualification_id, document_id)
         details = {"document_id": str(document_id), "kind": screened.kind}
         await runtime.audit.append(
