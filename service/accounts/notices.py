@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import asyncpg
 import msgspec
 
 from service.accounts.suspension import HOW_TO_APPEAL, NOTICE_JOB, SuspensionNotice, suspension_message
@@ -11,28 +14,40 @@ from service.jobs.runner import JobDefinition
 from service.runtime import Runtime
 from service.vault import DataKeyDestroyed
 
-# Template per contact kind; e-mail first, since it can carry the whole explanation.
-_TEMPLATES = (("email", "account_suspended"), ("phone", "account_suspended_sms"))
+
+async def notify(
+    runtime: Runtime,
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    templates: tuple[str, str],
+    variables: dict[str, str],
+) -> bool:
+    """Queue a notice to the account's first verified contact, e-mail first (it can carry the whole
+    explanation), with the (e-mail, SMS) templates. False when there is nobody to tell."""
+    try:
+        cipher = await runtime.vault.open(conn, account_id)
+    except DataKeyDestroyed:
+        return False
+    for kind, template in zip(("email", "phone"), templates, strict=True):
+        contact = await contacts.fetch(conn, account_id, kind)
+        if contact is None or contact["verified_at"] is None:
+            continue
+        recipient = cipher.open_text(f"contact.{kind}", contact["address"])
+        await queue_messages(conn, cipher, [Message(template, recipient, variables)])
+        return True
+    return False
 
 
 async def send_suspension_notice(runtime: Runtime, notice: SuspensionNotice) -> bool:
-    """Queue the notice to the first verified contact. False when there is nobody to tell."""
+    reason = suspension_message(notice.reason_code) or ""
     async with runtime.database.transaction() as conn:
-        try:
-            cipher = await runtime.vault.open(conn, notice.account_id)
-        except DataKeyDestroyed:
-            return False
-        for kind, template in _TEMPLATES:
-            contact = await contacts.fetch(conn, notice.account_id, kind)
-            if contact is None or contact["verified_at"] is None:
-                continue
-            recipient = cipher.open_text(f"contact.{kind}", contact["address"])
-            reason = suspension_message(notice.reason_code) or ""
-            await queue_messages(
-                conn, cipher, [Message(template, recipient, {"reason": reason, "appeal": HOW_TO_APPEAL})]
-            )
-            return True
-    return False
+        return await notify(
+            runtime,
+            conn,
+            notice.account_id,
+            ("account_suspended", "account_suspended_sms"),
+            {"reason": reason, "appeal": HOW_TO_APPEAL},
+        )
 
 
 def suspension_notice_job(runtime: Runtime) -> JobDefinition:

@@ -62,6 +62,18 @@ TEMPLATES: dict[str, Template] = {
         "",
         "[{service}] A minor named you as their guardian. To consent, sign in and use code {code} within {days} days.",
     ),
+    "guardianship_ended": Template(
+        Channel.EMAIL,
+        "Guardianship ended at 18",
+        "{news} The guardianship recorded with {service} has ended: the guardian no longer consents to or "
+        "sees anything for them. If you are the one who came of age: your account is yours alone now; please "
+        "review the terms of service and privacy policy as an adult, and your consents.",
+    ),
+    "guardianship_ended_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] {news} The guardianship has ended.",
+    ),
     "verify_work_email": Template(
         Channel.EMAIL,
         "Confirm your work e-mail",

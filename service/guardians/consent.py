@@ -143,6 +143,16 @@ async def guardianships_of(runtime: Runtime, account_id: UUID) -> list[Guardians
         return [_view(row) for row in await store.involving(conn, account_id)]
 
 
+async def ward_of(runtime: Runtime, principal: Principal, guardianship_id: UUID) -> UUID:
+    """The minor of a guardianship in force that the caller is the guardian in."""
+    async with runtime.database.connection() as conn:
+        row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
+    if row is None or row["state"] != "active":
+        raise ProblemError(404, "guardianship_not_found", "No such guardianship in force")
+    minor: UUID = row["minor_account_id"]
+    return minor
+
+
 async def minor_profile(runtime: Runtime, principal: Principal, guardianship_id: UUID) -> Profile:
     """What a guardian in force sees of the minor (the minor's own view: masked contacts)."""
     async with runtime.database.transaction() as conn:

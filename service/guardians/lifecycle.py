@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from service.accounts import store as accounts
+from service.accounts.notices import notify
 from service.accounts.states import AccountEvent
 from service.accounts.suspension import suspend
 from service.audit import Actor, AuditEntry
@@ -77,6 +78,13 @@ async def end_at_majority(runtime: Runtime, today: date | None = None) -> int:
         for row in await store.active_guardianships(conn):
             if await _age_band(runtime, conn, row["minor_account_id"], today) is AgeBand.ADULT:
                 await store.set_state(conn, row["id"], "ended", end_reason="came_of_age")
+                # Both are told; the now-adult is asked to review the policies and consents as an adult.
+                templates = ("guardianship_ended", "guardianship_ended_sms")
+                for account_id, news in (
+                    (row["minor_account_id"], "You are now an adult."),
+                    (row["guardian_account_id"], "The minor you were the guardian of is now an adult."),
+                ):
+                    await notify(runtime, conn, account_id, templates, {"news": news})
                 details = {"guardianship": str(row["id"])}
                 await runtime.audit.append(
                     conn,

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import Profile
 from service.audit import Actor
-from service.guardians.consent import consent, guardianships_of, minor_profile
+from service.guardians.consent import consent, guardianships_of, minor_profile, ward_of
 from service.guardians.invitations import invite
 from service.guardians.lifecycle import revoke
 from service.guardians.schemas import (
@@ -21,6 +21,8 @@ from service.guardians.schemas import (
 )
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
+from service.rights.exports import ExportView, request_export
+from service.rights.routes import ExportRequest
 from service.sessions.auth import AWAITING_GUARDIAN, STATUS_CHECK
 
 
@@ -70,6 +72,22 @@ class GuardianController(Controller):
     @get("/guardianships/{guardianship_id:uuid}/minor", summary="A guardian views the minor's profile (audited)")
     async def minor(self, runtime: CurrentRuntime, principal: SignedIn, guardianship_id: FromPath[UUID]) -> Profile:
         return await minor_profile(runtime, principal, guardianship_id)
+
+    @post(
+        "/guardianships/{guardianship_id:uuid}/exports",
+        status_code=202,
+        summary="A guardian asks for an archive of the minor's data (password again; download from /v1/me/exports)",
+    )
+    async def export_minor(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        guardianship_id: FromPath[UUID],
+        data: JSONBody[ExportRequest],
+    ) -> ExportView:
+        minor_id = await ward_of(runtime, principal, guardianship_id)
+        return await request_export(runtime, principal, data.password, client_address(request), minor_id)
 
     @get("/me/guardianships", summary="One's guardians, or the minors one is guardian of", opt=STATUS_CHECK)
     async def mine(self, runtime: CurrentRuntime, principal: SignedIn) -> list[GuardianshipView]:

@@ -144,5 +144,6 @@ async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> lis
 
 async def active_guardianships(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, minor_account_id FROM guardianships WHERE state = 'active' FOR UPDATE SKIP LOCKED"
+        """SELECT id, minor_account_id, guardian_account_id FROM guardianships
+           WHERE state = 'active' FOR UPDATE SKIP LOCKED"""
     )

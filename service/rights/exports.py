@@ -53,6 +53,8 @@ class BuildExport(msgspec.Struct, frozen=True):
 
 class ExportView(msgspec.Struct):
     export_id: UUID
+    # Whose data it is: one's own, or a ward's.
+    subject_account_id: UUID
     status: str
     requested_at: datetime
     ready_at: datetime | None
@@ -96,16 +98,19 @@ async def build_archive(conn: asyncpg.Connection, cipher: OwnerCipher, account_i
     return msgspec.json.encode(archive)
 
 
-async def request_export(runtime: Runtime, principal: Principal, password: str, client_address: str) -> ExportView:
+async def request_export(
+    runtime: Runtime, principal: Principal, password: str, client_address: str, subject: UUID | None = None
+) -> ExportView:
+    """An export of one's own data, or (``subject``) of a ward's, which the caller has checked."""
     await confirm_password(runtime, principal, password, client_address)
     export_id = uuid.uuid4()
+    subject = subject or principal.account_id
     async with runtime.database.transaction() as conn:
-        await store.insert(conn, export_id, principal.account_id)
+        await store.insert(conn, export_id, subject, principal.account_id)
         await enqueue(conn, BUILD_JOB, BuildExport(export_id))
         actor = Actor.user(principal.account_id, client_address)
-        await runtime.audit.append(
-            conn, AuditEntry(actor, "rights.export_requested", "account", str(principal.account_id))
-        )
+        details = {"requested_by": str(principal.account_id)}
+        await runtime.audit.append(conn, AuditEntry(actor, "rights.export_requested", "account", str(subject), details))
     return (await exports_of(runtime, principal.account_id))[0]
 
 
@@ -120,25 +125,29 @@ async def build(runtime: Runtime, export_id: UUID) -> None:
         await store.mark_ready(conn, export_id, cipher.seal("rights.export", archive), expires_at)
 
 
-async def download(runtime: Runtime, account_id: UUID, export_id: UUID) -> bytes:
+async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
     async with runtime.database.transaction() as conn:
-        row = await store.own(conn, account_id, export_id)
+        row = await store.for_requester(conn, requester, export_id)
         if row is None or row["status"] != "ready":
             raise ProblemError(404, "export_not_ready", "No such export ready for download (expired?)")
-        cipher = await runtime.vault.open(conn, account_id)
+        cipher = await runtime.vault.open(conn, row["account_id"])
         await store.mark_downloaded(conn, export_id)
-        await runtime.audit.append(
-            conn,
-            AuditEntry(Actor.user(account_id), "rights.export_downloaded", "account", str(account_id)),
+        details = {"requested_by": str(requester)}
+        entry = AuditEntry(
+            Actor.user(requester), "rights.export_downloaded", "account", str(row["account_id"]), details
         )
+        await runtime.audit.append(conn, entry)
     return cipher.open("rights.export", row["archive"])
 
 
-async def exports_of(runtime: Runtime, account_id: UUID) -> list[ExportView]:
+async def exports_of(runtime: Runtime, requester: UUID) -> list[ExportView]:
+    """The exports this account asked for (of its own data or a ward's)."""
     async with runtime.database.connection() as conn:
-        rows = await store.for_account(conn, account_id)
+        rows = await store.requested_by(conn, requester)
     return [
-        ExportView(r["id"], r["status"], r["requested_at"], r["ready_at"], r["expires_at"], r["downloaded_at"])
+        ExportView(
+            r["id"], r["account_id"], r["status"], r["requested_at"], r["ready_at"], r["expires_at"], r["downloaded_at"]
+        )
         for r in rows
     ]
 

@@ -44,9 +44,12 @@ async def section(conn: asyncpg.Connection, name: str, account_id: UUID) -> list
     return await conn.fetch(SECTIONS[name], account_id)
 
 
-async def insert(conn: asyncpg.Connection, export_id: UUID, account_id: UUID) -> None:
+async def insert(conn: asyncpg.Connection, export_id: UUID, account_id: UUID, requested_by: UUID) -> None:
     await conn.execute(
-        "INSERT INTO data_exports (id, account_id, status) VALUES ($1, $2, 'preparing')", export_id, account_id
+        "INSERT INTO data_exports (id, account_id, requested_by, status) VALUES ($1, $2, $3, 'preparing')",
+        export_id,
+        account_id,
+        requested_by,
     )
 
 
@@ -70,17 +73,17 @@ async def mark_downloaded(conn: asyncpg.Connection, export_id: UUID) -> None:
     )
 
 
-async def for_account(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+async def requested_by(conn: asyncpg.Connection, requester: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, status, requested_at, ready_at, expires_at, downloaded_at FROM data_exports
-           WHERE account_id = $1 ORDER BY requested_at DESC""",
-        account_id,
+        """SELECT id, account_id, status, requested_at, ready_at, expires_at, downloaded_at FROM data_exports
+           WHERE requested_by = $1 ORDER BY requested_at DESC""",
+        requester,
     )
 
 
-async def own(conn: asyncpg.Connection, account_id: UUID, export_id: UUID) -> asyncpg.Record | None:
+async def for_requester(conn: asyncpg.Connection, requester: UUID, export_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT * FROM data_exports WHERE id = $1 AND account_id = $2 AND expires_at > now()", export_id, account_id
+        "SELECT * FROM data_exports WHERE id = $1 AND requested_by = $2 AND expires_at > now()", export_id, requester
     )
 
 

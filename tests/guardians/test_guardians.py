@@ -13,6 +13,7 @@ import httpx
 
 from service.guardians.lifecycle import end_at_majority, erase_without_consent
 from service.lifecycle.cancellation import erase_due
+from service.rights.exports import build
 from service.runtime import Runtime
 from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox, register, registration
@@ -178,6 +179,19 @@ async def test_a_guardian_sees_the_minor_and_revoking_suspends_then_deletes(
     self_grant = await client.post("/v1/me/consents/guardian_consent", json={"version": "2026-11-01"}, headers=minor)
     assert self_grant.status_code == 403
 
+    # The guardian takes the minor's data away too: the archive is the minor's.
+    exported = await client.post(
+        f"/v1/guardianships/{guardianship}/exports", json={"password": STRONG_PASSWORD}, headers=guardian
+    )
+    assert exported.status_code == 202 and exported.json()["subject_account_id"] == str(minor_id)
+    await build(runtime, uuid.UUID(exported.json()["export_id"]))
+    archive = await client.get(f"/v1/me/exports/{exported.json()['export_id']}/archive", headers=guardian)
+    assert archive.status_code == 200 and archive.json()["account"]["account_id"] == str(minor_id)
+    stranger_export = await client.post(
+        f"/v1/guardianships/{guardianship}/exports", json={"password": STRONG_PASSWORD}, headers=stranger
+    )
+    assert stranger_export.status_code == 404
+
     assert (await client.post(f"/v1/guardianships/{guardianship}/revoke", headers=guardian)).status_code == 204
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", minor_id) == "suspended"
     assert (await client.get("/v1/sessions/whoami", headers=minor)).status_code == 401
@@ -222,6 +236,10 @@ async def test_guardianship_ends_on_the_18th_birthday(client: httpx.AsyncClient,
         g["guardianship_id"]: g["state"] for g in (await client.get("/v1/me/guardianships", headers=minor)).json()
     }
     assert states[guardianship] == "ended"
+    await runtime.courier.deliver_queued()
+    told = [m for m in outbox(runtime) if m.get("subject") == "Guardianship ended at 18"]
+    # The guardian's e-mail is verified and is told; the minor never verified theirs.
+    assert len(told) == 1 and "The minor you were the guardian of is now an adult." in told[0]["body"]
 
 
 async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
