@@ -42,7 +42,7 @@ from service.operators.routes import (
 from service.policies.routes import PolicyController, PolicyPublishingController
 from service.qualifications.routes import QualificationController, QualificationRevocationController
 from service.realname.routes import RealNameController
-from service.rights.routes import ExportController
+from service.rights.routes import ExportController, RightsRequestController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
 from service.sessions.routes import SessionController
@@ -78,6 +78,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         GuardianController,
         CancellationController,
         ExportController,
+        RightsRequestController,
         FaceReviewController,
         AuditController,
         ConsentController,

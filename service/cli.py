@@ -242,6 +242,30 @@ def replay_erasures(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _retention_report(settings: Settings, dsn: str) -> list[str]:
+    import asyncpg
+
+    from service.lifecycle.retention import report
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        lines = await report(conn, settings.retention)
+    finally:
+        await conn.close()
+    return [f"{line.category:22} keep {line.period}  purge now: {line.due_now:>8}  {line.what}" for line in lines]
+
+
+def retention_report(_: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+
+    settings = _settings()
+    with database_urls(settings) as urls:
+        for line in asyncio.run(_retention_report(settings, urls.service)):
+            print(line)
+    print("the nightly lifecycle.retention job purges these; set periods with IDV_RETENTION")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -254,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=migrate)
+
+    retention = commands.add_parser("retention", help="the retention schedule")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    retention_commands.add_parser("report", help="each category's period and what would be purged now").set_defaults(
+        func=retention_report
+    )
 
     erasures = commands.add_parser("erasures", help="the erasure ledger")
     erasure_commands = erasures.add_subparsers(dest="erasure_command", required=True)

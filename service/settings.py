@@ -103,6 +103,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     guardian_consent_window: timedelta
     cancellation_cooling_off: timedelta
     export_lifetime: timedelta
+    rights_request_due: timedelta
+    # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
+    retention: dict[str, timedelta]
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -195,6 +198,12 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "how long a cancelled account may still be kept before erasure (0 allowed)",
     ),
     "IDV_EXPORT_LIFETIME": ("7d", "how long a data export stays downloadable"),
+    "IDV_RETENTION": (
+        "",
+        "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
+        "sign_in_throttle, closed_case_evidence); see `idv retention report`",
+    ),
+    "IDV_RIGHTS_REQUEST_DUE": ("15d", "when a rights request must be answered, from the (signed-in) request"),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
@@ -206,6 +215,10 @@ FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uph
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DEVELOPMENT_ONLY_COURIERS = {"file"}
+# The categories of service/lifecycle/retention.py (named here so settings need not import it).
+RETENTION_CATEGORIES = frozenset(
+    {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence"}
+)
 
 
 def available_cpus() -> int:
@@ -305,6 +318,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not -1.0 <= value <= 1.0:
             problems.append(f"{name} must be between -1 and 1, got {value}")
         return value
+
+    def retention() -> dict[str, timedelta]:
+        periods = {}
+        for item in (get("IDV_RETENTION") or "").split(","):
+            if not item.strip():
+                continue
+            name, _, value = item.partition("=")
+            if name.strip() not in RETENTION_CATEGORIES:
+                problems.append(f"IDV_RETENTION: unknown category {name.strip()!r}")
+                continue
+            try:
+                periods[name.strip()] = parse_duration(value)
+            except ValueError as exc:
+                problems.append(f"IDV_RETENTION: {exc}")
+        return periods
 
     def duration(name: str) -> timedelta:
         try:
@@ -445,6 +473,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         guardian_consent_window=duration("IDV_GUARDIAN_CONSENT_WINDOW"),
         cancellation_cooling_off=duration("IDV_CANCELLATION_COOLING_OFF"),
         export_lifetime=duration("IDV_EXPORT_LIFETIME"),
+        rights_request_due=duration("IDV_RIGHTS_REQUEST_DUE"),
+        retention=retention(),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

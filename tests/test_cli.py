@@ -174,3 +174,19 @@ async def test_only_the_owner_could_rewrite_append_only_tables(
 ) -> None:
     assert await writable_append_only_tables(db) == []
     assert sorted(await writable_append_only_tables(owner_db)) == sorted(APPEND_ONLY_TABLES)
+
+
+def test_retention_report_prints_each_category(database_url: str, state_dir: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "IDV_STATE_DIR": str(state_dir), "IDV_RETENTION": "sessions=7d"}
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "retention", "report"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if "purge now" in line}
+    assert set(lines) == {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence"}
+    assert "keep 7 days" in lines["sessions"]

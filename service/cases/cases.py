@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -149,6 +149,7 @@ async def open_case(
     parent_case_id: UUID | None = None,
     appealed_case_type: CaseType | None = None,
     excluded_operator_ids: list[UUID] | None = None,
+    due_in: timedelta | None = None,
 ) -> Case:
     """Open a case in the caller's transaction. Appeals open in ``appeal_open``; every other
     type is submitted and goes straight to its automated checks."""
@@ -156,7 +157,7 @@ async def open_case(
     appeal = case_type is CaseType.APPEAL
     opening = CaseEvent.OPEN_APPEAL if appeal else CaseEvent.OPEN
     state = next_state(None, opening)
-    due_at = datetime.now(UTC) + CASE_TYPES[case_type].sla
+    due_at = datetime.now(UTC) + (due_in or CASE_TYPES[case_type].sla)
     await store.insert(
         conn,
         case_id=case_id,

@@ -44,7 +44,13 @@ def needs_second_approval(settings: Settings, case: Case, decision: DecisionKind
     )
 
 
-def _check_decision(settings: Settings, case: Case, decision: DecisionKind, reason_code: str) -> None:
+# Case types whose refusals the subject reads in the operator's own words (rights requests).
+EXPLAINED_TO_SUBJECT = frozenset({CaseType.DATA_SUBJECT_REQUEST})
+
+
+def _check_decision(settings: Settings, case: Case, decision: DecisionKind, reason_code: str, note: str | None) -> None:
+    if case.case_type in EXPLAINED_TO_SUBJECT and decision is DecisionKind.REJECT and not (note and note.strip()):
+        raise invalid_field("note", "reasons_required", "a refused rights request needs written reasons")
     if decision not in CASE_TYPES[case.case_type].decisions:
         raise invalid_field(
             "decision", "decision_not_allowed", f"a {case.case_type} case cannot be decided '{decision}'"
@@ -95,7 +101,7 @@ async def decide(
         # case already decided and is refused by the transition table.
         case = await lock_case(conn, case_id)
         ensure_may_decide(operator, case)
-        _check_decision(runtime.settings, case, decision, reason_code)
+        _check_decision(runtime.settings, case, decision, reason_code, note)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         sealed_note = cipher.seal_text("case.note", note) if note else None
         if needs_second_approval(runtime.settings, case, decision, reason_code):

@@ -144,3 +144,6 @@ class OwnCase(msgspec.Struct):
     can_appeal: bool
     appeal_case_id: UUID | None
     parent_case_id: UUID | None
+    due_at: datetime | None = None
+    # For rights requests: the operator's written reasons with the decision.
+    explanation: str | None = None

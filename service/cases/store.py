@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from service.cases.catalogue import CaseType
+
 CASE_COLUMNS = """id, case_type, subject_account_id, state, priority, due_at, assignee_id,
     subject_is_child, parent_case_id, appealed_case_type, excluded_operator_ids, resubmissions, evidence_version,
     automated_results::text AS automated_results, reason_code, created_at, updated_at, closed_at"""
@@ -106,6 +108,16 @@ async def events(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record
            FROM review_case_events WHERE case_id = $1 ORDER BY id""",
         case_id,
     )
+
+
+async def final_note(conn: asyncpg.Connection, case_id: UUID) -> bytes | None:
+    """The note of the event that closed the case."""
+    note: bytes | None = await conn.fetchval(
+        """SELECT e.note FROM review_case_events e JOIN review_cases c ON c.id = e.case_id
+           WHERE e.case_id = $1 AND e.to_state = c.state ORDER BY e.id DESC LIMIT 1""",
+        case_id,
+    )
+    return note
 
 
 async def deciders(conn: asyncpg.Connection, case_id: UUID) -> list[UUID]:
@@ -311,3 +323,15 @@ async def erase_evidence_of_subject(conn: asyncpg.Connection, account_id: UUID, 
         case_types,
     )
     return int(result.split()[-1])
+
+
+async def overdue_by_type(conn: asyncpg.Connection) -> list[tuple[str, int]]:
+    """Every case type with its number of open cases past due (zero included, so gauges fall)."""
+    rows = await conn.fetch(
+        """SELECT t.case_type, count(c.id) AS overdue
+           FROM unnest($1::text[]) AS t(case_type)
+           LEFT JOIN review_cases c ON c.case_type = t.case_type AND c.closed_at IS NULL AND c.due_at < now()
+           GROUP BY t.case_type""",
+        [case_type.value for case_type in CaseType],
+    )
+    return [(row["case_type"], row["overdue"]) for row in rows]

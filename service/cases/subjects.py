@@ -11,6 +11,7 @@ from service.audit import Actor, AuditEntry
 from service.cases import store
 from service.cases.cases import Case, case_not_found, lock_case, open_case, replace_evidence, transition
 from service.cases.catalogue import CaseType, user_message
+from service.cases.decisions import EXPLAINED_TO_SUBJECT
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent, CaseState
 from service.http.problems import ProblemError
@@ -29,11 +30,23 @@ def _can_appeal(settings: Settings, case: Case, appeal_case_id: UUID | None, now
     )
 
 
+async def _explanation(conn: asyncpg.Connection, runtime: Runtime, case: Case) -> str | None:
+    """The written reasons of a decided rights request, which its subject reads as written."""
+    if case.case_type not in EXPLAINED_TO_SUBJECT or case.closed_at is None:
+        return None
+    note = await store.final_note(conn, case.id)
+    if note is None:
+        return None
+    cipher = await runtime.vault.open(conn, case.subject_account_id)
+    return cipher.open_text("case.note", note)
+
+
 async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
-    async with runtime.database.connection() as conn:
-        rows = await store.for_subject(conn, account_id)
     now = datetime.now(UTC)
     result = []
+    async with runtime.database.connection() as conn:
+        rows = await store.for_subject(conn, account_id)
+        explanations = {row["id"]: await _explanation(conn, runtime, Case.from_row(row)) for row in rows}
     for row in rows:
         case = Case.from_row(row)
         result.append(
@@ -47,6 +60,8 @@ async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
                 can_appeal=_can_appeal(runtime.settings, case, row["appeal_case_id"], now),
                 appeal_case_id=row["appeal_case_id"],
                 parent_case_id=case.parent_case_id,
+                due_at=None if case.closed_at else case.due_at,
+                explanation=explanations[case.id],
             )
         )
     return result

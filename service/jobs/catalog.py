@@ -10,6 +10,7 @@ from service.face.retention import retention_schedule
 from service.guardians.lifecycle import guardian_schedule
 from service.jobs.runner import JobDefinition, ScheduledJob
 from service.lifecycle.cancellation import erasure_schedule
+from service.lifecycle.retention import retention_schedule as retention_purge_schedule
 from service.qualifications.lifecycle import expiry_schedule
 from service.realname.verification import check_job
 from service.rights.exports import build_job
@@ -35,4 +36,5 @@ def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
         guardian_schedule(runtime),
         erasure_schedule(runtime),
         retention_schedule(runtime),
+        retention_purge_schedule(runtime),
     ]

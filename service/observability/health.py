@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import msgspec
 from litestar import Controller, Response, get
 
+from service.cases.store import overdue_by_type
 from service.database import migrations
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError
 from service.observability import metrics
+
+logger = logging.getLogger(__name__)
 
 
 class HealthStatus(msgspec.Struct):
@@ -38,7 +42,16 @@ class HealthController(Controller):
         return HealthStatus("ready")
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics_endpoint() -> Response[bytes]:
+@get("/metrics", include_in_schema=False)
+async def metrics_endpoint(runtime: CurrentRuntime) -> Response[bytes]:
+    # Overdue cases (rights requests above all: they are due within a legal deadline) are counted
+    # at scrape time, from the database every replica shares.
+    try:
+        async with asyncio.timeout(2):
+            async with runtime.database.connection() as conn:
+                for case_type, count in await overdue_by_type(conn):
+                    metrics.OVERDUE_CASES.labels(case_type).set(count)
+    except Exception:
+        logger.warning("could not count overdue cases for /metrics")
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

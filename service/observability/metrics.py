@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter("idv_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
@@ -13,6 +13,7 @@ HTTP_DURATION = Histogram(
 )
 PASSWORD_HASH_SECONDS = Histogram("idv_password_hash_seconds", "Time spent in argon2id, per operation", ["operation"])
 JOBS_DONE = Counter("idv_jobs_total", "Background jobs run", ["job", "outcome"])
+OVERDUE_CASES = Gauge("idv_cases_overdue", "Open cases past their due date, per case type", ["case_type"])
 
 
 def render() -> tuple[bytes, str]:

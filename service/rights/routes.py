@@ -9,10 +9,13 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from service.http.clients import client_address
+from service.audit import Actor
+from service.cases.schemas import OwnCase
+from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.schemas import RequestBody
 from service.rights.exports import ExportView, download, exports_of, request_export
+from service.rights.requests import RightsRequest, file_request, requests_of
 from service.sessions.auth import WHILE_RESTRICTED
 
 
@@ -48,3 +51,24 @@ class ExportController(Controller):
             "Cache-Control": "no-store",
         }
         return Response(content, media_type="application/json", headers=headers)
+
+
+class RightsRequestController(Controller):
+    path = "/v1/me/requests"
+    tags = ["data rights"]
+    opt = WHILE_RESTRICTED
+
+    @post("/", status_code=201, summary="File a rights request a person answers (due within IDV_RIGHTS_REQUEST_DUE)")
+    async def file(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[RightsRequest],
+    ) -> OwnCase:
+        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
+        return await file_request(runtime, principal.account_id, data, actor)
+
+    @get("/", summary="One's rights requests: status, due date, and the written reasons of a refusal")
+    async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[OwnCase]:
+        return await requests_of(runtime, principal.account_id)

@@ -31,7 +31,8 @@ async def test_an_appeal_is_worked_by_the_roles_of_the_case_appealed(
         client, runtime, account_id=uuid.UUID(user["account_id"]), case_type=CaseType.DATA_SUBJECT_REQUEST
     )
     first = await enrolled_operator(runtime, client, "privacy_officer")
-    assert (await decide(client, first, case_id, "reject", "request_unfounded")).status_code == 200
+    refusal = await decide(client, first, case_id, "reject", "request_unfounded", note="Asked for twice this week.")
+    assert refusal.status_code == 200
     appeal = await client.post(f"/v1/me/cases/{case_id}/appeal", json={"statement": "I have a right."}, headers=token)
     appeal_id = appeal.json()["case_id"]
 

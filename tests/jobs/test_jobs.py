@@ -158,5 +158,6 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
         ("face.erase_expired_images", "23 * * * *"),
         ("guardians.daily", "5 16 * * *"),
         ("lifecycle.erase_due", "*/10 * * * *"),
+        ("lifecycle.retention", "40 19 * * *"),
         ("qualifications.expire", "7 * * * *"),
     ]
