@@ -47,6 +47,7 @@ from service.runtime import Runtime
 from service.sessions.auth import provide_principal
 from service.sessions.routes import SessionController
 from service.settings import Settings
+from service.termination.routes import TerminationController
 from service.totp.routes import TotpController
 from service.version import VERSION
 
@@ -79,6 +80,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         CancellationController,
         ExportController,
         RightsRequestController,
+        TerminationController,
         FaceReviewController,
         AuditController,
         ConsentController,

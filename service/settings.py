@@ -104,6 +104,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cancellation_cooling_off: timedelta
     export_lifetime: timedelta
     rights_request_due: timedelta
+    termination_bar: timedelta
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
     retention: dict[str, timedelta]
 
@@ -203,6 +204,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
         "sign_in_throttle, closed_case_evidence); see `idv retention report`",
     ),
+    "IDV_TERMINATION_BAR": ("1095d", "how long an identity stays barred after termination for false information"),
     "IDV_RIGHTS_REQUEST_DUE": ("15d", "when a rights request must be answered, from the (signed-in) request"),
     "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
         "3",
@@ -474,6 +476,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cancellation_cooling_off=duration("IDV_CANCELLATION_COOLING_OFF"),
         export_lifetime=duration("IDV_EXPORT_LIFETIME"),
         rights_request_due=duration("IDV_RIGHTS_REQUEST_DUE"),
+        termination_bar=duration("IDV_TERMINATION_BAR"),
         retention=retention(),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):

@@ -69,6 +69,7 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     ): AccountState.PENDING_VERIFICATION,
     (AccountState.CANCELLATION_PENDING, AccountEvent.CONTACT_VERIFIED): AccountState.CANCELLATION_PENDING,
     (AccountState.CANCELLATION_PENDING, AccountEvent.ERASED): AccountState.ERASED,
+    (AccountState.CANCELLATION_PENDING, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.ACTIVE, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.CONTACT_VERIFIED): AccountState.SUSPENDED,

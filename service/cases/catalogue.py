@@ -24,6 +24,8 @@ class CaseType(StrEnum):
     APPEAL = "appeal"
     DATA_CORRECTION = "data_correction"
     DATA_SUBJECT_REQUEST = "data_subject_request"
+    # Ending an account for good (false information, abuse): always two operators.
+    ACCOUNT_TERMINATION = "account_termination"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,12 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
     ),
 }
 
+
+CASE_TYPES[CaseType.ACCOUNT_TERMINATION] = CaseTypeSpec(
+    timedelta(days=7), frozenset({Role.SENIOR_REVIEWER}), frozenset({D.APPROVE, D.REJECT})
+)
+# Decisions on these types always wait for a second operator, whatever IDV_FOUR_EYES_DECISIONS says.
+ALWAYS_FOUR_EYES = frozenset({CaseType.ACCOUNT_TERMINATION})
 
 # How long a user has to answer a request for resubmission before the case expires.
 RESUBMISSION_WINDOW = timedelta(days=14)
@@ -138,6 +146,18 @@ _REASONS = [
         {D.REJECT},
         "Information believed false; see the case notes.",
         "The information you gave could not be accepted as true.",
+    ),
+    _reason(
+        "termination_warranted",
+        {D.APPROVE},
+        "The account's false information or abuse warrants ending it.",
+        "Your account was closed because the information given was false or the service was abused.",
+    ),
+    _reason(
+        "termination_not_warranted",
+        {D.REJECT},
+        "The proposed termination is not warranted.",
+        "Your account stays open.",
     ),
     _reason(
         "request_fulfilled",

@@ -19,7 +19,7 @@ from service.audit.entries import DetailValue
 from service.cases import store
 from service.cases.access import ensure_may_confirm, ensure_may_decide, ensure_may_see
 from service.cases.cases import Case, case_digest_fields, lock_case, transition
-from service.cases.catalogue import CASE_TYPES, REASONS, CaseType
+from service.cases.catalogue import ALWAYS_FOUR_EYES, CASE_TYPES, REASONS, CaseType
 from service.cases.outcomes import FALSE_INFORMATION_REASON
 from service.cases.schemas import DecisionOutcome
 from service.cases.states import CaseEvent, CaseState, DecisionKind
@@ -36,8 +36,9 @@ def needs_second_approval(settings: Settings, case: Case, decision: DecisionKind
     four_eyes = settings.four_eyes_decisions
     effect = _AMOUNTS_TO.get(decision, decision)
     return (
-        # Suspending an account is drastic: never on one operator's word, whatever the settings.
+        # Suspending or ending an account is drastic: never on one operator's word, whatever the settings.
         reason_code == FALSE_INFORMATION_REASON
+        or case.case_type in ALWAYS_FOUR_EYES
         or decision.value in four_eyes
         or effect.value in four_eyes
         or (case.subject_is_child and "child_data" in four_eyes)

@@ -34,6 +34,7 @@ def _outcomes() -> dict[CaseType, CaseOutcome]:
     from service.guardians.outcomes import guardian_case_changed
     from service.qualifications.outcomes import qualification_case_changed
     from service.realname.outcomes import real_name_case_changed
+    from service.termination.termination import termination_case_changed
 
     return {
         CaseType.REAL_NAME: real_name_case_changed,
@@ -41,6 +42,7 @@ def _outcomes() -> dict[CaseType, CaseOutcome]:
         CaseType.FACE: face_case_changed,
         CaseType.DOCUMENT_REVIEW: document_review_case_changed,
         CaseType.GUARDIAN_CONSENT: guardian_case_changed,
+        CaseType.ACCOUNT_TERMINATION: termination_case_changed,
         CaseType.DATA_CORRECTION: correction_case_changed,
     }
 

@@ -70,6 +70,8 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
     ),
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
+# Not a configurable category: a bar is kept exactly as long as it bars (IDV_TERMINATION_BAR).
+PURGE_ENDED_BARS = "DELETE FROM identity_bars WHERE barred_until <= now()"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ async def purge(runtime: Runtime) -> dict[str, int]:
         for category in CATEGORIES:
             result: str = await conn.execute(category.purge_sql, kept[category.name])
             purged[category.name] = int(result.split()[-1])
+        ended: str = await conn.execute(PURGE_ENDED_BARS)
+        purged["identity_bars"] = int(ended.split()[-1])
     return purged
 
 

@@ -32,6 +32,7 @@ from service.jobs.runner import JobDefinition
 from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
+from service.termination.termination import is_barred
 from verification.errors import InvalidValue
 from verification.identity_numbers import (
     IdDocumentType,
@@ -83,6 +84,8 @@ async def submit(
     verification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
+        if await is_barred(conn, index):
+            raise ProblemError(403, "identity_barred", "This identity cannot be verified here; contact support")
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None

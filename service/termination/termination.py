@@ -1,0 +1,104 @@
+"""Terminating an account for false information or abuse.
+
+A senior reviewer proposes it (a case about the account, with the reason); a second operator
+confirms (the case type always takes four eyes). Confirmation ends the account's sessions, moves
+it to ``terminated`` and, for false information, bars its verified identity number from being
+verified again on any account for ``IDV_TERMINATION_BAR`` (only the keyed blind index is kept,
+and only that long). The personal data itself follows the retention rules and erasure.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from service.accounts import store as accounts
+from service.accounts.states import AccountEvent
+from service.audit import AuditEntry
+from service.cases.cases import Case, conclude_checks, open_case
+from service.cases.catalogue import CaseType
+from service.cases.schemas import Evidence
+from service.cases.states import CaseEvent, CaseState
+from service.http.problems import ProblemError
+from service.http.schemas import RequestBody
+from service.operators.auth import OperatorPrincipal
+from service.runtime import Runtime
+
+
+class TerminationReason(StrEnum):
+    FALSE_INFORMATION = "false_information"
+    ABUSE = "abuse"
+
+
+class TerminationProposal(RequestBody):
+    reason: TerminationReason
+    note: Annotated[str, msgspec.Meta(min_length=10, max_length=2000)]
+
+
+async def propose(
+    runtime: Runtime, operator: OperatorPrincipal, account_id: UUID, proposal: TerminationProposal
+) -> UUID:
+    bar_days = str(runtime.settings.termination_bar.days)
+    async with runtime.database.transaction() as conn:
+        if await accounts.lock_state(conn, account_id) is None:
+            raise ProblemError(404, "account_not_found", "No such account")
+        case = await open_case(
+            conn,
+            runtime.vault,
+            case_type=CaseType.ACCOUNT_TERMINATION,
+            subject_account_id=account_id,
+            evidence=[
+                Evidence("reason", proposal.reason.value, proposal.reason.value),
+                Evidence("proposal", proposal.note, f"{len(proposal.note)} characters"),
+                # How long a confirmed termination bars the identity, as configured when proposed.
+                Evidence("bar_days", bar_days, bar_days),
+            ],
+            actor=operator.actor,
+        )
+        await conclude_checks(conn, case.id, CaseEvent.REFER, [], reason_code="checks_inconclusive")
+        details = {"case": str(case.id), "reason": proposal.reason.value}
+        await runtime.audit.append(
+            conn, AuditEntry(operator.actor, "account.termination_proposed", "account", str(account_id), details)
+        )
+    return case.id
+
+
+async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
+    if after is not CaseState.APPROVED:
+        return
+    evidence = {
+        row["name"]: row["masked"]
+        for row in await conn.fetch("SELECT name, masked FROM review_case_evidence WHERE case_id = $1", case.id)
+    }
+    account_id = case.subject_account_id
+    await accounts.end_all_sessions(conn, account_id, "account_terminated")
+    await accounts.apply_event(
+        conn,
+        account_id,
+        AccountEvent.TERMINATED,
+        actor="system:cases.termination",
+        reason_code=evidence["reason"],
+        case_id=case.id,
+    )
+    if evidence["reason"] == TerminationReason.FALSE_INFORMATION and "bar_days" in evidence:
+        await conn.execute(
+            """INSERT INTO identity_bars (id_number_index, case_id, barred_until)
+               SELECT DISTINCT id_number_index, $2::uuid, now() + make_interval(days => $3::int)
+               FROM real_name_verifications WHERE account_id = $1 AND status = 'verified'""",
+            account_id,
+            case.id,
+            int(evidence["bar_days"]),
+        )
+
+
+async def is_barred(conn: asyncpg.Connection, id_number_index: bytes) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM identity_bars WHERE id_number_index = $1 AND barred_until > now())",
+            id_number_index,
+        )
+    )

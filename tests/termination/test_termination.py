@@ -1,0 +1,50 @@
+"""Terminating an account for false information: proposed by a senior reviewer, confirmed by a
+second operator, sessions ended, and the verified identity barred from other accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import httpx
+
+from service.runtime import Runtime
+from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.helpers import STRONG_PASSWORD, enrolled_operator
+
+
+async def test_two_operators_terminate_and_the_identity_is_barred(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    email, me = await _person(client, runtime)
+    assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
+    account_id = (await client.get("/v1/me", headers=me)).json()["account_id"]
+
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    body = {"reason": "false_information", "note": "The employer confirmed the certificate was forged."}
+    url = f"/v1/operator/accounts/{account_id}/termination"
+    assert (await client.post(url, json=body, headers=reviewer.headers)).status_code == 403
+    senior = await enrolled_operator(runtime, client, "senior_reviewer")
+    proposed = await client.post(url, json=body, headers=senior.headers)
+    assert proposed.status_code == 201, proposed.text
+    case_id = proposed.json()["case_id"]
+
+    staged = await _decide(client, senior, case_id, "approve", "termination_warranted")
+    assert staged["staged"] is True  # never on one operator's word
+    assert (await client.get("/v1/sessions/whoami", headers=me)).status_code == 200
+    second = await enrolled_operator(runtime, client, "senior_reviewer")
+    confirmed = await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=second.headers)
+    assert confirmed.status_code == 200, confirmed.text
+
+    assert (await client.get("/v1/sessions/whoami", headers=me)).status_code == 401
+    assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", uuid.UUID(account_id)) == "terminated"
+    again = await client.post("/v1/sessions", json={"identifier": email, "password": STRONG_PASSWORD})
+    assert again.status_code == 401
+    bar = await db.fetchrow("SELECT id_number_index, barred_until - now() AS left FROM identity_bars")
+    assert bar is not None and bar["id_number_index"] != ZHANG_SAN["id_number"].encode()
+    assert 1094 <= bar["left"].days <= 1095
+
+    # The same identity cannot be verified on a new account while the bar lasts.
+    _, other = await _person(client, runtime)
+    barred = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=other)
+    assert barred.status_code == 403 and barred.json()["code"] == "identity_barred"
