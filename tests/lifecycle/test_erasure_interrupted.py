@@ -1,0 +1,58 @@
+"""A worker killed in the middle of an erasure leaves nothing half-done, and the next run erases
+everything. The kill is simulated by a step that fails at several points; the erasure's single
+transaction is what is under test."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from service.lifecycle import erasure
+from service.lifecycle.cancellation import erase_due
+from service.runtime import Runtime
+from tests.helpers import STRONG_PASSWORD
+from tests.lifecycle.test_cancellation import PERSON, _found_in_clear, _verified_person
+
+
+class WorkerKilled(Exception):
+    pass
+
+
+def dies_after(step: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def run_then_die(*args: Any, **kwargs: Any) -> Any:
+        await step(*args, **kwargs)
+        raise WorkerKilled
+
+    return run_then_die
+
+
+@pytest.mark.parametrize("point", ["end_guardianships_of", "erase_personal_data"])
+async def test_a_killed_erasure_is_undone_and_then_completed(
+    point: str,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    db: asyncpg.Connection,
+    owner_db: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account_id, me = await _verified_person(client, runtime)
+    assert (await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)).status_code == 202
+    await db.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
+
+    monkeypatch.setattr(erasure, point, dies_after(getattr(erasure, point)))
+    with pytest.raises(WorkerKilled):
+        await erase_due(runtime)
+    # Nothing happened: the account, its contacts and its key are as they were.
+    assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "cancellation_pending"
+    assert await db.fetchval("SELECT count(*) FROM contacts WHERE account_id = $1", account_id) == 2
+    assert await db.fetchval("SELECT wrapped_key IS NOT NULL FROM data_keys WHERE owner_id = $1", account_id)
+    assert await db.fetchval("SELECT count(*) FROM erasure_ledger") == 0
+
+    monkeypatch.undo()
+    assert await erase_due(runtime) == 1
+    assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "erased"
+    assert await _found_in_clear(owner_db, PERSON["email"]) == []
