@@ -195,6 +195,7 @@ _REASONS = [
         "consent_withdrawn", set(), "The user withdrew the consent this case relied on.", "You withdrew your consent."
     ),
     _reason("expired_without_response", set(), "No resubmission before the due time.", "This request expired."),
+    _reason("account_erased", set(), "The subject's account was erased.", "Your account was deleted."),
     _reason(
         "checks_inconclusive", set(), "Automated checks referred the case to a person.", "A person is reviewing it."
     ),

@@ -2,9 +2,10 @@
 half-done: the next run starts over and does it all).
 
 In order: biometric templates and images (their keys destroyed), documents, the identity
-number's blind index, data exports, guardianships (a minor left without a guardian is suspended), then the
-account itself (sessions, contacts, second factor, data key; see accounts.erasure), and a line in
-the erasure ledger (pseudonymous id and time only) for replaying onto a restored backup.
+number's blind index, data exports, open cases (expired), guardianships (a minor left without a
+guardian is suspended), then the account itself (sessions, contacts, second factor, data key;
+see accounts.erasure), and a line in the erasure ledger (pseudonymous id and time only) for
+replaying onto a restored backup.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import asyncpg
 from service.accounts.erasure import erase_personal_data
 from service.accounts.states import AccountEvent
 from service.audit import Actor, AuditEntry
+from service.cases import store as cases
+from service.cases.cases import lock_case, transition
+from service.cases.catalogue import CaseType
+from service.cases.states import CaseEvent
 from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.guardians.departure import end_guardianships_of
@@ -43,6 +48,9 @@ async def erase_account(
         "UPDATE data_exports SET status = 'expired', archive = NULL WHERE account_id = $1 AND archive IS NOT NULL",
         account_id,
     )
+    # Cases still open end here: nobody may go on working on an erased person's data.
+    for case_id in await cases.open_of_subject(conn, account_id, [case_type.value for case_type in CaseType]):
+        await transition(conn, await lock_case(conn, case_id), CaseEvent.EXPIRE, actor, reason_code="account_erased")
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
     await conn.execute("INSERT INTO erasure_ledger (account_id, reason) VALUES ($1, $2)", account_id, reason)

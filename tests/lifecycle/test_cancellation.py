@@ -126,3 +126,26 @@ async def test_after_erasure_nothing_of_the_person_is_readable(
     # The identifiers are free for someone new.
     again = await client.post("/v1/registrations", json=registration(**PERSON))
     assert again.status_code == 201, again.text
+
+
+async def test_erasing_an_account_under_review_ends_its_cases(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    _, first = await _verified_person(client, runtime)
+    body = await register(
+        client, email="second@example.com", username="second_one", phone=None, birth_date="1949-12-31"
+    )
+    second = bearer(body["session"]["token"])
+    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=second)
+    duplicate = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=second)
+    assert duplicate.status_code == 202  # the same identity: an operator reviews it
+    assert (
+        await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=second)
+    ).status_code == 202
+    async with runtime.database.transaction() as conn:
+        await conn.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
+    assert await erase_due(runtime) == 1
+    async with runtime.database.connection() as conn:
+        case = await conn.fetchrow(
+            "SELECT state, reason_code FROM review_cases WHERE id = $1", uuid.UUID(duplicate.json()["case_id"])
+        )
+    assert case is not None and (case["state"], case["reason_code"]) == ("expired", "account_erased")
+    assert (await client.get("/v1/me/verifications/real-name", headers=first)).json()["status"] == "verified"
