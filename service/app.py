@@ -42,6 +42,7 @@ from service.operators.routes import (
 from service.policies.routes import PolicyController, PolicyPublishingController
 from service.qualifications.routes import QualificationController, QualificationRevocationController
 from service.realname.routes import RealNameController
+from service.recipients.routes import RecipientController
 from service.rights.routes import ExportController, RightsRequestController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
@@ -81,6 +82,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         ExportController,
         RightsRequestController,
         TerminationController,
+        RecipientController,
         FaceReviewController,
         AuditController,
         ConsentController,

@@ -23,6 +23,7 @@ from service.face.keys import biometric_key_owner
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname import store as realname
+from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
 
 ERASE_BIOMETRIC_JOB = "consents.erase_biometric_data"
@@ -51,6 +52,7 @@ async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, p
         await transition(conn, case, CaseEvent.WITHDRAW, CONSENT_WITHDRAWAL, reason_code="consent_withdrawn")
     if job := ERASURE_JOBS.get(purpose):
         await enqueue(conn, job, ErasePayload(account_id))
+    await queue_notices(conn, account_id, NoticeEvent.CONSENT_WITHDRAWN, {"purpose": purpose.value})
 
 
 def erase_biometric_job(runtime: Runtime) -> JobDefinition:

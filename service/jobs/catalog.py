@@ -13,6 +13,7 @@ from service.lifecycle.cancellation import erasure_schedule
 from service.lifecycle.retention import retention_schedule as retention_purge_schedule
 from service.qualifications.lifecycle import expiry_schedule
 from service.realname.verification import check_job
+from service.recipients.notices import delivery_job as notice_delivery_job
 from service.rights.exports import build_job
 from service.runtime import Runtime
 from service.vault.jobs import rewrap_job
@@ -26,6 +27,7 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
         check_job(runtime, runtime.real_name),
         suspension_notice_job(runtime),
         build_job(runtime),
+        notice_delivery_job(runtime),
     ]
 
 

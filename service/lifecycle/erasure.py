@@ -24,6 +24,7 @@ from service.cases.states import CaseEvent
 from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.guardians.departure import end_guardianships_of
+from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
 
 
@@ -54,6 +55,8 @@ async def erase_account(
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
     await conn.execute("INSERT INTO erasure_ledger (account_id, reason) VALUES ($1, $2)", account_id, reason)
+    # Everyone who received the person's data is told to delete it too.
+    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED, {"reason": reason})
     await runtime.audit.append(
         conn, AuditEntry(actor, "account.erased", "account", str(account_id), {"reason": reason})
     )

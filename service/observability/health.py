@@ -13,6 +13,7 @@ from service.database import migrations
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError
 from service.observability import metrics
+from service.recipients.notices import unacknowledged_counts
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +45,17 @@ class HealthController(Controller):
 
 @get("/metrics", include_in_schema=False)
 async def metrics_endpoint(runtime: CurrentRuntime) -> Response[bytes]:
-    # Overdue cases (rights requests above all: they are due within a legal deadline) are counted
-    # at scrape time, from the database every replica shares.
+    # Overdue cases (rights requests above all: they are due within a legal deadline) and notices
+    # recipients have not acknowledged are counted at scrape time, from the database every replica
+    # shares.
     try:
         async with asyncio.timeout(2):
             async with runtime.database.connection() as conn:
                 for case_type, count in await overdue_by_type(conn):
                     metrics.OVERDUE_CASES.labels(case_type).set(count)
+                for event, count in await unacknowledged_counts(conn):
+                    metrics.UNACKNOWLEDGED_NOTICES.labels(event).set(count)
     except Exception:
-        logger.warning("could not count overdue cases for /metrics")
+        logger.warning("could not count overdue cases and notices for /metrics")
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -14,6 +14,9 @@ HTTP_DURATION = Histogram(
 PASSWORD_HASH_SECONDS = Histogram("idv_password_hash_seconds", "Time spent in argon2id, per operation", ["operation"])
 JOBS_DONE = Counter("idv_jobs_total", "Background jobs run", ["job", "outcome"])
 OVERDUE_CASES = Gauge("idv_cases_overdue", "Open cases past their due date, per case type", ["case_type"])
+UNACKNOWLEDGED_NOTICES = Gauge(
+    "idv_recipient_notices_unacknowledged", "Notices to recipients not yet acknowledged, per event", ["event"]
+)
 
 
 def render() -> tuple[bytes, str]:

@@ -37,6 +37,8 @@ SECTIONS: dict[str, str] = {
                         ORDER BY created_at""",
     "documents": """SELECT id, kind, byte_size, width, height, created_at, deleted_at FROM documents
                     WHERE account_id = $1 ORDER BY created_at""",
+    "disclosures": """SELECT r.name AS recipient, r.kind, d.categories, d.disclosed_at FROM disclosures d
+                      JOIN recipients r ON r.id = d.recipient_id WHERE d.account_id = $1 ORDER BY d.disclosed_at""",
 }
 
 

@@ -12,7 +12,7 @@ import msgspec
 
 from service.rights.exports import BuildExport, build
 from service.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, register
+from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
@@ -21,6 +21,13 @@ async def test_an_export_holds_everything_about_the_person_and_expires(
 ) -> None:
     account_id, me = await _verified_person(client, runtime)
     other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
+    admin = await enrolled_operator(runtime, client, "admin")
+    shop = {"name": "Shop", "kind": "relying_party", "webhook_url": "https://shop.example.com/idv", "secret": "A" * 44}
+    recipient = (await client.post("/v1/operator/recipients", json=shop, headers=admin.headers)).json()
+    disclosure = {"account_id": str(account_id), "categories": ["contact"]}
+    await client.post(
+        f"/v1/operator/recipients/{recipient['recipient_id']}/disclosures", json=disclosure, headers=admin.headers
+    )
     wrong = await client.post("/v1/me/exports", json={"password": "not-the-password"}, headers=me)
     assert wrong.status_code == 403
 
@@ -53,6 +60,7 @@ async def test_an_export_holds_everything_about_the_person_and_expires(
     )
     assert {c["purpose"] for c in archive["consents"]} >= {"terms_of_service", "privacy_policy", "identity_data"}
     assert [c["case_type"] for c in archive["cases"]] == ["real_name"]
+    assert [(d["recipient"], d["categories"]) for d in archive["disclosures"]] == [("Shop", ["contact"])]
     assert archive["sessions"] and archive["state_history"][0]["to_state"] == "pending_verification"
     assert other["account_id"] not in downloaded.text and "someone.else" not in downloaded.text
 

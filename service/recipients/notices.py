@@ -1,0 +1,108 @@
+"""Notices to recipients: queued in the transaction that erases, corrects or withdraws, delivered
+by a job as a signed webhook, retried with backoff until acknowledged (a 2xx answer).
+
+The body is JSON of the pseudonymous account id, the event, its time and codes; it is signed with
+HMAC-SHA256 over ``timestamp + "\\n" + body`` with the recipient's secret (``X-Idv-Timestamp``,
+``X-Idv-Signature``), as the real-name adapter signs its requests. Notices not acknowledged are
+listed for privacy officers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+import asyncpg
+import httpx
+import msgspec
+
+from service.jobs.queue import enqueue
+from service.jobs.runner import JobDefinition
+from service.realname.providers import signature
+from service.recipients import store
+from service.recipients.keys import RECIPIENT_SECRETS
+from service.runtime import Runtime
+
+DELIVER_JOB = "recipients.deliver_notice"
+TIMEOUT_SECONDS = 10.0
+
+
+class NoticeEvent(StrEnum):
+    ACCOUNT_ERASED = "account.erased"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    DATA_CORRECTED = "data.corrected"
+
+
+class NoticeBody(msgspec.Struct, frozen=True):
+    event: NoticeEvent
+    account_id: UUID
+    at: datetime
+    details: dict[str, str]
+
+
+class DeliverNotice(msgspec.Struct, frozen=True):
+    notice_id: UUID
+
+
+class NoticeNotAcknowledged(Exception):
+    pass
+
+
+async def queue_notices(
+    conn: asyncpg.Connection, account_id: UUID, event: NoticeEvent, details: dict[str, str] | None = None
+) -> int:
+    """Queue the event for every recipient that received this person's data."""
+    payload = msgspec.json.encode(NoticeBody(event, account_id, datetime.now(UTC), details or {}))
+    recipients = await store.recipients_of(conn, account_id)
+    for recipient_id in recipients:
+        notice_id = uuid.uuid4()
+        await store.insert_notice(conn, notice_id, recipient_id, account_id, event, payload)
+        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id))
+    return len(recipients)
+
+
+async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
+    """Send one notice; True once acknowledged. Raises NoticeNotAcknowledged to be retried."""
+    async with runtime.database.connection() as conn:
+        row = await store.notice_to_send(conn, notice_id)
+        if row is None or row["acknowledged_at"] is not None:
+            return row is not None
+        cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
+    secret = cipher.open("recipient.secret", row["secret"])
+    timestamp = str(int(time.time()))
+    headers = {
+        "content-type": "application/json",
+        "x-idv-timestamp": timestamp,
+        "x-idv-signature": signature(secret, timestamp, row["payload"]),
+        "x-idv-notice-id": str(notice_id),
+    }
+    error: str | None = None
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+            response = await client.post(row["webhook_url"], content=row["payload"], headers=headers)
+        if not response.is_success:
+            error = f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        error = type(exc).__name__
+    async with runtime.database.connection() as conn:
+        await store.record_attempt(conn, notice_id, error)
+    if error is not None:
+        raise NoticeNotAcknowledged(error)
+    return True
+
+
+async def unacknowledged_counts(conn: asyncpg.Connection) -> list[tuple[str, int]]:
+    """Per event, including those with none open, so a gauge falls back to zero."""
+    return await store.unacknowledged_by_event(conn, [event.value for event in NoticeEvent])
+
+
+def delivery_job(runtime: Runtime) -> JobDefinition:
+    async def run(payload: bytes | None) -> None:
+        await deliver(runtime, msgspec.json.decode(payload or b"", type=DeliverNotice).notice_id)
+
+    return JobDefinition(
+        DELIVER_JOB, run, max_attempts=15, initial_retry_delay=timedelta(seconds=30), max_retry_delay=timedelta(hours=6)
+    )

@@ -1,0 +1,103 @@
+"""SQL for recipients, disclosures and the notices owed to recipients."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert_recipient(
+    conn: asyncpg.Connection, recipient_id: UUID, name: str, kind: str, webhook_url: str, secret: bytes
+) -> asyncpg.Record | None:
+    """The new recipient, or None when the name is taken."""
+    return await conn.fetchrow(
+        """INSERT INTO recipients (id, name, kind, webhook_url, secret) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (name) DO NOTHING RETURNING id, name, kind, webhook_url, created_at""",
+        recipient_id,
+        name,
+        kind,
+        webhook_url,
+        secret,
+    )
+
+
+async def recipients(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT id, name, kind, webhook_url, created_at, disabled_at FROM recipients ORDER BY name")
+
+
+async def recipient(conn: asyncpg.Connection, recipient_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM recipients WHERE id = $1", recipient_id)
+
+
+async def record_disclosure(
+    conn: asyncpg.Connection, recipient_id: UUID, account_id: UUID, categories: list[str]
+) -> bool:
+    inserted = await conn.fetchval(
+        """INSERT INTO disclosures (recipient_id, account_id, categories)
+           SELECT $1, id, $3 FROM accounts WHERE id = $2 RETURNING 1""",
+        recipient_id,
+        account_id,
+        categories,
+    )
+    return inserted is not None
+
+
+async def recipients_of(conn: asyncpg.Connection, account_id: UUID) -> list[UUID]:
+    rows = await conn.fetch(
+        """SELECT DISTINCT d.recipient_id FROM disclosures d JOIN recipients r ON r.id = d.recipient_id
+           WHERE d.account_id = $1 AND r.disabled_at IS NULL""",
+        account_id,
+    )
+    return [row["recipient_id"] for row in rows]
+
+
+async def insert_notice(
+    conn: asyncpg.Connection, notice_id: UUID, recipient_id: UUID, account_id: UUID, event: str, payload: bytes
+) -> None:
+    await conn.execute(
+        """INSERT INTO recipient_notices (id, recipient_id, account_id, event, payload)
+           VALUES ($1, $2, $3, $4, $5)""",
+        notice_id,
+        recipient_id,
+        account_id,
+        event,
+        payload,
+    )
+
+
+async def notice_to_send(conn: asyncpg.Connection, notice_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT n.id, n.payload, n.acknowledged_at, r.webhook_url, r.secret
+           FROM recipient_notices n JOIN recipients r ON r.id = n.recipient_id WHERE n.id = $1""",
+        notice_id,
+    )
+
+
+async def record_attempt(conn: asyncpg.Connection, notice_id: UUID, error: str | None) -> None:
+    await conn.execute(
+        """UPDATE recipient_notices
+           SET attempts = attempts + 1, last_error = $2,
+               acknowledged_at = CASE WHEN $2::text IS NULL THEN now() ELSE acknowledged_at END
+           WHERE id = $1""",
+        notice_id,
+        error,
+    )
+
+
+async def unacknowledged(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT n.id, r.name AS recipient, n.account_id, n.event, n.attempts, n.last_error, n.created_at
+           FROM recipient_notices n JOIN recipients r ON r.id = n.recipient_id
+           WHERE n.acknowledged_at IS NULL ORDER BY n.created_at"""
+    )
+
+
+async def unacknowledged_by_event(conn: asyncpg.Connection, events: list[str]) -> list[tuple[str, int]]:
+    rows = await conn.fetch(
+        """SELECT e.event, count(n.id) AS open FROM unnest($1::text[]) AS e (event)
+           LEFT JOIN recipient_notices n ON n.event = e.event AND n.acknowledged_at IS NULL
+           GROUP BY e.event""",
+        events,
+    )
+    return [(row["event"], row["open"]) for row in rows]
