@@ -219,7 +219,7 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DEVELOPMENT_ONLY_COURIERS = {"file"}
 # The categories of service/lifecycle/retention.py (named here so settings need not import it).
 RETENTION_CATEGORIES = frozenset(
-    {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence"}
+    {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence", "legal_hold"}
 )
 
 

@@ -188,5 +188,12 @@ def test_retention_report_prints_each_category(database_url: str, state_dir: Pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines() if "purge now" in line}
-    assert set(lines) == {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence"}
+    assert set(lines) == {
+        "sessions",
+        "one_time_codes",
+        "outbox_messages",
+        "sign_in_throttle",
+        "closed_case_evidence",
+        "legal_hold",
+    }
     assert "keep 7 days" in lines["sessions"]

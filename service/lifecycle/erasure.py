@@ -1,15 +1,17 @@
 """Erasing everything of one person, in one transaction (a worker killed half-way leaves nothing
 half-done: the next run starts over and does it all).
 
-In order: biometric templates and images (their keys destroyed), documents, the identity
-number's blind index, data exports, open cases (expired), guardianships (a minor left without a
-guardian is suspended), then the account itself (sessions, contacts, second factor, data key;
-see accounts.erasure), and a line in the erasure ledger (pseudonymous id and time only) for
-replaying onto a restored backup.
+In order: biometric templates and images (their keys destroyed), documents, every personal value
+the legal hold keeps (the ID number's blind index too; lifecycle.holds), data exports, open cases
+(expired), guardianships (a minor left without a guardian is suspended), then the account itself
+(sessions, contacts, second factor, data key; see accounts.erasure), a line in the erasure ledger
+(pseudonymous id and time only) for replaying onto a restored backup, and a notice to every
+recipient of the person's data.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -24,12 +26,19 @@ from service.cases.states import CaseEvent
 from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.guardians.departure import end_guardianships_of
+from service.lifecycle import holds
 from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
 
 
 async def erase_account(
-    runtime: Runtime, conn: asyncpg.Connection, account_id: UUID, event: AccountEvent, reason: str, actor: Actor
+    runtime: Runtime,
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    event: AccountEvent,
+    reason: str,
+    actor: Actor,
+    erased_at: datetime | None = None,
 ) -> None:
     await face.erase_biometric_data(conn, account_id)
     for verification_id in await face.verification_ids(conn, account_id):
@@ -38,13 +47,8 @@ async def erase_account(
         "UPDATE documents SET content = NULL, deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL",
         account_id,
     )
-    await conn.execute(
-        """UPDATE real_name_verifications
-           SET id_number_index = '', status = CASE WHEN status IN ('pending', 'verified') THEN 'withdrawn'
-                                                   ELSE status END, updated_at = now()
-           WHERE account_id = $1""",
-        account_id,
-    )
+    # What stays under the legal hold keeps no personal value (lifecycle.holds).
+    await holds.minimize(conn, account_id)
     await conn.execute(
         "UPDATE data_exports SET status = 'expired', archive = NULL WHERE account_id = $1 AND archive IS NOT NULL",
         account_id,
@@ -54,7 +58,13 @@ async def erase_account(
         await transition(conn, await lock_case(conn, case_id), CaseEvent.EXPIRE, actor, reason_code="account_erased")
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
-    await conn.execute("INSERT INTO erasure_ledger (account_id, reason) VALUES ($1, $2)", account_id, reason)
+    # A replay keeps the original time, so the legal hold ends when it would have.
+    await conn.execute(
+        "INSERT INTO erasure_ledger (account_id, reason, erased_at) VALUES ($1, $2, coalesce($3, now()))",
+        account_id,
+        reason,
+        erased_at,
+    )
     # Everyone who received the person's data is told to delete it too.
     await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED, {"reason": reason})
     await runtime.audit.append(

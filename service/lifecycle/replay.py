@@ -7,6 +7,8 @@ An account the restored database does not know, or already erased, is skipped.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -20,18 +22,24 @@ from service.runtime import Runtime
 REPLAYER = Actor.system("lifecycle.erasure_replay")
 
 
-async def read_ledger(conn: asyncpg.Connection) -> list[tuple[UUID, str]]:
-    rows = await conn.fetch("SELECT account_id, reason FROM erasure_ledger ORDER BY id")
-    return [(row["account_id"], row["reason"]) for row in rows]
+class LedgerEntry(NamedTuple):
+    account_id: UUID
+    reason: str
+    erased_at: datetime
 
 
-async def replay(runtime: Runtime, entries: list[tuple[UUID, str]]) -> int:
+async def read_ledger(conn: asyncpg.Connection) -> list[LedgerEntry]:
+    rows = await conn.fetch("SELECT account_id, reason, erased_at FROM erasure_ledger ORDER BY id")
+    return [LedgerEntry(row["account_id"], row["reason"], row["erased_at"]) for row in rows]
+
+
+async def replay(runtime: Runtime, entries: list[LedgerEntry]) -> int:
     applied = 0
-    for account_id, reason in entries:
+    for account_id, reason, erased_at in entries:
         async with runtime.database.transaction() as conn:
             state = await accounts.lock_state(conn, account_id)
             if state is None or state is AccountState.ERASED:
                 continue
-            await erase_account(runtime, conn, account_id, AccountEvent.ERASURE_REPLAYED, reason, REPLAYER)
+            await erase_account(runtime, conn, account_id, AccountEvent.ERASURE_REPLAYED, reason, REPLAYER, erased_at)
         applied += 1
     return applied

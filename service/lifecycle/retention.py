@@ -2,8 +2,9 @@
 
 Each category names what it purges and the SQL that finds and purges it; the period comes from
 ``IDV_RETENTION`` (``category=duration,...``; unnamed categories keep their default). Purging
-deletes rows or blanks sealed values; records the law or the audit needs (state histories, the
-consent ledger, case events, the audit trail) are not categories here.
+deletes rows or blanks sealed values. ``legal_hold`` ends the hold on an erased account's
+transaction records (lifecycle.holds); records kept for good without personal values (state
+histories, the consent ledger, case events, the audit trail) are not categories here.
 `idv retention report` prints, per category, the rule and what would be purged now.
 """
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 import asyncpg
 
 from service.jobs.runner import ScheduledJob
+from service.lifecycle import holds
 from service.runtime import Runtime
 
 
@@ -23,7 +25,7 @@ class RetentionCategory:
     name: str
     default: timedelta
     what: str
-    # Both take the retention period as $1.
+    # Both take the retention period as $1 and return a count (the purge: of rows purged).
     count_sql: str
     purge_sql: str
 
@@ -34,14 +36,16 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         timedelta(days=90),
         "sessions ended or expired longer ago (with their sealed address and user agent)",
         "SELECT count(*) FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval",
-        "DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval",
+        """WITH purged AS (DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
     ),
     RetentionCategory(
         "one_time_codes",
         timedelta(days=1),
         "one-time codes expired or used longer ago",
         "SELECT count(*) FROM one_time_codes WHERE expires_at < now() - $1::interval",
-        "DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval",
+        """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
     ),
     RetentionCategory(
         "outbox_messages",
@@ -49,15 +53,17 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         "sent or abandoned messages (sealed recipient and content)",
         """SELECT count(*) FROM courier_messages
            WHERE status IN ('sent', 'abandoned') AND created_at < now() - $1::interval""",
-        """DELETE FROM courier_messages
-           WHERE status IN ('sent', 'abandoned') AND created_at < now() - $1::interval""",
+        """WITH purged AS (DELETE FROM courier_messages
+           WHERE status IN ('sent', 'abandoned') AND created_at < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
     ),
     RetentionCategory(
         "sign_in_throttle",
         timedelta(days=1),
         "sign-in throttling counters not touched since",
         "SELECT count(*) FROM sign_in_throttle WHERE updated_at < now() - $1::interval",
-        "DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval",
+        """WITH purged AS (DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
     ),
     RetentionCategory(
         "closed_case_evidence",
@@ -65,8 +71,17 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         "evidence values of cases closed longer ago (the case, its events and reasons stay)",
         """SELECT count(*) FROM review_case_evidence e JOIN review_cases c ON c.id = e.case_id
            WHERE c.closed_at < now() - $1::interval""",
-        """DELETE FROM review_case_evidence e USING review_cases c
-           WHERE c.id = e.case_id AND c.closed_at < now() - $1::interval""",
+        """WITH purged AS (DELETE FROM review_case_evidence e USING review_cases c
+           WHERE c.id = e.case_id AND c.closed_at < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
+    ),
+    RetentionCategory(
+        "legal_hold",
+        timedelta(days=3 * 365),
+        "erased accounts' transaction records (verification outcomes, decisions, disclosures), kept "
+        "minimized after the erasure (lifecycle.holds); counted per account",
+        holds.COUNT_ENDED,
+        holds.PURGE_ENDED,
     ),
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
@@ -98,8 +113,7 @@ async def purge(runtime: Runtime) -> dict[str, int]:
     purged = {}
     async with runtime.database.transaction() as conn:
         for category in CATEGORIES:
-            result: str = await conn.execute(category.purge_sql, kept[category.name])
-            purged[category.name] = int(result.split()[-1])
+            purged[category.name] = await conn.fetchval(category.purge_sql, kept[category.name])
         ended: str = await conn.execute(PURGE_ENDED_BARS)
         purged["identity_bars"] = int(ended.split()[-1])
     return purged

@@ -39,7 +39,7 @@ async def test_replaying_the_ledger_erases_again_what_a_restored_backup_brought_
     assert await erase_due(runtime) == 1
     async with runtime.database.connection() as conn:
         ledger = await read_ledger(conn)
-    assert ledger == [(account_id, "cancelled")]
+    assert [(entry.account_id, entry.reason) for entry in ledger] == [(account_id, "cancelled")]
 
     subprocess.run([bindir / "pg_restore", "-d", empty_database_url, backup], check=True)
     async with Runtime.open(settings, empty_database_url, apply_migrations=False) as restored:
@@ -54,6 +54,8 @@ async def test_replaying_the_ledger_erases_again_what_a_restored_backup_brought_
             with pytest.raises(DataKeyDestroyed):
                 await restored.vault.open(conn, account_id)
             assert await conn.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "erased"
+            # The legal hold counts from the erasure, not from the replay.
+            assert await conn.fetchval("SELECT erased_at FROM erasure_ledger") == ledger[0].erased_at
     check = await asyncpg.connect(empty_database_url)
     try:
         for secret in (PERSON["email"], PERSON["phone"], PERSON["display_name"], "11010519491231002X"):
