@@ -43,6 +43,7 @@ from service.policies.routes import PolicyController, PolicyPublishingController
 from service.qualifications.routes import QualificationController, QualificationRevocationController
 from service.realname.routes import RealNameController
 from service.recipients.routes import RecipientController
+from service.restrictions.routes import RestrictionController
 from service.rights.routes import ExportController, RightsRequestController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
@@ -82,6 +83,7 @@ def route_handlers() -> Sequence[ControllerRouterHandler]:
         ExportController,
         RightsRequestController,
         TerminationController,
+        RestrictionController,
         RecipientController,
         FaceReviewController,
         AuditController,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
-from service.accounts.suspension import HOW_TO_APPEAL, NOTICE_JOB, SuspensionNotice, suspension_message
+from service.accounts.reasons import user_message
+from service.accounts.suspension import HOW_TO_APPEAL
+from service.accounts.transitions import NOTICE_JOB, StateNotice
 from service.contacts import store as contacts
 from service.courier.outbox import Message, queue_messages
 from service.jobs.runner import JobDefinition
+from service.lifecycle import store as cancellations
 from service.runtime import Runtime
 from service.vault import DataKeyDestroyed
 
@@ -38,20 +42,23 @@ async def notify(
     return False
 
 
-async def send_suspension_notice(runtime: Runtime, notice: SuspensionNotice) -> bool:
-    reason = suspension_message(notice.reason_code) or ""
+async def send_state_notice(runtime: Runtime, notice: StateNotice) -> bool:
+    """Queue the notice of a state change; its templates may use {reason}, {appeal} and {erase_on}."""
     async with runtime.database.transaction() as conn:
-        return await notify(
-            runtime,
-            conn,
-            notice.account_id,
-            ("account_suspended", "account_suspended_sms"),
-            {"reason": reason, "appeal": HOW_TO_APPEAL},
-        )
+        erase_after = await cancellations.latest_erase_after(conn, notice.account_id)
+        variables = {
+            "reason": user_message(notice.reason_code),
+            "appeal": HOW_TO_APPEAL,
+            "erase_on": erase_after.astimezone(ZoneInfo(runtime.settings.time_zone)).date().isoformat()
+            if erase_after
+            else "",
+        }
+        templates = (notice.notice, f"{notice.notice}_sms")
+        return await notify(runtime, conn, notice.account_id, templates, variables)
 
 
-def suspension_notice_job(runtime: Runtime) -> JobDefinition:
+def state_notice_job(runtime: Runtime) -> JobDefinition:
     async def run(payload: bytes | None) -> None:
-        await send_suspension_notice(runtime, msgspec.json.decode(payload or b"", type=SuspensionNotice))
+        await send_state_notice(runtime, msgspec.json.decode(payload or b"", type=StateNotice))
 
     return JobDefinition(NOTICE_JOB, run, max_attempts=10)

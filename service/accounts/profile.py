@@ -8,10 +8,11 @@ import asyncpg
 
 from service.accounts import store
 from service.accounts.masking import mask_birth_date, mask_email, mask_phone
+from service.accounts.reasons import user_message
 from service.accounts.registration import identifier_taken
-from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Suspension
+from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountState
-from service.accounts.suspension import HOW_TO_APPEAL, suspension_message
+from service.accounts.suspension import HOW_TO_APPEAL
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
@@ -23,13 +24,15 @@ from verification.usernames import normalize_username, username_key
 # Fields fixed at registration: changing them goes through a correction request that an
 # operator reviews, so the original stays on record.
 LOCKED_FIELDS = ("birth_date",)
+# States whose reason the profile explains.
+EXPLAINED = frozenset({AccountState.SUSPENDED, AccountState.RESTRICTED})
 
 
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
-        suspended = row is not None and row["state"] == AccountState.SUSPENDED
-        suspension = await store.latest_suspension(conn, account_id) if suspended else None
+        state = AccountState(row["state"]) if row is not None else None
+        limited = await store.latest_change_into(conn, account_id, state) if state in EXPLAINED else None
         qualified = await qualifications.in_force(conn, account_id)
         erase_after = await cancellations.open_erase_after(conn, account_id)
     if row is None:
@@ -50,7 +53,8 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         totp_enabled=row["totp_enabled"],
         created_at=row["created_at"],
         locked_fields=list(LOCKED_FIELDS),
-        suspension=_suspension(suspension) if suspension else None,
+        suspension=_suspension(limited) if limited and state is AccountState.SUSPENDED else None,
+        restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
         erasure_planned_at=erase_after,
         qualifications=[
             QualificationInForce(
@@ -64,10 +68,14 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     )
 
 
+def _restriction(row: asyncpg.Record) -> Restriction:
+    return Restriction(reason_code=row["reason_code"], message=user_message(row["reason_code"]), since=row["at"])
+
+
 def _suspension(row: asyncpg.Record) -> Suspension:
     return Suspension(
         reason_code=row["reason_code"],
-        message=suspension_message(row["reason_code"]) or "",
+        message=user_message(row["reason_code"]),
         since=row["at"],
         case_id=row["case_id"],
         how_to_appeal=HOW_TO_APPEAL,

@@ -54,6 +54,14 @@ class Suspension(msgspec.Struct):
     how_to_appeal: str
 
 
+class Restriction(msgspec.Struct):
+    """Why an operator restricted the account. Verifying, appealing and one's data rights still work."""
+
+    reason_code: str
+    message: str
+    since: datetime
+
+
 class QualificationInForce(msgspec.Struct):
     qualification_id: UUID
     organization_name: str
@@ -77,6 +85,7 @@ class Profile(msgspec.Struct):
     created_at: datetime
     locked_fields: list[str]
     suspension: Suspension | None = None
+    restriction: Restriction | None = None
     qualifications: list[QualificationInForce] = msgspec.field(default_factory=list)
     # While a cancellation cools off: when the account will be erased unless kept.
     erasure_planned_at: datetime | None = None

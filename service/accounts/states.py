@@ -10,6 +10,9 @@ class AccountState(StrEnum):
     # A minor whose guardian has not consented yet: only a status check works.
     AWAITING_GUARDIAN = "awaiting_guardian"
     ACTIVE = "active"
+    # An operator's reversible measure while something is checked: sessions live on, but reach only
+    # verification, appeals and data rights. Lifted by an operator.
+    RESTRICTED = "restricted"
     # False information or abuse: sessions ended; sign-in gives a session limited to seeing the
     # reason, appealing and exercising data rights (see RESTRICTED).
     SUSPENDED = "suspended"
@@ -28,9 +31,14 @@ class AccountEvent(StrEnum):
     GUARDIAN_CONSENTED_UNVERIFIED = "guardian_consented_unverified"
     CONTACT_VERIFIED = "contact_verified"
     SUSPENDED = "suspended"
-    # Back to where the account was: active if a contact is verified, pending otherwise.
+    # Back to where the account was: restricted if it was, else active if a contact is verified,
+    # pending otherwise (the same three ways back after a restriction or a cancellation).
     REINSTATED = "reinstated"
     REINSTATED_UNVERIFIED = "reinstated_unverified"
+    REINSTATED_RESTRICTED = "reinstated_restricted"
+    RESTRICTED = "restricted"
+    RESTRICTION_LIFTED = "restriction_lifted"
+    RESTRICTION_LIFTED_UNVERIFIED = "restriction_lifted_unverified"
     TERMINATED = "terminated"
     # A minor's data collected without a guardian's consent.
     ERASED_WITHOUT_CONSENT = "erased_without_consent"
@@ -38,6 +46,7 @@ class AccountEvent(StrEnum):
     # Kept after all: back to active, or pending if no contact is verified.
     CANCELLATION_WITHDRAWN = "cancellation_withdrawn"
     CANCELLATION_WITHDRAWN_UNVERIFIED = "cancellation_withdrawn_unverified"
+    CANCELLATION_WITHDRAWN_RESTRICTED = "cancellation_withdrawn_restricted"
     ERASED = "erased"
     # An erasure re-applied to a database restored from a backup taken before it.
     ERASURE_REPLAYED = "erasure_replayed"
@@ -67,6 +76,10 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
         AccountState.CANCELLATION_PENDING,
         AccountEvent.CANCELLATION_WITHDRAWN_UNVERIFIED,
     ): AccountState.PENDING_VERIFICATION,
+    (
+        AccountState.CANCELLATION_PENDING,
+        AccountEvent.CANCELLATION_WITHDRAWN_RESTRICTED,
+    ): AccountState.RESTRICTED,
     (AccountState.CANCELLATION_PENDING, AccountEvent.CONTACT_VERIFIED): AccountState.CANCELLATION_PENDING,
     (AccountState.CANCELLATION_PENDING, AccountEvent.ERASED): AccountState.ERASED,
     (AccountState.CANCELLATION_PENDING, AccountEvent.TERMINATED): AccountState.TERMINATED,
@@ -77,6 +90,15 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     (AccountState.ACTIVE, AccountEvent.SUSPENDED): AccountState.SUSPENDED,
     (AccountState.SUSPENDED, AccountEvent.REINSTATED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.REINSTATED_UNVERIFIED): AccountState.PENDING_VERIFICATION,
+    (AccountState.SUSPENDED, AccountEvent.REINSTATED_RESTRICTED): AccountState.RESTRICTED,
+    (AccountState.ACTIVE, AccountEvent.RESTRICTED): AccountState.RESTRICTED,
+    (AccountState.PENDING_VERIFICATION, AccountEvent.RESTRICTED): AccountState.RESTRICTED,
+    (AccountState.RESTRICTED, AccountEvent.RESTRICTION_LIFTED): AccountState.ACTIVE,
+    (AccountState.RESTRICTED, AccountEvent.RESTRICTION_LIFTED_UNVERIFIED): AccountState.PENDING_VERIFICATION,
+    (AccountState.RESTRICTED, AccountEvent.CONTACT_VERIFIED): AccountState.RESTRICTED,
+    (AccountState.RESTRICTED, AccountEvent.SUSPENDED): AccountState.SUSPENDED,
+    (AccountState.RESTRICTED, AccountEvent.CANCELLATION_REQUESTED): AccountState.CANCELLATION_PENDING,
+    (AccountState.RESTRICTED, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.ACTIVE, AccountEvent.TERMINATED): AccountState.TERMINATED,
     (AccountState.SUSPENDED, AccountEvent.TERMINATED): AccountState.TERMINATED,
@@ -97,10 +119,24 @@ CAN_SIGN_IN = frozenset(
     {
         AccountState.PENDING_VERIFICATION,
         AccountState.ACTIVE,
+        AccountState.RESTRICTED,
         AccountState.SUSPENDED,
         AccountState.AWAITING_GUARDIAN,
         AccountState.CANCELLATION_PENDING,
     }
 )
-# States whose sessions reach only the endpoints marked as allowed while restricted.
-RESTRICTED = frozenset({AccountState.SUSPENDED, AccountState.CANCELLATION_PENDING})
+# Leaving a state for where the account was: (state left, state returned to) -> event. The account
+# returns to restricted if it was restricted before, else to active or pending verification by
+# whether a contact is verified (accounts.transitions.way_back).
+WAYS_BACK: dict[tuple[AccountState, AccountState], AccountEvent] = {
+    (AccountState.SUSPENDED, AccountState.RESTRICTED): AccountEvent.REINSTATED_RESTRICTED,
+    (AccountState.SUSPENDED, AccountState.ACTIVE): AccountEvent.REINSTATED,
+    (AccountState.SUSPENDED, AccountState.PENDING_VERIFICATION): AccountEvent.REINSTATED_UNVERIFIED,
+    (AccountState.CANCELLATION_PENDING, AccountState.RESTRICTED): AccountEvent.CANCELLATION_WITHDRAWN_RESTRICTED,
+    (AccountState.CANCELLATION_PENDING, AccountState.ACTIVE): AccountEvent.CANCELLATION_WITHDRAWN,
+    (AccountState.CANCELLATION_PENDING, AccountState.PENDING_VERIFICATION): (
+        AccountEvent.CANCELLATION_WITHDRAWN_UNVERIFIED
+    ),
+    (AccountState.RESTRICTED, AccountState.ACTIVE): AccountEvent.RESTRICTION_LIFTED,
+    (AccountState.RESTRICTED, AccountState.PENDING_VERIFICATION): AccountEvent.RESTRICTION_LIFTED_UNVERIFIED,
+}

@@ -49,10 +49,12 @@ async def record_change(
     actor: str,
     reason_code: str | None = None,
     case_id: UUID | None = None,
+    notice: str | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor, reason_code, case_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        """INSERT INTO account_state_changes
+               (account_id, from_state, to_state, event, actor, reason_code, case_id, notice)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         account_id,
         before,
         after,
@@ -60,6 +62,7 @@ async def record_change(
         actor,
         reason_code,
         case_id,
+        notice,
     )
 
 
@@ -71,17 +74,19 @@ async def apply_event(
     actor: str,
     reason_code: str | None = None,
     case_id: UUID | None = None,
-) -> AccountState:
-    """Move the account along the transition table, recording the change if there is one."""
+    notice: str | None = None,
+) -> tuple[AccountState, AccountState]:
+    """Move the account along the transition table, recording the change if there is one.
+    (state before, state after)."""
     current = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
     before = AccountState(current)
     after = next_state(before, event)
     if after != before:
         await conn.execute("UPDATE accounts SET state = $2, updated_at = now() WHERE id = $1", account_id, after)
         await record_change(
-            conn, account_id, before, after, event, actor=actor, reason_code=reason_code, case_id=case_id
+            conn, account_id, before, after, event, actor=actor, reason_code=reason_code, case_id=case_id, notice=notice
         )
-    return after
+    return before, after
 
 
 async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
@@ -138,13 +143,19 @@ async def lock_state(conn: asyncpg.Connection, account_id: UUID) -> AccountState
     return AccountState(state) if state else None
 
 
-async def latest_suspension(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
-    """The change that put the account in its current suspension (reason and causing case)."""
+async def latest_change_into(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> asyncpg.Record | None:
+    """The change that last put the account in this state (its reason, case and time)."""
     return await conn.fetchrow(
-        """SELECT reason_code, case_id, at FROM account_state_changes
-           WHERE account_id = $1 AND to_state = 'suspended' ORDER BY at DESC, id DESC LIMIT 1""",
+        """SELECT from_state, reason_code, case_id, at FROM account_state_changes
+           WHERE account_id = $1 AND to_state = $2 ORDER BY id DESC LIMIT 1""",
         account_id,
+        state,
     )
+
+
+async def state_before(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> AccountState | None:
+    change = await latest_change_into(conn, account_id, state)
+    return AccountState(change["from_state"]) if change and change["from_state"] else None
 
 
 async def has_verified_contact(conn: asyncpg.Connection, account_id: UUID) -> bool:

@@ -14,6 +14,7 @@ from service.contacts.verification import request_code, verify_contact
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import RequestBody
+from service.sessions.auth import FOR_VERIFICATION
 
 
 class CodeSubmission(RequestBody):
@@ -33,6 +34,7 @@ class ContactVerified(msgspec.Struct):
 class ContactController(Controller):
     path = "/v1/contacts"
     tags = ["contacts"]
+    opt = FOR_VERIFICATION
 
     @post(
         "/{kind:str}/code",

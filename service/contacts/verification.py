@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, AccountState
+from service.accounts.transitions import move
 from service.contacts import store
 from service.contacts.codes import CodeCheck, ContactKind, check_code, send_code
 from service.http.problems import ProblemError
@@ -36,7 +36,7 @@ async def verify_contact(runtime: Runtime, principal: Principal, kind: ContactKi
         result = await check_code(conn, runtime.vault.blind_index, principal.account_id, kind, code)
         if result is CodeCheck.ACCEPTED:
             await store.mark_verified(conn, principal.account_id, kind)
-            return await accounts.apply_event(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
+            return await move(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
     # Outside the transaction: the spent attempt is committed before we answer.
     if result is CodeCheck.WRONG:
         raise ProblemError(422, "code_invalid", "The code is not right")

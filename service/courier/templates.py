@@ -34,6 +34,50 @@ TEMPLATES: dict[str, Template] = {
         "",
         "[{service}] Your account is suspended. {reason} Sign in to see why and to appeal.",
     ),
+    "account_reinstated": Template(
+        Channel.EMAIL,
+        "Your account is reinstated",
+        "Your {service} account is no longer suspended. {reason}",
+    ),
+    "account_reinstated_sms": Template(Channel.SMS, "", "[{service}] Your account is no longer suspended."),
+    "account_restricted": Template(
+        Channel.EMAIL,
+        "Your account is restricted",
+        "Your {service} account is restricted while we check something. {reason}\n\n"
+        "Until then you can sign in to verify your identity, appeal our decisions, and see, correct, export "
+        "or delete your data; other features are paused.",
+    ),
+    "account_restricted_sms": Template(
+        Channel.SMS, "", "[{service}] Your account is restricted. {reason} Sign in to see what to do."
+    ),
+    "account_restriction_lifted": Template(
+        Channel.EMAIL, "Your account works again", "The restriction on your {service} account is lifted. {reason}"
+    ),
+    "account_restriction_lifted_sms": Template(
+        Channel.SMS, "", "[{service}] The restriction on your account is lifted."
+    ),
+    "account_terminated": Template(
+        Channel.EMAIL,
+        "Your account is closed",
+        "Your {service} account is closed and can no longer be used. {reason}\n\n"
+        "Two reviewers took this decision. If you think it is wrong, or want a copy of your data, reply to "
+        "this message or contact {service}'s privacy officer.",
+    ),
+    "account_terminated_sms": Template(Channel.SMS, "", "[{service}] Your account is closed. {reason}"),
+    "cancellation_requested": Template(
+        Channel.EMAIL,
+        "Your account will be deleted",
+        "You asked to delete your {service} account. It will be deleted on {erase_on}, with your personal "
+        "data. Until then you can sign in and keep it. If you did not ask for this, sign in now, keep the "
+        "account and change your password.",
+    ),
+    "cancellation_requested_sms": Template(
+        Channel.SMS, "", "[{service}] Your account will be deleted on {erase_on}. Sign in before then to keep it."
+    ),
+    "cancellation_withdrawn": Template(
+        Channel.EMAIL, "Your account is kept", "Your {service} account will not be deleted after all."
+    ),
+    "cancellation_withdrawn_sms": Template(Channel.SMS, "", "[{service}] Your account will not be deleted."),
     "operator_enrolment": Template(
         Channel.EMAIL,
         "Your operator account",

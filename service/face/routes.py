@@ -20,6 +20,7 @@ from service.http.dependencies import CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
+from service.sessions.auth import FOR_VERIFICATION
 
 ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live)$")]
 
@@ -31,6 +32,7 @@ def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
 class FaceController(Controller):
     path = "/v1/me/verifications/face"
     tags = ["verifications"]
+    opt = FOR_VERIFICATION
 
     @post("/", status_code=201, summary="Start: a liveness challenge (needs the biometric consent)")
     async def start(

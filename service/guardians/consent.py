@@ -18,6 +18,7 @@ from service.accounts import store as accounts
 from service.accounts.profile import read_profile
 from service.accounts.schemas import Profile
 from service.accounts.states import AccountEvent, AccountState
+from service.accounts.transitions import move
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
 from service.cases.cases import conclude_checks, open_case
@@ -65,7 +66,7 @@ async def activate_minor(conn: asyncpg.Connection, minor_id: UUID, guardian_id: 
         return
     verified = await accounts.has_verified_contact(conn, minor_id)
     event = AccountEvent.GUARDIAN_CONSENTED if verified else AccountEvent.GUARDIAN_CONSENTED_UNVERIFIED
-    await accounts.apply_event(conn, minor_id, event, actor=f"user:{guardian_id}")
+    await move(conn, minor_id, event, actor=f"user:{guardian_id}")
 
 
 async def consent(

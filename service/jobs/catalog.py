@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.accounts.notices import suspension_notice_job
+from service.accounts.notices import state_notice_job
 from service.cases.sweep import sweep_schedule
 from service.consents.effects import erase_biometric_job
 from service.courier.outbox import delivery_job
@@ -25,7 +25,7 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
         rewrap_job(runtime),
         erase_biometric_job(runtime),
         check_job(runtime, runtime.real_name),
-        suspension_notice_job(runtime),
+        state_notice_job(runtime),
         build_job(runtime),
         notice_delivery_job(runtime),
     ]

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, AccountState
+from service.accounts.transitions import move, way_back
 from service.audit import Actor, AuditEntry
 from service.http.problems import ProblemError
 from service.jobs.runner import ScheduledJob
@@ -26,6 +27,8 @@ from service.sessions.sessions import Principal
 from service.totp import factor
 
 ERASER = Actor.system("lifecycle.erasure")
+# A restricted account can be cancelled too: deleting one's data is a right, not a privilege.
+CANCELLABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION, AccountState.RESTRICTED})
 
 
 async def cancel(
@@ -39,10 +42,10 @@ async def cancel(
             if not body.totp_code or not await factor.check_code(conn, cipher, body.totp_code):
                 raise reauthentication_failed()
         state = await accounts.lock_state(conn, principal.account_id)
-        if state not in (AccountState.ACTIVE, AccountState.PENDING_VERIFICATION):
+        if state not in CANCELLABLE:
             raise ProblemError(409, "cannot_cancel_now", f"A {state} account cannot be cancelled this way")
         await store.insert(conn, uuid.uuid4(), principal.account_id, erase_after)
-        await accounts.apply_event(conn, principal.account_id, AccountEvent.CANCELLATION_REQUESTED, actor="self")
+        await move(conn, principal.account_id, AccountEvent.CANCELLATION_REQUESTED, actor="self")
         details = {"erase_after": erase_after.isoformat()}
         await runtime.audit.append(
             conn, AuditEntry(actor, "account.cancellation_requested", "account", str(principal.account_id), details)
@@ -54,9 +57,8 @@ async def keep(runtime: Runtime, principal: Principal, actor: Actor) -> Cancella
     async with runtime.database.transaction() as conn:
         if not await store.withdraw(conn, principal.account_id):
             raise ProblemError(404, "no_cancellation", "There is no cancellation to withdraw")
-        verified = await accounts.has_verified_contact(conn, principal.account_id)
-        event = AccountEvent.CANCELLATION_WITHDRAWN if verified else AccountEvent.CANCELLATION_WITHDRAWN_UNVERIFIED
-        state = await accounts.apply_event(conn, principal.account_id, event, actor="self")
+        event = await way_back(conn, principal.account_id, AccountState.CANCELLATION_PENDING)
+        state = await move(conn, principal.account_id, event, actor="self")
         await runtime.audit.append(
             conn, AuditEntry(actor, "account.cancellation_withdrawn", "account", str(principal.account_id))
         )

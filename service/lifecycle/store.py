@@ -38,6 +38,14 @@ async def mark_erased(conn: asyncpg.Connection, cancellation_id: UUID) -> None:
     await conn.execute("UPDATE cancellations SET erased_at = now() WHERE id = $1", cancellation_id)
 
 
+async def latest_erase_after(conn: asyncpg.Connection, account_id: UUID) -> datetime | None:
+    """When the latest cancellation was to erase the account, even if kept since."""
+    value: datetime | None = await conn.fetchval(
+        "SELECT erase_after FROM cancellations WHERE account_id = $1 ORDER BY requested_at DESC LIMIT 1", account_id
+    )
+    return value
+
+
 async def open_erase_after(conn: asyncpg.Connection, account_id: UUID) -> datetime | None:
     value: datetime | None = await conn.fetchval(
         """SELECT erase_after FROM cancellations

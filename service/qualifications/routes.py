@@ -26,6 +26,7 @@ from service.qualifications.schemas import (
     WorkEmailCode,
 )
 from service.qualifications.states import QualificationState
+from service.sessions.auth import FOR_VERIFICATION
 
 
 def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
@@ -35,6 +36,7 @@ def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
 class QualificationController(Controller):
     path = "/v1/me/qualifications"
     tags = ["verifications"]
+    opt = FOR_VERIFICATION
 
     @post("/", status_code=201, summary="Declare a qualification; a code goes to the work e-mail")
     async def start(

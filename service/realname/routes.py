@@ -15,12 +15,14 @@ from service.realname import store
 from service.realname.schemas import RealNameRequest, RealNameStatus
 from service.realname.verification import Submission, submit
 from service.runtime import Runtime
+from service.sessions.auth import FOR_VERIFICATION
 from verification.identity_numbers import IdDocumentType
 
 
 class RealNameController(Controller):
     path = "/v1/me/verifications/real-name"
     tags = ["verifications"]
+    opt = FOR_VERIFICATION
 
     @post("/", summary="Verify one's legal name and ID number (needs the identity_data consent)")
     async def start(

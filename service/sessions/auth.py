@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from service.accounts.states import RESTRICTED, AccountState
+from service.accounts.states import AccountState
 from service.consents.ledger import required_acceptances
 from service.http.problems import ProblemError
 from service.runtime import Runtime
@@ -27,6 +27,16 @@ AWAITING_GUARDIAN_OPT = "allowed_awaiting_guardian"
 AWAITING_GUARDIAN: dict[str, Any] = {AWAITING_GUARDIAN_OPT: True}
 # Whoami, one's profile and signing out: reachable in every state that can sign in.
 STATUS_CHECK: dict[str, Any] = {**SELF_SERVICE, **AWAITING_GUARDIAN}
+VERIFICATION_OPT = "allowed_for_verification"
+# Proving who one is (contacts, real name, face, qualifications): what a restricted account is for.
+FOR_VERIFICATION: dict[str, Any] = {VERIFICATION_OPT: True}
+
+# Limited states -> the ``opt`` keys that let a session through (any one suffices).
+REACHABLE_WHILE: dict[AccountState, frozenset[str]] = {
+    AccountState.SUSPENDED: frozenset({WHILE_RESTRICTED_OPT}),
+    AccountState.CANCELLATION_PENDING: frozenset({WHILE_RESTRICTED_OPT}),
+    AccountState.RESTRICTED: frozenset({WHILE_RESTRICTED_OPT, VERIFICATION_OPT}),
+}
 
 
 def unauthenticated() -> ProblemError:
@@ -66,7 +76,8 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
             "A parent or guardian must agree first",
             "invite them with POST /v1/me/guardian-invitation",
         )
-    if principal.state in RESTRICTED and not opt.get(WHILE_RESTRICTED_OPT):
+    reachable = REACHABLE_WHILE.get(principal.state)
+    if reachable is not None and not any(opt.get(key) for key in reachable):
         raise ProblemError(
             403,
             "account_restricted",

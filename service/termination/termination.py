@@ -18,6 +18,7 @@ import msgspec
 
 from service.accounts import store as accounts
 from service.accounts.states import AccountEvent
+from service.accounts.transitions import move
 from service.audit import AuditEntry
 from service.cases.cases import Case, conclude_checks, open_case
 from service.cases.catalogue import CaseType
@@ -76,7 +77,7 @@ async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: 
     }
     account_id = case.subject_account_id
     await accounts.end_all_sessions(conn, account_id, "account_terminated")
-    await accounts.apply_event(
+    await move(
         conn,
         account_id,
         AccountEvent.TERMINATED,

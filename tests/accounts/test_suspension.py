@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 import msgspec
 
-from service.accounts.notices import send_suspension_notice
-from service.accounts.suspension import SuspensionNotice
+from service.accounts.notices import send_state_notice
+from service.accounts.transitions import StateNotice
 from service.runtime import Runtime
 from tests.cases.arrange import case_in_review
 from tests.helpers import STRONG_PASSWORD, OperatorLogin, bearer, enrolled_operator, latest_code, outbox, register
@@ -39,8 +39,8 @@ async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
 
 
 async def _deliver_notices(runtime: Runtime, db: asyncpg.Connection) -> None:
-    for payload in await db.fetch("SELECT payload FROM pgqueuer WHERE entrypoint = 'accounts.suspension_notice'"):
-        await send_suspension_notice(runtime, msgspec.json.decode(payload["payload"], type=SuspensionNotice))
+    for payload in await db.fetch("SELECT payload FROM pgqueuer WHERE entrypoint = 'accounts.state_notice'"):
+        await send_state_notice(runtime, msgspec.json.decode(payload["payload"], type=StateNotice))
     await runtime.courier.deliver_queued()
 
 

@@ -1,0 +1,1 @@
+"""Operators restricting an account while something is checked, and lifting the restriction."""

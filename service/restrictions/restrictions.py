@@ -1,0 +1,74 @@
+"""Restricting an account: a senior reviewer's reversible measure while a doubt is checked.
+
+Unlike suspension, sessions live on; the holder reaches only verification, appeals and data rights
+(sessions.auth). One senior reviewer may restrict or lift (it takes nothing away for good; ending an
+account needs two). Each change records the operator and reason code, is audited, and tells the
+person (accounts.transitions).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from service.accounts import store as accounts
+from service.accounts.reasons import LiftReason, RestrictionReason
+from service.accounts.states import AccountEvent, AccountState
+from service.accounts.transitions import actor_label, move, way_back
+from service.audit import AuditEntry
+from service.http.problems import ProblemError
+from service.http.schemas import RequestBody
+from service.operators.auth import OperatorPrincipal
+from service.runtime import Runtime
+
+RESTRICTABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION})
+
+
+class RestrictionRequest(RequestBody):
+    reason_code: RestrictionReason
+
+
+class LiftRequest(RequestBody):
+    reason_code: LiftReason
+
+
+class RestrictionView(msgspec.Struct):
+    account_id: UUID
+    state: AccountState
+
+
+async def restrict(
+    runtime: Runtime, operator: OperatorPrincipal, account_id: UUID, body: RestrictionRequest
+) -> RestrictionView:
+    reason = body.reason_code.value
+    async with runtime.database.transaction() as conn:
+        state = await accounts.lock_state(conn, account_id)
+        if state is None:
+            raise ProblemError(404, "account_not_found", "No such account")
+        if state not in RESTRICTABLE:
+            raise ProblemError(409, "illegal_transition", f"A {state} account cannot be restricted")
+        after = await move(
+            conn, account_id, AccountEvent.RESTRICTED, actor=actor_label(operator.actor), reason_code=reason
+        )
+        await runtime.audit.append(
+            conn, AuditEntry(operator.actor, "account.restricted", "account", str(account_id), {"reason": reason})
+        )
+    return RestrictionView(account_id, after)
+
+
+async def lift(runtime: Runtime, operator: OperatorPrincipal, account_id: UUID, body: LiftRequest) -> RestrictionView:
+    reason = body.reason_code.value
+    async with runtime.database.transaction() as conn:
+        state = await accounts.lock_state(conn, account_id)
+        if state is None:
+            raise ProblemError(404, "account_not_found", "No such account")
+        if state is not AccountState.RESTRICTED:
+            raise ProblemError(409, "not_restricted", f"The account is {state}, not restricted")
+        event = await way_back(conn, account_id, AccountState.RESTRICTED)
+        after = await move(conn, account_id, event, actor=actor_label(operator.actor), reason_code=reason)
+        await runtime.audit.append(
+            conn,
+            AuditEntry(operator.actor, "account.restriction_lifted", "account", str(account_id), {"reason": reason}),
+        )
+    return RestrictionView(account_id, after)
