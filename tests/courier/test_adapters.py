@@ -3,21 +3,20 @@ SMS gateway, both started by the test."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from litestar import Litestar, Request, post
+from litestar import Request, post
 from litestar.params import JSONBody
 
 from service.courier.adapters import DeliveryFailed, HttpSmsGateway, SmtpEmailSender
 from service.database.embedded import free_port
+from tests.peers import serving
 
 
 class Inbox:
@@ -97,16 +96,8 @@ async def sms_gateway() -> AsyncIterator[tuple[Gateway, str]]:
         gateway.received.append((request.headers.get("authorization"), data))
         return {"id": "msg-1"}
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Litestar([receive]), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield gateway, f"http://127.0.0.1:{port}/v1/messages"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(receive) as base:
+        yield gateway, f"{base}/v1/messages"
 
 
 async def test_sms_gateway_adapter_posts_json_with_the_token(sms_gateway: tuple[Gateway, str]) -> None:

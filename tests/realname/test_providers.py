@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
-from litestar import Litestar, Request, Response, post
+from litestar import Request, Response, post
 
 from service.database.embedded import free_port
 from service.realname.providers import (
@@ -23,8 +21,8 @@ from service.realname.providers import (
     ProviderUnavailable,
     RealNameQuery,
     SandboxRealNameProvider,
-    signature,
 )
+from tests.peers import serving, signed_by
 
 SECRET = b"registry-shared-secret-0123456789"
 QUERY = RealNameQuery("张三", "11010519491231002X", "resident_id_card")
@@ -48,12 +46,7 @@ async def authority() -> AsyncIterator[tuple[Authority, str]]:
     async def verify(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
         body = await request.body()
         state.bodies.append(body)
-        timestamp = request.headers.get("x-idv-timestamp", "")
-        expected = signature(SECRET, timestamp, body)
-        if (
-            not hmac.compare_digest(expected, request.headers.get("x-idv-signature", ""))
-            or abs(time.time() - int(timestamp or 0)) > 300
-        ):
+        if not signed_by(SECRET, request.headers, body):
             state.bad_signatures += 1
             return Response({"error": "bad signature"}, status_code=401)
         if state.delay:
@@ -63,16 +56,8 @@ async def authority() -> AsyncIterator[tuple[Authority, str]]:
             return Response({"error": "busy"}, status_code=503)
         return Response({"result": "match", "reference": "ref-42"}, status_code=200)
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Litestar([verify]), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield state, f"http://127.0.0.1:{port}/verify"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(verify) as base:
+        yield state, f"{base}/verify"
 
 
 async def test_a_signed_request_gets_the_registrys_answer(authority: tuple[Authority, str]) -> None:

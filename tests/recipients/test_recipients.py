@@ -3,11 +3,8 @@ withdraws consent; what they do not acknowledge stays in the privacy officers' l
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import hmac
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,16 +14,14 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-import uvicorn
-from litestar import Litestar, Request, Response, post
+from litestar import Request, Response, post
 
-from service.database.embedded import free_port
 from service.lifecycle.cancellation import erase_due
-from service.realname.providers import signature
 from service.recipients.notices import DeliverNotice, NoticeNotAcknowledged, deliver
 from service.runtime import Runtime
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
+from tests.peers import serving, signed_by
 
 SECRET = b"relying-party-shared-secret-0123456789abcdef"
 
@@ -47,11 +42,7 @@ async def relying_party() -> AsyncIterator[tuple[RelyingParty, str]]:
     @post("/idv-events", status_code=200)
     async def event(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
         body = await request.body()
-        timestamp = request.headers.get("x-idv-timestamp", "")
-        if (
-            not hmac.compare_digest(signature(SECRET, timestamp, body), request.headers.get("x-idv-signature", ""))
-            or abs(time.time() - int(timestamp or 0)) > 300
-        ):
+        if not signed_by(SECRET, request.headers, body):
             state.bad_signatures += 1
             return Response({"error": "bad signature"}, status_code=401)
         if state.down:
@@ -59,16 +50,8 @@ async def relying_party() -> AsyncIterator[tuple[RelyingParty, str]]:
         state.received.append(json.loads(body))
         return Response({"ok": "deleted"}, status_code=200)
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Litestar([event]), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield state, f"http://127.0.0.1:{port}/idv-events"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(event) as base:
+        yield state, f"{base}/idv-events"
 
 
 async def _queued_notices(db: asyncpg.Connection) -> list[uuid.UUID]:
