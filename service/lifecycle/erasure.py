@@ -3,10 +3,10 @@ half-done: the next run starts over and does it all).
 
 In order: biometric templates and images (their keys destroyed), documents, every personal value
 the legal hold keeps (the ID number's blind index too; lifecycle.holds), data exports, open cases
-(expired), guardianships (a minor left without a guardian is suspended), then the account itself
-(sessions, contacts, second factor, data key; see accounts.erasure), a line in the erasure ledger
-(pseudonymous id and time only) for replaying onto a restored backup, and a notice to every
-recipient of the person's data.
+(expired) and the evidence of all cases, guardianships (a minor left without a guardian is
+suspended), then the account itself (sessions, contacts, second factor, data key; see
+accounts.erasure), a line in the erasure ledger (pseudonymous id and time only) for replaying
+onto a restored backup, and a notice to every recipient of the person's data.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ async def erase_account(
     # Cases still open end here: nobody may go on working on an erased person's data.
     for case_id in await cases.open_of_subject(conn, account_id, [case_type.value for case_type in CaseType]):
         await transition(conn, await lock_case(conn, case_id), CaseEvent.EXPIRE, actor, reason_code="account_erased")
+    # Evidence holds personal values, some masked only partly (a name's first character, an ID
+    # number's ends): it goes with the person. The cases, their decisions and reason codes stay.
+    await cases.erase_evidence_of_subject(conn, account_id, [case_type.value for case_type in CaseType])
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
     # A replay keeps the original time, so the legal hold ends when it would have.
@@ -66,7 +69,8 @@ async def erase_account(
         erased_at,
     )
     # Everyone who received the person's data is told to delete it too.
-    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED, {"reason": reason})
+    # No reason: "no guardian consent" would tell every recipient the person was a minor.
+    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED)
     await runtime.audit.append(
         conn, AuditEntry(actor, "account.erased", "account", str(account_id), {"reason": reason})
     )

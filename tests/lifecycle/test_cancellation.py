@@ -18,6 +18,7 @@ from service.settings import load_settings
 from tests.accounts.test_suspension import ZHANG_SAN
 from tests.conftest import environment_for_tests
 from tests.helpers import STRONG_PASSWORD, bearer, latest_code, register, registration
+from verification.identity_numbers import mask_identity_number
 
 PERSON = {
     "display_name": "李小龙",
@@ -118,6 +119,14 @@ async def test_after_erasure_nothing_of_the_person_is_readable(
 
     for secret in secrets:
         assert await _found_in_clear(owner_db, secret) == [], secret
+    # Nor partly masked: case evidence shows an ID number's ends in clear.
+    assert await _found_in_clear(owner_db, mask_identity_number(ZHANG_SAN["id_number"])) == []
+    evidence = await owner_db.fetchval(
+        """SELECT count(*) FROM review_case_evidence e JOIN review_cases c ON c.id = e.case_id
+           WHERE c.subject_account_id = $1""",
+        account_id,
+    )
+    assert evidence == 0
     state = await owner_db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id)
     assert state == "erased"
     assert await owner_db.fetchval("SELECT count(*) FROM erasure_ledger WHERE account_id = $1", account_id) == 1
