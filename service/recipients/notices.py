@@ -22,9 +22,10 @@ import msgspec
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname.providers import signature
-from service.recipients import store
+from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
 from service.runtime import Runtime
+from service.settings import Environment
 
 DELIVER_JOB = "recipients.deliver_notice"
 TIMEOUT_SECONDS = 10.0
@@ -81,11 +82,15 @@ async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
     }
     error: str | None = None
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+        await destinations.check(row["webhook_url"], production=runtime.settings.env is Environment.PRODUCTION)
+        # Redirects are not followed: a 3xx is not an acknowledgement, and could point inward.
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
             response = await client.post(row["webhook_url"], content=row["payload"], headers=headers)
         if not response.is_success:
             error = f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
+    except destinations.UnsafeDestination as exc:
+        error = exc.code
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         error = type(exc).__name__
     async with runtime.database.connection() as conn:
         await store.record_attempt(conn, notice_id, error)

@@ -17,7 +17,7 @@ from service.audit import AuditEntry
 from service.http.problems import ProblemError, invalid_field
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 from service.operators.auth import OperatorPrincipal
-from service.recipients import store
+from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
 from service.runtime import Runtime
 from service.settings import Environment
@@ -68,9 +68,10 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
         raise invalid_field("secret", "not_base64", "the secret must be base64") from None
     if len(secret) < 32:
         raise invalid_field("secret", "too_short", "the secret must be at least 32 random bytes")
-    # Notices name people by id; in production they travel only over TLS.
-    if runtime.settings.env is Environment.PRODUCTION and not body.webhook_url.startswith("https://"):
-        raise invalid_field("webhook_url", "https_required", "production recipients need an https:// webhook")
+    try:
+        await destinations.check(body.webhook_url, production=runtime.settings.env is Environment.PRODUCTION)
+    except destinations.UnsafeDestination as exc:
+        raise invalid_field("webhook_url", exc.code, exc.message) from None
     recipient_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
