@@ -17,6 +17,7 @@ from service.cases import store as cases
 from service.cases.cases import lock_case, transition
 from service.cases.catalogue import CaseType
 from service.cases.states import CaseEvent
+from service.consents import store as consents
 from service.consents.purposes import ConsentPurpose
 from service.face import store as face
 from service.face.keys import biometric_key_owner
@@ -53,6 +54,17 @@ async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, p
     if job := ERASURE_JOBS.get(purpose):
         await enqueue(conn, job, ErasePayload(account_id))
     await queue_notices(conn, account_id, NoticeEvent.CONSENT_WITHDRAWN, {"purpose": purpose.value})
+
+
+async def withdraw_on_behalf(
+    conn: asyncpg.Connection, account_id: UUID, purposes: list[str], actor_account_id: UUID, channel: str
+) -> list[str]:
+    """Withdraw these purposes for the account (a guardian revoking, or a guardianship refused),
+    with every effect a withdrawal by the person has."""
+    withdrawn = await consents.withdraw_granted(conn, account_id, purposes, actor_account_id, channel)
+    for purpose in withdrawn:
+        await apply_withdrawal_effects(conn, account_id, ConsentPurpose(purpose))
+    return withdrawn
 
 
 def erase_biometric_job(runtime: Runtime) -> JobDefinition:

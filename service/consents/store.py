@@ -55,19 +55,21 @@ async def history(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Re
 
 async def withdraw_granted(
     conn: asyncpg.Connection, account_id: UUID, purposes: list[str], actor_account_id: UUID, channel: str
-) -> int:
-    """Withdraw, against the same notice, each of these purposes whose latest event is a grant."""
-    result: str = await conn.execute(
+) -> list[str]:
+    """Withdraw, against the same notice, each of these purposes whose latest event is a grant;
+    the purposes withdrawn."""
+    rows = await conn.fetch(
         """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action, channel,
                                        actor_account_id)
            SELECT account_id, purpose, policy_version, policy_sha256, 'withdrawn', $3, $4
            FROM (SELECT DISTINCT ON (purpose) account_id, purpose, policy_version, policy_sha256, action
                  FROM consent_events WHERE account_id = $1 AND purpose = ANY($2::text[])
                  ORDER BY purpose, id DESC) latest
-           WHERE action = 'granted'""",
+           WHERE action = 'granted'
+           RETURNING purpose""",
         account_id,
         purposes,
         channel,
         actor_account_id,
     )
-    return int(result.split()[-1])
+    return [row["purpose"] for row in rows]

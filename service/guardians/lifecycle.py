@@ -13,7 +13,7 @@ from service.accounts.notices import notify
 from service.accounts.states import AccountEvent
 from service.accounts.suspension import suspend
 from service.audit import Actor, AuditEntry
-from service.consents import store as consents
+from service.consents.effects import withdraw_on_behalf
 from service.guardians import store
 from service.guardians.consent import PURPOSES_FOR_SCOPE
 from service.guardians.schemas import Scope
@@ -37,7 +37,7 @@ async def revoke(runtime: Runtime, principal: Principal, guardianship_id: UUID, 
         await store.set_state(conn, guardianship_id, "revoked", end_reason="revoked_by_guardian")
         purposes = [PURPOSES_FOR_SCOPE[Scope(s)].value for s in row["scopes"]]
         minor_id: UUID = row["minor_account_id"]
-        await consents.withdraw_granted(conn, minor_id, purposes, principal.account_id, "guardian")
+        await withdraw_on_behalf(conn, minor_id, purposes, principal.account_id, "guardian")
         if not await store.live_guardians(conn, minor_id):
             await suspend(conn, minor_id, "guardian_consent_revoked", actor, None)
         await runtime.audit.append(

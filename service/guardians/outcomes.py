@@ -6,7 +6,7 @@ import asyncpg
 
 from service.cases.cases import Case
 from service.cases.states import CaseState, is_closed
-from service.consents import store as consents
+from service.consents.effects import withdraw_on_behalf
 from service.guardians import store
 from service.guardians.consent import PURPOSES_FOR_SCOPE, activate_minor
 from service.guardians.schemas import Scope
@@ -25,6 +25,6 @@ async def guardian_case_changed(conn: asyncpg.Connection, case: Case, after: Cas
     # Not confirmed: the consent given in the guardian's name does not stand.
     await store.set_state(conn, guardianship["id"], "refused", end_reason=case.reason_code)
     purposes = [PURPOSES_FOR_SCOPE[Scope(s)].value for s in guardianship["scopes"]]
-    await consents.withdraw_granted(
+    await withdraw_on_behalf(
         conn, guardianship["minor_account_id"], purposes, guardianship["guardian_account_id"], "guardian_refused"
     )

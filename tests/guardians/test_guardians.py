@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import asyncpg
 import httpx
+import msgspec
 
 from service.guardians.lifecycle import end_at_majority, erase_without_consent
 from service.lifecycle.cancellation import erase_due
@@ -256,3 +257,35 @@ async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
         "SELECT reason_code FROM account_state_changes WHERE account_id = $1 ORDER BY id DESC LIMIT 1", minor_id
     )
     assert reason == "guardian_consent_revoked"
+
+
+async def test_a_guardian_revoking_has_every_effect_of_a_withdrawal(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    guardian = await _guardian(client, runtime)
+    minor_id, minor = await _minor(client, runtime, 15)
+    code = await _invite(client, runtime, minor, f"g{uuid.uuid4().hex[:6]}@example.com")
+    body = {"invitation_code": code, "relationship": "legal_guardian", "scopes": ["account", "biometric"]}
+    consented = await client.post("/v1/guardianships", json=body, headers=guardian)
+    assert consented.status_code == 201, consented.text
+    async with runtime.database.transaction() as conn:
+        recipient_id = uuid.uuid4()
+        await conn.execute(
+            """INSERT INTO recipients (id, name, kind, webhook_url, secret)
+               VALUES ($1, 'School', 'relying_party', 'https://school.example.com/idv', '\\x00')""",
+            recipient_id,
+        )
+        await conn.execute(
+            "INSERT INTO disclosures (recipient_id, account_id, categories) VALUES ($1, $2, '{contact}')",
+            recipient_id,
+            minor_id,
+        )
+
+    revoke = await client.post(f"/v1/guardianships/{consented.json()['guardianship_id']}/revoke", headers=guardian)
+    assert revoke.status_code == 204
+    # As if the minor had withdrawn: biometric data erased by a job, recipients told.
+    erasures = await db.fetchval("SELECT count(*) FROM pgqueuer WHERE entrypoint = 'consents.erase_biometric_data'")
+    assert erasures == 1
+    told = await db.fetch("SELECT payload FROM recipient_notices WHERE account_id = $1 ORDER BY created_at", minor_id)
+    purposes = sorted(msgspec.json.decode(row["payload"])["details"]["purpose"] for row in told)
+    assert purposes == ["biometric", "guardian_consent"]
