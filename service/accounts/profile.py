@@ -11,7 +11,7 @@ from service.accounts.masking import mask_birth_date, mask_email, mask_phone
 from service.accounts.reasons import user_message
 from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
-from service.accounts.states import AccountState
+from service.accounts.states import AccountEvent, AccountState
 from service.accounts.suspension import HOW_TO_APPEAL
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
@@ -24,15 +24,21 @@ from verification.usernames import normalize_username, username_key
 # Fields fixed at registration: changing them goes through a correction request that an
 # operator reviews, so the original stays on record.
 LOCKED_FIELDS = ("birth_date",)
-# States whose reason the profile explains.
-EXPLAINED = frozenset({AccountState.SUSPENDED, AccountState.RESTRICTED})
 
 
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
         state = AccountState(row["state"]) if row is not None else None
-        limited = await store.latest_change_into(conn, account_id, state) if state in EXPLAINED else None
+        # The restriction in force is the last one placed: coming back to it from a suspension or
+        # a kept cancellation is not a new restriction with a reason of its own.
+        limited = (
+            await store.latest_change_into(conn, account_id, AccountState.SUSPENDED)
+            if state is AccountState.SUSPENDED
+            else await store.latest_event(conn, account_id, AccountEvent.RESTRICTED)
+            if state is AccountState.RESTRICTED
+            else None
+        )
         qualified = await qualifications.in_force(conn, account_id)
         erase_after = await cancellations.open_erase_after(conn, account_id)
     if row is None:

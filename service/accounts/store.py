@@ -153,6 +153,16 @@ async def latest_change_into(conn: asyncpg.Connection, account_id: UUID, state: 
     )
 
 
+async def latest_event(conn: asyncpg.Connection, account_id: UUID, event: AccountEvent) -> asyncpg.Record | None:
+    """The last change made by this event (its reason, case and time)."""
+    return await conn.fetchrow(
+        """SELECT from_state, reason_code, case_id, at FROM account_state_changes
+           WHERE account_id = $1 AND event = $2 ORDER BY id DESC LIMIT 1""",
+        account_id,
+        event,
+    )
+
+
 async def state_before(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> AccountState | None:
     change = await latest_change_into(conn, account_id, state)
     return AccountState(change["from_state"]) if change and change["from_state"] else None

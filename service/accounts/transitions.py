@@ -25,7 +25,7 @@ NOTICES: dict[AccountEvent, str] = {
     AccountEvent.SUSPENDED: "account_suspended",
     AccountEvent.REINSTATED: "account_reinstated",
     AccountEvent.REINSTATED_UNVERIFIED: "account_reinstated",
-    AccountEvent.REINSTATED_RESTRICTED: "account_reinstated",
+    AccountEvent.REINSTATED_RESTRICTED: "account_reinstated_restricted",
     AccountEvent.RESTRICTED: "account_restricted",
     AccountEvent.RESTRICTION_LIFTED: "account_restriction_lifted",
     AccountEvent.RESTRICTION_LIFTED_UNVERIFIED: "account_restriction_lifted",

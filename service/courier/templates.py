@@ -40,6 +40,16 @@ TEMPLATES: dict[str, Template] = {
         "Your {service} account is no longer suspended. {reason}",
     ),
     "account_reinstated_sms": Template(Channel.SMS, "", "[{service}] Your account is no longer suspended."),
+    "account_reinstated_restricted": Template(
+        Channel.EMAIL,
+        "Your account is no longer suspended",
+        "Your {service} account is no longer suspended. {reason}\n\n"
+        "It stays restricted, as it was before the suspension, until our earlier check ends: you can "
+        "verify your identity, appeal, and see, correct, export or delete your data. Sign in to see why.",
+    ),
+    "account_reinstated_restricted_sms": Template(
+        Channel.SMS, "", "[{service}] Your account is no longer suspended but stays restricted. Sign in to see why."
+    ),
     "account_restricted": Template(
         Channel.EMAIL,
         "Your account is restricted",

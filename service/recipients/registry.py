@@ -13,6 +13,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from service.accounts import store as accounts
+from service.accounts.states import AccountState
 from service.audit import AuditEntry
 from service.http.problems import ProblemError, invalid_field
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
@@ -100,8 +102,14 @@ async def disclose(runtime: Runtime, operator: OperatorPrincipal, recipient_id: 
     async with runtime.database.transaction() as conn:
         if await store.recipient(conn, recipient_id) is None:
             raise ProblemError(404, "recipient_not_found", "No such recipient")
-        if not await store.record_disclosure(conn, recipient_id, body.account_id, body.categories):
+        # Locking the account orders this against an erasure: a disclosure recorded after one
+        # would never be followed by the notice to delete.
+        state = await accounts.lock_state(conn, body.account_id)
+        if state is None:
             raise ProblemError(404, "account_not_found", "No such account")
+        if state is AccountState.ERASED:
+            raise ProblemError(409, "account_erased", "The account is erased: there is nothing left to disclose")
+        await store.record_disclosure(conn, recipient_id, body.account_id, body.categories)
         details = {"recipient": str(recipient_id), "categories": ",".join(body.categories)}
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "recipient.disclosed", "account", str(body.account_id), details)

@@ -32,15 +32,13 @@ async def recipient(conn: asyncpg.Connection, recipient_id: UUID) -> asyncpg.Rec
 
 async def record_disclosure(
     conn: asyncpg.Connection, recipient_id: UUID, account_id: UUID, categories: list[str]
-) -> bool:
-    inserted = await conn.fetchval(
-        """INSERT INTO disclosures (recipient_id, account_id, categories)
-           SELECT $1, id, $3 FROM accounts WHERE id = $2 RETURNING 1""",
+) -> None:
+    await conn.execute(
+        "INSERT INTO disclosures (recipient_id, account_id, categories) VALUES ($1, $2, $3)",
         recipient_id,
         account_id,
         categories,
     )
-    return inserted is not None
 
 
 async def recipients_of(conn: asyncpg.Connection, account_id: UUID) -> list[UUID]:

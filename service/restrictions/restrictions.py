@@ -1,9 +1,9 @@
 """Restricting an account: a senior reviewer's reversible measure while a doubt is checked.
 
-Unlike suspension, sessions live on; the holder reaches only verification, appeals and data rights
-(sessions.auth). One senior reviewer may restrict or lift (it takes nothing away for good; ending an
-account needs two). Each change records the operator and reason code, is audited, and tells the
-person (accounts.transitions).
+Unlike suspension, sessions live on (unless the account is thought taken over); the holder reaches
+only verification, appeals and data rights (sessions.auth). One senior reviewer may restrict or
+lift (it takes nothing away for good; ending an account needs two). Each change records the
+operator and reason code, is audited, and tells the person (accounts.transitions).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
 RESTRICTABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION})
+# Reasons that also end every session: whoever took the account over is signed out at once, and
+# the holder signs in again (and should change the password).
+ENDS_SESSIONS = frozenset({RestrictionReason.SUSPECTED_TAKEOVER})
 
 
 class RestrictionRequest(RequestBody):
@@ -51,6 +54,8 @@ async def restrict(
         after = await move(
             conn, account_id, AccountEvent.RESTRICTED, actor=actor_label(operator.actor), reason_code=reason
         )
+        if body.reason_code in ENDS_SESSIONS:
+            await accounts.end_all_sessions(conn, account_id, "account_restricted")
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "account.restricted", "account", str(account_id), {"reason": reason})
         )

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionGrant
+from service.accounts.states import AccountState
 from service.audit import Actor, AuditEntry
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
@@ -109,7 +110,18 @@ class SessionController(Controller):
             raise ProblemError(404, "session_not_found", "No such live session")
 
 
+# While an operator doubts the account (restricted) or has found it false (suspended), what it
+# proved earlier is not vouched for: a gateway reading only the flags must not let it through.
+NOT_VOUCHED = frozenset({AccountState.RESTRICTED, AccountState.SUSPENDED})
+
+
 def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
+    vouched = principal.state not in NOT_VOUCHED
+    real_name, qualified, face, reviewed = (
+        (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
+        if vouched
+        else (False, False, False, False)
+    )
     body = WhoAmI(
         account_id=principal.account_id,
         session_id=principal.session_id,
@@ -119,10 +131,10 @@ def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
             principal.email_verified,
             principal.phone_verified,
             principal.totp_enabled,
-            principal.real_name_verified,
-            principal.qualified,
-            principal.face_verified,
-            principal.document_reviewed,
+            real_name,
+            qualified,
+            face,
+            reviewed,
         ),
         roles=[],
         expires_at=principal.expires_at,
@@ -134,10 +146,10 @@ def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
         "x-idv-account-state": principal.state.value,
         "x-idv-assurance-level": str(principal.assurance),
         "x-idv-consent-required": "true" if principal.consent_required else "false",
-        "x-idv-real-name-verified": "true" if principal.real_name_verified else "false",
-        "x-idv-qualified": "true" if principal.qualified else "false",
-        "x-idv-face-verified": "true" if principal.face_verified else "false",
-        "x-idv-document-reviewed": "true" if principal.document_reviewed else "false",
+        "x-idv-real-name-verified": "true" if real_name else "false",
+        "x-idv-qualified": "true" if qualified else "false",
+        "x-idv-face-verified": "true" if face else "false",
+        "x-idv-document-reviewed": "true" if reviewed else "false",
         "cache-control": "no-store",
     }
     return Response(body, headers=headers)

@@ -15,7 +15,15 @@ from service.runtime import Runtime
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, register
 from tests.lifecycle.test_cancellation import _verified_person
 
-HELD = ("real_name_verifications", "cancellations", "disclosures", "recipient_notices")
+HELD = (
+    "real_name_verifications",
+    "cancellations",
+    "disclosures",
+    "recipient_notices",
+    "documents",
+    "qualifications",
+    "face_verifications",
+)
 
 
 async def _held_rows(db: asyncpg.Connection, account_id: uuid.UUID) -> dict[str, int]:
@@ -58,10 +66,15 @@ async def test_transaction_records_are_held_minimized_then_purged_when_the_hold_
     assert (held["status"], held["provider"]) == ("withdrawn", "sandbox")
     assert held["provider_reference"]
     assert (held["legal_name"], held["id_number"], held["birth_date"], held["id_number_index"]) == (b"",) * 4
-    assert await _held_rows(db, account_id) == dict.fromkeys(HELD, 1)
+    assert await _held_rows(db, account_id) == {
+        **dict.fromkeys(HELD, 1),
+        **dict.fromkeys(("documents", "qualifications", "face_verifications"), 0),
+    }
     due = {line.category: line.due_now for line in await report(db, runtime.settings.retention)}
     assert due["legal_hold"] == 0
     assert (await purge(runtime))["legal_hold"] == 0
+
+    await _uploads_and_verifications_held(db, account_id)
 
     # Three years pass (the erasure ledger is append-only: only its owner, triggers off, can move it).
     async with owner_db.transaction():
@@ -69,7 +82,9 @@ async def test_transaction_records_are_held_minimized_then_purged_when_the_hold_
         await owner_db.execute("UPDATE erasure_ledger SET erased_at = erased_at - interval '1096 days'")
     due = {line.category: line.due_now for line in await report(db, runtime.settings.retention)}
     assert due["legal_hold"] == 1
-    assert (await purge(runtime))["legal_hold"] == 4
+    # Four records above, and a document (linked to its case and qualification), a qualification
+    # and a face verification with its (emptied) sample.
+    assert (await purge(runtime))["legal_hold"] == 10
     assert await _held_rows(db, account_id) == dict.fromkeys(HELD, 0)
     # The tombstone, its history and the ledger stay; the other person's records are untouched.
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "erased"
@@ -89,3 +104,36 @@ async def _verified_person_with_other_identifiers(
     response = await client.post("/v1/me/verifications/real-name", json=verification, headers=me)
     assert response.status_code == 201, response.text
     return uuid.UUID(body["account_id"]), me
+
+
+async def _uploads_and_verifications_held(db: asyncpg.Connection, account_id: uuid.UUID) -> None:
+    """Rows as an erasure leaves them (content gone, values blanked), referencing one another."""
+    document, qualification, face = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    case_id = await db.fetchval("SELECT id FROM review_cases WHERE subject_account_id = $1 LIMIT 1", account_id)
+    await db.execute(
+        """INSERT INTO documents (id, account_id, kind, content, byte_size, deleted_at)
+           VALUES ($1, $2, 'png', NULL, 1024, now())""",
+        document,
+        account_id,
+    )
+    await db.execute("INSERT INTO case_documents (case_id, document_id) VALUES ($1, $2)", case_id, document)
+    await db.execute(
+        """INSERT INTO qualifications (id, account_id, status, organization_name, credit_code, job_title,
+                                       work_email, valid_until)
+           VALUES ($1, $2, 'approved', '', '', '', '', '2030-01-01')""",
+        qualification,
+        account_id,
+    )
+    await db.execute(
+        "INSERT INTO qualification_documents (qualification_id, document_id) VALUES ($1, $2)", qualification, document
+    )
+    await db.execute(
+        """INSERT INTO face_verifications (id, account_id, case_id, status, actions, nonce_digest, expires_at)
+           VALUES ($1, $2, $3, 'expired', '{}', '', now())""",
+        face,
+        account_id,
+        case_id,
+    )
+    await db.execute(
+        "INSERT INTO face_samples (verification_id, role, content, deleted_at) VALUES ($1, 'live', NULL, now())", face
+    )

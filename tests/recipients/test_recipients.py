@@ -105,6 +105,12 @@ async def test_recipients_are_told_to_delete_and_must_acknowledge(
     notice = state.received[-1]
     assert (notice["event"], notice["account_id"]) == ("account.erased", str(account_id))
     assert PERSON["email"] not in json.dumps(notice) and state.bad_signatures == 0
+    late = await client.post(
+        f"/v1/operator/recipients/{recipient_id}/disclosures",
+        json={"account_id": str(account_id), "categories": ["contact"]},
+        headers=admin.headers,
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "account_erased")
     assert (await client.get("/v1/operator/recipients/notices/unacknowledged", headers=privacy.headers)).json() == []
     metrics = (await client.get("/metrics")).text
     assert 'idv_recipient_notices_unacknowledged{event="consent.withdrawn"} 0.0' in metrics

@@ -15,7 +15,7 @@ from service.accounts.suspension import reinstate_if_caused_by, suspend
 from service.accounts.transitions import StateNotice
 from service.audit import Actor
 from service.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, enrolled_operator, outbox
+from tests.helpers import STRONG_PASSWORD, enrolled_operator, latest_code, outbox
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
@@ -30,6 +30,7 @@ async def test_a_restricted_account_reaches_only_verification_appeals_and_data_r
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     account_id, me = await _verified_person(client, runtime)
+    assert (await client.get("/v1/sessions/whoami", headers=me)).headers["x-idv-real-name-verified"] == "true"
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     url = f"/v1/operator/accounts/{account_id}/restriction"
     restricted = await client.post(url, json={"reason_code": "identity_in_doubt"}, headers=senior.headers)
@@ -40,13 +41,19 @@ async def test_a_restricted_account_reaches_only_verification_appeals_and_data_r
     unknown = await client.post(url, json={"reason_code": "because"}, headers=senior.headers)
     assert unknown.status_code == 422
 
-    # The session lives on; whoami and the profile say why.
-    assert (await client.get("/v1/sessions/whoami", headers=me)).json()["state"] == "restricted"
+    # The session lives on; whoami and the profile say why, and what the account proved earlier is
+    # not vouched for while in doubt.
+    whoami = await client.get("/v1/sessions/whoami", headers=me)
+    assert whoami.json()["state"] == "restricted" and whoami.json()["assurance"]["real_name_verified"] is False
+    assert whoami.headers["x-idv-real-name-verified"] == "false"
     profile = (await client.get("/v1/me", headers=me)).json()
     assert profile["restriction"]["reason_code"] == "identity_in_doubt"
     assert "verify your real name again" in profile["restriction"]["message"]
     # Verification, cases and data rights work; everything else is paused.
     assert (await client.get("/v1/me/verifications/real-name", headers=me)).status_code == 200
+    phone_code = await latest_code(runtime, "sms", PERSON["phone"])
+    verified = await client.post("/v1/contacts/phone/verify", json={"code": phone_code}, headers=me)
+    assert (verified.status_code, verified.json()["account_state"]) == (200, "restricted")
     assert (await client.get("/v1/me/cases", headers=me)).status_code == 200
     assert (await client.get("/v1/me/exports", headers=me)).status_code == 200
     paused = await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=me)
@@ -86,7 +93,7 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     account_id, me = await _verified_person(client, runtime)
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     url = f"/v1/operator/accounts/{account_id}/restriction"
-    await client.post(url, json={"reason_code": "suspected_takeover"}, headers=senior.headers)
+    await client.post(url, json={"reason_code": "identity_in_doubt"}, headers=senior.headers)
 
     # Deleting one's data is a right a restriction does not take away, and keeping the account
     # after all does not lift the restriction.
@@ -101,6 +108,12 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     async with runtime.database.transaction() as conn:
         assert await reinstate_if_caused_by(conn, account_id, None, system)  # type: ignore[arg-type]
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "restricted"
+    # Still for the reason first given, since the restriction was placed (the suspension signed
+    # everyone out).
+    signed_in = await client.post("/v1/sessions", json={"identifier": PERSON["email"], "password": STRONG_PASSWORD})
+    me = {"authorization": f"Bearer {signed_in.json()['token']}"}
+    restriction = (await client.get("/v1/me", headers=me)).json()["restriction"]
+    assert restriction["reason_code"] == "identity_in_doubt"
 
     history = await db.fetch(
         "SELECT event, notice FROM account_state_changes WHERE account_id = $1 AND event <> 'registered' ORDER BY id",
@@ -111,10 +124,27 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
         ("cancellation_requested", "cancellation_requested"),
         ("cancellation_withdrawn_restricted", "cancellation_withdrawn"),
         ("suspended", "account_suspended"),
-        ("reinstated_restricted", "account_reinstated"),
+        ("reinstated_restricted", "account_reinstated_restricted"),
     ]
     await _deliver_state_notices(runtime, db)
     subjects = [m.get("subject") for m in outbox(runtime) if m["to"] == PERSON["email"]]
     assert "Your account will be deleted" in subjects and "Your account is kept" in subjects
+    reinstated = next(m for m in outbox(runtime) if m.get("subject") == "Your account is no longer suspended")
+    assert "stays restricted" in reinstated["body"]
     deletion = next(m for m in outbox(runtime) if m.get("subject") == "Your account will be deleted")
     assert "will be deleted on 20" in deletion["body"]
+
+
+async def test_a_suspected_takeover_signs_everyone_out(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    account_id, me = await _verified_person(client, runtime)
+    senior = await enrolled_operator(runtime, client, "senior_reviewer")
+    url = f"/v1/operator/accounts/{account_id}/restriction"
+    restricted = await client.post(url, json={"reason_code": "suspected_takeover"}, headers=senior.headers)
+    assert restricted.status_code == 200
+    assert (await client.get("/v1/sessions/whoami", headers=me)).status_code == 401
+    signed_in = await client.post("/v1/sessions", json={"identifier": PERSON["email"], "password": STRONG_PASSWORD})
+    assert signed_in.status_code == 201
+    again = {"authorization": f"Bearer {signed_in.json()['token']}"}
+    assert (await client.get("/v1/me", headers=again)).json()["restriction"]["reason_code"] == "suspected_takeover"
