@@ -19,8 +19,11 @@ import asyncpg
 import httpx
 import msgspec
 
+from service.audit import AuditEntry
+from service.http.problems import ProblemError
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
+from service.operators.auth import OperatorPrincipal
 from service.realname.providers import signature
 from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
@@ -97,6 +100,21 @@ async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
     if error is not None:
         raise NoticeNotAcknowledged(error)
     return True
+
+
+async def resend(runtime: Runtime, operator: OperatorPrincipal, notice_id: UUID) -> None:
+    """Queue another round of delivery attempts, e.g. once a recipient fixed its endpoint after the
+    automatic retries ran out."""
+    async with runtime.database.transaction() as conn:
+        acknowledged = await store.lock_notice(conn, notice_id)
+        if acknowledged is None:
+            raise ProblemError(404, "notice_not_found", "No such notice")
+        if acknowledged:
+            raise ProblemError(409, "notice_acknowledged", "The recipient has acknowledged this notice")
+        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id))
+        await runtime.audit.append(
+            conn, AuditEntry(operator.actor, "recipient.notice_resent", "recipient_notice", str(notice_id))
+        )
 
 
 async def unacknowledged_counts(conn: asyncpg.Connection) -> list[tuple[str, int]]:

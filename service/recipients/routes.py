@@ -11,6 +11,7 @@ from service.http.dependencies import CurrentRuntime
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import ADMINS, AUDIT_READERS
 from service.operators.routes import CurrentOperator
+from service.recipients.notices import resend
 from service.recipients.registry import (
     Disclosure,
     NewRecipient,
@@ -52,6 +53,17 @@ class RecipientController(Controller):
         data: JSONBody[Disclosure],
     ) -> None:
         await disclose(runtime, operator, recipient_id, data)
+
+    @post(
+        "/notices/{notice_id:uuid}/resend",
+        status_code=202,
+        summary="Deliver a notice again (after the recipient fixed its endpoint)",
+        opt=allow(AUDIT_READERS),
+    )
+    async def resend_notice(
+        self, runtime: CurrentRuntime, operator: CurrentOperator, notice_id: FromPath[UUID]
+    ) -> None:
+        await resend(runtime, operator, notice_id)
 
     @get("/notices/unacknowledged", summary="Notices recipients have not acknowledged", opt=allow(AUDIT_READERS))
     async def owed(self, runtime: CurrentRuntime, operator: CurrentOperator) -> list[UnacknowledgedNotice]:

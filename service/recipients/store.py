@@ -72,6 +72,14 @@ async def notice_to_send(conn: asyncpg.Connection, notice_id: UUID) -> asyncpg.R
     )
 
 
+async def lock_notice(conn: asyncpg.Connection, notice_id: UUID) -> bool | None:
+    """Whether the notice is acknowledged (None: no such notice)."""
+    row = await conn.fetchrow(
+        "SELECT acknowledged_at IS NOT NULL AS acknowledged FROM recipient_notices WHERE id = $1 FOR UPDATE", notice_id
+    )
+    return None if row is None else bool(row["acknowledged"])
+
+
 async def record_attempt(conn: asyncpg.Connection, notice_id: UUID, error: str | None) -> None:
     await conn.execute(
         """UPDATE recipient_notices

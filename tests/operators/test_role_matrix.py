@@ -71,6 +71,7 @@ async def test_each_role_reaches_exactly_the_endpoints_that_allow_it(
         "role": "document",
         "account_id": str(uuid.uuid4()),
         "recipient_id": str(uuid.uuid4()),
+        "notice_id": str(uuid.uuid4()),
     }
 
     app = create_litestar(settings, dsn="postgresql://unused")

@@ -91,8 +91,16 @@ async def test_recipients_are_told_to_delete_and_must_acknowledge(
     assert [(n["event"], n["attempts"], n["last_error"]) for n in owed] == [("consent.withdrawn", 1, "HTTP 503")]
     metrics = (await client.get("/metrics")).text
     assert 'idv_recipient_notices_unacknowledged{event="consent.withdrawn"} 1.0' in metrics
+    # Once the recipient is back, a privacy officer need not wait for the next retry.
+    resent = await client.post(f"/v1/operator/recipients/notices/{withdrawal}/resend", headers=privacy.headers)
+    assert resent.status_code == 202
+    assert await _queued_notices(db) == [withdrawal, withdrawal]
     state.down = False
     assert await deliver(runtime, withdrawal) is True
+    again = await client.post(f"/v1/operator/recipients/notices/{withdrawal}/resend", headers=privacy.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "notice_acknowledged")
+    unknown = await client.post(f"/v1/operator/recipients/notices/{uuid.uuid4()}/resend", headers=privacy.headers)
+    assert unknown.status_code == 404
     assert state.received[0]["event"] == "consent.withdrawn"
     assert state.received[0]["details"] == {"purpose": "identity_data"}
 
