@@ -107,6 +107,11 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
 }
 
 
+def states_allowing(event: AccountEvent) -> frozenset[AccountState]:
+    """The states from which the event is allowed: what a command checks before it starts."""
+    return frozenset(state for (state, allowed), _ in TRANSITIONS.items() if allowed is event and state is not None)
+
+
 def next_state(state: AccountState | None, event: AccountEvent) -> AccountState:
     try:
         return TRANSITIONS[(state, event)]

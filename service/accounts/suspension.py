@@ -17,14 +17,14 @@ import asyncpg
 
 from service.accounts import store
 from service.accounts.reasons import SUSPENSION_REASONS
-from service.accounts.states import AccountEvent, AccountState
+from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import actor_label, move, way_back
 from service.audit import Actor
 
 HOW_TO_APPEAL = "Sign in and appeal the decision from your cases (GET /v1/me/cases) within 30 days."
 
 # States a suspension may start from (terminated and erased accounts are past it).
-SUSPENDABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION, AccountState.RESTRICTED})
+SUSPENDABLE = states_allowing(AccountEvent.SUSPENDED)
 
 
 async def suspend(

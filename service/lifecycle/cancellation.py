@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from service.accounts import store as accounts
-from service.accounts.states import AccountEvent, AccountState
+from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import Actor, AuditEntry
 from service.http.problems import ProblemError
@@ -28,7 +28,7 @@ from service.totp import factor
 
 ERASER = Actor.system("lifecycle.erasure")
 # A restricted account can be cancelled too: deleting one's data is a right, not a privilege.
-CANCELLABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION, AccountState.RESTRICTED})
+CANCELLABLE = states_allowing(AccountEvent.CANCELLATION_REQUESTED)
 
 
 async def cancel(

@@ -14,7 +14,7 @@ import msgspec
 
 from service.accounts import store as accounts
 from service.accounts.reasons import LiftReason, RestrictionReason
-from service.accounts.states import AccountEvent, AccountState
+from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import actor_label, move, way_back
 from service.audit import AuditEntry
 from service.http.problems import ProblemError
@@ -22,7 +22,7 @@ from service.http.schemas import RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
-RESTRICTABLE = frozenset({AccountState.ACTIVE, AccountState.PENDING_VERIFICATION})
+RESTRICTABLE = states_allowing(AccountEvent.RESTRICTED)
 # Reasons that also end every session: whoever took the account over is signed out at once, and
 # the holder signs in again (and should change the password).
 ENDS_SESSIONS = frozenset({RestrictionReason.SUSPECTED_TAKEOVER})

@@ -17,7 +17,7 @@ import asyncpg
 import msgspec
 
 from service.accounts import store as accounts
-from service.accounts.states import AccountEvent
+from service.accounts.states import AccountEvent, states_allowing
 from service.accounts.transitions import move
 from service.audit import AuditEntry
 from service.cases.cases import Case, conclude_checks, open_case
@@ -28,6 +28,8 @@ from service.http.problems import ProblemError
 from service.http.schemas import RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+
+TERMINABLE = states_allowing(AccountEvent.TERMINATED)
 
 
 class TerminationReason(StrEnum):
@@ -45,8 +47,11 @@ async def propose(
 ) -> UUID:
     bar_days = str(runtime.settings.termination_bar.days)
     async with runtime.database.transaction() as conn:
-        if await accounts.lock_state(conn, account_id) is None:
+        state = await accounts.lock_state(conn, account_id)
+        if state is None:
             raise ProblemError(404, "account_not_found", "No such account")
+        if state not in TERMINABLE:
+            raise ProblemError(409, "illegal_transition", f"A {state} account cannot be terminated")
         case = await open_case(
             conn,
             runtime.vault,

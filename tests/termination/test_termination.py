@@ -40,6 +40,14 @@ async def test_two_operators_terminate_and_the_identity_is_barred(
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", uuid.UUID(account_id)) == "terminated"
     again = await client.post("/v1/sessions", json={"identifier": email, "password": STRONG_PASSWORD})
     assert again.status_code == 401
+    twice = await client.post(url, json=body, headers=senior.headers)
+    assert (twice.status_code, twice.json()["code"]) == (409, "illegal_transition")
+    # The terminated account's notice went out with the reason, and the change records it.
+    notice = await db.fetchval(
+        "SELECT notice FROM account_state_changes WHERE account_id = $1 ORDER BY id DESC LIMIT 1",
+        uuid.UUID(account_id),
+    )
+    assert notice == "account_terminated"
     bar = await db.fetchrow("SELECT id_number_index, barred_until - now() AS left FROM identity_bars")
     assert bar is not None and bar["id_number_index"] != ZHANG_SAN["id_number"].encode()
     assert 1094 <= bar["left"].days <= 1095
