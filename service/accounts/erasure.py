@@ -15,7 +15,7 @@ import asyncpg
 
 from service.accounts import store
 from service.accounts.states import AccountEvent
-from service.accounts.transitions import actor_label, move
+from service.accounts.transitions import move
 from service.audit import Actor
 from service.vault import Vault
 
@@ -26,4 +26,4 @@ async def erase_personal_data(
     await store.end_all_sessions(conn, account_id, "account_erased")
     await store.erase_identifiers(conn, account_id)
     await vault.destroy(conn, account_id)
-    await move(conn, account_id, event, actor=actor_label(actor), reason_code=reason_code)
+    await move(conn, account_id, event, actor=actor.label, reason_code=reason_code)

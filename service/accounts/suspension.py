@@ -18,7 +18,7 @@ import asyncpg
 from service.accounts import store
 from service.accounts.reasons import SUSPENSION_REASONS
 from service.accounts.states import AccountEvent, AccountState, states_allowing
-from service.accounts.transitions import actor_label, move, way_back
+from service.accounts.transitions import move, way_back
 from service.audit import Actor
 
 HOW_TO_APPEAL = "Sign in and appeal the decision from your cases (GET /v1/me/cases) within 30 days."
@@ -36,9 +36,7 @@ async def suspend(
         raise ValueError(f"unknown suspension reason {reason_code!r}")
     if await store.lock_state(conn, account_id) not in SUSPENDABLE:
         return False
-    await move(
-        conn, account_id, AccountEvent.SUSPENDED, actor=actor_label(actor), reason_code=reason_code, case_id=case_id
-    )
+    await move(conn, account_id, AccountEvent.SUSPENDED, actor=actor.label, reason_code=reason_code, case_id=case_id)
     await store.end_all_sessions(conn, account_id, "account_suspended")
     return True
 
@@ -51,5 +49,5 @@ async def reinstate_if_caused_by(conn: asyncpg.Connection, account_id: UUID, cas
     if suspension is None or suspension["case_id"] != case_id:
         return False
     event = await way_back(conn, account_id, AccountState.SUSPENDED)
-    await move(conn, account_id, event, actor=actor_label(actor), reason_code="overturned_on_appeal", case_id=case_id)
+    await move(conn, account_id, event, actor=actor.label, reason_code="overturned_on_appeal", case_id=case_id)
     return True

@@ -15,7 +15,6 @@ import msgspec
 
 from service.accounts import store
 from service.accounts.states import WAYS_BACK, AccountEvent, AccountState
-from service.audit import Actor
 from service.jobs.queue import enqueue
 
 NOTICE_JOB = "accounts.state_notice"
@@ -41,10 +40,6 @@ class StateNotice(msgspec.Struct, frozen=True):
     account_id: UUID
     notice: str
     reason_code: str | None
-
-
-def actor_label(actor: Actor) -> str:
-    return f"{actor.kind.value}:{actor.id}"
 
 
 async def move(

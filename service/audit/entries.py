@@ -47,6 +47,11 @@ class Actor:
         return cls(ActorKind.ANONYMOUS, "", client_address, user_agent)
 
     @property
+    def label(self) -> str:
+        """``kind:id``, as state changes and staged decisions record who acted."""
+        return f"{self.kind.value}:{self.id}"
+
+    @property
     def has_origin(self) -> bool:
         return self.client_address is not None or self.user_agent is not None
 

@@ -223,6 +223,6 @@ async def replace_evidence(
     await store.put_evidence(conn, case.id, seal_evidence(cipher, evidence), version)
     staged = await store.pending_staged(conn, case.id)
     if staged is not None:
-        await store.resolve_staged(conn, staged["id"], "cancelled", f"{actor.kind.value}:{actor.id}")
+        await store.resolve_staged(conn, staged["id"], "cancelled", actor.label)
         await transition(conn, case, CaseEvent.EVIDENCE_CHANGED, actor)
     return version

@@ -35,10 +35,6 @@ def _invalid_enrolment() -> ProblemError:
     return ProblemError(404, "enrolment_invalid", "This enrolment code is unknown, used or expired")
 
 
-def _actor_ref(actor: Actor) -> str:
-    return f"{actor.kind.value}:{actor.id}"
-
-
 async def _insert(
     runtime: Runtime, conn: asyncpg.Connection, email: str, roles: list[Role], creator: Actor
 ) -> uuid.UUID:
@@ -54,7 +50,7 @@ async def _insert(
         email=cipher.seal_text("operator.email", address),
         email_index=runtime.vault.blind_index.digest("operator.email", email_key(address)),
         roles=sorted({role.value for role in roles}),
-        created_by=_actor_ref(creator),
+        created_by=creator.label,
     )
     if not created:
         raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
@@ -68,7 +64,7 @@ async def _issue_code(
 ) -> NewOperator:
     code = secrets.token_urlsafe(24)
     expires_at = datetime.now(UTC) + runtime.settings.operator_enrolment_lifetime
-    await store.approve(conn, operator_id, _actor_ref(approver), token_digest(code), expires_at)
+    await store.approve(conn, operator_id, approver.label, token_digest(code), expires_at)
     await runtime.audit.append(conn, AuditEntry(approver, "operator.approved", "operator", str(operator_id)))
     return NewOperator(operator_id, code, expires_at)
 
@@ -94,7 +90,7 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
             raise ProblemError(404, "operator_not_found", "No such operator")
         if row["approved_at"] is not None:
             raise ProblemError(409, "operator_already_approved", "This operator is approved already")
-        if row["created_by"] == _actor_ref(approver):
+        if row["created_by"] == approver.label:
             raise ProblemError(403, "four_eyes_same_operator", "Another admin must approve the operator you created")
         issued = await _issue_code(runtime, conn, operator_id, approver)
         cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])

@@ -80,7 +80,7 @@ async def publish(
     if later:
         raise invalid_field("source", "effective_before_a_later_version", f"versions {later} take effect later")
     async with database.transaction() as conn:
-        if not await store.insert(conn, document, f"{actor.kind.value}:{actor.id}"):
+        if not await store.insert(conn, document, actor.label):
             raise ProblemError(409, "policy_version_exists", "This version is published already; use a new version")
         details: dict[str, DetailValue] = {
             "major": document.major,

@@ -15,7 +15,7 @@ import msgspec
 from service.accounts import store as accounts
 from service.accounts.reasons import LiftReason, RestrictionReason
 from service.accounts.states import AccountEvent, AccountState, states_allowing
-from service.accounts.transitions import actor_label, move, way_back
+from service.accounts.transitions import move, way_back
 from service.audit import AuditEntry
 from service.http.problems import ProblemError
 from service.http.schemas import RequestBody
@@ -51,9 +51,7 @@ async def restrict(
             raise ProblemError(404, "account_not_found", "No such account")
         if state not in RESTRICTABLE:
             raise ProblemError(409, "illegal_transition", f"A {state} account cannot be restricted")
-        after = await move(
-            conn, account_id, AccountEvent.RESTRICTED, actor=actor_label(operator.actor), reason_code=reason
-        )
+        after = await move(conn, account_id, AccountEvent.RESTRICTED, actor=operator.actor.label, reason_code=reason)
         if body.reason_code in ENDS_SESSIONS:
             await accounts.end_all_sessions(conn, account_id, "account_restricted")
         await runtime.audit.append(
@@ -71,7 +69,7 @@ async def lift(runtime: Runtime, operator: OperatorPrincipal, account_id: UUID, 
         if state is not AccountState.RESTRICTED:
             raise ProblemError(409, "not_restricted", f"The account is {state}, not restricted")
         event = await way_back(conn, account_id, AccountState.RESTRICTED)
-        after = await move(conn, account_id, event, actor=actor_label(operator.actor), reason_code=reason)
+        after = await move(conn, account_id, event, actor=operator.actor.label, reason_code=reason)
         await runtime.audit.append(
             conn,
             AuditEntry(operator.actor, "account.restriction_lifted", "account", str(account_id), {"reason": reason}),
