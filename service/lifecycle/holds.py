@@ -35,59 +35,53 @@ MINIMIZE = (
        WHERE account_id = $1""",
 )
 
-# Both start from the erased accounts whose hold ($1) has ended.
-COUNT_ENDED = """WITH ended AS (
-    SELECT account_id FROM erasure_ledger GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
+# Rows of an erased account that the hold keeps, each table with an ``account_id``.
+HELD_TABLES = (
+    "real_name_verifications",
+    "face_verifications",
+    "qualifications",
+    "correction_requests",
+    "documents",
+    "data_exports",
+    "cancellations",
+    "disclosures",
+    "recipient_notices",
 )
-SELECT count(*) FROM ended e
-WHERE EXISTS (SELECT 1 FROM real_name_verifications WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM face_verifications WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM qualifications WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM correction_requests WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM documents WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM data_exports WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM cancellations WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM disclosures WHERE account_id = e.account_id)
-   OR EXISTS (SELECT 1 FROM recipient_notices WHERE account_id = e.account_id)"""
+# Rows that reference held rows and go with them: (table, its reference, the held table).
+LINK_TABLES = (
+    ("case_documents", "document_id", "documents"),
+    ("qualification_documents", "qualification_id", "qualifications"),
+    ("face_samples", "verification_id", "face_verifications"),
+)
+
+# Both statements start from the erased accounts whose hold ($1) has ended. The table names are the
+# constants above, never input.
+_ENDED = """ended AS (
+    SELECT account_id FROM erasure_ledger GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
+)"""
+
+COUNT_ENDED = f"WITH {_ENDED}\nSELECT count(*) FROM ended e WHERE " + "\n   OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE account_id = e.account_id)" for table in HELD_TABLES
+)
 
 # One statement, so references between the held rows are checked once, after all are gone.
-PURGE_ENDED = """WITH ended AS (
-    SELECT account_id FROM erasure_ledger GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
-),
-case_documents_gone AS (
-    DELETE FROM case_documents c USING documents d, ended e
-    WHERE c.document_id = d.id AND d.account_id = e.account_id RETURNING 1
-), qualification_documents_gone AS (
-    DELETE FROM qualification_documents q USING qualifications x, ended e
-    WHERE q.qualification_id = x.id AND x.account_id = e.account_id RETURNING 1
-), face_samples_gone AS (
-    DELETE FROM face_samples s USING face_verifications f, ended e
-    WHERE s.verification_id = f.id AND f.account_id = e.account_id RETURNING 1
-), held_gone AS (
-    DELETE FROM real_name_verifications WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), faces_gone AS (
-    DELETE FROM face_verifications WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), qualifications_gone AS (
-    DELETE FROM qualifications WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), corrections_gone AS (
-    DELETE FROM correction_requests WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), documents_gone AS (
-    DELETE FROM documents WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), exports_gone AS (
-    DELETE FROM data_exports WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), cancellations_gone AS (
-    DELETE FROM cancellations WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), disclosures_gone AS (
-    DELETE FROM disclosures WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
-), notices_gone AS (
-    DELETE FROM recipient_notices WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1
+_DELETES = {
+    **{
+        link: f"""DELETE FROM {link} l USING {held} h, ended e
+           WHERE l.{reference} = h.id AND h.account_id = e.account_id RETURNING 1"""
+        for link, reference, held in LINK_TABLES
+    },
+    **{
+        table: f"DELETE FROM {table} WHERE account_id IN (SELECT account_id FROM ended) RETURNING 1"
+        for table in HELD_TABLES
+    },
+}
+PURGE_ENDED = (
+    f"WITH {_ENDED},\n"
+    + ",\n".join(f"{table}_gone AS ({delete})" for table, delete in _DELETES.items())
+    + "\nSELECT "
+    + " + ".join(f"(SELECT count(*) FROM {table}_gone)" for table in _DELETES)
 )
-SELECT (SELECT count(*) FROM held_gone) + (SELECT count(*) FROM faces_gone)
-     + (SELECT count(*) FROM qualifications_gone) + (SELECT count(*) FROM corrections_gone)
-     + (SELECT count(*) FROM documents_gone) + (SELECT count(*) FROM exports_gone)
-     + (SELECT count(*) FROM cancellations_gone) + (SELECT count(*) FROM disclosures_gone)
-     + (SELECT count(*) FROM notices_gone) + (SELECT count(*) FROM case_documents_gone)
-     + (SELECT count(*) FROM qualification_documents_gone) + (SELECT count(*) FROM face_samples_gone)"""
 
 
 async def minimize(conn: asyncpg.Connection, account_id: UUID) -> None:
