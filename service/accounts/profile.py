@@ -24,21 +24,17 @@ from verification.usernames import normalize_username, username_key
 # Fields fixed at registration: changing them goes through a correction request that an
 # operator reviews, so the original stays on record.
 LOCKED_FIELDS = ("birth_date",)
+# States the profile explains -> the event whose reason it gives. For a restriction that is the
+# last one placed: coming back to it from a suspension or a kept cancellation gives no new reason.
+EXPLAINED_BY = {AccountState.SUSPENDED: AccountEvent.SUSPENDED, AccountState.RESTRICTED: AccountEvent.RESTRICTED}
 
 
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
         state = AccountState(row["state"]) if row is not None else None
-        # The restriction in force is the last one placed: coming back to it from a suspension or
-        # a kept cancellation is not a new restriction with a reason of its own.
-        limited = (
-            await store.latest_change_into(conn, account_id, AccountState.SUSPENDED)
-            if state is AccountState.SUSPENDED
-            else await store.latest_event(conn, account_id, AccountEvent.RESTRICTED)
-            if state is AccountState.RESTRICTED
-            else None
-        )
+        cause = EXPLAINED_BY.get(state) if state else None
+        limited = await store.latest_event(conn, account_id, cause) if cause else None
         qualified = await qualifications.in_force(conn, account_id)
         erase_after = await cancellations.open_erase_after(conn, account_id)
     if row is None:
