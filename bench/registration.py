@@ -25,7 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -157,15 +160,17 @@ def p99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[98]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15)
-    args = parser.parse_args()
-    seconds = args.seconds
-    cores = os.cpu_count() or 1
-    params = Argon2Parameters()
-    ensure_wrk()
+@dataclass(frozen=True)
+class Setting:
+    """A scratch directory, an embedded PostgreSQL, and the environment `idv serve` runs with."""
 
+    scratch: Path
+    dsn: str  # the owner's, for counting and the bare app
+    env: dict[str, str]
+
+
+@contextmanager
+def embedded_setting() -> Iterator[Setting]:
     scratch = Path(tempfile.mkdtemp(prefix="idv-bench-"))
     scratch.chmod(0o755)
     database = EmbeddedPostgres(scratch / "pg").start()
@@ -183,12 +188,37 @@ def main() -> None:
             "IDV_RATE_SIGN_INS_PER_MINUTE": "10000000",
             "IDV_COOKIE_SECURE": "false",
         }
-        port = free_port()
-        server = Server([sys.executable, "-m", "service", "serve", "--port", str(port)], port, env)
-        try:
-            script = scratch / "register.lua"
-            script.write_text(REGISTER_LUA)
-            wrk(f"{server.url}", 3, 4, script=script)  # warm-up: pool, caches, dummy hash
+        yield Setting(scratch, dsn, env)
+    finally:
+        database.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def serving_registrations(setting: Setting) -> Iterator[tuple[Server, Path]]:
+    """`idv serve`, warmed up (pool, caches, dummy hash), and the wrk script that registers."""
+    port = free_port()
+    server = Server([sys.executable, "-m", "service", "serve", "--port", str(port)], port, setting.env)
+    try:
+        script = setting.scratch / "register.lua"
+        script.write_text(REGISTER_LUA)
+        wrk(server.url, 3, 4, script=script)
+        yield server, script
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    seconds = args.seconds
+    cores = os.cpu_count() or 1
+    params = Argon2Parameters()
+    ensure_wrk()
+
+    with embedded_setting() as setting:
+        with serving_registrations(setting) as (server, script):
             signup = httpx.post(
                 f"{server.url}/v1/registrations",
                 json={
@@ -218,12 +248,12 @@ def main() -> None:
 
             wrk(f"{server.url}/v1/sessions/whoami", 2, 16, header=header)
             whoami = wrk(f"{server.url}/v1/sessions/whoami", seconds, 16, header=header)
-        finally:
-            server.stop()
 
         bare_port = free_port()
         bare = Server(
-            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)], bare_port, {**env, "BENCH_DSN": dsn}
+            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
+            bare_port,
+            {**setting.env, "BENCH_DSN": setting.dsn},
         )
         try:
             read_url = f"{bare.url}/accounts/{account_id}"
@@ -231,10 +261,7 @@ def main() -> None:
             baseline = wrk(read_url, seconds, 16)
         finally:
             bare.stop()
-        count = asyncio.run(_count_accounts(dsn))
-    finally:
-        database.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        count = asyncio.run(_count_accounts(setting.dsn))
 
     registration_ratio = registrations["requests_per_second"] / hash_rate
     whoami_ratio = whoami["requests_per_second"] / baseline["requests_per_second"]

@@ -13,17 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from registration import REGISTER_LUA, Server, _count_accounts, ensure_wrk, raw_argon2_rate, wrk
+from registration import _count_accounts, embedded_setting, ensure_wrk, raw_argon2_rate, serving_registrations, wrk
 
-from service.database.embedded import EmbeddedPostgres, free_port
-from service.database.local import prepare_embedded
 from service.settings import Argon2Parameters
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -66,44 +61,19 @@ def main() -> None:
     seconds = parser.parse_args().seconds
     cores = os.cpu_count() or 1
     ensure_wrk()
-    scratch = Path(tempfile.mkdtemp(prefix="idv-bench-"))
-    scratch.chmod(0o755)
-    database = EmbeddedPostgres(scratch / "pg").start()
-    try:
-        asyncio.run(prepare_embedded(database, "idv"))
-        dsn = database.dsn("idv")
-        env = {
-            **os.environ,
-            "DATABASE_URL": database.service_dsn("idv"),
-            "IDV_MIGRATIONS_DATABASE_URL": dsn,
-            "IDV_STATE_DIR": str(scratch / "state"),
-            "IDV_LOG_LEVEL": "WARNING",
-            "IDV_RATE_REGISTRATIONS_PER_HOUR": "0",
-            "IDV_COOKIE_SECURE": "false",
-        }
-        port = free_port()
-        server = Server([sys.executable, "-m", "service", "serve", "--port", str(port)], port, env)
-        try:
-            script = scratch / "register.lua"
-            script.write_text(REGISTER_LUA)
-            wrk(server.url, 3, 4, script=script)  # warm-up
-            time.sleep(2)
-            pid = server.process.pid
-            before = asyncio.run(_count_accounts(dsn))
-            loop0, pool0 = service_threads(pid)
-            pg0 = postgres_cpu()
-            started = time.monotonic()
-            wrk(server.url, seconds, cores * 4, script=script)
-            elapsed = time.monotonic() - started
-            loop1, pool1 = service_threads(pid)
-            pg1 = postgres_cpu()
-            made = asyncio.run(_count_accounts(dsn)) - before
-        finally:
-            server.stop()
-        hash_rate = raw_argon2_rate(Argon2Parameters(), cores, seconds)
-    finally:
-        database.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with embedded_setting() as setting, serving_registrations(setting) as (server, script):
+        time.sleep(2)
+        pid = server.process.pid
+        before = asyncio.run(_count_accounts(setting.dsn))
+        loop0, pool0 = service_threads(pid)
+        pg0 = postgres_cpu()
+        started = time.monotonic()
+        wrk(server.url, seconds, cores * 4, script=script)
+        elapsed = time.monotonic() - started
+        loop1, pool1 = service_threads(pid)
+        pg1 = postgres_cpu()
+        made = asyncio.run(_count_accounts(setting.dsn)) - before
+    hash_rate = raw_argon2_rate(Argon2Parameters(), cores, seconds)
 
     def per(value: float) -> float:
         return value / made * 1000
