@@ -28,6 +28,21 @@ class CaseType(StrEnum):
     ACCOUNT_TERMINATION = "account_termination"
 
 
+class SubjectRight(StrEnum):
+    """What the person a case is about may do with it from /v1/me/cases."""
+
+    # See the case while it is open (not only once decided).
+    SEE_OPEN = "see_open"
+    # End it before a decision: one's own request, never a case against one.
+    WITHDRAW = "withdraw"
+    # Appeal a rejection.
+    APPEAL = "appeal"
+
+
+# A person's own request: they see it, may take it back, and may appeal a refusal.
+OWN_REQUEST = frozenset(SubjectRight)
+
+
 @dataclass(frozen=True)
 class CaseTypeSpec:
     sla: timedelta
@@ -35,6 +50,7 @@ class CaseTypeSpec:
     decisions: frozenset[DecisionKind]
     # Who may confirm a decision another operator staged (four eyes).
     confirmers: frozenset[Role] = frozenset({Role.SENIOR_REVIEWER})
+    subject_rights: frozenset[SubjectRight] = OWN_REQUEST
 
 
 D = DecisionKind
@@ -51,8 +67,16 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
         frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
         _VERIFY,
         frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
+        # The consent is the guardian's act (they revoke it themselves): the minor cannot withdraw it.
+        subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.APPEAL}),
     ),
-    CaseType.APPEAL: CaseTypeSpec(timedelta(days=7), _REVIEWERS, frozenset({D.UPHOLD, D.OVERTURN})),
+    # An appeal is itself judged once: it may be withdrawn, not appealed again.
+    CaseType.APPEAL: CaseTypeSpec(
+        timedelta(days=7),
+        _REVIEWERS,
+        frozenset({D.UPHOLD, D.OVERTURN}),
+        subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.WITHDRAW}),
+    ),
     CaseType.DATA_CORRECTION: CaseTypeSpec(timedelta(days=15), _REVIEWERS | {Role.PRIVACY_OFFICER}, _VERIFY),
     # Users' rights requests are answered within 15 days.
     CaseType.DATA_SUBJECT_REQUEST: CaseTypeSpec(
@@ -61,12 +85,22 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
         frozenset({D.APPROVE, D.REJECT}),
         frozenset({Role.PRIVACY_OFFICER}),
     ),
+    # A case against the person, not a request of theirs: they can neither withdraw it nor see it
+    # before two operators have decided (a proposal is not a finding). An approved termination ends
+    # the account, so there is nothing left to appeal from it.
+    CaseType.ACCOUNT_TERMINATION: CaseTypeSpec(
+        timedelta(days=7),
+        frozenset({Role.SENIOR_REVIEWER}),
+        frozenset({D.APPROVE, D.REJECT}),
+        subject_rights=frozenset(),
+    ),
 }
 
 
-CASE_TYPES[CaseType.ACCOUNT_TERMINATION] = CaseTypeSpec(
-    timedelta(days=7), frozenset({Role.SENIOR_REVIEWER}), frozenset({D.APPROVE, D.REJECT})
-)
+def subject_may(case_type: CaseType, right: SubjectRight) -> bool:
+    return right in CASE_TYPES[case_type].subject_rights
+
+
 # Decisions on these types always wait for a second operator, whatever IDV_FOUR_EYES_DECISIONS says.
 ALWAYS_FOUR_EYES = frozenset({CaseType.ACCOUNT_TERMINATION})
 

@@ -10,7 +10,7 @@ import asyncpg
 from service.audit import Actor, AuditEntry
 from service.cases import store
 from service.cases.cases import Case, case_not_found, lock_case, open_case, replace_evidence, transition
-from service.cases.catalogue import CaseType, user_message
+from service.cases.catalogue import CaseType, SubjectRight, subject_may, user_message
 from service.cases.decisions import EXPLAINED_TO_SUBJECT
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent, CaseState
@@ -22,7 +22,7 @@ from service.vault import Vault
 
 def _can_appeal(settings: Settings, case: Case, appeal_case_id: UUID | None, now: datetime) -> bool:
     return (
-        case.case_type is not CaseType.APPEAL
+        subject_may(case.case_type, SubjectRight.APPEAL)
         and case.state is CaseState.REJECTED
         and appeal_case_id is None
         and case.closed_at is not None
@@ -45,7 +45,7 @@ async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
     now = datetime.now(UTC)
     result = []
     async with runtime.database.connection() as conn:
-        rows = await store.for_subject(conn, account_id)
+        rows = [row for row in await store.for_subject(conn, account_id) if _visible(Case.from_row(row))]
         explanations = {row["id"]: await _explanation(conn, runtime, Case.from_row(row)) for row in rows}
     for row in rows:
         case = Case.from_row(row)
@@ -67,10 +67,16 @@ async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
     return result
 
 
+def _visible(case: Case) -> bool:
+    """Cases against the person (termination) show only once decided; their own requests always."""
+    return case.closed_at is not None or subject_may(case.case_type, SubjectRight.SEE_OPEN)
+
+
 async def _own_locked(conn: asyncpg.Connection, account_id: UUID, case_id: UUID) -> Case:
     case = await lock_case(conn, case_id)
-    if case.subject_account_id != account_id:
-        # The same answer as for a case that does not exist: ids of others' cases reveal nothing.
+    if case.subject_account_id != account_id or not _visible(case):
+        # The same answer as for a case that does not exist: ids of others' cases reveal nothing,
+        # and neither do ids of cases the subject may not see yet.
         raise case_not_found()
     return case
 
@@ -109,6 +115,8 @@ async def appeal(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID
 async def withdraw(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID) -> CaseState:
     async with runtime.database.transaction() as conn:
         case = await _own_locked(conn, account_id, case_id)
+        if not subject_may(case.case_type, SubjectRight.WITHDRAW):
+            raise ProblemError(409, "withdrawal_not_possible", f"A {case.case_type} case cannot be withdrawn")
         return await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
 
 

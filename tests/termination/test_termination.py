@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import httpx
 
+from service.cases.catalogue import CASE_TYPES, CaseType, SubjectRight, subject_may
 from service.runtime import Runtime
 from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
@@ -56,3 +57,40 @@ async def test_two_operators_terminate_and_the_identity_is_barred(
     _, other = await _person(client, runtime)
     barred = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=other)
     assert barred.status_code == 403 and barred.json()["code"] == "identity_barred"
+
+
+async def test_the_subject_can_neither_see_nor_withdraw_a_termination_proposed_against_them(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    _, me = await _person(client, runtime)
+    account_id = (await client.get("/v1/me", headers=me)).json()["account_id"]
+    senior = await enrolled_operator(runtime, client, "senior_reviewer")
+    body = {"reason": "false_information", "note": "The employer confirmed the certificate was forged."}
+    proposed = await client.post(f"/v1/operator/accounts/{account_id}/termination", json=body, headers=senior.headers)
+    case_id = proposed.json()["case_id"]
+
+    # Before a decision the case is not the subject's to see, and its id answers as an unknown one.
+    assert case_id not in [c["case_id"] for c in (await client.get("/v1/me/cases", headers=me)).json()]
+    for _ in range(2):
+        withdrawn = await client.post(f"/v1/me/cases/{case_id}/withdraw", headers=me)
+        assert (withdrawn.status_code, withdrawn.json()["code"]) == (404, "case_not_found")
+    queue = await client.get("/v1/operator/cases", params={"state": "in_review"}, headers=senior.headers)
+    assert case_id in [c["case_id"] for c in queue.json()]
+
+    # Decided (not warranted, by two operators), the subject reads the outcome, and still cannot act on it.
+    await _decide(client, senior, case_id, "reject", "termination_not_warranted")
+    second = await enrolled_operator(runtime, client, "senior_reviewer")
+    confirm = await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=second.headers)
+    assert confirm.status_code == 200, confirm.text
+    own = {c["case_id"]: c for c in (await client.get("/v1/me/cases", headers=me)).json()}
+    assert own[case_id]["message"] == "Your account stays open." and own[case_id]["can_appeal"] is False
+    appeal = await client.post(f"/v1/me/cases/{case_id}/appeal", json={"statement": "I disagree."}, headers=me)
+    assert (appeal.status_code, appeal.json()["code"]) == (409, "appeal_not_possible")
+
+
+def test_every_case_type_says_what_its_subject_may_do() -> None:
+    # A table, not an if: a case against the person is never theirs to withdraw.
+    assert CASE_TYPES[CaseType.ACCOUNT_TERMINATION].subject_rights == frozenset()
+    assert not subject_may(CaseType.GUARDIAN_CONSENT, SubjectRight.WITHDRAW)
+    assert not subject_may(CaseType.APPEAL, SubjectRight.APPEAL)
+    assert subject_may(CaseType.REAL_NAME, SubjectRight.WITHDRAW)
