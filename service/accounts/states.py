@@ -107,6 +107,22 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
 }
 
 
+# Events that put an account in doubt (True) or take the doubt away (False); every other event
+# leaves it as it was. Doubt is a fact of the account, not of its state: a restricted account that
+# asks to cancel, or is suspended and reinstated, is in doubt until an operator lifts it, and while
+# it is in doubt nothing it proved earlier is vouched for (whoami).
+DOUBT: dict[AccountEvent, bool] = {
+    AccountEvent.RESTRICTED: True,
+    AccountEvent.SUSPENDED: True,
+    AccountEvent.REINSTATED_RESTRICTED: True,
+    AccountEvent.CANCELLATION_WITHDRAWN_RESTRICTED: True,
+    AccountEvent.RESTRICTION_LIFTED: False,
+    AccountEvent.RESTRICTION_LIFTED_UNVERIFIED: False,
+    AccountEvent.REINSTATED: False,
+    AccountEvent.REINSTATED_UNVERIFIED: False,
+}
+
+
 def states_allowing(event: AccountEvent) -> frozenset[AccountState]:
     """The states from which the event is allowed: what a command checks before it starts."""
     return frozenset(state for (state, allowed), _ in TRANSITIONS.items() if allowed is event and state is not None)

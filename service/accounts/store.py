@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from service.accounts.states import AccountEvent, AccountState, next_state
+from service.accounts.states import DOUBT, AccountEvent, AccountState, next_state
 
 
 async def insert(
@@ -82,7 +82,16 @@ async def apply_event(
     before = AccountState(current)
     after = next_state(before, event)
     if after != before:
-        await conn.execute("UPDATE accounts SET state = $2, updated_at = now() WHERE id = $1", account_id, after)
+        doubt = DOUBT.get(event)
+        await conn.execute(
+            """UPDATE accounts SET state = $2, updated_at = now(),
+                   in_doubt_since = CASE WHEN $3::boolean IS NULL THEN in_doubt_since
+                                         WHEN $3 THEN coalesce(in_doubt_since, now()) END
+               WHERE id = $1""",
+            account_id,
+            after,
+            doubt,
+        )
         await record_change(
             conn, account_id, before, after, event, actor=actor, reason_code=reason_code, case_id=case_id, notice=notice
         )

@@ -9,7 +9,6 @@ from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionGrant
-from service.accounts.states import AccountState
 from service.audit import Actor, AuditEntry
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
@@ -110,13 +109,11 @@ class SessionController(Controller):
             raise ProblemError(404, "session_not_found", "No such live session")
 
 
-# While an operator doubts the account (restricted) or has found it false (suspended), what it
-# proved earlier is not vouched for: a gateway reading only the flags must not let it through.
-NOT_VOUCHED = frozenset({AccountState.RESTRICTED, AccountState.SUSPENDED})
-
-
 def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
-    vouched = principal.state not in NOT_VOUCHED
+    # While an operator doubts the account (restricted, or found false and suspended, and whatever
+    # state it moved to since), what it proved earlier is not vouched for: a gateway reading only
+    # the flags must not let it through.
+    vouched = not principal.in_doubt
     real_name, qualified, face, reviewed = (
         (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
         if vouched

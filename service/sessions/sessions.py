@@ -43,6 +43,8 @@ class Principal:
     face_verified: bool = False
     # An operator checked the identity document by eye (the way without facial recognition).
     document_reviewed: bool = False
+    # An operator doubts what the account proved (accounts.states.DOUBT), whatever its state now.
+    in_doubt: bool = False
 
 
 async def create_session(
@@ -97,4 +99,5 @@ async def resolve_session(
         qualified=row["qualified"],
         face_verified=row["face_verified"],
         document_reviewed=row["document_reviewed"],
+        in_doubt=row["in_doubt"],
     )

@@ -37,7 +37,7 @@ async def insert(
 RESOLVE = """
 SELECT s.id, s.account_id, s.assurance, s.expires_at,
        s.last_seen_at < now() - interval '60 seconds' AS stale,
-       a.state,
+       a.state, a.in_doubt_since IS NOT NULL AS in_doubt,
        EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'email'
                AND c.verified_at IS NOT NULL) AS email_verified,
        EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'phone'

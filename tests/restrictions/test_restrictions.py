@@ -99,6 +99,12 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     # after all does not lift the restriction.
     cancelled = await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)
     assert cancelled.status_code == 202, cancelled.text
+    # Asking to cancel is no way out of the doubt: the proofing flags stay unvouched while the
+    # cancellation cools off (they came back before the doubt was kept as a fact of its own).
+    cooling = await client.get("/v1/sessions/whoami", headers=me)
+    assert cooling.json()["state"] == "cancellation_pending"
+    assert cooling.json()["assurance"]["real_name_verified"] is False
+    assert cooling.headers["x-idv-real-name-verified"] == "false"
     kept = await client.delete("/v1/me/cancellation", headers=me)
     assert (kept.status_code, kept.json()["state"]) == (200, "restricted")
 
@@ -114,17 +120,23 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     me = {"authorization": f"Bearer {signed_in.json()['token']}"}
     restriction = (await client.get("/v1/me", headers=me)).json()["restriction"]
     assert restriction["reason_code"] == "identity_in_doubt"
+    assert (await client.get("/v1/sessions/whoami", headers=me)).headers["x-idv-real-name-verified"] == "false"
+    # Lifted, what the account proved is vouched for again.
+    lifted = await client.post(f"{url}/lift", json={"reason_code": "doubt_cleared"}, headers=senior.headers)
+    assert lifted.status_code == 200, lifted.text
+    assert (await client.get("/v1/sessions/whoami", headers=me)).headers["x-idv-real-name-verified"] == "true"
 
     history = await db.fetch(
         "SELECT event, notice FROM account_state_changes WHERE account_id = $1 AND event <> 'registered' ORDER BY id",
         account_id,
     )
-    assert [(row["event"], row["notice"]) for row in history][-5:] == [
+    assert [(row["event"], row["notice"]) for row in history][-6:] == [
         ("restricted", "account_restricted"),
         ("cancellation_requested", "cancellation_requested"),
         ("cancellation_withdrawn_restricted", "cancellation_withdrawn"),
         ("suspended", "account_suspended"),
         ("reinstated_restricted", "account_reinstated_restricted"),
+        ("restriction_lifted", "account_restriction_lifted"),
     ]
     await _deliver_state_notices(runtime, db)
     subjects = [m.get("subject") for m in outbox(runtime) if m["to"] == PERSON["email"]]
