@@ -116,6 +116,20 @@ async def lock_own_as_guardian(
     )
 
 
+async def guardian_in_force(conn: asyncpg.Connection, minor_account_id: UUID, guardian_account_id: UUID) -> bool:
+    """Whether the guardian's consent for the minor is in force now (the row is locked against a
+    revocation racing the caller's transaction)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM guardianships
+                              WHERE minor_account_id = $1 AND guardian_account_id = $2 AND state = 'active'
+                              FOR SHARE)""",
+            minor_account_id,
+            guardian_account_id,
+        )
+    )
+
+
 async def live_guardians(conn: asyncpg.Connection, minor_account_id: UUID) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM guardianships WHERE minor_account_id = $1 AND state IN ('active', 'pending_review')",

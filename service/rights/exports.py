@@ -20,6 +20,7 @@ import msgspec
 from service.accounts import store as accounts
 from service.audit import Actor, AuditEntry
 from service.cases.catalogue import user_message
+from service.guardians import store as guardians
 from service.http.problems import ProblemError
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
@@ -128,7 +129,17 @@ async def build(runtime: Runtime, export_id: UUID) -> None:
 async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
     async with runtime.database.transaction() as conn:
         row = await store.for_requester(conn, requester, export_id)
-        if row is None or row["status"] != "ready":
+        # The right to a ward's data is checked now, not when the archive was asked for: a guardian
+        # who revoked, was refused or whose ward came of age downloads nothing (the same answer as
+        # for an export that does not exist).
+        if (
+            row is None
+            or row["status"] != "ready"
+            or (
+                row["account_id"] != requester
+                and not await guardians.guardian_in_force(conn, row["account_id"], requester)
+            )
+        ):
             raise ProblemError(404, "export_not_ready", "No such export ready for download (expired?)")
         cipher = await runtime.vault.open(conn, row["account_id"])
         await store.mark_downloaded(conn, export_id)

@@ -193,8 +193,17 @@ async def test_a_guardian_sees_the_minor_and_revoking_suspends_then_deletes(
     )
     assert stranger_export.status_code == 404
 
+    # An archive asked for while the guardianship was in force, not yet downloaded when it ends.
+    pending = await client.post(
+        f"/v1/guardianships/{guardianship}/exports", json={"password": STRONG_PASSWORD}, headers=guardian
+    )
+    await build(runtime, uuid.UUID(pending.json()["export_id"]))
+
     assert (await client.post(f"/v1/guardianships/{guardianship}/revoke", headers=guardian)).status_code == 204
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", minor_id) == "suspended"
+    # The former guardian's right to the minor's data ended with the revocation.
+    late = await client.get(f"/v1/me/exports/{pending.json()['export_id']}/archive", headers=guardian)
+    assert (late.status_code, late.json()["code"]) == (404, "export_not_ready")
     assert (await client.get("/v1/sessions/whoami", headers=minor)).status_code == 401
 
     # The window passes (the clock is driven in the database, not slept through).
