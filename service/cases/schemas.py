@@ -11,11 +11,11 @@ import msgspec
 
 from service.cases.catalogue import CaseType
 from service.cases.states import CaseState, DecisionKind
-from service.http.schemas import RequestBody
+from service.http.schemas import FREE_TEXT, RequestBody
 
 ReasonCodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 # Notes may span lines; other control characters are refused.
-Note = Annotated[str, msgspec.Meta(max_length=4000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
+Note = Annotated[str, msgspec.Meta(max_length=4000, pattern=FREE_TEXT)]
 
 
 class Evidence(msgspec.Struct, frozen=True):
@@ -129,7 +129,7 @@ class ReasonCodeView(msgspec.Struct):
 
 
 class AppealRequest(RequestBody):
-    statement: Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
+    statement: Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=FREE_TEXT)]
 
 
 class OwnCase(msgspec.Struct):

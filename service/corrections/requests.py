@@ -97,7 +97,8 @@ def _check_against_current(
 
 def _evidence(body: CorrectionRequest, checked: _Checked, declared: date) -> list[Evidence]:
     statement = body.statement.strip()
-    evidence = [Evidence("statement", statement, statement[:60])]
+    # Sealed like every other piece of evidence; case workers see only its length until they reveal it.
+    evidence = [Evidence("statement", statement, f"statement, {len(statement)} characters")]
     if checked.birth_date is not None:
         evidence.append(Evidence("current_birth_date", declared.isoformat(), mask_birth_date(declared.isoformat())))
         evidence.append(

@@ -8,14 +8,14 @@ from uuid import UUID
 
 import msgspec
 
-from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
+from service.http.schemas import FREE_TEXT, NO_CONTROL_CHARACTERS, RequestBody
 from verification.identity_numbers import IdDocumentType
 
 
 class CorrectionRequest(RequestBody):
     """The corrected values (at least one) and why. A new ID number needs its document type."""
 
-    statement: Annotated[str, msgspec.Meta(min_length=10, max_length=2000)]
+    statement: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=FREE_TEXT)]
     birth_date: date | None = None
     legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)] | None = None
     id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL_CHARACTERS)] | None = None

@@ -6,6 +6,9 @@ import msgspec
 
 # No C0 control characters (tab, LF and CR included) and no DEL: names, codes, identifiers.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+# What a person writes (statements, notes): lines allowed, every other control character refused
+# (a NUL cannot even be stored as PostgreSQL text).
+FREE_TEXT = r"^[^\x00-\x09\x0b-\x1f\x7f]*$"
 
 
 class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

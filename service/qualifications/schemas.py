@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
+from service.http.schemas import FREE_TEXT, NO_CONTROL_CHARACTERS, RequestBody
 from service.qualifications.states import QualificationState
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
@@ -59,4 +59,4 @@ class QualificationView(msgspec.Struct):
 
 class Revocation(RequestBody):
     reason_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000, pattern=FREE_TEXT)] | None = None

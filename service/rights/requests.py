@@ -23,7 +23,7 @@ from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent
 from service.cases.subjects import own_cases
 from service.http.problems import ProblemError
-from service.http.schemas import RequestBody
+from service.http.schemas import FREE_TEXT, RequestBody
 from service.runtime import Runtime
 
 OPEN_REQUESTS_LIMIT = 5
@@ -41,7 +41,7 @@ class RightsRequest(RequestBody):
     """What is asked for, in the person's words; for an objection, the case decided automatically."""
 
     kind: RightsRequestKind
-    statement: Annotated[str, msgspec.Meta(min_length=10, max_length=4000)]
+    statement: Annotated[str, msgspec.Meta(min_length=10, max_length=4000, pattern=FREE_TEXT)]
     about_case_id: UUID | None = None
 
 

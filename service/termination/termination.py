@@ -25,7 +25,7 @@ from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence
 from service.cases.states import CaseEvent, CaseState
 from service.http.problems import ProblemError
-from service.http.schemas import RequestBody
+from service.http.schemas import FREE_TEXT, RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
@@ -39,7 +39,7 @@ class TerminationReason(StrEnum):
 
 class TerminationProposal(RequestBody):
     reason: TerminationReason
-    note: Annotated[str, msgspec.Meta(min_length=10, max_length=2000)]
+    note: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=FREE_TEXT)]
 
 
 async def propose(

@@ -47,6 +47,15 @@ async def test_a_birth_date_correction_applies_only_after_review(
     detail = (await client.get(f"/v1/operator/cases/{correction['case_id']}", headers=reviewer.headers)).json()
     assert {e["name"]: e["masked"] for e in detail["evidence"]}["birth_date"] == "1950-**-**"
     assert "1950-01-01" not in str(detail)
+    # The statement is personal data like the rest: sealed, its length shown, read only by a reveal.
+    masked_statement = {e["name"]: e["masked"] for e in detail["evidence"]}["statement"]
+    assert masked_statement == f"statement, {len(STATEMENT)} characters"
+    assert STATEMENT[:20] not in str(detail)
+    stored = await db.fetchval(
+        "SELECT masked FROM review_case_evidence WHERE case_id = $1 AND name = 'statement'",
+        uuid.UUID(correction["case_id"]),
+    )
+    assert STATEMENT[:10] not in stored
     await _decide(client, reviewer, correction["case_id"], "approve", "evidence_consistent")
     assert await birth_date() == "1950-01-01"
     listed = (await client.get("/v1/me/corrections", headers=me)).json()
@@ -121,3 +130,21 @@ async def test_a_corrected_identity_supersedes_the_verification_and_a_refusal_ch
     assert cipher.open_text("realname.legal_name", rows[0]["legal_name"]) == "张三"
     whoami = (await client.get("/v1/sessions/whoami", headers=me)).json()
     assert whoami["assurance"]["real_name_verified"] is True
+
+
+async def test_a_statement_with_control_characters_is_refused_by_field(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    _, me = await _person(client, runtime)
+    for bad in (STATEMENT + "\x00", STATEMENT + "\x1b[31m", "\x00" * 12):
+        refused = await client.post(
+            "/v1/me/corrections", json={"statement": bad, "birth_date": "1950-01-01"}, headers=me
+        )
+        assert refused.status_code in (400, 422), refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "statement" in refused.text
+    # Lines are fine: people write paragraphs.
+    lines = await client.post(
+        "/v1/me/corrections", json={"statement": STATEMENT + "\nSee the scan.", "birth_date": "1950-01-01"}, headers=me
+    )
+    assert lines.status_code == 201, lines.text

@@ -9,3 +9,9 @@ WHERE a.state = 'cancellation_pending'
   AND (SELECT c.from_state FROM account_state_changes c
        WHERE c.account_id = a.id AND c.to_state = 'cancellation_pending'
        ORDER BY c.id DESC LIMIT 1) = 'restricted';
+
+-- Correction statements showed their first 60 characters to every case worker in the masked
+-- column; the sealed value stays, the clear prefix goes.
+UPDATE review_case_evidence e SET masked = 'statement'
+FROM review_cases c
+WHERE c.id = e.case_id AND c.case_type = 'data_correction' AND e.name = 'statement';
