@@ -21,6 +21,7 @@ from service.cases.access import ensure_may_confirm, ensure_may_decide, ensure_m
 from service.cases.cases import Case, case_digest_fields, lock_case, transition
 from service.cases.catalogue import ALWAYS_FOUR_EYES, CASE_TYPES, REASONS, CaseType
 from service.cases.outcomes import FALSE_INFORMATION_REASON
+from service.cases.queue import take_claim
 from service.cases.schemas import DecisionOutcome
 from service.cases.states import CaseEvent, CaseState, DecisionKind
 from service.http.problems import ProblemError, invalid_field
@@ -96,6 +97,8 @@ async def decide(
     decision: DecisionKind,
     reason_code: str,
     note: str | None,
+    *,
+    claim: bool = False,
 ) -> DecisionOutcome:
     async with runtime.database.transaction() as conn:
         # The row lock makes two operators deciding at once take turns; the second finds the
@@ -103,6 +106,17 @@ async def decide(
         case = await lock_case(conn, case_id)
         ensure_may_decide(operator, case)
         _check_decision(runtime.settings, case, decision, reason_code, note)
+        # Whoever decides holds the case: the queue shows who works what, and nobody decides a
+        # case from a list of ids without having taken it (and so opened it) first.
+        if case.assignee_id is None:
+            if not claim:
+                raise ProblemError(
+                    409,
+                    "case_not_claimed",
+                    "Claim the case before deciding it",
+                    "or send claim: true with the decision",
+                )
+            await take_claim(conn, runtime.audit, operator, case)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         sealed_note = cipher.seal_text("case.note", note) if note else None
         if needs_second_approval(runtime.settings, case, decision, reason_code):

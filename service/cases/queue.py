@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from service.audit import AuditEntry, record_digest
+import asyncpg
+
+from service.audit import AuditEntry, AuditTrail, record_digest
 from service.cases import store
 from service.cases.access import case_to_reveal, ensure_may_decide, ensure_may_see, visible_case, workable_types
 from service.cases.cases import Case, case_digest_fields, lock_case
@@ -73,19 +75,21 @@ async def claim(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) ->
         ensure_may_decide(operator, case)
         if case.state not in OPEN_STATES:
             raise ProblemError(409, "case_closed", "This case is closed")
-        if case.assignee_id != operator.operator_id:
-            await store.assign(conn, case.id, operator.operator_id)
-            await runtime.audit.append(
-                conn,
-                AuditEntry(
-                    operator.actor,
-                    "case.claimed",
-                    "case",
-                    str(case.id),
-                    before_hash=record_digest(case_digest_fields(case)),
-                ),
-            )
+        await take_claim(conn, runtime.audit, operator, case)
         return summary(await lock_case(conn, case_id))
+
+
+async def take_claim(conn: asyncpg.Connection, audit: AuditTrail, operator: OperatorPrincipal, case: Case) -> None:
+    """Assign the locked case to the operator (the caller checked they may decide it), audited."""
+    if case.assignee_id == operator.operator_id:
+        return
+    await store.assign(conn, case.id, operator.operator_id)
+    await audit.append(
+        conn,
+        AuditEntry(
+            operator.actor, "case.claimed", "case", str(case.id), before_hash=record_digest(case_digest_fields(case))
+        ),
+    )
 
 
 async def release(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseSummary:

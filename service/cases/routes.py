@@ -118,7 +118,9 @@ class ReviewQueueController(Controller):
         data: JSONBody[DecisionRequest],
     ) -> DecisionOutcome:
         async with refusals_audited(runtime, operator, case_id):
-            return await decisions.decide(runtime, operator, case_id, data.decision, data.reason_code, data.note)
+            return await decisions.decide(
+                runtime, operator, case_id, data.decision, data.reason_code, data.note, claim=data.claim
+            )
 
     @post(
         "/{case_id:uuid}/staged-decision/confirm",

@@ -38,9 +38,13 @@ class AutomatedResult(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class DecisionRequest(RequestBody):
+    """A decision is taken by the operator who holds the case: claim it first, or send
+    ``claim: true`` to claim an unclaimed case in the same request (audited as a claim)."""
+
     decision: DecisionKind
     reason_code: ReasonCodeText
     note: Note | None = None
+    claim: bool = False
 
 
 class SendBackRequest(RequestBody):

@@ -27,7 +27,8 @@ from tests.helpers import OperatorLogin, bearer, enrolled_operator, register
 async def decide(
     client: httpx.AsyncClient, login: OperatorLogin, case_id: uuid.UUID, decision: str, reason: str, note: str = ""
 ) -> httpx.Response:
-    body = {"decision": decision, "reason_code": reason, **({"note": note} if note else {})}
+    # Deciding claims an unclaimed case in the same request (the rule itself: test_a_decision_needs_a_claim).
+    body = {"decision": decision, "reason_code": reason, "claim": True, **({"note": note} if note else {})}
     return await client.post(f"/v1/operator/cases/{case_id}/decision", json=body, headers=login.headers)
 
 
@@ -323,3 +324,31 @@ async def test_the_sweep_expires_unanswered_resubmissions_and_escalates_overdue_
     assert (await sweep_overdue(runtime)).escalated == 0
     escalations = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'case.escalated'")
     assert escalations == 1
+
+
+async def test_a_decision_needs_a_claim_by_the_deciding_operator(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case_id = await case_in_review(client, runtime)
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    url = f"/v1/operator/cases/{case_id}/decision"
+    body = {"decision": "approve", "reason_code": "evidence_consistent"}
+
+    unclaimed = await client.post(url, json=body, headers=reviewer.headers)
+    assert (unclaimed.status_code, unclaimed.json()["code"]) == (409, "case_not_claimed")
+    assert await db.fetchval("SELECT state FROM review_cases WHERE id = $1", case_id) == "in_review"
+
+    other = await enrolled_operator(runtime, client, "reviewer")
+    assert (await client.post(f"/v1/operator/cases/{case_id}/claim", headers=other.headers)).status_code == 200
+    taken = await client.post(url, json={**body, "claim": True}, headers=reviewer.headers)
+    assert (taken.status_code, taken.json()["code"]) == (409, "case_claimed_by_other")
+    assert (await client.post(f"/v1/operator/cases/{case_id}/release", headers=other.headers)).status_code == 200
+
+    decided = await client.post(url, json={**body, "claim": True}, headers=reviewer.headers)
+    assert decided.status_code == 200, decided.text
+    trail = await db.fetch(
+        "SELECT action, actor_id FROM audit_log WHERE target_type = 'case' AND target_id = $1 ORDER BY id",
+        str(case_id),
+    )
+    mine = [row["action"] for row in trail if row["actor_id"] == str(reviewer.operator_id)]
+    assert mine.index("case.claimed") < mine.index("case.decided")
