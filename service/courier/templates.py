@@ -22,6 +22,19 @@ class Template:
 
 
 TEMPLATES: dict[str, Template] = {
+    "sign_in_locked": Template(
+        Channel.EMAIL,
+        "Sign-in to your account is paused",
+        "Someone entered a wrong password for your {service} account many times, so signing in with a "
+        "password is paused for a while; until then even the right password is answered as wrong.\n\n"
+        "If it was you, wait an hour and try again. If it was not you, nobody got in: no wrong password "
+        "was accepted. Consider a longer password and a second factor.",
+    ),
+    "sign_in_locked_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Many wrong passwords were entered for your account; password sign-in is paused for a while.",
+    ),
     "account_suspended": Template(
         Channel.EMAIL,
         "Your account is suspended",

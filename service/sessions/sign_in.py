@@ -2,6 +2,12 @@
 
 Unknown identifiers cost the same argon2 time as known ones and get the same answer; their
 failed attempts are throttled like an account's, so throttling reveals nothing either.
+
+A person held back after too many failures (from one address, or from all) is answered exactly as
+a wrong password is, after the same argon2 time: a 429 there would tell that the e-mail just
+guessed at and the username tried next belong to one account. The owner learns of the lock from a
+notice to their verified contact instead. Only a held-back *address* gets 429: that says nothing
+about any account.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from service.accounts import store as accounts
+from service.accounts.notices import notify
 from service.accounts.states import CAN_SIGN_IN, AccountState
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
@@ -19,7 +26,7 @@ from service.contacts import store as contacts
 from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
-from service.sessions.throttle import SignInThrottle
+from service.sessions.throttle import AttemptsRefused, SignInThrottle, Subjects
 from service.totp import factor
 from verification.contacts import (
     email_key,
@@ -77,6 +84,14 @@ async def _audit_failure(runtime: Runtime, attempt: SignInAttempt, account_id: U
     await runtime.audit.append_alone(AuditEntry(actor, "session.sign_in_failed", "account", target, {"reason": reason}))
 
 
+async def _tell_owner_if_locked(
+    runtime: Runtime, throttle: SignInThrottle, subjects: Subjects, account_id: UUID
+) -> None:
+    async with runtime.database.transaction() as conn:
+        if await throttle.person_just_locked(conn, subjects):
+            await notify(runtime, conn, account_id, ("sign_in_locked", "sign_in_locked_sms"), {})
+
+
 async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
     lookup = identifier_lookup(attempt.identifier, runtime.settings.default_phone_region)
     account = await _find_account(runtime, lookup)
@@ -87,10 +102,17 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
         else f"identifier:{lookup[1] if lookup else attempt.identifier.casefold()}"
     )
     subjects = throttle.subjects(person, attempt.client_address)
-    async with runtime.database.transaction() as conn:
-        await throttle.reserve(conn, subjects)
-
     password = normalize_password(attempt.password)
+    try:
+        async with runtime.database.transaction() as conn:
+            await throttle.reserve(conn, subjects)
+    except AttemptsRefused as refused:
+        if refused.by_address:
+            raise
+        await runtime.passwords.verify_unknown(password)
+        await _audit_failure(runtime, attempt, account["id"] if account else None, "locked")
+        raise invalid_credentials() from None
+
     if account is None:
         await runtime.passwords.verify_unknown(password)
         await _audit_failure(runtime, attempt, None, "invalid_credentials")
@@ -98,6 +120,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
     checked = await runtime.passwords.verify(account["password_hash"], password)
     if not checked.matches or AccountState(account["state"]) not in CAN_SIGN_IN:
         await _audit_failure(runtime, attempt, account["id"], "invalid_credentials")
+        await _tell_owner_if_locked(runtime, throttle, subjects, account["id"])
         raise invalid_credentials()
 
     cipher = runtime.vault.open_wrapped(account["id"], account["master_key_id"], account["wrapped_key"])

@@ -44,6 +44,21 @@ RETURNING subject
 """
 
 
+class AttemptsRefused(ProblemError):
+    """429 too_many_attempts; ``by_address`` says whether the client's address is what is held
+    back (anything else is the named person, whose lock sign-in hides: see sessions.sign_in)."""
+
+    def __init__(self, seconds: int, *, by_address: bool) -> None:
+        super().__init__(
+            429,
+            "too_many_attempts",
+            "Too many failed attempts",
+            f"Try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+        self.by_address = by_address
+
+
 @dataclass(frozen=True)
 class Subjects:
     pair: bytes
@@ -64,25 +79,28 @@ class SignInThrottle:
         )
 
     async def reserve(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
-        """Count one attempt on every counter, or raise 429 (the caller's transaction then rolls
-        the partial counting back)."""
+        """Count one attempt on every counter, or raise AttemptsRefused (the caller's transaction
+        then rolls the partial counting back)."""
         keys = [subjects.pair, subjects.person, subjects.address]
         frees = [PAIR_FREE_ATTEMPTS, PERSON_FREE_ATTEMPTS, ADDRESS_FREE_ATTEMPTS]
         rows = await conn.fetch(_RESERVE, keys, frees, FAILURE_MEMORY)
         if len(rows) == len(keys):
             return
-        wait = await conn.fetchval(
-            """SELECT extract(epoch FROM max(next_allowed_at) - clock_timestamp()) FROM sign_in_throttle
-               WHERE subject = ANY($1::bytea[]) AND next_allowed_at > clock_timestamp()""",
+        held = await conn.fetch(
+            """SELECT subject, extract(epoch FROM next_allowed_at - clock_timestamp()) AS wait
+               FROM sign_in_throttle WHERE subject = ANY($1::bytea[]) AND next_allowed_at > clock_timestamp()""",
             keys,
         )
-        seconds = max(1, math.ceil(float(wait or 1)))
-        raise ProblemError(
-            429,
-            "too_many_attempts",
-            "Too many failed attempts",
-            f"Try again in {seconds} seconds.",
-            headers={"Retry-After": str(seconds)},
+        seconds = max([1, *(math.ceil(float(row["wait"])) for row in held)])
+        raise AttemptsRefused(seconds, by_address=any(row["subject"] == subjects.address for row in held))
+
+    async def person_just_locked(self, conn: asyncpg.Connection, subjects: Subjects) -> bool:
+        """Whether the failure just counted used up the person's free attempts (from every address):
+        the moment their owner is locked out, and so the moment to tell them (once per lock)."""
+        return bool(
+            await conn.fetchval(
+                "SELECT failures = free_attempts FROM sign_in_throttle WHERE subject = $1", subjects.person
+            )
         )
 
     async def succeeded(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
