@@ -33,13 +33,22 @@ from service.qualifications.states import (
     next_state,
 )
 from service.runtime import Runtime
-from service.vault import OwnerCipher
+from service.vault import BlindIndex, OwnerCipher
 from verification.contacts import normalize_email
 from verification.credit_codes import parse_credit_code
 from verification.errors import InvalidValue
 from verification.text import clean_text
 
 WORK_EMAIL_PURPOSE = "verify_work_email"
+
+
+def work_email_code_purpose(index: BlindIndex, address: str) -> str:
+    """Codes for a work e-mail are kept (and throttled: once a minute, five an hour) per address,
+    so declaring another qualification with another work e-mail is not held up by the last one,
+    while one address cannot be flooded by starting qualification after qualification."""
+    return f"{WORK_EMAIL_PURPOSE}:{index.digest('work-email-code', address.casefold()).hex()[:32]}"
+
+
 MAX_DOCUMENTS = 5
 LONGEST_VALIDITY = timedelta(days=50 * 366)
 _FIELDS = ("organization_name", "credit_code", "job_title", "work_email")
@@ -100,9 +109,9 @@ async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, 
             raise ProblemError(
                 409, "qualification_open", "Finish or withdraw the qualification you are preparing first"
             )
-        await send_purpose_code(
-            conn, runtime.vault.blind_index, cipher, WORK_EMAIL_PURPOSE, WORK_EMAIL_PURPOSE, values["work_email"]
-        )
+        index = runtime.vault.blind_index
+        purpose = work_email_code_purpose(index, values["work_email"])
+        await send_purpose_code(conn, index, cipher, purpose, WORK_EMAIL_PURPOSE, values["work_email"])
         await runtime.audit.append(
             conn, AuditEntry(actor, "qualification.started", "qualification", str(qualification_id))
         )
@@ -117,8 +126,9 @@ async def resend_work_email_code(runtime: Runtime, account_id: UUID, qualificati
             raise ProblemError(409, "already_verified", "The work e-mail is already confirmed")
         cipher = await runtime.vault.open(conn, account_id)
         address = cipher.open_text("qualification.work_email", row["work_email"])
+        index = runtime.vault.blind_index
         await send_purpose_code(
-            conn, runtime.vault.blind_index, cipher, WORK_EMAIL_PURPOSE, WORK_EMAIL_PURPOSE, address
+            conn, index, cipher, work_email_code_purpose(index, address), WORK_EMAIL_PURPOSE, address
         )
 
 
@@ -126,7 +136,11 @@ async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id
     async with runtime.database.transaction() as conn:
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
-        result = await check_purpose_code(conn, runtime.vault.blind_index, account_id, WORK_EMAIL_PURPOSE, code)
+        cipher = await runtime.vault.open(conn, account_id)
+        purpose = work_email_code_purpose(
+            runtime.vault.blind_index, cipher.open_text("qualification.work_email", row["work_email"])
+        )
+        result = await check_purpose_code(conn, runtime.vault.blind_index, account_id, purpose, code)
         if result is CodeCheck.ACCEPTED:
             await store.mark_work_email_verified(conn, qualification_id)
     # Outside the transaction: the spent attempt is committed before we answer.
