@@ -14,7 +14,7 @@ from service.contacts.verification import request_code, verify_contact
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import RequestBody
-from service.sessions.auth import FOR_VERIFICATION
+from service.sessions.auth import AWAITING_GUARDIAN, FOR_VERIFICATION
 
 
 class CodeSubmission(RequestBody):
@@ -34,7 +34,9 @@ class ContactVerified(msgspec.Struct):
 class ContactController(Controller):
     path = "/v1/contacts"
     tags = ["contacts"]
-    opt = FOR_VERIFICATION
+    # A minor proves their contacts while the guardian decides: the registration code would
+    # otherwise expire before the account could use it.
+    opt = {**FOR_VERIFICATION, **AWAITING_GUARDIAN}
 
     @post(
         "/{kind:str}/code",
