@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from service.accounts.reasons import user_message
-from service.accounts.suspension import HOW_TO_APPEAL
+from service.accounts.reasons import next_step, user_message
 from service.accounts.transitions import NOTICE_JOB, StateNotice
 from service.contacts import store as contacts
 from service.courier.outbox import Message, queue_messages
@@ -43,12 +42,12 @@ async def notify(
 
 
 async def send_state_notice(runtime: Runtime, notice: StateNotice) -> bool:
-    """Queue the notice of a state change; its templates may use {reason}, {appeal} and {erase_on}."""
+    """Queue the notice of a state change; its templates may use {reason}, {next_step} and {erase_on}."""
     async with runtime.database.transaction() as conn:
         erase_after = await cancellations.latest_erase_after(conn, notice.account_id)
         variables = {
             "reason": user_message(notice.reason_code),
-            "appeal": HOW_TO_APPEAL,
+            "next_step": next_step(notice.reason_code) or "",
             "erase_on": erase_after.astimezone(ZoneInfo(runtime.settings.time_zone)).date().isoformat()
             if erase_after
             else "",

@@ -8,11 +8,10 @@ import asyncpg
 
 from service.accounts import store
 from service.accounts.masking import mask_birth_date, mask_email, mask_phone
-from service.accounts.reasons import user_message
+from service.accounts.reasons import HOW_TO_APPEAL, appealable, next_step, user_message
 from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountEvent, AccountState
-from service.accounts.suspension import HOW_TO_APPEAL
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
@@ -80,7 +79,9 @@ def _suspension(row: asyncpg.Record) -> Suspension:
         message=user_message(row["reason_code"]),
         since=row["at"],
         case_id=row["case_id"],
-        how_to_appeal=HOW_TO_APPEAL,
+        # Only a suspension an appeal can undo points to one: a minor without a guardian has no case.
+        how_to_appeal=HOW_TO_APPEAL if appealable(row["reason_code"]) else None,
+        next_step=next_step(row["reason_code"]),
     )
 
 

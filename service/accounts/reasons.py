@@ -6,27 +6,52 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# What a person can do about a decision against them, where there is a decision to appeal.
+HOW_TO_APPEAL = "Sign in and appeal the decision from your cases (GET /v1/me/cases) within 30 days."
+# A minor left without a guardian's consent: there is no decision to appeal, only a deadline.
+WITHOUT_A_GUARDIAN = (
+    "There is no decision to appeal: the account can be kept only with a parent's or guardian's consent. "
+    "Until it is deleted you can sign in to see or export your data."
+)
+
 
 @dataclass(frozen=True)
 class StateReason:
     internal: str
     user_message: str
+    # What the person can do next, in the notice and the profile (None: nothing to add).
+    next_step: str | None = None
+    # Whether an appeal against a case can undo it (a suspension caused by an operator's decision).
+    appealable: bool = False
 
 
 SUSPENSION_REASONS: dict[str, StateReason] = {
     "repeated_identity_mismatch": StateReason(
         "Real-name checks failed repeatedly against the authoritative registry.",
         "The identity details you gave did not match official records several times.",
+        HOW_TO_APPEAL,
+        appealable=True,
     ),
     "guardian_consent_revoked": StateReason(
         "The minor's guardian revoked their consent and no other guardian consents.",
         "Your parent or guardian withdrew their consent. Without it your account will be deleted.",
+        WITHOUT_A_GUARDIAN,
+    ),
+    "guardian_account_erased": StateReason(
+        "The minor's only guardian's account was erased, which ended their consent.",
+        "Your parent's or guardian's account was closed, which ended their consent. Without a guardian's "
+        "consent your account will be deleted.",
+        WITHOUT_A_GUARDIAN,
     ),
     "false_information": StateReason(
         "An operator found the information given to be false (four eyes).",
         "We found that information you gave us is not true.",
+        HOW_TO_APPEAL,
+        appealable=True,
     ),
 }
+# Suspensions that end with the minor's data when no guardian consents in time.
+WITHOUT_GUARDIAN_REASONS = ("guardian_consent_revoked", "guardian_account_erased")
 
 
 class RestrictionReason(StrEnum):
@@ -93,3 +118,13 @@ _ALL = {**SUSPENSION_REASONS, **RESTRICTION_REASONS, **LIFT_REASONS, **TERMINATI
 def user_message(reason_code: str | None) -> str:
     reason = _ALL.get(reason_code) if reason_code else None
     return reason.user_message if reason else ""
+
+
+def next_step(reason_code: str | None) -> str | None:
+    reason = _ALL.get(reason_code) if reason_code else None
+    return reason.next_step if reason else None
+
+
+def appealable(reason_code: str | None) -> bool:
+    reason = _ALL.get(reason_code) if reason_code else None
+    return reason.appealable if reason else False

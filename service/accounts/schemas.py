@@ -51,7 +51,9 @@ class Suspension(msgspec.Struct):
     message: str
     since: datetime
     case_id: UUID | None
-    how_to_appeal: str
+    # None when there is no decision to appeal (a minor left without a guardian's consent).
+    how_to_appeal: str | None
+    next_step: str | None = None
 
 
 class Restriction(msgspec.Struct):

@@ -21,8 +21,6 @@ from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import Actor
 
-HOW_TO_APPEAL = "Sign in and appeal the decision from your cases (GET /v1/me/cases) within 30 days."
-
 # States a suspension may start from (terminated and erased accounts are past it).
 SUSPENDABLE = states_allowing(AccountEvent.SUSPENDED)
 

@@ -39,13 +39,13 @@ TEMPLATES: dict[str, Template] = {
         Channel.EMAIL,
         "Your account is suspended",
         "Your {service} account is suspended. {reason}\n\n"
-        "All your sessions were ended. {appeal} You can still sign in to see the decision, appeal it, "
+        "All your sessions were ended. {next_step} You can still sign in to see why, "
         "and see, export or delete your data.",
     ),
     "account_suspended_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Your account is suspended. {reason} Sign in to see why and to appeal.",
+        "[{service}] Your account is suspended. {reason} Sign in to see why and what you can do.",
     ),
     "account_reinstated": Template(
         Channel.EMAIL,

@@ -26,6 +26,6 @@ async def end_guardianships_of(conn: asyncpg.Connection, account_id: UUID, actor
             "SELECT count(*) FROM guardianships WHERE minor_account_id = $1 AND state IN ('active', 'pending_review')",
             minor_id,
         )
-        if not left and await suspend(conn, minor_id, "guardian_consent_revoked", actor, None):
+        if not left and await suspend(conn, minor_id, "guardian_account_erased", actor, None):
             suspended.append(minor_id)
     return suspended

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from service.accounts.reasons import WITHOUT_GUARDIAN_REASONS
+
 
 async def insert_invitation(
     conn: asyncpg.Connection,
@@ -140,7 +142,7 @@ async def live_guardians(conn: asyncpg.Connection, minor_account_id: UUID) -> in
 
 async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> list[UUID]:
     """Accounts still waiting for a guardian since before the window (and none under review), and
-    accounts suspended because their guardian revoked, longer ago than the window."""
+    accounts suspended because their guardian revoked or left, longer ago than the window."""
     rows = await conn.fetch(
         """SELECT a.id FROM accounts a
            WHERE (a.state = 'awaiting_guardian' AND a.created_at < now() - $1::interval
@@ -148,10 +150,11 @@ async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> lis
                                   WHERE g.minor_account_id = a.id AND g.state = 'pending_review'))
               OR (a.state = 'suspended'
                   AND (SELECT c.reason_code FROM account_state_changes c
-                       WHERE c.account_id = a.id ORDER BY c.id DESC LIMIT 1) = 'guardian_consent_revoked'
+                       WHERE c.account_id = a.id ORDER BY c.id DESC LIMIT 1) = ANY($2::text[])
                   AND a.updated_at < now() - $1::interval)
            FOR UPDATE OF a SKIP LOCKED""",
         window,
+        list(WITHOUT_GUARDIAN_REASONS),
     )
     return [row["id"] for row in rows]
 

@@ -256,7 +256,8 @@ async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     guardian = await _guardian(client, runtime)
-    minor_id, _, _ = await _guarded_minor(client, runtime, guardian)
+    minor_id, minor, _ = await _guarded_minor(client, runtime, guardian)
+    username = (await client.get("/v1/me", headers=minor)).json()["username"]
     cancelled = await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=guardian)
     assert cancelled.status_code == 202, cancelled.text
     await db.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
@@ -265,7 +266,14 @@ async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
     reason = await db.fetchval(
         "SELECT reason_code FROM account_state_changes WHERE account_id = $1 ORDER BY id DESC LIMIT 1", minor_id
     )
-    assert reason == "guardian_consent_revoked"
+    assert reason == "guardian_account_erased"
+    # Told the truth: no case to appeal, only that a guardian's consent is needed to keep the account.
+    signed_in = await client.post("/v1/sessions", json={"identifier": username, "password": STRONG_PASSWORD})
+    assert signed_in.status_code == 201, signed_in.text
+    suspension = (await client.get("/v1/me", headers=bearer(signed_in.json()["token"]))).json()["suspension"]
+    assert suspension["how_to_appeal"] is None and suspension["case_id"] is None
+    assert "no decision to appeal" in suspension["next_step"]
+    assert "account was closed" in suspension["message"]
 
 
 async def test_a_guardian_revoking_has_every_effect_of_a_withdrawal(
