@@ -16,3 +16,15 @@ CREATE UNIQUE INDEX cancellations_one_open_idx ON cancellations (account_id)
     WHERE withdrawn_at IS NULL AND outcome IS NULL;
 DROP INDEX cancellations_due_idx;
 CREATE INDEX cancellations_due_idx ON cancellations (erase_after) WHERE withdrawn_at IS NULL AND outcome IS NULL;
+
+-- The last run of each scheduled job, whichever replica ran it or `idv jobs run` (`idv jobs list`).
+-- ``error`` is the exception's class, never its message.
+CREATE TABLE scheduled_job_runs (
+    name text PRIMARY KEY,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    outcome text NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed')),
+    error text,
+    trigger text NOT NULL CHECK (trigger IN ('schedule', 'command')),
+    last_succeeded_at timestamptz
+);
