@@ -28,3 +28,13 @@ CREATE TABLE scheduled_job_runs (
     trigger text NOT NULL CHECK (trigger IN ('schedule', 'command')),
     last_succeeded_at timestamptz
 );
+
+-- A notice's delivery attempts are one job, found by its dedupe key (pgqueuer allows one queued or
+-- running job per key): a resend while the automatic retries still run brings their next attempt
+-- forward instead of starting a second chain. Jobs queued before this get their key here.
+UPDATE pgqueuer SET dedupe_key = 'recipients.deliver_notice:' || (convert_from(payload, 'UTF8')::jsonb ->> 'notice_id')
+WHERE id IN (
+    SELECT DISTINCT ON (convert_from(payload, 'UTF8')::jsonb ->> 'notice_id') id FROM pgqueuer
+    WHERE entrypoint = 'recipients.deliver_notice' AND dedupe_key IS NULL AND status IN ('queued', 'picked')
+    ORDER BY convert_from(payload, 'UTF8')::jsonb ->> 'notice_id', id
+);
