@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from service.settings import Settings, SettingsError, load_settings
@@ -266,6 +267,75 @@ def retention_report(_: argparse.Namespace) -> int:
     return 0
 
 
+async def _jobs_list(settings: Settings, dsn: str, migrations_dsn: str) -> list[str]:
+    from service.jobs.catalog import scheduled_jobs
+    from service.jobs.runs import last_runs, next_due
+    from service.runtime import Runtime
+
+    def when(value: datetime | None) -> str:
+        return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
+
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2) as runtime:
+        async with runtime.database.connection() as conn:
+            runs, due = await last_runs(conn), await next_due(conn)
+        jobs = scheduled_jobs(runtime)
+    lines = [
+        f"{'job':26} {'schedule':14} {'last started (UTC)':20} {'outcome':10} {'by':9} {'next due (UTC)':20} error"
+    ]
+    for job in jobs:
+        run = runs.get(job.name)
+        if run is None:
+            lines.append(f"{job.name:26} {job.cron:14} {'never':20} {'-':10} {'-':9} {when(due.get(job.name)):20} -")
+            continue
+        lines.append(
+            f"{job.name:26} {job.cron:14} {when(run.started_at):20} {run.outcome:10} {run.trigger:9} "
+            f"{when(due.get(job.name)):20} {run.error or '-'}"
+        )
+    return lines
+
+
+def jobs_list(_: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+
+    settings = _settings()
+    with database_urls(settings) as urls:
+        for line in asyncio.run(_jobs_list(settings, urls.service, urls.migrations)):
+            print(line)
+    return 0
+
+
+async def _jobs_run(settings: Settings, dsn: str, migrations_dsn: str, name: str) -> str | None:
+    """None when the job ran; otherwise why not."""
+    from service.jobs.catalog import scheduled_jobs
+    from service.jobs.runs import Trigger
+    from service.runtime import Runtime
+
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=3) as runtime:
+        jobs = {job.name: job for job in scheduled_jobs(runtime, Trigger.COMMAND)}
+        if name not in jobs:
+            return f"no scheduled job {name!r}; there are: {', '.join(sorted(jobs))}"
+        try:
+            await jobs[name].run()
+        except Exception as exc:
+            return f"{name} failed: {type(exc).__name__} (recorded; see `idv jobs list` and the log)"
+    return None
+
+
+def jobs_run(args: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+    from service.observability.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with database_urls(settings) as urls:
+        problem = asyncio.run(_jobs_run(settings, urls.service, urls.migrations, args.name))
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
+    print(f"{args.name} ran")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -293,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ledger-url", required=True, help="the live database, whose erasure_ledger is read")
     p.set_defaults(func=replay_erasures)
     commands.add_parser("worker", help="run background jobs").set_defaults(func=worker)
+
+    jobs = commands.add_parser("jobs", help="the scheduled jobs")
+    job_commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    job_commands.add_parser("list", help="each scheduled job, its schedule, last run and outcome").set_defaults(
+        func=jobs_list
+    )
+    p = job_commands.add_parser("run", help="run one scheduled job now, as the schedule runs it")
+    p.add_argument("name", help="e.g. lifecycle.erase_due (see `idv jobs list`)")
+    p.set_defaults(func=jobs_run)
 
     p = commands.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default=str(DEFAULT_OPENAPI_PATH))

@@ -202,7 +202,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_RETENTION": (
         "",
         "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
-        "sign_in_throttle, closed_case_evidence); see `idv retention report`",
+        "sign_in_throttle, closed_case_evidence, legal_hold), e.g. legal_hold=5y; see `idv retention report`",
     ),
     "IDV_TERMINATION_BAR": ("1095d", "how long an identity stays barred after termination for false information"),
     "IDV_RIGHTS_REQUEST_DUE": ("15d", "when a rights request must be answered, from the (signed-in) request"),
@@ -214,8 +214,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
 
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
 
-_DURATION = re.compile(r"^(\d+)([smhd]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^(\d+)([smhdy]?)$")
+# A year is 365 days, as the retention defaults count three years (1095d); a period that must never
+# fall short of calendar years (a leap day inside) is written in days, e.g. 1096d.
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
 DEVELOPMENT_ONLY_COURIERS = {"file"}
 # The categories of service/lifecycle/retention.py (named here so settings need not import it).
 RETENTION_CATEGORIES = frozenset(
@@ -239,7 +241,7 @@ def available_cpus() -> int:
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
-        raise ValueError(f"not a duration (use e.g. 90s, 15m, 24h, 7d): {text!r}")
+        raise ValueError(f"not a duration (use e.g. 90s, 15m, 24h, 7d, 3y): {text!r}")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 

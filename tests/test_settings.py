@@ -80,5 +80,6 @@ def test_durations() -> None:
     assert parse_duration("15m") == timedelta(minutes=15)
     assert parse_duration("7d") == timedelta(days=7)
     assert parse_duration("30") == timedelta(seconds=30)
+    assert parse_duration("3y") == timedelta(days=1095)  # a year is 365 days, as the defaults count
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("1 week")

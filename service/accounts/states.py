@@ -83,6 +83,9 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     (AccountState.CANCELLATION_PENDING, AccountEvent.CONTACT_VERIFIED): AccountState.CANCELLATION_PENDING,
     (AccountState.CANCELLATION_PENDING, AccountEvent.ERASED): AccountState.ERASED,
     (AccountState.CANCELLATION_PENDING, AccountEvent.TERMINATED): AccountState.TERMINATED,
+    # Termination does not withdraw the holder's request to be erased: when the cooling-off ends the
+    # account is erased too, its records under the legal hold, its identity bar kept for its own time.
+    (AccountState.TERMINATED, AccountEvent.ERASED): AccountState.ERASED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.ACTIVE, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.CONTACT_VERIFIED): AccountState.SUSPENDED,

@@ -9,6 +9,7 @@ from service.courier.outbox import delivery_job
 from service.face.retention import retention_schedule
 from service.guardians.lifecycle import guardian_schedule
 from service.jobs.runner import JobDefinition, ScheduledJob
+from service.jobs.runs import Trigger, recorded
 from service.lifecycle.cancellation import erasure_schedule
 from service.lifecycle.retention import retention_schedule as retention_purge_schedule
 from service.qualifications.lifecycle import expiry_schedule
@@ -31,8 +32,10 @@ def job_definitions(runtime: Runtime) -> list[JobDefinition]:
     ]
 
 
-def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
-    return [
+def scheduled_jobs(runtime: Runtime, trigger: Trigger = Trigger.SCHEDULE) -> list[ScheduledJob]:
+    """Every scheduled job, each run recorded (jobs.runs): the worker's schedule and `idv jobs run`
+    run exactly these."""
+    jobs = [
         sweep_schedule(runtime),
         expiry_schedule(runtime),
         guardian_schedule(runtime),
@@ -40,3 +43,4 @@ def scheduled_jobs(runtime: Runtime) -> list[ScheduledJob]:
         retention_schedule(runtime),
         retention_purge_schedule(runtime),
     ]
+    return [recorded(runtime.database, job, trigger) for job in jobs]

@@ -12,6 +12,7 @@ from service.cases.store import overdue_by_type
 from service.database import migrations
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError
+from service.lifecycle.cancellation import stuck_erasures
 from service.observability import metrics
 from service.recipients.notices import unacknowledged_counts
 
@@ -45,9 +46,9 @@ class HealthController(Controller):
 
 @get("/metrics", include_in_schema=False)
 async def metrics_endpoint(runtime: CurrentRuntime) -> Response[bytes]:
-    # Overdue cases (rights requests above all: they are due within a legal deadline) and notices
-    # recipients have not acknowledged are counted at scrape time, from the database every replica
-    # shares.
+    # Overdue cases (rights requests above all: they are due within a legal deadline), notices
+    # recipients have not acknowledged and erasures not carried out are counted at scrape time, from
+    # the database every replica shares (the worker that ran a job may serve no /metrics).
     try:
         async with asyncio.timeout(2):
             async with runtime.database.connection() as conn:
@@ -55,7 +56,9 @@ async def metrics_endpoint(runtime: CurrentRuntime) -> Response[bytes]:
                     metrics.OVERDUE_CASES.labels(case_type).set(count)
                 for event, count in await unacknowledged_counts(conn):
                     metrics.UNACKNOWLEDGED_NOTICES.labels(event).set(count)
+                for reason, count in await stuck_erasures(conn):
+                    metrics.ERASURES_STUCK.labels(reason).set(count)
     except Exception:
-        logger.warning("could not count overdue cases and notices for /metrics")
+        logger.warning("could not count overdue cases, notices and erasures for /metrics")
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -18,6 +18,12 @@ UNACKNOWLEDGED_NOTICES = Gauge(
     "idv_recipient_notices_unacknowledged", "Notices to recipients not yet acknowledged, per event", ["event"]
 )
 
+ERASURES_STUCK = Gauge(
+    "idv_erasures_stuck",
+    "Cancellations past their cooling-off not carried out: set aside (by the account's state) or failing (error)",
+    ["reason"],
+)
+
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

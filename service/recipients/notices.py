@@ -21,6 +21,7 @@ import msgspec
 
 from service.audit import AuditEntry
 from service.http.problems import ProblemError
+from service.jobs import queue
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.operators.auth import OperatorPrincipal
@@ -64,8 +65,13 @@ async def queue_notices(
     for recipient_id in recipients:
         notice_id = uuid.uuid4()
         await store.insert_notice(conn, notice_id, recipient_id, account_id, event, payload)
-        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id))
+        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id), dedupe_key=delivery_key(notice_id))
     return len(recipients)
+
+
+def delivery_key(notice_id: UUID) -> str:
+    """A notice's delivery attempts are one job at a time, found by this key."""
+    return f"{DELIVER_JOB}:{notice_id}"
 
 
 async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
@@ -103,17 +109,25 @@ async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
 
 
 async def resend(runtime: Runtime, operator: OperatorPrincipal, notice_id: UUID) -> None:
-    """Queue another round of delivery attempts, e.g. once a recipient fixed its endpoint after the
-    automatic retries ran out."""
+    """Attempt delivery now, e.g. once a recipient fixed its endpoint. While the automatic retries
+    still run, their next attempt is brought forward (never a second chain of retries beside the
+    first); once they have run out, a new round of attempts is queued."""
     async with runtime.database.transaction() as conn:
+        # The lock orders resends of one notice: the second sees the first's job.
         acknowledged = await store.lock_notice(conn, notice_id)
         if acknowledged is None:
             raise ProblemError(404, "notice_not_found", "No such notice")
         if acknowledged:
             raise ProblemError(409, "notice_acknowledged", "The recipient has acknowledged this notice")
-        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id))
+        key = delivery_key(notice_id)
+        live = (await queue.live_jobs(conn, [key])).get(key)
+        if live is None:
+            await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id), dedupe_key=key)
+        else:
+            await queue.run_now(conn, live.id)
+        details = {"retries": "new" if live is None else "brought_forward"}
         await runtime.audit.append(
-            conn, AuditEntry(operator.actor, "recipient.notice_resent", "recipient_notice", str(notice_id))
+            conn, AuditEntry(operator.actor, "recipient.notice_resent", "recipient_notice", str(notice_id), details)
         )
 
 

@@ -18,9 +18,11 @@ from service.accounts.states import AccountState
 from service.audit import AuditEntry
 from service.http.problems import ProblemError, invalid_field
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
+from service.jobs import queue
 from service.operators.auth import OperatorPrincipal
 from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
+from service.recipients.notices import delivery_key
 from service.runtime import Runtime
 from service.settings import Environment
 
@@ -61,6 +63,9 @@ class UnacknowledgedNotice(msgspec.Struct):
     attempts: int
     last_error: str | None
     created_at: datetime
+    # When the automatic retries attempt it next (in the past: being attempted now); null once they
+    # have run out, when only a resend tries again.
+    next_attempt_at: datetime | None
 
 
 async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecipient) -> RecipientView:
@@ -119,9 +124,20 @@ async def disclose(runtime: Runtime, operator: OperatorPrincipal, recipient_id: 
 async def unacknowledged(runtime: Runtime) -> list[UnacknowledgedNotice]:
     async with runtime.database.connection() as conn:
         rows = await store.unacknowledged(conn)
-    return [
-        UnacknowledgedNotice(
-            r["id"], r["recipient"], r["account_id"], r["event"], r["attempts"], r["last_error"], r["created_at"]
+        live = await queue.live_jobs(conn, [delivery_key(r["id"]) for r in rows])
+    views = []
+    for r in rows:
+        job = live.get(delivery_key(r["id"]))
+        views.append(
+            UnacknowledgedNotice(
+                r["id"],
+                r["recipient"],
+                r["account_id"],
+                r["event"],
+                r["attempts"],
+                r["last_error"],
+                r["created_at"],
+                None if job is None else job.due_at,
+            )
         )
-        for r in rows
-    ]
+    return views

@@ -18,8 +18,9 @@ from tests.helpers import STRONG_PASSWORD
 from tests.lifecycle.test_cancellation import PERSON, _found_in_clear, _verified_person
 
 
-class WorkerKilled(Exception):
-    pass
+class WorkerKilled(BaseException):
+    """Like a cancellation or a lost process, not an error the job records and moves past (that is
+    tests/lifecycle/test_erasure_job.py): the run ends here."""
 
 
 def dies_after(step: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

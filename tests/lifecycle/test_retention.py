@@ -21,6 +21,10 @@ def test_settings_name_every_category_and_refuse_unknown_ones(tmp_path: Path) ->
     assert frozenset(BY_NAME) == RETENTION_CATEGORIES
     settings = load_settings(environment_for_tests(tmp_path, IDV_RETENTION="sessions=30d, one_time_codes=2h"))
     assert settings.retention == {"sessions": timedelta(days=30), "one_time_codes": timedelta(hours=2)}
+    in_years = load_settings(environment_for_tests(tmp_path, IDV_RETENTION="legal_hold=5y,closed_case_evidence=3y"))
+    assert in_years.retention == {"legal_hold": timedelta(days=5 * 365), "closed_case_evidence": timedelta(days=1095)}
+    with pytest.raises(SettingsError, match="not a duration"):
+        load_settings(environment_for_tests(tmp_path, IDV_RETENTION="legal_hold=3 years"))
     with pytest.raises(SettingsError, match="unknown category 'selfies'"):
         load_settings(environment_for_tests(tmp_path, IDV_RETENTION="selfies=1d"))
 

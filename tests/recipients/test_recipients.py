@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -87,14 +88,26 @@ async def test_recipients_are_told_to_delete_and_must_acknowledge(
     state.down = True
     with pytest.raises(NoticeNotAcknowledged, match="503"):
         await deliver(runtime, withdrawal)
+    # The worker would now wait before its next attempt (backoff): the list says until when.
+    await db.execute(
+        """UPDATE pgqueuer SET execute_after = now() + interval '2 hours', attempts = 3
+           WHERE entrypoint = 'recipients.deliver_notice'"""
+    )
     owed = (await client.get("/v1/operator/recipients/notices/unacknowledged", headers=privacy.headers)).json()
     assert [(n["event"], n["attempts"], n["last_error"]) for n in owed] == [("consent.withdrawn", 1, "HTTP 503")]
+    assert datetime.fromisoformat(owed[0]["next_attempt_at"]) > datetime.now(UTC) + timedelta(minutes=110)
     metrics = (await client.get("/metrics")).text
     assert 'idv_recipient_notices_unacknowledged{event="consent.withdrawn"} 1.0' in metrics
-    # Once the recipient is back, a privacy officer need not wait for the next retry.
-    resent = await client.post(f"/v1/operator/recipients/notices/{withdrawal}/resend", headers=privacy.headers)
-    assert resent.status_code == 202
-    assert await _queued_notices(db) == [withdrawal, withdrawal]
+    # Once the recipient is back, a privacy officer need not wait for the next retry; resending
+    # while the retries still run brings their next attempt forward, never a second chain.
+    for _ in range(2):
+        resent = await client.post(f"/v1/operator/recipients/notices/{withdrawal}/resend", headers=privacy.headers)
+        assert resent.status_code == 202
+    assert await _queued_notices(db) == [withdrawal]
+    job = await db.fetchrow(
+        "SELECT execute_after <= now() AS due, attempts FROM pgqueuer WHERE entrypoint = 'recipients.deliver_notice'"
+    )
+    assert job is not None and (job["due"], job["attempts"]) == (True, 3)
     state.down = False
     assert await deliver(runtime, withdrawal) is True
     again = await client.post(f"/v1/operator/recipients/notices/{withdrawal}/resend", headers=privacy.headers)
@@ -157,3 +170,40 @@ async def test_disclosures_name_a_real_account_and_recipient_names_are_unique(
         headers=admin.headers,
     )
     assert (unknown.status_code, unknown.json()["code"]) == (404, "account_not_found")
+
+
+async def test_a_resend_after_the_retries_ran_out_starts_one_new_round(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    db: asyncpg.Connection,
+    relying_party: tuple[RelyingParty, str],
+) -> None:
+    state, url = relying_party
+    account_id, me = await _verified_person(client, runtime)
+    admin = await enrolled_operator(runtime, client, "admin")
+    privacy = await enrolled_operator(runtime, client, "privacy_officer")
+    body = {"name": "Shop", "kind": "relying_party", "webhook_url": url, "secret": base64.b64encode(SECRET).decode()}
+    recipient_id = (await client.post("/v1/operator/recipients", json=body, headers=admin.headers)).json()[
+        "recipient_id"
+    ]
+    disclosure = {"account_id": str(account_id), "categories": ["contact"]}
+    await client.post(f"/v1/operator/recipients/{recipient_id}/disclosures", json=disclosure, headers=admin.headers)
+    await client.post("/v1/me/consents/identity_data/withdraw", headers=me)
+    (notice,) = await _queued_notices(db)
+    # Fifteen attempts failed: the worker holds the job as failed, and nothing retries any more.
+    await db.execute(
+        "UPDATE pgqueuer SET status = 'failed', attempts = 15 WHERE entrypoint = 'recipients.deliver_notice'"
+    )
+    owed = (await client.get("/v1/operator/recipients/notices/unacknowledged", headers=privacy.headers)).json()
+    assert [(n["notice_id"], n["next_attempt_at"]) for n in owed] == [(str(notice), None)]
+
+    for _ in range(2):
+        resent = await client.post(f"/v1/operator/recipients/notices/{notice}/resend", headers=privacy.headers)
+        assert resent.status_code == 202
+    live = await db.fetch(
+        "SELECT attempts FROM pgqueuer WHERE status = 'queued' AND entrypoint = 'recipients.deliver_notice'"
+    )
+    assert [row["attempts"] for row in live] == [0]  # one new round, not two
+    owed = (await client.get("/v1/operator/recipients/notices/unacknowledged", headers=privacy.headers)).json()
+    assert owed[0]["next_attempt_at"] is not None
+    assert await deliver(runtime, notice) is True and state.received[0]["event"] == "consent.withdrawn"
