@@ -62,7 +62,7 @@ async def test_logs_carry_no_personal_data_or_secrets(
     assert failed.status_code == 401
     sent.append("Guess-0ne-Two")
     signed_in = await client.post("/v1/sessions", json={"identifier": "+8613987654321", "password": STRONG_PASSWORD})
-    sent.append(signed_in.json()["token"])
+    sent.append(signed_in.json()["session"]["token"])
 
     secret = (await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)).json()["secret"]
     totp_code = pyotp.TOTP(secret).at(time.time() - 30)

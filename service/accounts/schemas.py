@@ -37,10 +37,15 @@ class SessionGrant(msgspec.Struct):
     expires_at: datetime
 
 
-class RegistrationResponse(msgspec.Struct):
+class SessionCreated(msgspec.Struct):
+    """What registration and sign-in both answer: whose session it is, and the session."""
+
     account_id: UUID
     state: AccountState
     session: SessionGrant
+
+
+class RegistrationResponse(SessionCreated):
     codes_sent_to: list[str]
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.params import FromPath, JSONBody
 
-from service.accounts.schemas import SessionGrant
+from service.accounts.schemas import SessionCreated, SessionGrant
 from service.audit import Actor, AuditEntry
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
@@ -28,8 +28,8 @@ class SessionController(Controller):
     @post("/", status_code=201, summary="Sign in", opt={"rate_limit": RateLimitGroup.SIGN_IN})
     async def create(
         self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[SignInRequest]
-    ) -> Response[SessionGrant]:
-        session = await sign_in(
+    ) -> Response[SessionCreated]:
+        signed_in = await sign_in(
             runtime,
             SignInAttempt(
                 identifier=data.identifier,
@@ -40,8 +40,14 @@ class SessionController(Controller):
                 user_agent=user_agent(request),
             ),
         )
+        session = signed_in.session
         return Response(
-            SessionGrant(session.session_id, session.token, session.expires_at),
+            # The same shape as registration's answer.
+            SessionCreated(
+                signed_in.account_id,
+                signed_in.state,
+                SessionGrant(session.session_id, session.token, session.expires_at),
+            ),
             status_code=201,
             cookies=[session_cookie(runtime.settings, session.token, session.expires_at)],
         )

@@ -92,7 +92,14 @@ async def _tell_owner_if_locked(
             await notify(runtime, conn, account_id, ("sign_in_locked", "sign_in_locked_sms"), {})
 
 
-async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
+@dataclass(frozen=True)
+class SignedIn:
+    session: NewSession
+    account_id: UUID
+    state: AccountState
+
+
+async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
     lookup = identifier_lookup(attempt.identifier, runtime.settings.default_phone_region)
     account = await _find_account(runtime, lookup)
     throttle = SignInThrottle(runtime.vault.blind_index)
@@ -161,4 +168,4 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> NewSession:
         upgraded = await runtime.passwords.hash(password)
         async with runtime.database.transaction() as conn:
             await accounts.replace_password_hash(conn, account["id"], account["password_hash"], upgraded)
-    return session
+    return SignedIn(session, account["id"], AccountState(account["state"]))

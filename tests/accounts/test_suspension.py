@@ -35,7 +35,7 @@ async def _person(client: httpx.AsyncClient, runtime: Runtime) -> tuple[str, dic
 async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     response = await client.post("/v1/sessions", json={"identifier": email, "password": STRONG_PASSWORD})
     assert response.status_code == 201, response.text
-    return bearer(response.json()["token"])
+    return bearer(response.json()["session"]["token"])
 
 
 async def _deliver_notices(runtime: Runtime, db: asyncpg.Connection) -> None:

@@ -66,7 +66,7 @@ async def test_staged_reasons_stay_hidden_and_withdrawal_cannot_dodge_them(
     # The confirmed rejection suspended the account and ended the session; signing in again
     # reaches one's cases, and the reason now shows.
     signed_in = await client.post("/v1/sessions", json={"identifier": "bruce_lee", "password": STRONG_PASSWORD})
-    token = bearer(signed_in.json()["token"])
+    token = bearer(signed_in.json()["session"]["token"])
     own = (await client.get("/v1/me/cases", headers=token)).json()[0]
     assert own["message"] == "The information you gave could not be accepted as true."
 

@@ -270,7 +270,7 @@ async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
     # Told the truth: no case to appeal, only that a guardian's consent is needed to keep the account.
     signed_in = await client.post("/v1/sessions", json={"identifier": username, "password": STRONG_PASSWORD})
     assert signed_in.status_code == 201, signed_in.text
-    suspension = (await client.get("/v1/me", headers=bearer(signed_in.json()["token"]))).json()["suspension"]
+    suspension = (await client.get("/v1/me", headers=bearer(signed_in.json()["session"]["token"]))).json()["suspension"]
     assert suspension["how_to_appeal"] is None and suspension["case_id"] is None
     assert "no decision to appeal" in suspension["next_step"]
     assert "account was closed" in suspension["message"]

@@ -117,7 +117,7 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     # Still for the reason first given, since the restriction was placed (the suspension signed
     # everyone out).
     signed_in = await client.post("/v1/sessions", json={"identifier": PERSON["email"], "password": STRONG_PASSWORD})
-    me = {"authorization": f"Bearer {signed_in.json()['token']}"}
+    me = {"authorization": f"Bearer {signed_in.json()['session']['token']}"}
     restriction = (await client.get("/v1/me", headers=me)).json()["restriction"]
     assert restriction["reason_code"] == "identity_in_doubt"
     assert (await client.get("/v1/sessions/whoami", headers=me)).headers["x-idv-real-name-verified"] == "false"
@@ -158,5 +158,5 @@ async def test_a_suspected_takeover_signs_everyone_out(
     assert (await client.get("/v1/sessions/whoami", headers=me)).status_code == 401
     signed_in = await client.post("/v1/sessions", json={"identifier": PERSON["email"], "password": STRONG_PASSWORD})
     assert signed_in.status_code == 201
-    again = {"authorization": f"Bearer {signed_in.json()['token']}"}
+    again = {"authorization": f"Bearer {signed_in.json()['session']['token']}"}
     assert (await client.get("/v1/me", headers=again)).json()["restriction"]["reason_code"] == "suspected_takeover"

@@ -33,8 +33,12 @@ async def test_sign_in_with_any_identifier(client: httpx.AsyncClient, identifier
     registered = await register(client)
     response = await sign_in(client, identifier)
     assert response.status_code == 201, response.text
-    whoami = await client.get("/v1/sessions/whoami", headers=bearer(response.json()["token"]))
+    whoami = await client.get("/v1/sessions/whoami", headers=bearer(response.json()["session"]["token"]))
     assert whoami.json()["account_id"] == registered["account_id"]
+    # Sign-in answers in registration's shape: whose session, its state, and the session.
+    assert set(response.json()) == {"account_id", "state", "session"}
+    assert set(response.json()["session"]) == set(registered["session"]) == {"session_id", "token", "expires_at"}
+    assert response.json()["account_id"] == registered["account_id"]
     assert whoami.json()["assurance"]["level"] == 1
 
 
@@ -219,30 +223,30 @@ async def test_a_signed_out_token_is_refused_everywhere(client: httpx.AsyncClien
 
 async def test_idle_and_absolute_timeouts_end_sessions(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     idle = (await register(client))["session"]
-    expired = (await sign_in(client, "bruce_lee")).json()
+    expired = (await sign_in(client, "bruce_lee")).json()["session"]
     await db.execute("UPDATE sessions SET last_seen_at = now() - interval '25 hours' WHERE id = $1", idle["session_id"])
     await db.execute(
         "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", expired["session_id"]
     )
     assert (await client.get("/v1/sessions/whoami", headers=bearer(idle["token"]))).status_code == 401
     assert (await client.get("/v1/sessions/whoami", headers=bearer(expired["token"]))).status_code == 401
-    fresh = (await sign_in(client, "bruce_lee")).json()
+    fresh = (await sign_in(client, "bruce_lee")).json()["session"]
     assert (await client.get("/v1/sessions/whoami", headers=bearer(fresh["token"]))).status_code == 200
 
 
 async def test_see_and_end_ones_own_sessions(client: httpx.AsyncClient) -> None:
     first = bearer((await register(client))["session"]["token"])
     other = await sign_in(client, "bruce_lee")
-    second = bearer(other.json()["token"])
+    second = bearer(other.json()["session"]["token"])
     listed = (await client.get("/v1/sessions", headers=first)).json()
     assert len(listed) == 2
     assert [s["current"] for s in listed].count(True) == 1
     assert {s["client_address"] for s in listed} == {"203.0.113.10"}
 
-    ended = await client.delete(f"/v1/sessions/{other.json()['session_id']}", headers=first)
+    ended = await client.delete(f"/v1/sessions/{other.json()['session']['session_id']}", headers=first)
     assert ended.status_code == 204
     assert (await client.get("/v1/sessions/whoami", headers=second)).status_code == 401
-    again = await client.delete(f"/v1/sessions/{other.json()['session_id']}", headers=first)
+    again = await client.delete(f"/v1/sessions/{other.json()['session']['session_id']}", headers=first)
     assert again.status_code == 404 and again.json()["code"] == "session_not_found"
 
 

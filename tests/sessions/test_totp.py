@@ -51,7 +51,7 @@ async def test_sign_in_requires_the_second_factor_once_enrolled(client: httpx.As
     assert missing.status_code == 401 and missing.json()["code"] == "second_factor_required"
     ok = await sign_in(client, totp_code=code_at(secret))
     assert ok.status_code == 201
-    whoami = (await client.get("/v1/sessions/whoami", headers=bearer(ok.json()["token"]))).json()
+    whoami = (await client.get("/v1/sessions/whoami", headers=bearer(ok.json()["session"]["token"]))).json()
     assert whoami["assurance"]["level"] == 2
     assert whoami["assurance"]["second_factor_enrolled"] is True
 
