@@ -25,6 +25,7 @@ from service.documents.routes import CaseDocumentController
 from service.face.routes import FaceController, FaceReviewController
 from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
+from service.http.forwarding import TrustedForwarding, parse_networks
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
@@ -179,6 +180,5 @@ def create_asgi(
     runtime: Runtime | None = None,
     with_worker: bool = False,
 ) -> RequestContext:
-    return RequestContext(
-        create_litestar(settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker)
-    )
+    app = create_litestar(settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker)
+    return RequestContext(TrustedForwarding(app, parse_networks(settings.forwarded_allow_ips), settings.forwarded_hops))

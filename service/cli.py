@@ -33,6 +33,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from service.app import create_asgi
     from service.database.local import database_urls
+    from service.http.server import server_config
     from service.observability.logging import configure_logging
 
     settings = _settings()
@@ -41,19 +42,11 @@ def serve(args: argparse.Namespace) -> int:
     # the embedded database below stop cleanly instead of dying with the process.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     with database_urls(settings) as urls:
-        config = uvicorn.Config(
+        config = server_config(
             create_asgi(settings, dsn=urls.service, migrations_dsn=urls.migrations, with_worker=args.with_worker),
             host=args.host or settings.host,
             port=settings.port if args.port is None else args.port,
-            loop="uvloop",
-            http="httptools",
-            lifespan="on",
-            access_log=False,
-            log_config=None,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-            server_header=False,
-            timeout_graceful_shutdown=args.graceful_seconds,
+            graceful_seconds=args.graceful_seconds,
         )
         uvicorn.Server(config).run()
     return 0

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from service.http.forwarding import parse_networks
 from verification.ages import AgeProfile, profile_named
 
 
@@ -69,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None
     allowed_origins: tuple[str, ...]
     forwarded_allow_ips: str
+    forwarded_hops: int
     cookie_secure: bool
     session_idle_timeout: timedelta
     session_absolute_timeout: timedelta
@@ -146,7 +148,14 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway"),
     "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
     "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
-    "IDV_FORWARDED_ALLOW_IPS": ("127.0.0.1", "proxies whose X-Forwarded-For is trusted"),
+    "IDV_FORWARDED_ALLOW_IPS": (
+        "127.0.0.1",
+        "the gateway's addresses: only their X-Forwarded-For is read ('*': any peer)",
+    ),
+    "IDV_FORWARDED_HOPS": (
+        "1",
+        "how many proxies of ours append to X-Forwarded-For (the client is that many from the right)",
+    ),
     "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
     "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
     "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
@@ -439,6 +448,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=get("IDV_REDIS_URL"),
         allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
+        forwarded_hops=integer("IDV_FORWARDED_HOPS", 0, 8),
         cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
         session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
         session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
@@ -501,6 +511,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"IDV_TIME_ZONE: unknown zone {settings.time_zone!r}")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
+    try:
+        parse_networks(settings.forwarded_allow_ips)
+    except ValueError:
+        problems.append(f"IDV_FORWARDED_ALLOW_IPS: not addresses or networks: {settings.forwarded_allow_ips!r}")
     if problems:
         raise SettingsError("idv cannot start:\n  - " + "\n  - ".join(problems))
     return settings
