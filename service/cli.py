@@ -33,11 +33,16 @@ def serve(args: argparse.Namespace) -> int:
 
     from service.app import create_asgi
     from service.database.local import database_urls
+    from service.http.rate_limits import unshared_limits_problem
     from service.http.server import server_config
     from service.observability.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level)
+    problem = unshared_limits_problem(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets
     # the embedded database below stop cleanly instead of dying with the process.
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +26,7 @@ PRODUCTION = {
     "IDV_REAL_NAME_URL": "https://registry.example.com/verify",
     "IDV_REAL_NAME_KEY_ID": "idv-prod",
     "IDV_REAL_NAME_SECRET": BLIND_INDEX_KEY,
+    "IDV_REDIS_URL": "redis://:secret@idv-valkey:6379/0",
 }
 
 
@@ -83,3 +87,39 @@ def test_durations() -> None:
     assert parse_duration("3y") == timedelta(days=1095)  # a year is 365 days, as the defaults count
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("1 week")
+
+
+def test_the_api_refuses_limits_counted_per_replica_unless_told(tmp_path: Path) -> None:
+    from service.http.rate_limits import unshared_limits_problem
+
+    alone = {**PRODUCTION, "IDV_STATE_DIR": str(tmp_path), "IDV_REDIS_URL": ""}
+    problem = unshared_limits_problem(load_settings(alone))
+    assert problem is not None and "IDV_REDIS_URL" in problem
+    assert unshared_limits_problem(load_settings({**alone, "IDV_RATE_LIMITS_PER_REPLICA": "true"})) is None
+    off = {
+        "IDV_RATE_REGISTRATIONS_PER_HOUR": "0",
+        "IDV_RATE_SIGN_INS_PER_MINUTE": "0",
+        "IDV_RATE_CODES_PER_MINUTE": "0",
+    }
+    assert unshared_limits_problem(load_settings({**alone, **off})) is None
+    assert unshared_limits_problem(load_settings({**PRODUCTION, "IDV_STATE_DIR": str(tmp_path)})) is None
+    # `idv serve` says so and exits before opening anything.
+    run = subprocess.run(
+        [sys.executable, "-m", "service", "serve"],
+        env={**os.environ, **alone},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2 and "IDV_RATE_LIMITS_PER_REPLICA" in run.stderr
+
+
+def test_the_shared_store_is_redis_when_configured(tmp_path: Path) -> None:
+    from litestar.stores.redis import RedisStore
+
+    from service.http.rate_limits import rate_limit_store
+
+    settings = load_settings({**PRODUCTION, "IDV_STATE_DIR": str(tmp_path)})
+    # The client is built, not connected: the image carries the redis package (a dependency, not an extra).
+    assert isinstance(rate_limit_store(settings), RedisStore)

@@ -17,7 +17,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.settings import Settings
+from service.settings import Environment, Settings
 
 STORE_NAME = "rate_limit"
 
@@ -61,6 +61,26 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         return route_by_group
 
     return wrap
+
+
+def unshared_limits_problem(settings: Settings) -> str | None:
+    """Why the API must not start: in production, per-address limits each replica counts alone
+    (with N pods an attacker gets N times every limit), unless that is declared intended. Checked
+    by `idv serve` only: workers and migrations serve no requests."""
+    limits_on = any(
+        (
+            settings.rate_limit_registrations_per_hour,
+            settings.rate_limit_sign_ins_per_minute,
+            settings.rate_limit_codes_per_minute,
+        )
+    )
+    shared = settings.redis_url is not None or settings.rate_limits_per_replica
+    if settings.env is Environment.PRODUCTION and limits_on and not shared:
+        return (
+            "production refuses per-address rate limits without IDV_REDIS_URL (counters shared by replicas);"
+            " set IDV_RATE_LIMITS_PER_REPLICA=true if per-replica counting is intended"
+        )
+    return None
 
 
 def rate_limit_store(settings: Settings) -> Store:
