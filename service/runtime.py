@@ -64,10 +64,13 @@ class Runtime:
         *,
         migrations_dsn: str | None = None,
         apply_migrations: bool = True,
-        pool_size: int = 10,
+        pool_size: int | None = None,
     ) -> AsyncIterator[Runtime]:
+        """``pool_size``: the most pooled connections, IDV_DB_POOL_SIZE unless a one-off command
+        needs fewer."""
         known = migrations.discover()
-        database = await Database.connect(dsn, min_size=min(2, pool_size), max_size=pool_size)
+        size = pool_size or settings.db_pool_size
+        database = await Database.connect(dsn, min_size=min(2, size), max_size=size)
         try:
             if apply_migrations:
                 # Its own connection: the migration lock is session-level, and closing the

@@ -68,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_gateway_url: str | None
     sms_gateway_token: str | None
     redis_url: str | None
+    db_pool_size: int
     rate_limits_per_replica: bool
     allowed_origins: tuple[str, ...]
     forwarded_allow_ips: str
@@ -148,6 +149,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_SMS_GATEWAY_URL": (None, "HTTPS endpoint of the SMS gateway for the http courier"),
     "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway"),
     "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
+    "IDV_DB_POOL_SIZE": ("10", "most pooled PostgreSQL connections per process (see the connection budget)"),
     "IDV_RATE_LIMITS_PER_REPLICA": ("false", "production: true if rate limits counted per replica are intended"),
     "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
     "IDV_FORWARDED_ALLOW_IPS": (
@@ -448,6 +450,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_gateway_url=get("IDV_SMS_GATEWAY_URL"),
         sms_gateway_token=get("IDV_SMS_GATEWAY_TOKEN"),
         redis_url=get("IDV_REDIS_URL"),
+        db_pool_size=integer("IDV_DB_POOL_SIZE", 2, 200),
         rate_limits_per_replica=(get("IDV_RATE_LIMITS_PER_REPLICA") or "false").lower() in {"1", "true", "yes"},
         allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",

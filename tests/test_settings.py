@@ -123,3 +123,13 @@ def test_the_shared_store_is_redis_when_configured(tmp_path: Path) -> None:
     settings = load_settings({**PRODUCTION, "IDV_STATE_DIR": str(tmp_path)})
     # The client is built, not connected: the image carries the redis package (a dependency, not an extra).
     assert isinstance(rate_limit_store(settings), RedisStore)
+
+
+async def test_the_pool_size_is_a_setting(tmp_path: Path, database_url: str) -> None:
+    from service.runtime import Runtime
+
+    settings = load_settings(environment_for_tests(tmp_path, IDV_DB_POOL_SIZE="3"))
+    async with Runtime.open(settings, database_url, apply_migrations=False) as runtime:
+        assert runtime.database.pool.get_max_size() == 3
+    with pytest.raises(SettingsError, match="IDV_DB_POOL_SIZE"):
+        load_settings(environment_for_tests(tmp_path, IDV_DB_POOL_SIZE="1"))
