@@ -29,6 +29,7 @@ from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.http.request_guard import request_guard
+from service.http.requests import IdvRequest
 from service.jobs import JobRunner
 from service.lifecycle.routes import CancellationController
 from service.observability.health import HealthController, metrics_endpoint
@@ -136,6 +137,7 @@ def create_litestar(
 
     app = Litestar(
         route_handlers=route_handlers(),
+        request_class=IdvRequest,
         lifespan=[lifespan],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),

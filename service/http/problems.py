@@ -16,11 +16,13 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     TooManyRequestsException,
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import MethodNotAllowedException, RequestEntityTooLarge
 
+from service.http.requests import ClientDisconnected
 from service.observability.context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -153,8 +155,14 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(401, "unauthenticated", "Authentication required")
     if isinstance(exc, PermissionDeniedException):
         return problem_response(403, "forbidden", "Not allowed")
-    if isinstance(exc, ClientException) and exc.status_code == 400:
+    if isinstance(exc, SerializationException) or (isinstance(exc, ClientException) and exc.status_code == 400):
+        # A client's mistake (or probe): worth a line, never a stack.
+        cause = exc.__cause__.__cause__ if isinstance(exc.__cause__, SerializationException) else exc.__cause__
+        logger.info("malformed request body", extra={"error": type(cause or exc).__name__})
         return problem_response(400, "malformed_body", "The request body is not valid JSON")
+    if isinstance(exc, ClientDisconnected):
+        logger.info("client disconnected before sending the whole body")
+        return problem_response(499, "client_disconnected", "The client closed the connection")
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         return problem_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
     # The message of an unexpected error may quote personal data: log its type and frames only.
