@@ -22,8 +22,10 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import MethodNotAllowedException, RequestEntityTooLarge
 
+from service.database.pool import database_unavailability
 from service.http.requests import ClientDisconnected
 from service.observability.context import current_request_id
+from service.observability.logging import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +135,11 @@ def _field_problems(extra: Any) -> list[FieldProblem]:
     return problems
 
 
+# Seconds a client should wait before trying again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+_unavailable_log = Throttle(logger, seconds=30)
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     if isinstance(exc, ProblemError):
         return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.headers)
@@ -163,6 +170,14 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, ClientDisconnected):
         logger.info("client disconnected before sending the whole body")
         return problem_response(499, "client_disconnected", "The client closed the connection")
+    if (cause := database_unavailability(exc)) is not None:
+        _unavailable_log.warning("database unavailable", error=type(cause).__name__)
+        return problem_response(
+            503,
+            "service_unavailable",
+            "The service is unavailable, try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         return problem_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
     # The message of an unexpected error may quote personal data: log its type and frames only.
