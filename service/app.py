@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -26,6 +27,7 @@ from service.face.routes import FaceController, FaceReviewController
 from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
+from service.http.parameters import QueryParameters
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.http.request_guard import request_guard
@@ -135,6 +137,16 @@ def create_litestar(
                 if worker is not None:
                     await worker
 
+    guard = request_guard(settings)
+    query_parameters = QueryParameters()
+
+    async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        refusal: Response[Any] | None = await guard(request)
+        if refusal is not None:
+            return refusal
+        query_parameters.check(request)
+        return None
+
     app = Litestar(
         route_handlers=route_handlers(),
         request_class=IdvRequest,
@@ -147,7 +159,7 @@ def create_litestar(
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},
         exception_handlers={Exception: handle_exception},
-        before_request=request_guard(settings),
+        before_request=before_request,
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
@@ -168,6 +180,8 @@ def create_litestar(
         logging_config=None,
         debug=False,
     )
+    # It reads the finished routes, which exist only now.
+    query_parameters.load(app)
     if runtime is not None:
         app.state.runtime = runtime
     return app
