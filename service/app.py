@@ -27,6 +27,7 @@ from service.face.routes import FaceController, FaceReviewController
 from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
 from service.http.openapi import CompletedJsonRenderPlugin
+from service.http.options import AllowedMethods
 from service.http.parameters import QueryParameters
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
@@ -138,9 +139,12 @@ def create_litestar(
                     await worker
 
     guard = request_guard(settings)
+    allowed_methods = AllowedMethods()
     query_parameters = QueryParameters()
 
     async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        if (answer := allowed_methods.answer(request)) is not None:
+            return answer
         refusal: Response[Any] | None = await guard(request)
         if refusal is not None:
             return refusal
@@ -180,7 +184,8 @@ def create_litestar(
         logging_config=None,
         debug=False,
     )
-    # It reads the finished routes, which exist only now.
+    # Both read the finished routes, which exist only now.
+    allowed_methods.load(app)
     query_parameters.load(app)
     if runtime is not None:
         app.state.runtime = runtime
