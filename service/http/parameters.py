@@ -76,22 +76,25 @@ class QueryParameters:
                     if param.param_type == ParamType.QUERY and not param.is_sequence
                 )
 
-    def problems(self, path_template: str, method: str, query: Mapping[str, str]) -> list[FieldProblem]:
+    def problems(self, path_template: str, method: str, query: Mapping[str, list[str]]) -> list[FieldProblem]:
         found: list[FieldProblem] = []
         for param in self._by_operation.get((path_template, method), ()):
-            raw = query.get(param.name)
-            if raw is None:
-                if param.required:
-                    found.append(FieldProblem(param.name, "required", "this parameter is required"))
-            elif (problem := param.problem(raw)) is not None:
-                found.append(problem)
+            values = query.get(param.name, [])
+            if not values and param.required:
+                found.append(FieldProblem(param.name, "required", "this parameter is required"))
+            # Every occurrence, since Litestar uses the last one and a check of the first would miss it.
+            for raw in values:
+                if (problem := param.problem(raw)) is not None:
+                    found.append(problem)
+                    break
         return found
 
     def check(self, request: Request[Any, Any, Any]) -> None:
         template = request.scope.get("path_template")
         if not template or not self._by_operation.get((template, request.method)):
             return
-        if found := self.problems(template, request.method, request.query_params):
+        query = {name: request.query_params.getall(name) for name in request.query_params}
+        if found := self.problems(template, request.method, query):
             raise invalid_parameters(found)
 
 

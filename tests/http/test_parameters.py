@@ -75,3 +75,9 @@ async def test_every_missing_body_field_is_reported(client: httpx.AsyncClient) -
         "accepted_privacy_version": "required",
         "nickname": "unknown_field",
     }
+
+
+async def test_a_repeated_parameter_is_checked_every_time(client: httpx.AsyncClient, reviewer: OperatorLogin) -> None:
+    # Litestar reads the last occurrence: a check of the first alone would let 0.5 through.
+    errors = await invalid(client, "/v1/operator/cases?due_before=2030-01-01T00:00:00Z&due_before=0.5", reviewer)
+    assert [e["field"] for e in errors] == ["due_before"]
