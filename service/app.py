@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,9 +28,12 @@ from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
 from service.http.forwarding import TrustedForwarding, parse_networks
 from service.http.openapi import CompletedJsonRenderPlugin
+from service.http.options import AllowedMethods
+from service.http.parameters import QueryParameters
 from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.http.request_guard import request_guard
+from service.http.requests import IdvRequest
 from service.jobs import JobRunner
 from service.lifecycle.routes import CancellationController
 from service.observability.health import HealthController, metrics_endpoint
@@ -135,8 +139,22 @@ def create_litestar(
                 if worker is not None:
                     await worker
 
+    guard = request_guard(settings)
+    allowed_methods = AllowedMethods()
+    query_parameters = QueryParameters()
+
+    async def before_request(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        if (answer := allowed_methods.answer(request)) is not None:
+            return answer
+        refusal: Response[Any] | None = await guard(request)
+        if refusal is not None:
+            return refusal
+        query_parameters.check(request)
+        return None
+
     app = Litestar(
         route_handlers=route_handlers(),
+        request_class=IdvRequest,
         lifespan=[lifespan],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -146,7 +164,7 @@ def create_litestar(
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},
         exception_handlers={Exception: handle_exception},
-        before_request=request_guard(settings),
+        before_request=before_request,
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
@@ -167,6 +185,9 @@ def create_litestar(
         logging_config=None,
         debug=False,
     )
+    # Both read the finished routes, which exist only now.
+    allowed_methods.load(app)
+    query_parameters.load(app)
     if runtime is not None:
         app.state.runtime = runtime
     return app

@@ -9,7 +9,9 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from service.http.problems import PROBLEM_MEDIA_TYPE
+from service.http.request_guard import ACCEPTS_UPLOAD_OPT, UPLOAD_MEDIA_TYPES
 from service.http.schemas import strict_struct_names
+from service.operators.auth import ROLES_OPT
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -40,24 +42,55 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 _SECURITY_SCHEMES = {
     "session_token": {"type": "http", "scheme": "bearer", "description": "the session token from sign-in"},
     "session_cookie": {"type": "apiKey", "in": "cookie", "name": "__Host-idv_session"},
+    "operator_token": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the token of an operator session (POST /v1/operator/sessions); a user's is refused",
+    },
 }
+_UPLOAD_BODY = {
+    "required": True,
+    "description": "the file itself, judged by its bytes rather than this header",
+    "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in sorted(UPLOAD_MEDIA_TYPES)
+    },
+}
+# A handler that returns bytes it has already encoded as JSON (the data export) is documented by
+# Litestar as a string; the body is a JSON object.
+_RAW_JSON_DOCUMENT = {"type": "object", "additionalProperties": True, "description": "a JSON document"}
 
 
-def _signed_in_operations(app: Litestar) -> set[tuple[str, str]]:
-    """(path, method) of every handler that asks for the signed-in principal."""
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _operations_where(app: Litestar, wanted: Any) -> set[tuple[str, str]]:
+    """(path, method) of every handler for which ``wanted(handler)`` is true."""
     found: set[tuple[str, str]] = set()
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if "principal" in handler.parsed_fn_signature.parameters:
+            if wanted(handler):
                 found.update((route.path_format, method.lower()) for method in handler.http_methods)
     return found
+
+
+def _complete_responses(responses: dict[str, Any]) -> None:
+    for response in responses.values():
+        for media_type, content in (response.get("content") or {}).items():
+            if content.get("schema") == {"type": "string"}:
+                content["schema"] = (
+                    dict(_RAW_JSON_DOCUMENT) if _is_json(media_type) else {"type": "string", "format": "binary"}
+                )
 
 
 def build_document(app: Litestar) -> dict[str, Any]:
     document: dict[str, Any] = app.openapi_schema.to_schema()
     components = document.setdefault("components", {})
     components["securitySchemes"] = _SECURITY_SCHEMES
-    signed_in = _signed_in_operations(app)
+    signed_in = _operations_where(app, lambda handler: "principal" in handler.parsed_fn_signature.parameters)
+    # Every operator endpoint declares its roles; the operator guard refuses one that does not.
+    operator = _operations_where(app, lambda handler: ROLES_OPT in handler.opt)
+    uploads = _operations_where(app, lambda handler: handler.opt.get(ACCEPTS_UPLOAD_OPT))
     schemas = components.setdefault("schemas", {})
     for name in strict_struct_names() & set(schemas):
         schemas[name]["additionalProperties"] = False
@@ -72,7 +105,12 @@ def build_document(app: Litestar) -> dict[str, Any]:
                 continue
             if (path, method) in signed_in:
                 operation["security"] = [{"session_token": []}, {"session_cookie": []}]
+            if (path, method) in operator:
+                operation["security"] = [{"operator_token": []}]
+            if (path, method) in uploads:
+                operation["requestBody"] = _UPLOAD_BODY
             responses = operation["responses"]
+            _complete_responses(responses)
             # Litestar documents its own 400 body; ours is a problem, like every other error.
             for status in [s for s in responses if s.startswith(("4", "5"))]:
                 del responses[status]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,9 @@ _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "ascti
 _encoder = msgspec.json.Encoder()
 # Loggers whose arguments we know carry no personal data; others log their template only.
 _TRUSTED_FORMATTERS = ("service", "uvicorn")
+# Loggers whose stacks say nothing the error type does not: asyncpg's pool retries its floor of
+# connections with a stack each time while the database is down.
+_STACKLESS = ("asyncpg.pool",)
 
 
 def _safe(value: Any) -> Any:
@@ -47,7 +51,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             kind, _, tb = record.exc_info
             entry["error"] = kind.__qualname__
-            entry["stack"] = "".join(traceback.format_tb(tb))
+            if not record.name.startswith(_STACKLESS):
+                entry["stack"] = "".join(traceback.format_tb(tb))
         return _encoder.encode(entry).decode()
 
 
@@ -64,3 +69,23 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         logger.propagate = True
     # uvicorn's access log prints raw paths and query strings; ours logs route templates.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+class Throttle:
+    """One warning for a burst of the same trouble: the first at once, then at most one per
+    ``seconds`` saying how many were not written (a database outage must not write a line for
+    every request it fails)."""
+
+    def __init__(self, logger: logging.Logger, *, seconds: float) -> None:
+        self.logger = logger
+        self.seconds = seconds
+        self._last: float | None = None
+        self._suppressed = 0
+
+    def warning(self, message: str, **extra: Any) -> None:
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.seconds:
+            self._suppressed += 1
+            return
+        self.logger.warning(message, extra={**extra, "suppressed": self._suppressed})
+        self._last, self._suppressed = now, 0
