@@ -6,11 +6,15 @@ Every file is made here: images with cv2.imencode, and EXIF blocks, PNG chunks a
 
 from __future__ import annotations
 
+import json
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -27,8 +31,10 @@ from verification.uploads import (
     UploadKind,
     UploadLimits,
     decode_image,
+    decoded_bytes,
     inspect_upload,
     sanitize_image,
+    screening_memory,
     sniff_kind,
 )
 from verification.uploads import pdf as pdf_screen
@@ -136,6 +142,18 @@ def png_declaring(width: int, height: int, depth: int = 8, colour: int = 2, *met
     header = struct.pack(">IIBBBBB", width, height, depth, colour, *(methods or (0, 0, 0)))
     idat = chunk(b"IDAT", zlib.compress(b"\x00" * 64))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + idat + chunk(b"IEND", b"")
+
+
+@cache
+def png_of_zeros(width: int, height: int, depth: int = 8, colour: int = 2, level: int = 1) -> bytes:
+    """A real PNG of black pixels, its rows compressed by zlib as any encoder would: tiny for its size."""
+    samples = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    row = bytes(1 + (width * samples * depth + 7) // 8)  # filter byte 0, then the samples
+    compressor = zlib.compressobj(level)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0))
+    palette = chunk(b"PLTE", bytes(3)) if colour == 3 else b""
+    return b"\x89PNG\r\n\x1a\n" + header + palette + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def with_frame_size(data: bytes, width: int, height: int) -> bytes:
@@ -266,8 +284,9 @@ def test_the_type_refusal_names_what_is_allowed() -> None:
 
 
 def test_inspection_reports_kind_size_and_declared_dimensions() -> None:
-    assert inspect_upload(jpeg(), IMAGE_KINDS, LIMITS) == UploadInfo(UploadKind.JPEG, len(jpeg()), 128, 64)
-    assert inspect_upload(png(), IMAGE_KINDS, LIMITS) == UploadInfo(UploadKind.PNG, len(png()), 128, 64)
+    in_memory = decoded_bytes(128, 64, 3, 1)
+    assert inspect_upload(jpeg(), IMAGE_KINDS, LIMITS) == UploadInfo(UploadKind.JPEG, len(jpeg()), 128, 64, in_memory)
+    assert inspect_upload(png(), IMAGE_KINDS, LIMITS) == UploadInfo(UploadKind.PNG, len(png()), 128, 64, in_memory)
     assert inspect_upload(document(), PDF_ONLY, LIMITS) == UploadInfo(UploadKind.PDF, len(document()), None, None)
 
 
@@ -331,6 +350,109 @@ def test_declared_dimensions_at_the_limits_pass_the_header_check() -> None:
     limits = UploadLimits(max_pixels=128 * 64, max_side=128, min_side=64)
     assert inspect_upload(jpeg(), IMAGE_KINDS, limits).width == 128
     assert inspect_upload(png(), IMAGE_KINDS, limits).height == 64
+
+
+def test_a_16_bit_png_of_6300_by_6300_pixels_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The attack of issue 17: 40 megapixels (under max_pixels) of 16-bit colour, a megabyte of zlib-compressed
+    # zeros; decoded it took some 225 MiB.
+    bomb = png_of_zeros(6300, 6300, depth=16, colour=2)
+    assert len(bomb) < 2 * 1024 * 1024
+    monkeypatch.setattr(cv2, "imdecode", never_decode)
+    started = time.perf_counter()
+    assert refusal(lambda: inspect_upload(bomb, IMAGE_KINDS, LIMITS)) == "image_too_large"
+    assert time.perf_counter() - started < 0.5  # the CRC of one chunk; nothing is inflated
+    assert refusal(lambda: sanitize_image(bomb, LIMITS)) == "image_too_large"
+    assert refusal(lambda: decode_image(bomb, LIMITS)) == "image_too_large"
+    assert refusal(lambda: screening_memory(bomb, IMAGE_KINDS, LIMITS)) == "image_too_large"
+
+
+@pytest.mark.parametrize(
+    ("depth", "colour", "bytes_a_pixel"),
+    [(8, 0, 1), (16, 0, 2), (8, 2, 3), (16, 2, 6), (8, 3, 4), (1, 3, 4), (8, 4, 2), (8, 6, 4), (16, 6, 8)],
+)
+def test_the_memory_of_a_png_counts_its_channels_and_bit_depth(depth: int, colour: int, bytes_a_pixel: int) -> None:
+    data = png_of_zeros(1000, 1000, depth, colour)
+    # The decoder's image and BGR twice, or BGR and a PNG of it twice while re-encoding, whichever is more.
+    expected = 1000 * 1000 * max(bytes_a_pixel + 6, 9)
+    limits = UploadLimits(max_decoded_bytes=expected)
+    assert inspect_upload(data, IMAGE_KINDS, limits).decoded_bytes == expected
+    assert screening_memory(data, IMAGE_KINDS, limits) == expected + 2 * len(data)
+    assert refusal(lambda: inspect_upload(data, IMAGE_KINDS, UploadLimits(max_decoded_bytes=expected - 1))) == (
+        "image_too_large"
+    )
+
+
+def test_a_progressive_jpeg_counts_its_coefficients() -> None:
+    baseline = jpeg(640, 480)
+    progressive = jpeg(640, 480, cv2.IMWRITE_JPEG_PROGRESSIVE, 1)
+    assert inspect_upload(baseline, IMAGE_KINDS, LIMITS).decoded_bytes == 640 * 480 * (3 + 6)
+    assert inspect_upload(progressive, IMAGE_KINDS, LIMITS).decoded_bytes == 640 * 480 * (3 * 2 + 6)
+    limits = UploadLimits(max_decoded_bytes=640 * 480 * 9)
+    inspect_upload(baseline, IMAGE_KINDS, limits)
+    assert refusal(lambda: inspect_upload(progressive, IMAGE_KINDS, limits)) == "image_too_large"
+
+
+def test_a_12_bit_jpeg_is_refused() -> None:
+    data = jpeg(128, 64)
+    frame = data.index(b"\xff\xc0")
+    twelve_bit = data[: frame + 4] + b"\x0c" + data[frame + 5 :]
+    assert refusal(lambda: inspect_upload(twelve_bit, IMAGE_KINDS, LIMITS)) == "upload_type_not_allowed"
+
+
+MEASURE_PEAKS = """
+import json, sys
+import cv2, numpy as np
+from verification.uploads import IMAGE_KINDS, UploadLimits, sanitize_image, screening_memory
+
+def kib(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field))
+
+limits = UploadLimits(max_bytes=64 * 1024 * 1024)  # noise does not compress
+results = {}
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # the high-water mark starts again from here
+    before = kib("VmRSS:")
+    sanitize_image(data, limits)
+    peak = (kib("VmHWM:") - before) * 1024
+    results[path] = {"peak": peak, "estimate": screening_memory(data, IMAGE_KINDS, limits)}
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.slow
+def test_the_estimate_bounds_the_memory_decoding_really_takes(tmp_path: Path) -> None:
+    gray = np.zeros((3000, 3000), np.uint8)
+    colour = np.random.default_rng(7).integers(0, 255, (3000, 3000, 3), np.uint8)
+    samples = {
+        "png-8-gray": png_of_zeros(3000, 3000, 8, 0),
+        "png-16-rgba": png_of_zeros(3000, 3000, 16, 6),
+        "png-palette": png_of_zeros(3000, 3000, 8, 3),
+        "png-noise": encoded(".png", colour),
+        "jpeg-baseline": encoded(".jpg", colour),
+        "jpeg-progressive-444": encoded(
+            ".jpg",
+            colour,
+            cv2.IMWRITE_JPEG_PROGRESSIVE,
+            1,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+        ),
+        "jpeg-gray": encoded(".jpg", gray),
+    }
+    paths = []
+    for name, data in samples.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    root = Path(__file__).resolve().parents[2]
+    measured = subprocess.run([sys.executable, "-c", MEASURE_PEAKS, *paths], cwd=root, capture_output=True, timeout=120)
+    assert measured.returncode == 0, measured.stderr.decode()
+    print(measured.stdout.decode())
+    for path, result in json.loads(measured.stdout).items():
+        # The estimate is an upper bound, and not a wild one.
+        assert result["peak"] <= result["estimate"] <= 4 * result["peak"], (path, result)
 
 
 def test_the_decoded_size_must_agree_with_the_header(monkeypatch: pytest.MonkeyPatch) -> None:

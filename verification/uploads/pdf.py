@@ -40,6 +40,8 @@ from verification.uploads.limits import MIB, UploadLimits, corrupt
 HEADER = re.compile(rb"%PDF-(?:1\.[0-7]|2\.0)(?![0-9])")
 TRAILER_WINDOW = 1024
 INFLATE_BUDGET = 64 * MIB
+# What screening one PDF may take in memory at its peak: the inflated object streams and the parsed objects.
+SCREEN_MEMORY = 2 * INFLATE_BUDGET
 WHITESPACE = b"\x00\t\n\x0c\r "
 ACTIVE_NAMES = frozenset(
     {
