@@ -88,6 +88,26 @@ class DecodeCounter:
         monkeypatch.setattr(cv2, "imdecode", counted)
 
 
+def simple_pdf(catalog: bytes, *extra: bytes) -> bytes:
+    """A one-page PDF with a cross-reference table; ``extra`` objects are numbered from 4."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog,
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        *extra,
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def declaration(email: str, valid_days: int = 365) -> dict[str, str]:
     return {
         "organization_name": "华为技术有限公司",
@@ -169,6 +189,8 @@ async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
     assert opened.status_code == 200, opened.text
     assert opened.headers["content-type"] == "image/jpeg"
     assert opened.headers["cache-control"] == "no-store" and opened.headers["x-content-type-options"] == "nosniff"
+    assert opened.headers["content-disposition"] == f'attachment; filename="document-{listed[0]["document_id"]}.jpeg"'
+    assert "sandbox" in opened.headers["content-security-policy"].split("; ")
     assert MARKER not in opened.content and b"\xff\xfe" not in opened.content[:200]
     assert cv2.imdecode(np.frombuffer(opened.content, np.uint8), cv2.IMREAD_COLOR).shape == (600, 800, 3)
     audited = await db.fetchval(
@@ -212,16 +234,26 @@ async def test_uploads_are_judged_by_their_bytes(client: httpx.AsyncClient, runt
     huge = await upload(client, me, qid, b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024), "image/jpeg")
     assert huge.status_code == 413
     # A PDF sent as a JPEG is a PDF: judged (and served) as one.
-    pdf = (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Count 0 /Kids [] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    pdf = simple_pdf(b"")
     renamed = await upload(client, me, qid, pdf, "image/jpeg")
     assert renamed.status_code == 201, renamed.text
     assert renamed.json()["kind"] == "pdf"
-    active = pdf.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    active = simple_pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
     refused = await upload(client, me, qid, active, "application/pdf")
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "pdf_active_content"
+    # Issue 17: the action in an object stream behind two Flate filters, its header written "+3 +0".
+    hidden = zlib.compress(zlib.compress(b"+3 +0 << /S /JavaScript /JS (app.alert(1)) >>"))
+    object_stream = (
+        b"<< /Type /ObjStm /N 1 /First 6 /Filter [/FlateDecode /FlateDecode] /Length %d >>\nstream\n%s\nendstream"
+    )
+    chained = simple_pdf(b"/OpenAction 3 0 R", object_stream % (len(hidden), hidden))
+    refused = await upload(client, me, qid, chained, "application/pdf")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "pdf_active_content"
+    garbage = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"\nstartxref\n12\n%%EOF\n"
+    for malformed in (pdf.replace(b"/Root 1 0 R", b"/Root 9 0 R"), garbage):
+        answer = await upload(client, me, qid, malformed, "application/pdf")
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["code"] in {"upload_corrupt", "pdf_unsupported"}
 
 
 async def test_uploads_to_someone_elses_or_a_full_qualification_are_refused_before_anything_decodes(

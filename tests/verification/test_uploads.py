@@ -216,6 +216,60 @@ def object_stream(objects: bytes, filter_name: bytes = b"/FlateDecode") -> bytes
     return stream(b"/Type /ObjStm /N 1 /First 5 /Filter %s" % filter_name, data)
 
 
+def xref_stream_pdf(
+    objects: dict[int, bytes], compressed: dict[int, tuple[int, int]], *, root: int = 1, base: bytes = b""
+) -> bytes:
+    """A PDF 1.5 file (or, after ``base``, an incremental update of it) as current writers make them: the
+    ``objects`` written out, ``compressed`` (number -> object stream, index) only in an object stream, and a
+    cross-reference stream listing both (with ``/Prev`` to the base's)."""
+    out = bytearray(base or b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref_number = max([*objects, *compressed]) + 1
+    offsets[xref_number] = len(out)
+    numbers = sorted([*offsets, *compressed])
+    rows = b"".join(
+        struct.pack(">BIH", 1, offsets[n], 0) if n in offsets else struct.pack(">BIH", 2, *compressed[n])
+        for n in numbers
+    )
+    index = b" ".join(b"%d 1" % n for n in numbers)
+    prev = b""
+    if base:
+        prev = b"/Prev %d " % int(base.rsplit(b"startxref", 1)[1].split()[0])
+    dictionary = b"/Type /XRef /Size %d /W [1 4 2] /Index [%s] /Root %d 0 R %s" % (xref_number + 1, index, root, prev)
+    out += b"%d 0 obj\n%s\nendobj\n" % (xref_number, stream(dictionary, rows))
+    out += b"startxref\n%d\n%%%%EOF\n" % offsets[xref_number]
+    return bytes(out)
+
+
+def packed(
+    members: dict[int, bytes], header: Callable[[int, int], bytes] = lambda n, o: b"%d %d " % (n, o), *, flate: int = 1
+) -> bytes:
+    """An object stream holding ``members``, its header written by ``header``, compressed ``flate`` times over
+    (``/Filter [/FlateDecode /FlateDecode]`` for two)."""
+    head, body = b"", b""
+    for number, member in members.items():
+        head += header(number, len(body))
+        body += member + b"\n"
+    content = head + body
+    for _ in range(flate):
+        content = zlib.compress(content)
+    filters = b"[%s]" % b" ".join([b"/FlateDecode"] * flate)
+    return stream(b"/Type /ObjStm /N %d /First %d /Filter %s" % (len(members), len(head), filters), content)
+
+
+CLEAN_PAGES = {2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 3: b"<< /Type /Page /Parent 2 0 R >>"}
+JS_ACTION = b"<< /S /JavaScript /JS (app.alert(document.cookie)) >>"
+
+
+def modern(catalog: bytes, members: dict[int, bytes], **packing: object) -> bytes:
+    """Catalog 1 (written out), pages 2-3, and ``members`` compressed in object stream 4."""
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog, **CLEAN_PAGES, 4: packed(members, **packing)}
+    return xref_stream_pdf(objects, {number: (4, index) for index, number in enumerate(members)})
+
+
 # Sniffing and the order of checks
 
 
@@ -711,6 +765,60 @@ def test_active_content_is_refused(active: bytes) -> None:
     assert refusal(lambda: inspect_upload(active, PDF_ONLY, LIMITS)) == "pdf_active_content"
 
 
+def test_a_clean_pdf_with_object_streams_and_a_cross_reference_stream_is_accepted() -> None:
+    clean = modern(b"/OpenAction [3 0 R /Fit] /Outlines 5 0 R", {5: b"<< /Type /Outlines /Count 0 >>"}, flate=2)
+    inspect_upload(clean, PDF_ONLY, LIMITS)
+    update = xref_stream_pdf({1: b"<< /Type /Catalog /Pages 2 0 R /Lang (zh-CN) >>"}, {}, base=clean)
+    inspect_upload(update, PDF_ONLY, LIMITS)
+
+
+def signed(number: int, offset: int) -> bytes:
+    return b"+%d +%d " % (number, offset)
+
+
+def hex_escaped(name: bytes) -> bytes:
+    return b"/" + b"".join(b"#%02X" % byte for byte in name)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        # Issue 17: the action in an object stream behind two Flate filters; the byte-level look saw no names.
+        modern(b"/OpenAction 5 0 R", {5: JS_ACTION}, flate=2),
+        # The object stream's header written "+5 +0": the byte-level look did not take it for one.
+        modern(b"/OpenAction 5 0 R", {5: JS_ACTION}, header=signed),
+        modern(b"/OpenAction 5 0 R", {5: JS_ACTION}, header=signed, flate=3),
+        # Names spelled in #xx escapes, out of sight of both tricks at once.
+        modern(
+            b"/OpenAction 5 0 R",
+            {5: b"<< /S %s %s (app.alert(1)) >>" % (hex_escaped(b"JavaScript"), hex_escaped(b"JS"))},
+            header=signed,
+            flate=2,
+        ),
+        # A page's link annotation launching a program, the /AA of the page, a name tree of scripts, an attachment.
+        modern(b"", {5: b"<< /Type /Annot /Subtype /Link /A << /S /Launch /F (cmd.exe) >> >>"}, flate=2),
+        modern(b"", {5: b"<< /Type /Page /Parent 2 0 R /AA << /O 6 0 R >> >>", 6: JS_ACTION}, flate=2),
+        modern(b"/Names 5 0 R", {5: b"<< /JavaScript << /Names [(a) 6 0 R] >> >>", 6: JS_ACTION}, flate=2),
+        modern(b"/Names 5 0 R", {5: b"<< /EmbeddedFiles << /Names [(a.exe) 6 0 R] >> >>"}, flate=2),
+        modern(b"/AcroForm 5 0 R", {5: b"<< /Fields [] /XFA 6 0 R >>"}, flate=2),
+        modern(b"", {5: b"<< /Type /Annot /Subtype /RichMedia >>"}, flate=2),
+        # An object stream nothing in the cross-reference lists, for a reader that rebuilds it.
+        document(b"", packed({10: JS_ACTION}, header=signed, flate=2)),
+    ],
+)
+def test_active_content_hidden_from_a_byte_level_look_is_refused(attack: bytes) -> None:
+    assert refusal(lambda: inspect_upload(attack, PDF_ONLY, LIMITS)) == "pdf_active_content"
+
+
+def test_an_incremental_update_adding_an_open_action_is_refused() -> None:
+    clean = modern(b"", {5: b"<< /Type /Outlines /Count 0 >>"}, flate=2)
+    inspect_upload(clean, PDF_ONLY, LIMITS)
+    # The update replaces the catalog with one that runs object 10, kept compressed twice in object stream 9.
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction 10 0 R >>", 9: packed({10: JS_ACTION}, flate=2)}
+    update = xref_stream_pdf(objects, {10: (9, 0)}, base=clean)
+    assert refusal(lambda: inspect_upload(update, PDF_ONLY, LIMITS)) == "pdf_active_content"
+
+
 def test_an_encrypted_pdf_is_refused() -> None:
     encrypted = document(b"", b"<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 >>", trailer=b"/Encrypt 4 0 R ")
     assert refusal(lambda: inspect_upload(encrypted, PDF_ONLY, LIMITS)) == "pdf_encrypted"
@@ -748,11 +856,31 @@ def test_pages_are_counted_against_the_limit() -> None:
     assert refusal(lambda: inspect_upload(compressed_pages, PDF_ONLY, limits)) == "pdf_too_many_pages"
 
 
+TEN_MIB = 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("half a million objects", b"1 0 obj\n<<>>\nendobj\n" * (TEN_MIB // 22)),
+        ("dictionaries nested 1.7 million deep", b"1 0 obj\n" + b"<</A " * (TEN_MIB // 6)),
+        ("arrays nested 5 million deep", b"1 0 obj\n" + b"[" * (TEN_MIB - 100)),
+        ("an array of 5 million numbers", b"1 0 obj\n[" + b"1 " * (TEN_MIB // 2 - 100) + b"]\nendobj"),
+        ("1.7 million references", b"1 0 obj\n[" + b"1 0 R " * (TEN_MIB // 6 - 100) + b"]\nendobj"),
+    ],
+)
+def test_a_pdf_built_to_exhaust_the_parser_is_refused_within_a_second_or_two(name: str, body: bytes) -> None:
+    crafted = b"%PDF-1.7\n" + body + b"\nstartxref\n0\n%%EOF\n"
+    started = time.perf_counter()
+    assert refusal(lambda: inspect_upload(crafted, PDF_ONLY, LIMITS)) in {"pdf_unsupported", "upload_corrupt"}
+    assert time.perf_counter() - started < 2.5, name
+
+
 def test_a_crafted_pdf_costs_well_under_a_second() -> None:
     body = b"/J" * (LIMITS.max_bytes // 2 - 100)
     crafted = b"%PDF-1.7\n" + body + b"\n%%EOF\n"
     started = time.perf_counter()
-    inspect_upload(crafted, PDF_ONLY, LIMITS)
+    assert refusal(lambda: inspect_upload(crafted, PDF_ONLY, LIMITS)) == "upload_corrupt"  # no objects at all
     assert time.perf_counter() - started < 1.5
 
 
