@@ -33,6 +33,7 @@ from verification.uploads import (
     decode_image,
     decoded_bytes,
     inspect_upload,
+    pdf_process,
     sanitize_image,
     screening_memory,
     sniff_kind,
@@ -874,6 +875,18 @@ def test_a_pdf_built_to_exhaust_the_parser_is_refused_within_a_second_or_two(nam
     started = time.perf_counter()
     assert refusal(lambda: inspect_upload(crafted, PDF_ONLY, LIMITS)) in {"pdf_unsupported", "upload_corrupt"}
     assert time.perf_counter() - started < 2.5, name
+
+
+@pytest.mark.slow
+def test_a_pdf_that_would_keep_the_parser_busy_for_half_a_minute_is_stopped_at_the_time_limit() -> None:
+    # 30 KiB on the wire: an object stream inflating to one 30 MiB string, which pypdf reads a byte at a time
+    # (it took 58 s and 1.3 GiB in this process). The child screening it is killed at its limit.
+    member = b"<< /Type /Outlines /Count 0 /Title (" + b"x" * (30 * 1024 * 1024) + b") >>"
+    bomb = modern(b"", {5: member})
+    assert len(bomb) < 64 * 1024
+    started = time.perf_counter()
+    assert refusal(lambda: inspect_upload(bomb, PDF_ONLY, LIMITS)) == "pdf_unsupported"
+    assert time.perf_counter() - started < pdf_process.WALL_SECONDS + 4  # and the inflating done here
 
 
 def test_a_crafted_pdf_costs_well_under_a_second() -> None:

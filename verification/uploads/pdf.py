@@ -5,7 +5,7 @@ Not a renderer. Checked, in this order:
   and ``%%EOF`` in the last 1024 bytes: without them the file was cut short (``upload_corrupt``);
 - encryption (an ``/Encrypt`` entry): an encrypted file cannot be screened (``pdf_encrypted``);
 - filters that would hide dictionaries from the byte-level look (ASCIIHex, ASCII85, LZW, RunLength): refused as
-  ``pdf_unsupported``, as is a file whose object streams inflate to more than 64 MiB;
+  ``pdf_unsupported``, as is a file whose object streams inflate to more than 32 MiB;
 - active content: JavaScript (``/JavaScript``, ``/JS``, which also covers an ``/OpenAction`` or ``/AA`` that runs
   a script; an ``/OpenAction`` that only opens a page is fine), ``/Launch``, embedded files, ``/RichMedia``, XFA
   forms, ``/SubmitForm``, ``/ImportData``, ``/GoToE`` and 3D scripts (``/OnInstantiate``)
@@ -23,8 +23,9 @@ A byte-level look can be led astray: an object stream behind a chain of filters 
 /FlateDecode]``) or with an unusual header (``+4 +0``) got a JavaScript ``/OpenAction`` past it (issue 17). So
 the second pass (``pdf_objects``) parses the file with pypdf and walks every object, found through the
 cross-reference, at every ``obj`` header, and inside every object stream decoded through its whole filter
-chain, within its own limits of objects, bytes and time. A file pypdf cannot open is ``upload_corrupt``; one
-it cannot finish within the limits is ``pdf_unsupported``.
+chain, within its own limits of objects, bytes and time, in a child process with hard CPU, memory and wall
+clock limits (``pdf_process``). A file pypdf cannot open is ``upload_corrupt``; one it cannot finish within
+the limits is ``pdf_unsupported``.
 
 Even so, a PDF upload is kept as uploaded, is never rendered by the service and is shown only to operators,
 as a download (``Content-Disposition: attachment``, a sandboxing CSP, ``nosniff``); it is never served to the
@@ -40,13 +41,14 @@ from collections.abc import Iterable
 
 from verification.errors import InvalidValue
 from verification.uploads.limits import MIB, UploadLimits, corrupt
-from verification.uploads.pdf_objects import PdfObjects
+from verification.uploads.pdf_process import MEMORY_GROWTH, screen_objects_in_child
 
 HEADER = re.compile(rb"%PDF-(?:1\.[0-7]|2\.0)(?![0-9])")
 TRAILER_WINDOW = 1024
-INFLATE_BUDGET = 64 * MIB
-# What screening one PDF may take in memory at its peak: the inflated object streams and the parsed objects.
-SCREEN_MEMORY = 2 * INFLATE_BUDGET
+INFLATE_BUDGET = 32 * MIB
+# What screening one PDF may take in memory at its peak: the object streams inflated here, and what the
+# structural screen's process may add to what it was forked with.
+SCREEN_MEMORY = 2 * INFLATE_BUDGET + MEMORY_GROWTH
 WHITESPACE = b"\x00\t\n\x0c\r "
 ACTIVE_NAMES = frozenset(
     {
@@ -126,15 +128,12 @@ def screen_pdf(data: bytes, limits: UploadLimits) -> None:
         _refuse_active(_watched_names(decoded), ACTIVE_NAMES)
         pages += len(_PAGE.findall(decoded))
     # The second pass: every object as a reader sees it (pdf_objects).
-    pages = max(pages, PdfObjects(data, _READER_NAMES, _screen_decoded).screen())
+    pages = max(pages, screen_objects_in_child(data))
     if pages > limits.max_pdf_pages:
         raise InvalidValue("pdf_too_many_pages", f"The PDF has too many pages: at most {limits.max_pdf_pages}.")
 
 
-_READER_NAMES = frozenset("/" + name.decode() for name in ACTIVE_NAMES)
-
-
-def _screen_decoded(content: bytes) -> None:
+def screen_decoded(content: bytes) -> None:
     """The byte-level look at an object stream the second pass decoded."""
     _refuse_many_escapes(content)
     names = _watched_names(_unescape(content))

@@ -17,9 +17,11 @@ entry anywhere is an encrypted file. Other streams (images, fonts, page contents
 no dictionaries a reader acts on.
 
 Bounded, because a parser is an attack surface: pypdf's own limits (per-stream output, filters per stream,
-array and dictionary sizes), at most ``MAX_OBJECTS`` objects, ``INFLATE_BUDGET`` bytes inflated from object
-streams in all, and ``MAX_SECONDS`` of work, checked between objects. Whatever pypdf raises on a malformed
-file is a refusal, never an error of ours.
+array and dictionary sizes), at most ``MAX_OBJECTS`` objects and ``MAX_CONTAINERS`` dictionaries and arrays
+(counted before pypdf starts), ``INFLATE_BUDGET`` bytes inflated from object streams in all, and
+``MAX_SECONDS`` of work, checked between objects. One object can still keep pypdf busy for long (it reads a
+string a byte at a time), so this runs in a child process with hard limits (``pdf_process``). Whatever pypdf
+raises on a malformed file is a refusal, never an error of ours.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ MAX_OBJECTS = 50_000
 # dictionaries took 4 s; a 10 MiB text PDF of 40000 objects has some 100000).
 MAX_CONTAINERS = 200_000
 MAX_SECONDS = 3.0
-INFLATE_BUDGET = 64 * MIB
+INFLATE_BUDGET = 32 * MIB  # legitimate object streams hold kilobytes
 MAX_DEPTH = 64  # nesting of arrays and dictionaries looked into within one object
 PYPDF_CONFIGURATION = Configuration(
     zlib_maximum_output_length=INFLATE_BUDGET,
@@ -218,6 +220,13 @@ def _encrypted() -> InvalidValue:
     return InvalidValue("pdf_encrypted", "The PDF is password-protected; please upload it without a password.")
 
 
+def screen_objects(data: bytes) -> int:
+    """The structural screen of ``data`` (which passed pdf's byte-level one); see ``PdfObjects.screen``."""
+    from verification.uploads.pdf import ACTIVE_NAMES, screen_decoded  # pdf imports this module
+
+    return PdfObjects(data, frozenset("/" + name.decode() for name in ACTIVE_NAMES), screen_decoded).screen()
+
+
 def active_content() -> InvalidValue:
     return InvalidValue(
         "pdf_active_content", "The PDF contains scripts, attachments or forms; please upload a plain PDF."
@@ -228,3 +237,11 @@ def unsupported() -> InvalidValue:
     return InvalidValue(
         "pdf_unsupported", "We cannot check this PDF; please save it again as a standard PDF or upload a photo."
     )
+
+
+REFUSALS = {
+    "upload_corrupt": corrupt,
+    "pdf_encrypted": _encrypted,
+    "pdf_active_content": active_content,
+    "pdf_unsupported": unsupported,
+}
