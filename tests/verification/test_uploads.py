@@ -870,11 +870,13 @@ TEN_MIB = 10 * 1024 * 1024
         ("1.7 million references", b"1 0 obj\n[" + b"1 0 R " * (TEN_MIB // 6 - 100) + b"]\nendobj"),
     ],
 )
-def test_a_pdf_built_to_exhaust_the_parser_is_refused_within_a_second_or_two(name: str, body: bytes) -> None:
+def test_a_pdf_built_to_exhaust_the_parser_is_refused_within_seconds(name: str, body: bytes) -> None:
     crafted = b"%PDF-1.7\n" + body + b"\nstartxref\n0\n%%EOF\n"
     started = time.perf_counter()
     assert refusal(lambda: inspect_upload(crafted, PDF_ONLY, LIMITS)) in {"pdf_unsupported", "upload_corrupt"}
-    assert time.perf_counter() - started < 2.5, name
+    # Under a second of CPU each (measured 0.1-0.8 s); the margin is for a busy machine and the fork server's
+    # start when this runs first.
+    assert time.perf_counter() - started < 4, name
 
 
 @pytest.mark.slow
