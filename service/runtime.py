@@ -23,6 +23,7 @@ from service.courier.outbox import Courier
 from service.database import migrations
 from service.database.pool import Database
 from service.database.roles import writable_append_only_tables
+from service.memory_budget import MemoryBudget
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
 from service.policies.publishing import load_catalog
@@ -34,6 +35,8 @@ from verification.face.pool import FacePool
 from verification.face.presentation import ActiveChallengeDetector, PresentationAttackDetector
 
 logger = logging.getLogger(__name__)
+# How long an upload waits for decode memory before it is answered 503: a few decodes' time.
+DECODE_PATIENCE = 10.0
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Runtime:
     # CPU-heavy work other than argon2 (screening uploads; later, face models): sized to the
     # cores so a burst of uploads queues here instead of starving the event loop.
     cpu: ThreadPoolExecutor
+    # Memory for decoding images on the CPU pool, shared by all requests (see service.memory_budget).
+    decode_memory: MemoryBudget
     # Face detection and recognition: one engine per worker thread (see verification.face.pool).
     faces: FacePool
     # Liveness: the active challenge by default; a certified PAD vendor plugs in here.
@@ -103,6 +108,7 @@ class Runtime:
                     audit=audit,
                     real_name=real_name_provider(settings),
                     cpu=cpu,
+                    decode_memory=MemoryBudget(settings.decode_memory_budget_mib * 1024 * 1024, DECODE_PATIENCE),
                     faces=faces,
                     liveness=ActiveChallengeDetector(faces),
                 )

@@ -79,6 +79,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2: Argon2Parameters
     hash_concurrency: int
     cpu_workers: int
+    upload_max_decoded_bytes: int
+    decode_memory_budget_mib: int
     default_phone_region: str
     rate_limit_registrations_per_hour: int
     rate_limit_sign_ins_per_minute: int
@@ -171,6 +173,15 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         None,
         "threads for CPU-heavy work (face models, image screening); default the cores this process may use, "
         "capped by a container's CPU limit",
+    ),
+    "IDV_UPLOAD_MAX_DECODED_BYTES": (
+        str(256 * 1024 * 1024),
+        "memory decoding one uploaded image may take at its peak, estimated from its header (size, channels, bit "
+        "depth); larger images are refused before they are decoded",
+    ),
+    "IDV_DECODE_MEMORY_BUDGET_MIB": (
+        "256",
+        "memory all image decodes running at once may take; an upload that does not fit soon is answered 503",
     ),
     "IDV_DEFAULT_PHONE_REGION": ("CN", "region assumed for phone numbers without +country code"),
     "IDV_RATE_REGISTRATIONS_PER_HOUR": (
@@ -465,6 +476,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         hash_concurrency=integer("IDV_HASH_CONCURRENCY", 1, 1024) if get("IDV_HASH_CONCURRENCY") else cpu_workers,
         cpu_workers=cpu_workers,
+        upload_max_decoded_bytes=integer("IDV_UPLOAD_MAX_DECODED_BYTES", 1024 * 1024, 64 * 1024**3),
+        decode_memory_budget_mib=integer("IDV_DECODE_MEMORY_BUDGET_MIB", 1, 64 * 1024),
         default_phone_region=(get("IDV_DEFAULT_PHONE_REGION") or "CN").upper(),
         rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 0, 10**7),
         rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 0, 10**7),
@@ -515,6 +528,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ZoneInfo(settings.time_zone)
     except (ValueError, ZoneInfoNotFoundError):
         problems.append(f"IDV_TIME_ZONE: unknown zone {settings.time_zone!r}")
+    if settings.upload_max_decoded_bytes > settings.decode_memory_budget_mib * 1024 * 1024:
+        problems.append("IDV_UPLOAD_MAX_DECODED_BYTES must not exceed IDV_DECODE_MEMORY_BUDGET_MIB (in bytes)")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
     try:

@@ -133,3 +133,13 @@ async def test_the_pool_size_is_a_setting(tmp_path: Path, database_url: str) -> 
         assert runtime.database.pool.get_max_size() == 3
     with pytest.raises(SettingsError, match="IDV_DB_POOL_SIZE"):
         load_settings(environment_for_tests(tmp_path, IDV_DB_POOL_SIZE="1"))
+
+
+def test_one_image_may_not_need_more_memory_than_all_decodes_together(tmp_path: Path) -> None:
+    settings = load_settings(environment_for_tests(tmp_path))
+    assert (settings.upload_max_decoded_bytes, settings.decode_memory_budget_mib) == (256 * 1024 * 1024, 256)
+    larger = {"IDV_UPLOAD_MAX_DECODED_BYTES": str(300 * 1024 * 1024)}
+    with pytest.raises(SettingsError, match="must not exceed IDV_DECODE_MEMORY_BUDGET_MIB"):
+        load_settings(environment_for_tests(tmp_path, **larger))
+    raised = load_settings(environment_for_tests(tmp_path, **larger, IDV_DECODE_MEMORY_BUDGET_MIB="512"))
+    assert raised.upload_max_decoded_bytes == 300 * 1024 * 1024

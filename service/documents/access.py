@@ -31,6 +31,7 @@ class DocumentSummary(msgspec.Struct):
 
 @dataclass(frozen=True)
 class OpenedDocument:
+    kind: str  # jpeg, png or pdf
     media_type: str
     content: bytes
 
@@ -59,4 +60,5 @@ async def open_document(
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "case.document_opened", "case", str(case.id), details)
         )
-    return OpenedDocument(UploadKind(row["kind"]).media_type, content)
+    kind = UploadKind(row["kind"])
+    return OpenedDocument(kind.value, kind.media_type, content)

@@ -1,7 +1,9 @@
 """Screening an upload before it is stored: limits, kind by magic bytes, images re-encoded.
 
-The work runs on the runtime's CPU pool; what comes out is safe to seal and keep. A refusal is a
-422 naming the ``document`` field with the screen's stable code.
+The work runs on the runtime's CPU pool, within the process's decode memory budget: what screening an upload
+takes is estimated from its header first (a cheap look, refusing what the header already refuses), and the
+screen runs once that much memory is free. What comes out is safe to seal and keep. A refusal is a 422 naming
+the upload's field with the screen's stable code; an upload that waited too long for memory is a 503.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ import asyncpg
 
 from service.documents import store
 from service.http.problems import ProblemError, invalid_field
-from service.runtime import Runtime
+from service.memory_budget import MemoryBudgetExhausted
+from service.runtime import DECODE_PATIENCE, Runtime
+from service.settings import Settings
 from service.vault import OwnerCipher
 from verification.errors import InvalidValue
-from verification.uploads import IMAGE_KINDS, UploadKind, UploadLimits, inspect_upload, sanitize_image
+from verification.uploads import (
+    IMAGE_KINDS,
+    UploadKind,
+    UploadLimits,
+    inspect_upload,
+    sanitize_image,
+    screening_memory,
+)
 
 DOCUMENT_KINDS = frozenset({UploadKind.JPEG, UploadKind.PNG, UploadKind.PDF})
 DOCUMENT_LIMITS = UploadLimits()
@@ -35,6 +46,10 @@ class ScreenedDocument:
     height: int | None
 
 
+def document_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(max_decoded_bytes=settings.upload_max_decoded_bytes)
+
+
 def screen(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) -> ScreenedDocument:
     """Synchronous: images come back re-encoded from their pixels (no metadata), PDFs as screened."""
     info = inspect_upload(data, allowed, limits)
@@ -47,13 +62,22 @@ def screen(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) ->
 async def screen_upload(
     runtime: Runtime, data: bytes, allowed: frozenset[UploadKind] = DOCUMENT_KINDS, field: str = "document"
 ) -> ScreenedDocument:
-    loop = asyncio.get_running_loop()
+    limits = document_limits(runtime.settings)
+    budget = runtime.decode_memory
     try:
-        return await loop.run_in_executor(runtime.cpu, screen, data, allowed, DOCUMENT_LIMITS)
+        memory = await asyncio.get_running_loop().run_in_executor(runtime.cpu, screening_memory, data, allowed, limits)
+        return await budget.run(runtime.cpu, min(memory, budget.capacity), screen, data, allowed, limits)
     except InvalidValue as exc:
         if exc.code == "upload_too_large":
             raise ProblemError(413, exc.code, exc.message) from None
         raise invalid_field(field, exc.code, exc.message) from None
+    except MemoryBudgetExhausted:
+        raise ProblemError(
+            503,
+            "uploads_busy",
+            "Too many uploads are being checked right now; please try again shortly",
+            headers={"Retry-After": str(round(DECODE_PATIENCE))},
+        ) from None
 
 
 async def keep(conn: asyncpg.Connection, cipher: OwnerCipher, screened: ScreenedDocument) -> UUID:

@@ -15,13 +15,19 @@ from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
 
-# A document is personal data shown to one operator: never cached, and never run as active
-# content by the browser (nosniff is set on every response).
+# A document is personal data shown to one operator: never cached, and never run as active content
+# by the browser. It is a download (attachment), never shown inline in the service's origin; were a
+# browser to render it anyway, the sandbox CSP gives it an opaque origin without scripts, and nosniff
+# (set on every response, service/http/context.py) keeps it the type it was screened as.
 _DOCUMENT_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Content-Disposition": "inline",
 }
+
+
+def _as_attachment(document_id: UUID, kind: str) -> str:
+    # Only characters the service chose: nothing from the upload (whose file name is never kept).
+    return f'attachment; filename="document-{document_id}.{kind}"'
 
 
 class CaseDocumentController(Controller):
@@ -52,4 +58,5 @@ class CaseDocumentController(Controller):
     ) -> Response[bytes]:
         async with refusals_audited(runtime, operator, case_id):
             document = await open_document(runtime, operator, case_id, document_id, reason)
-        return Response(document.content, media_type=document.media_type, headers=_DOCUMENT_HEADERS)
+        headers = {**_DOCUMENT_HEADERS, "Content-Disposition": _as_attachment(document_id, document.kind)}
+        return Response(document.content, media_type=document.media_type, headers=headers)

@@ -7,7 +7,10 @@ work e-mail confirmed) for the operator to see.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -151,22 +154,64 @@ async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id
     return await view(runtime, account_id, qualification_id)
 
 
+def _too_many_documents() -> ProblemError:
+    return ProblemError(409, "too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
+
+
+async def _room_for_document(
+    conn: asyncpg.Connection, account_id: UUID, qualification_id: UUID, others_screening: int
+) -> None:
+    """404 unless it is one's own qualification, 409 unless it is a draft with room for one more document
+    beside those stored and ``others_screening`` uploads being screened for it."""
+    row = await _own(conn, account_id, qualification_id)
+    _require(row, QualificationState.DRAFT, "take documents")
+    if len(await store.document_ids(conn, qualification_id)) + others_screening >= MAX_DOCUMENTS:
+        raise _too_many_documents()
+
+
+# Uploads under way in this process, per qualification, from before their first check until they are stored or
+# refused. Each counts those that were under way when it started against the cap, so parallel uploads cannot
+# make the process decode more files than a qualification has room for. (A replica counts its own; the cap is
+# checked again, against the database alone, when a document is stored.)
+_uploading: collections.Counter[UUID] = collections.Counter()
+
+
+@contextlib.contextmanager
+def _upload_under_way(qualification_id: UUID) -> Iterator[int]:
+    """Count this upload as under way while the block runs; yields how many others were when it started."""
+    others = _uploading[qualification_id]
+    _uploading[qualification_id] += 1
+    try:
+        yield others
+    finally:
+        _uploading[qualification_id] -= 1
+        if not _uploading[qualification_id]:
+            del _uploading[qualification_id]
+
+
 async def add_document(
-    runtime: Runtime, account_id: UUID, qualification_id: UUID, data: bytes, actor: Actor
+    runtime: Runtime,
+    account_id: UUID,
+    qualification_id: UUID,
+    read_body: Callable[[], Awaitable[bytes]],
+    actor: Actor,
 ) -> DocumentReceipt:
-    # Screened before any transaction: decoding and re-encoding take a while, off the event loop.
-    screened = await screen_upload(runtime, data)
-    async with runtime.database.transaction() as conn:
-        row = await _own(conn, account_id, qualification_id)
-        _require(row, QualificationState.DRAFT, "take documents")
-        if len(await store.document_ids(conn, qualification_id)) >= MAX_DOCUMENTS:
-            raise ProblemError(409, "too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
-        document_id = await keep(conn, await runtime.vault.open(conn, account_id), screened)
-        await store.attach_document(conn, qualification_id, document_id)
-        details = {"document_id": str(document_id), "kind": screened.kind}
-        await runtime.audit.append(
-            conn, AuditEntry(actor, "qualification.document_added", "qualification", str(qualification_id), details)
-        )
+    # Whose qualification it is and whether a document fits are settled before the body is even read: a
+    # refused upload costs two queries, never a decode. Screening runs outside any transaction (it takes a
+    # while, on the CPU pool), so both are checked again before the document is stored.
+    with _upload_under_way(qualification_id) as others:
+        async with runtime.database.transaction() as conn:
+            await _room_for_document(conn, account_id, qualification_id, others)
+        screened = await screen_upload(runtime, await read_body())
+        async with runtime.database.transaction() as conn:
+            await _room_for_document(conn, account_id, qualification_id, 0)
+            document_id = await keep(conn, await runtime.vault.open(conn, account_id), screened)
+            await store.attach_document(conn, qualification_id, document_id)
+            details = {"document_id": str(document_id), "kind": screened.kind}
+            await runtime.audit.append(
+                conn,
+                AuditEntry(actor, "qualification.document_added", "qualification", str(qualification_id), details),
+            )
     return DocumentReceipt(document_id, screened.kind, len(screened.content), screened.width, screened.height)
 
 

@@ -80,9 +80,9 @@ class QualificationController(Controller):
         principal: SignedIn,
         qualification_id: FromPath[UUID],
     ) -> DocumentReceipt:
-        data = await request.body()
         actor = _actor(request, principal.account_id)
-        return await certification.add_document(runtime, principal.account_id, qualification_id, data, actor)
+        # The body is read only once the qualification is known to be one's own and to have room.
+        return await certification.add_document(runtime, principal.account_id, qualification_id, request.body, actor)
 
     @post("/{qualification_id:uuid}/submit", status_code=200, summary="Submit for review by an operator")
     async def submit(

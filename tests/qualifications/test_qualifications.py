@@ -4,10 +4,19 @@ in whoami and the profile until it expires or is revoked, after which its docume
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import struct
+import sys
+import threading
+import time
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 import asyncpg
 import cv2
@@ -15,9 +24,12 @@ import httpx
 import numpy as np
 import pytest
 
+from service.memory_budget import MemoryBudget
 from service.qualifications.lifecycle import expire_and_erase
 from service.runtime import Runtime
+from service.settings import Settings
 from tests.accounts.test_suspension import _decide, _person
+from tests.conftest import environment_for_tests
 from tests.helpers import OperatorLogin, enrolled_operator, latest_code
 
 MARKER = b"GPS 39.9042N 116.4074E secret-marker"
@@ -46,6 +58,54 @@ def png_bomb() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
     )
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+@cache
+def png_of_zeros(width: int, height: int, depth: int = 8) -> bytes:
+    """A real RGB PNG of black pixels, its rows compressed by zlib as an encoder would: small for its size."""
+    row = bytes(1 + width * 3 * depth // 8)
+    compressor = zlib.compressobj(1)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+class DecodeCounter:
+    """Counts the calls to OpenCV's decoder, which it still runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        decode = cv2.imdecode
+
+        def counted(buffer: object, flags: int) -> object:
+            self.calls += 1
+            return decode(buffer, flags)
+
+        monkeypatch.setattr(cv2, "imdecode", counted)
+
+
+def simple_pdf(catalog: bytes, *extra: bytes) -> bytes:
+    """A one-page PDF with a cross-reference table; ``extra`` objects are numbered from 4."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog,
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        *extra,
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def declaration(email: str, valid_days: int = 365) -> dict[str, str]:
@@ -129,6 +189,8 @@ async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
     assert opened.status_code == 200, opened.text
     assert opened.headers["content-type"] == "image/jpeg"
     assert opened.headers["cache-control"] == "no-store" and opened.headers["x-content-type-options"] == "nosniff"
+    assert opened.headers["content-disposition"] == f'attachment; filename="document-{listed[0]["document_id"]}.jpeg"'
+    assert "sandbox" in opened.headers["content-security-policy"].split("; ")
     assert MARKER not in opened.content and b"\xff\xfe" not in opened.content[:200]
     assert cv2.imdecode(np.frombuffer(opened.content, np.uint8), cv2.IMREAD_COLOR).shape == (600, 800, 3)
     audited = await db.fetchval(
@@ -172,16 +234,136 @@ async def test_uploads_are_judged_by_their_bytes(client: httpx.AsyncClient, runt
     huge = await upload(client, me, qid, b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024), "image/jpeg")
     assert huge.status_code == 413
     # A PDF sent as a JPEG is a PDF: judged (and served) as one.
-    pdf = (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Count 0 /Kids [] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    pdf = simple_pdf(b"")
     renamed = await upload(client, me, qid, pdf, "image/jpeg")
     assert renamed.status_code == 201, renamed.text
     assert renamed.json()["kind"] == "pdf"
-    active = pdf.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    active = simple_pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
     refused = await upload(client, me, qid, active, "application/pdf")
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "pdf_active_content"
+    # Issue 17: the action in an object stream behind two Flate filters, its header written "+3 +0".
+    hidden = zlib.compress(zlib.compress(b"+3 +0 << /S /JavaScript /JS (app.alert(1)) >>"))
+    object_stream = (
+        b"<< /Type /ObjStm /N 1 /First 6 /Filter [/FlateDecode /FlateDecode] /Length %d >>\nstream\n%s\nendstream"
+    )
+    chained = simple_pdf(b"/OpenAction 3 0 R", object_stream % (len(hidden), hidden))
+    refused = await upload(client, me, qid, chained, "application/pdf")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "pdf_active_content"
+    garbage = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"\nstartxref\n12\n%%EOF\n"
+    for malformed in (pdf.replace(b"/Root 1 0 R", b"/Root 9 0 R"), garbage):
+        answer = await upload(client, me, qid, malformed, "application/pdf")
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["code"] in {"upload_corrupt", "pdf_unsupported"}
+
+
+async def test_uploads_to_someone_elses_or_a_full_qualification_are_refused_before_anything_decodes(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heavy = png_of_zeros(4000, 4000)  # 48 MB of pixels in 50 KB: allowed, and takes a while to decode
+    _, alice = await _person(client, runtime)
+    _, mallory = await _person(client, runtime)
+    qid = await _draft(client, runtime, alice)
+    decodes = DecodeCounter(monkeypatch)
+
+    started = time.perf_counter()
+    theirs = await upload(client, mallory, qid, heavy, "image/png")
+    assert theirs.status_code == 404 and theirs.json()["code"] == "qualification_not_found"
+    nowhere = await upload(client, mallory, str(uuid.uuid4()), heavy, "image/png")
+    assert nowhere.status_code == 404 and nowhere.json()["code"] == "qualification_not_found"
+    assert decodes.calls == 0 and time.perf_counter() - started < 1.0
+
+    for _ in range(5):
+        assert (await upload(client, alice, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
+    assert decodes.calls == 5
+    started = time.perf_counter()
+    full = await upload(client, alice, qid, heavy, "image/png")
+    assert full.status_code == 409 and full.json()["code"] == "too_many_documents"
+    assert decodes.calls == 5 and time.perf_counter() - started < 0.5
+
+
+async def test_parallel_uploads_beyond_the_cap_are_refused_before_decoding(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, me = await _person(client, runtime)
+    qid = await _draft(client, runtime, me)
+    assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
+    decodes = DecodeCounter(monkeypatch)
+    answers = await asyncio.gather(*(upload(client, me, qid, certificate_jpeg(), "image/jpeg") for _ in range(8)))
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) == {201, 409} and statuses.count(201) <= 4  # room for four beside the one stored
+    assert decodes.calls == statuses.count(201)  # the refused ones were refused before anything decoded
+
+
+async def test_a_16_bit_png_of_6300_by_6300_pixels_is_refused_before_decoding(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, me = await _person(client, runtime)
+    qid = await _draft(client, runtime, me)
+    decodes = DecodeCounter(monkeypatch)
+    bomb = png_of_zeros(6300, 6300, depth=16)  # 40 megapixels, under max_pixels; 227 MiB at 16 bits
+    refused = await upload(client, me, qid, bomb, "image/png")
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("document", "image_too_large")]
+    assert decodes.calls == 0
+
+
+async def test_an_upload_that_cannot_get_decode_memory_in_time_is_answered_503(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    _, me = await _person(client, runtime)
+    qid = await _draft(client, runtime, me)
+    runtime.decode_memory = MemoryBudget(runtime.decode_memory.capacity, patience=0.2)
+    release = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as elsewhere:
+        # Someone else's decode holds the whole budget.
+        holder = asyncio.create_task(runtime.decode_memory.run(elsewhere, runtime.decode_memory.capacity, release.wait))
+        await asyncio.sleep(0.05)
+        busy = await upload(client, me, qid, certificate_jpeg(), "image/jpeg")
+        release.set()
+        await holder
+    assert busy.status_code == 503 and busy.json()["code"] == "uploads_busy"
+    assert busy.headers["content-type"] == "application/problem+json" and busy.headers["retry-after"] == "10"
+    assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
+
+
+@pytest.mark.slow
+async def test_parallel_heavy_uploads_stay_within_the_decode_memory_budget(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    # Six 5000 x 5000 PNGs at once, each allowed alone (about 150 MB while decoding), on six CPU workers: only
+    # the 256 MiB budget stands between them and a gigabyte.
+    _, me = await _person(client, runtime)
+    qid = await _draft(client, runtime, me)
+    payload = tmp_path / "heavy.png"
+    payload.write_bytes(png_of_zeros(5000, 5000))
+    env = {
+        **os.environ,
+        **environment_for_tests(tmp_path / "probe-state"),
+        "IDV_CPU_WORKERS": "6",
+        "IDV_DECODE_MEMORY_BUDGET_MIB": "256",
+    }
+    token = me["authorization"].removeprefix("Bearer ")
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.qualifications.upload_memory_probe",
+        database_url,
+        qid,
+        token,
+        str(payload),
+        "6",
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(probe.communicate(), timeout=300)
+    assert probe.returncode == 0, err.decode()[-3000:]
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    print(result)
+    assert set(result["statuses"]) <= {201, 409, 503} and 201 in result["statuses"]
+    assert result["growth_kib"] <= (256 + 64) * 1024  # the budget, and the six request bodies and copies
 
 
 async def test_resubmission_reopens_and_revocation_ends_it(

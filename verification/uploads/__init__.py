@@ -1,8 +1,9 @@
 """Safe handling of uploaded files: identity and qualification documents (JPEG, PNG, PDF) and face images.
 
 An upload is judged by its bytes, never by its file name or declared content type, and checked before anything
-decodes it: size in bytes first, then the kind by magic bytes, then the image size its header declares (so a
-decompression bomb, a small file declaring a huge image, is refused in microseconds), then its structure.
+decodes it: size in bytes first, then the kind by magic bytes, then the image size its header declares and the
+memory decoding it would take at its channels and bit depth (so a decompression bomb, a small file declaring a
+huge image, is refused in microseconds), then its structure.
 
 Images are then decoded by OpenCV and re-encoded from their pixels (``sanitize_image``), which drops all
 metadata, or handed to the face pipeline as pixels (``decode_image``). PDFs are screened, not re-rendered: see
@@ -13,8 +14,8 @@ Everything here is synchronous and pure; decoding is CPU-bound and belongs in a 
 """
 
 from verification.uploads.images import IMAGE_KINDS, SanitizedImage, decode_image, sanitize_image
-from verification.uploads.inspection import UploadInfo, UploadKind, inspect_upload, sniff_kind
-from verification.uploads.limits import UploadLimits
+from verification.uploads.inspection import UploadInfo, UploadKind, inspect_upload, screening_memory, sniff_kind
+from verification.uploads.limits import UploadLimits, decoded_bytes
 
 ERROR_CODES = frozenset(
     {
@@ -24,6 +25,7 @@ ERROR_CODES = frozenset(
         "upload_corrupt",
         "image_too_many_pixels",
         "image_too_small",
+        "image_too_large",
         "pdf_encrypted",
         "pdf_active_content",
         "pdf_unsupported",
@@ -39,7 +41,9 @@ __all__ = [
     "UploadKind",
     "UploadLimits",
     "decode_image",
+    "decoded_bytes",
     "inspect_upload",
     "sanitize_image",
+    "screening_memory",
     "sniff_kind",
 ]

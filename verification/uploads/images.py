@@ -11,9 +11,15 @@ piece of metadata (EXIF with GPS positions, XMP, ICC profiles, comments, text ch
 image. The pixels are upright: the EXIF orientation is applied before the EXIF is dropped. Transparency is
 dropped too (a PNG's alpha channel is discarded, not composited).
 
+16-bit PNGs are accepted: they are decoded straight to 8-bit BGR (libpng strips each row to 8 bits as it is
+read, so no 16-bit image is ever held: a 16-bit RGBA PNG peaks at the same memory as an 8-bit one of its size),
+and scanners that write 48-bit colour would otherwise be refused for nothing a reviewer can see. Their cost is
+still counted at two bytes a sample (``limits.decoded_bytes``), so a 16-bit image must be smaller to pass.
+
 Both are CPU-bound and synchronous, and pure: call them from a worker thread. OpenCV releases the GIL while it
-decodes and encodes. A 40-megapixel image takes about 120 MB for its pixels and as much again while re-encoding,
-so bound the number of calls running at once.
+decodes and encodes. Decoding peaks at ``UploadInfo.decoded_bytes`` (a 25-megapixel colour image: some 150 MB),
+refused above ``UploadLimits.max_decoded_bytes``; bound the sum of those running at once (the service does, with
+``service.memory_budget``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from enum import StrEnum
 from verification.errors import InvalidValue
 from verification.uploads.jpeg import read_jpeg
 from verification.uploads.limits import MIB, UploadLimits
-from verification.uploads.pdf import screen_pdf
+from verification.uploads.pdf import SCREEN_MEMORY, screen_pdf
 from verification.uploads.png import SIGNATURE as PNG_SIGNATURE
 from verification.uploads.png import read_png
 
@@ -33,6 +33,7 @@ class UploadInfo:
     byte_size: int
     width: int | None  # as the header declares it, before any EXIF rotation; None for a PDF
     height: int | None
+    decoded_bytes: int | None = None  # an image's peak memory while decoding (limits.decoded_bytes); None for a PDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +55,44 @@ def inspect_upload(data: bytes, allowed: frozenset[UploadKind], limits: UploadLi
 
     In order: empty (``upload_empty``), larger than ``limits.max_bytes`` (``upload_too_large``), not one of
     ``allowed`` (``upload_type_not_allowed``), then by kind: an image's declared size (``image_too_many_pixels``,
-    ``image_too_small``) and structure (``upload_corrupt``), a PDF's screen (see ``verification.uploads.pdf``).
+    ``image_too_small``), the memory decoding it would take (``image_too_large``) and structure
+    (``upload_corrupt``), a PDF's screen (see ``verification.uploads.pdf``).
     """
     return inspect_for_decoding(data, allowed, limits).info
 
 
+def screening_memory(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) -> int:
+    """The memory screening ``data`` (``inspect_upload``, then decoding an image) takes at its peak.
+
+    Known before any of that runs: an image's from its header (``UploadInfo.decoded_bytes``) and twice its size
+    (the structure check copies the chunks the decoder is given), a PDF's from the screen's own bounds. Raises
+    InvalidValue for what is refused already: size, kind, an image's declared size, the memory it would take,
+    its structure; a PDF's screen is not run.
+    """
+    kind = _kind(data, allowed, limits)
+    if kind is UploadKind.PDF:
+        return SCREEN_MEMORY
+    decoded = inspect_for_decoding(data, allowed, limits).info.decoded_bytes
+    assert decoded is not None  # every image has it
+    return decoded + 2 * len(data)
+
+
 def inspect_for_decoding(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) -> Inspection:
     """``inspect_upload``, keeping what the image decoder should be given."""
+    kind = _kind(data, allowed, limits)
+    if kind is UploadKind.JPEG:
+        jpeg = read_jpeg(data, limits)
+        info = UploadInfo(kind, len(data), jpeg.width, jpeg.height, jpeg.decoded_bytes)
+        return Inspection(info=info, decodable=memoryview(data)[: jpeg.end])
+    if kind is UploadKind.PNG:
+        png = read_png(data, limits)
+        info = UploadInfo(kind, len(data), png.width, png.height, png.decoded_bytes)
+        return Inspection(info=info, decodable=png.decodable)
+    screen_pdf(data, limits)
+    return Inspection(info=UploadInfo(kind=kind, byte_size=len(data), width=None, height=None), decodable=data)
+
+
+def _kind(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) -> UploadKind:
     if not data:
         raise InvalidValue("upload_empty", "The file is empty.")
     if len(data) > limits.max_bytes:
@@ -70,16 +102,7 @@ def inspect_for_decoding(data: bytes, allowed: frozenset[UploadKind], limits: Up
         raise InvalidValue(
             "upload_type_not_allowed", f"This type of file is not accepted; please upload {_describe_kinds(allowed)}."
         )
-    if kind is UploadKind.JPEG:
-        jpeg = read_jpeg(data, limits)
-        info = UploadInfo(kind=kind, byte_size=len(data), width=jpeg.width, height=jpeg.height)
-        return Inspection(info=info, decodable=memoryview(data)[: jpeg.end])
-    if kind is UploadKind.PNG:
-        png = read_png(data, limits)
-        info = UploadInfo(kind=kind, byte_size=len(data), width=png.width, height=png.height)
-        return Inspection(info=info, decodable=png.decodable)
-    screen_pdf(data, limits)
-    return Inspection(info=UploadInfo(kind=kind, byte_size=len(data), width=None, height=None), decodable=data)
+    return kind
 
 
 def _describe_bytes(size: int) -> str:

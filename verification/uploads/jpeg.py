@@ -2,8 +2,9 @@
 
 The markers are walked from SOI to EOI: segments with a length, standalone markers (TEM, RST0-7), fill bytes
 (any number of 0xFF before a marker), and the entropy-coded data after each SOS, skipped to the next marker.
-The frame header (SOF) gives the size, which is checked against the limits the moment it is read, so a file
-declaring a huge image is refused before the rest of it is looked at. A file that ends before EOI is
+The frame header (SOF) gives the size, the number of components and the sample precision (8 bits; 12-bit
+frames are refused), which are checked against the limits the moment they are read, so a file declaring a huge
+image is refused before the rest of it is looked at. A file that ends before EOI is
 truncated and refused: libjpeg would decode it with a warning and grey in the missing rows. Bytes after EOI
 (camera trailers, a second picture of an MPO, anything appended) are not part of the image and are cut off.
 """
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from verification.errors import InvalidValue
-from verification.uploads.limits import UploadLimits, check_image_size, corrupt
+from verification.uploads.limits import UploadLimits, check_decoded_size, check_image_size, corrupt
 
 SOI, EOI, SOS, TEM = 0xD8, 0xD9, 0xDA, 0x01
 RESTARTS = range(0xD0, 0xD8)
@@ -23,6 +24,9 @@ FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Baseline, extended sequential and progressive Huffman: what cameras, phones and scanners write. Lossless,
 # hierarchical and arithmetic-coded frames are refused rather than handed to rarely exercised decoder paths.
 SUPPORTED_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
+PROGRESSIVE = 0xC2
+# 12-bit samples (allowed in extended sequential frames) are for medical imaging, not cameras or scanners.
+SAMPLE_PRECISION = 8
 # In entropy-coded data 0xFF is followed by 0x00 (a stuffed byte) or a restart marker; anything else is the next
 # marker, perhaps after fill bytes, which the marker loop skips. (Written as ``\xff+[^...\xff]`` the pattern is
 # twenty times slower.)
@@ -33,12 +37,14 @@ _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 class JpegLayout:
     width: int
     height: int
+    decoded_bytes: int  # the peak memory of decoding it (limits.decoded_bytes)
     end: int  # offset just after EOI
 
 
 def read_jpeg(data: bytes, limits: UploadLimits) -> JpegLayout:
     """Walk the markers of ``data`` (which starts with SOI) and return its declared size; raise InvalidValue."""
     size: tuple[int, int] | None = None
+    needed = 0
     scanned = False
     position = 2
     length_of_data = len(data)
@@ -54,7 +60,7 @@ def read_jpeg(data: bytes, limits: UploadLimits) -> JpegLayout:
         if marker == EOI:
             if size is None or not scanned:
                 raise corrupt()
-            return JpegLayout(width=size[0], height=size[1], end=position)
+            return JpegLayout(width=size[0], height=size[1], decoded_bytes=needed, end=position)
         if marker == TEM or marker in RESTARTS:
             continue
         if marker in (0x00, SOI) or position + 2 > length_of_data:
@@ -65,8 +71,12 @@ def read_jpeg(data: bytes, limits: UploadLimits) -> JpegLayout:
         if marker in FRAME_MARKERS:
             if size is not None:
                 raise corrupt()
-            size = _frame_size(marker, data[position + 2 : position + length])
-            check_image_size(size[0], size[1], limits)
+            width, height, components = _frame(marker, data[position + 2 : position + length])
+            size = (width, height)
+            check_image_size(width, height, limits)
+            # A progressive decode keeps every component's DCT coefficients, two bytes each, until the last scan.
+            sample_bytes = 2 if marker == PROGRESSIVE else 1
+            needed = check_decoded_size(width, height, components, sample_bytes, limits)
         position += length
         if marker == SOS:
             if size is None:
@@ -78,8 +88,9 @@ def read_jpeg(data: bytes, limits: UploadLimits) -> JpegLayout:
             position = found.start()
 
 
-def _frame_size(marker: int, segment: bytes) -> tuple[int, int]:
-    if marker not in SUPPORTED_FRAMES:
+def _frame(marker: int, segment: bytes) -> tuple[int, int, int]:
+    """Width, height and number of components of a frame header."""
+    if marker not in SUPPORTED_FRAMES or (segment and segment[0] != SAMPLE_PRECISION):
         raise InvalidValue("upload_type_not_allowed", "This kind of JPEG is not supported; please upload a photo.")
     if len(segment) < 6:
         raise corrupt()
@@ -89,4 +100,4 @@ def _frame_size(marker: int, segment: bytes) -> tuple[int, int]:
     # A height of 0 defers it to a DNL marker after the first scan; nothing we accept writes that.
     if width == 0 or height == 0 or components not in (1, 3, 4) or len(segment) != 6 + 3 * components:
         raise corrupt()
-    return width, height
+    return width, height, components

@@ -1,30 +1,35 @@
-"""Screening of PDF files: a byte-level look for what makes a PDF more than pages. Not a parser, not a renderer.
+"""Screening of PDF files, in two passes: a byte-level look, then every object as a reader sees it (pypdf).
 
-Checked, in this order:
-- the header (``%PDF-1.0`` to ``%PDF-1.7``, or ``%PDF-2.0``) at the very start, and ``%%EOF`` in the last
-  1024 bytes: without it the file was cut short (``upload_corrupt``);
+Not a renderer. Checked, in this order:
+- the header (``%PDF-1.0`` to ``%PDF-1.7``, or ``%PDF-2.0``) at the very start, and ``startxref``, an offset
+  and ``%%EOF`` in the last 1024 bytes: without them the file was cut short (``upload_corrupt``);
 - encryption (an ``/Encrypt`` entry): an encrypted file cannot be screened (``pdf_encrypted``);
-- filters that would hide dictionaries from a byte-level look (ASCIIHex, ASCII85, LZW, RunLength): refused as
-  ``pdf_unsupported``, as is a file whose object streams inflate to more than 64 MiB;
+- filters that would hide dictionaries from the byte-level look (ASCIIHex, ASCII85, LZW, RunLength): refused as
+  ``pdf_unsupported``, as is a file whose object streams inflate to more than 32 MiB;
 - active content: JavaScript (``/JavaScript``, ``/JS``, which also covers an ``/OpenAction`` or ``/AA`` that runs
   a script; an ``/OpenAction`` that only opens a page is fine), ``/Launch``, embedded files, ``/RichMedia``, XFA
-  forms, ``/SubmitForm``, ``/ImportData`` and ``/GoToE`` (``pdf_active_content``);
+  forms, ``/SubmitForm``, ``/ImportData``, ``/GoToE`` and 3D scripts (``/OnInstantiate``)
+  (``pdf_active_content``);
 - the number of pages, counted as ``/Type /Page`` dictionaries (``pdf_too_many_pages``). Pages an incremental
   update replaced are counted again, so the count errs high.
 
-Names are compared after undoing ``#xx`` escapes (``/J#61vaScript`` is ``/JavaScript``). Dictionaries are read
-from the bytes outside streams and from the decoded content of object streams (PDF 1.5+ keeps most
-dictionaries compressed in them). Other stream data (images, fonts) is only searched for the long names: short
-ones such as ``/JS`` turn up in binary data by chance. A stream starts after the ``stream`` keyword and ends at
-the next ``endstream``; ``/Length``, object numbers and the cross-reference table are not read.
+The byte-level pass compares names after undoing ``#xx`` escapes (``/J#61vaScript`` is ``/JavaScript``), in the
+bytes outside streams and in the inflated content of object streams compressed once with Flate; other stream
+data (images, fonts) is only searched for the long names: short ones such as ``/JS`` turn up in binary data by
+chance. A stream starts after the ``stream`` keyword and ends at the next ``endstream``. Every pattern is linear
+in its input, and undoing escapes is capped, so a crafted 10 MiB file costs at most some 0.4 s of CPU.
 
-Every pattern is linear in its input, and undoing escapes is capped, so a crafted 10 MiB file costs at most
-some 0.4 s of CPU.
+A byte-level look can be led astray: an object stream behind a chain of filters (``[/FlateDecode
+/FlateDecode]``) or with an unusual header (``+4 +0``) got a JavaScript ``/OpenAction`` past it (issue 17). So
+the second pass (``pdf_objects``) parses the file with pypdf and walks every object, found through the
+cross-reference, at every ``obj`` header, and inside every object stream decoded through its whole filter
+chain, within its own limits of objects, bytes and time, in a child process with hard CPU, memory and wall
+clock limits (``pdf_process``). A file pypdf cannot open is ``upload_corrupt``; one it cannot finish within
+the limits is ``pdf_unsupported``.
 
-A determined author can hide content from such a screen (PNG predictors on an object stream, keywords inside
-strings that shift what looks like a stream, reader-specific leniency). That is why a PDF upload is kept as
-uploaded, is never rendered by the service and is shown only to operators, as a download or in a viewer with
-scripting disabled; it is never served to the public or embedded in a page.
+Even so, a PDF upload is kept as uploaded, is never rendered by the service and is shown only to operators,
+as a download (``Content-Disposition: attachment``, a sandboxing CSP, ``nosniff``); it is never served to the
+public or embedded in a page.
 """
 
 from __future__ import annotations
@@ -36,10 +41,14 @@ from collections.abc import Iterable
 
 from verification.errors import InvalidValue
 from verification.uploads.limits import MIB, UploadLimits, corrupt
+from verification.uploads.pdf_process import MEMORY_GROWTH, screen_objects_in_child
 
 HEADER = re.compile(rb"%PDF-(?:1\.[0-7]|2\.0)(?![0-9])")
 TRAILER_WINDOW = 1024
-INFLATE_BUDGET = 64 * MIB
+INFLATE_BUDGET = 32 * MIB
+# What screening one PDF may take in memory at its peak: the object streams inflated here, and what the
+# structural screen's process may add to what it was forked with.
+SCREEN_MEMORY = 2 * INFLATE_BUDGET + MEMORY_GROWTH
 WHITESPACE = b"\x00\t\n\x0c\r "
 ACTIVE_NAMES = frozenset(
     {
@@ -53,6 +62,7 @@ ACTIVE_NAMES = frozenset(
         b"SubmitForm",
         b"ImportData",
         b"GoToE",
+        b"OnInstantiate",
     }
 )
 # Long enough that image and font data do not spell them (with a delimiter after) by chance.
@@ -87,11 +97,14 @@ _WATCHED_NAME = re.compile(b"/(" + _factored(ACTIVE_NAMES | OBSCURING_FILTERS | 
 # Page dictionaries, /Type /Page with whitespace between; a comment there would go uncounted.
 _PAGE = re.compile(rb"/Type[\x00\t\n\x0c\r ]*+/Page" + _NAME_END)
 _ESCAPE = re.compile(rb"#[0-9A-Fa-f]{2}")
+# The end of every PDF (ISO 32000-2, 7.5.5): "startxref" at the start of a line, the offset, "%%EOF". Required
+# near the end, because pypdf reads the last lines backwards and a multi-megabyte last line costs it seconds.
+_TRAILER = re.compile(rb"[\r\n]startxref[\x00\t\x0c\r\n ]+[0-9]{1,10}[\x00\t\x0c\r\n ]+%%EOF")
 
 
 def screen_pdf(data: bytes, limits: UploadLimits) -> None:
     """Refuse a PDF that is truncated, encrypted, active or too long; raise InvalidValue."""
-    if HEADER.match(data) is None or b"%%EOF" not in data[-TRAILER_WINDOW:]:
+    if HEADER.match(data) is None or _TRAILER.search(data[-TRAILER_WINDOW:]) is None:
         raise corrupt()
     _refuse_many_escapes(data)
     raw_outside, streams = _split(data)
@@ -114,8 +127,19 @@ def screen_pdf(data: bytes, limits: UploadLimits) -> None:
         decoded = _unescape(content)
         _refuse_active(_watched_names(decoded), ACTIVE_NAMES)
         pages += len(_PAGE.findall(decoded))
+    # The second pass: every object as a reader sees it (pdf_objects).
+    pages = max(pages, screen_objects_in_child(data))
     if pages > limits.max_pdf_pages:
         raise InvalidValue("pdf_too_many_pages", f"The PDF has too many pages: at most {limits.max_pdf_pages}.")
+
+
+def screen_decoded(content: bytes) -> None:
+    """The byte-level look at an object stream the second pass decoded."""
+    _refuse_many_escapes(content)
+    names = _watched_names(_unescape(content))
+    if ENCRYPT in names:
+        raise InvalidValue("pdf_encrypted", "The PDF is password-protected; please upload it without a password.")
+    _refuse_active(names, ACTIVE_NAMES)
 
 
 def _split(data: bytes) -> tuple[bytes, list[memoryview]]:

@@ -1,10 +1,11 @@
 """The structure of a PNG file, read without decoding it (PNG, third edition, sections 5 and 11).
 
-IHDR must come first; its size is checked against the limits as soon as it is read, before any other chunk is
-looked at. Every chunk's length, type and CRC are then checked up to IEND; a file without IEND is truncated.
-The decoder is handed a copy holding only the chunks it needs (IHDR, PLTE, eXIf for the orientation, IDAT,
-IEND): text and compressed text chunks, ICC profiles, APNG frames and anything unknown never reach libpng, so
-neither can a zTXt or iCCP decompression bomb.
+IHDR must come first; its size, and the memory decoding it takes given its colour type and bit depth, are
+checked against the limits as soon as it is read, before any other chunk is looked at. Every chunk's length,
+type and CRC are then checked up to IEND; a file without IEND is truncated. The decoder is handed a copy holding
+only the chunks it needs (IHDR, PLTE, eXIf for the orientation, IDAT, IEND): text and compressed text chunks,
+ICC profiles, APNG frames and anything unknown never reach libpng, so neither can a zTXt or iCCP decompression
+bomb.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from verification.uploads.limits import UploadLimits, check_image_size, corrupt
+from verification.uploads.limits import UploadLimits, check_decoded_size, check_image_size, corrupt
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CHUNK_LENGTH = 2**31 - 1
@@ -21,12 +22,15 @@ BIT_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (
 KNOWN_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
 FOR_DECODER = frozenset({b"IHDR", b"PLTE", b"eXIf", b"IDAT", b"IEND"})
 PALETTE = 3
+# Colour type -> samples a pixel once decoded by libpng: a palette expands to RGB, or RGBA with a tRNS chunk.
+SAMPLES = {0: 1, 2: 3, 3: 4, 4: 2, 6: 4}
 
 
 @dataclass(frozen=True, slots=True)
 class PngLayout:
     width: int
     height: int
+    decoded_bytes: int  # the peak memory of decoding it (limits.decoded_bytes)
     decodable: bytes  # the signature and the chunks the decoder needs, nothing else
 
 
@@ -45,6 +49,8 @@ def read_png(data: bytes, limits: UploadLimits) -> PngLayout:
     if bit_depth not in BIT_DEPTHS.get(colour_type, ()) or compression or filtering or interlace > 1:
         raise corrupt()
     check_image_size(width, height, limits)
+    # Sub-byte depths are expanded to a byte a sample; 16-bit samples are two bytes.
+    needed = check_decoded_size(width, height, SAMPLES[colour_type], 2 if bit_depth == 16 else 1, limits)
 
     kept = [SIGNATURE, data[position : header[3]]]
     seen: set[bytes] = {b"IHDR"}
@@ -66,7 +72,7 @@ def read_png(data: bytes, limits: UploadLimits) -> PngLayout:
         if kind == b"IEND":
             if end != start or b"IDAT" not in seen or (colour_type == PALETTE and b"PLTE" not in seen):
                 raise corrupt()
-            return PngLayout(width=width, height=height, decodable=b"".join(kept))
+            return PngLayout(width=width, height=height, decoded_bytes=needed, decodable=b"".join(kept))
 
 
 def _chunk_at(data: bytes, position: int) -> tuple[bytes, int, int, int] | None:
