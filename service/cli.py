@@ -60,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
 async def _with_runtime(settings: Settings, dsn: str, migrations_dsn: str) -> None:
     from service.runtime import Runtime
 
-    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2):
+    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2, migrate=True):
         pass
 
 

@@ -70,14 +70,16 @@ class Runtime:
         migrations_dsn: str | None = None,
         apply_migrations: bool = True,
         pool_size: int | None = None,
+        migrate: bool | None = None,
     ) -> AsyncIterator[Runtime]:
         """``pool_size``: the most pooled connections, IDV_DB_POOL_SIZE unless a one-off command
-        needs fewer."""
+        needs fewer. ``migrate``: apply pending migrations (True: `idv migrate`), or wait for
+        another process to (False); None follows IDV_MIGRATE_ON_START."""
         known = migrations.discover()
         size = pool_size or settings.db_pool_size
         database = await Database.connect(dsn, min_size=min(2, size), max_size=size)
         try:
-            if apply_migrations:
+            if apply_migrations and (settings.migrate_on_start if migrate is None else migrate):
                 # Its own connection: the migration lock is session-level, and closing the
                 # connection is what guarantees it is released.
                 conn = await asyncpg.connect(migrations_dsn or dsn)
@@ -85,6 +87,10 @@ class Runtime:
                     await migrations.migrate(conn, known)
                 finally:
                     await conn.close()
+            elif apply_migrations:
+                # The service role may not migrate: a pod of a new release waits for the migration
+                # Job rather than failing and being restarted until the Job is done.
+                await migrations.wait_until_applied(database, known, give_up_after=settings.schema_wait.total_seconds())
             await _check_role(settings, database)
             vault = Vault(
                 MasterKeyRing(settings.master_keys, settings.active_master_key_id),

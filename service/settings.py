@@ -69,6 +69,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_gateway_token: str | None
     redis_url: str | None
     db_pool_size: int
+    migrate_on_start: bool
+    schema_wait: timedelta
     rate_limits_per_replica: bool
     allowed_origins: tuple[str, ...]
     forwarded_allow_ips: str
@@ -151,6 +153,8 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_SMS_GATEWAY_URL": (None, "HTTPS endpoint of the SMS gateway for the http courier"),
     "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway"),
     "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
+    "IDV_MIGRATE_ON_START": ("true", "apply pending migrations at start; false: wait for `idv migrate` instead"),
+    "IDV_SCHEMA_WAIT": ("15m", "with IDV_MIGRATE_ON_START=false, how long to wait for the migrations"),
     "IDV_DB_POOL_SIZE": ("10", "most pooled PostgreSQL connections per process (see the connection budget)"),
     "IDV_RATE_LIMITS_PER_REPLICA": ("false", "production: true if rate limits counted per replica are intended"),
     "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
@@ -462,6 +466,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_gateway_token=get("IDV_SMS_GATEWAY_TOKEN"),
         redis_url=get("IDV_REDIS_URL"),
         db_pool_size=integer("IDV_DB_POOL_SIZE", 2, 200),
+        migrate_on_start=(get("IDV_MIGRATE_ON_START") or "true").lower() not in {"0", "false", "no"},
+        schema_wait=duration("IDV_SCHEMA_WAIT"),
         rate_limits_per_replica=(get("IDV_RATE_LIMITS_PER_REPLICA") or "false").lower() in {"1", "true", "yes"},
         allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",

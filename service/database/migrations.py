@@ -7,15 +7,19 @@ diverging from what the database really holds.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import importlib.resources
 import logging
+import math
 import re
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
 import asyncpg
+
+from service.database.pool import Database
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +96,38 @@ def _compare(migrations: tuple[Migration, ...], applied: dict[int, str]) -> Migr
 
 async def status(conn: asyncpg.Connection, migrations: tuple[Migration, ...]) -> MigrationStatus:
     return _compare(migrations, await _applied(conn))
+
+
+async def wait_until_applied(
+    database: Database, migrations: tuple[Migration, ...], *, give_up_after: float, poll: float = 2.0
+) -> None:
+    """Wait for another process (the migration Job) to bring the schema up to this release's
+    migrations, instead of failing and being restarted over and over while it runs. An edited
+    migration is final at once; a schema still behind after ``timeout`` seconds is an error."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    said_at = -math.inf
+    while True:
+        async with database.connection() as conn:
+            current = await status(conn, migrations)
+        if current.edited:
+            names = ", ".join(f"{v:04d}" for v in current.edited)
+            raise MigrationError(f"applied migrations were edited afterwards: {names}")
+        if not current.pending:
+            return
+        now = loop.time()
+        if now >= deadline:
+            raise MigrationError(
+                f"the schema is still {len(current.pending)} migration(s) behind after {give_up_after:.0f} s: "
+                "run `idv migrate` (the migration Job)"
+            )
+        if now - said_at >= 30:
+            logger.info(
+                "waiting for migrations",
+                extra={"pending": len(current.pending), "first": current.pending[0].name},
+            )
+            said_at = now
+        await asyncio.sleep(poll)
 
 
 async def migrate(conn: asyncpg.Connection, migrations: tuple[Migration, ...]) -> list[Migration]:

@@ -70,3 +70,38 @@ def test_discovery_is_ordered_and_refuses_bad_names(tmp_path: Path) -> None:
 def test_shipped_migrations_are_numbered_without_gaps() -> None:
     versions = [m.version for m in migrations.discover()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_a_process_that_may_not_migrate_waits_for_the_schema(empty_database_url: str, tmp_path: Path) -> None:
+    """A pod of a new release (IDV_MIGRATE_ON_START=false) starts before the migration Job has
+    finished: it waits for the schema, and is up the moment the Job is done."""
+    from service.runtime import Runtime
+    from service.settings import load_settings
+    from tests.conftest import environment_for_tests
+
+    settings = load_settings(environment_for_tests(tmp_path, IDV_MIGRATE_ON_START="false", IDV_SCHEMA_WAIT="60s"))
+
+    async def start() -> bool:
+        async with Runtime.open(settings, empty_database_url) as runtime, runtime.database.connection() as conn:
+            return (await migrations.status(conn, runtime.migrations)).up_to_date
+
+    starting = asyncio.create_task(start())
+    await asyncio.sleep(3)
+    assert not starting.done()  # waiting, not failing
+    job = await asyncpg.connect(empty_database_url)
+    try:
+        await migrations.migrate(job, migrations.discover())
+    finally:
+        await job.close()
+    assert await asyncio.wait_for(starting, 30) is True
+
+
+async def test_a_schema_that_never_arrives_is_an_error(empty_database_url: str, tmp_path: Path) -> None:
+    from service.runtime import Runtime
+    from service.settings import load_settings
+    from tests.conftest import environment_for_tests
+
+    settings = load_settings(environment_for_tests(tmp_path, IDV_MIGRATE_ON_START="false", IDV_SCHEMA_WAIT="1s"))
+    with pytest.raises(MigrationError, match="idv migrate"):
+        async with Runtime.open(settings, empty_database_url):
+            pass

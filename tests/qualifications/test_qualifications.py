@@ -183,7 +183,7 @@ async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
     listed = (await client.get(f"/v1/operator/cases/{case_id}/documents", headers=reviewer.headers)).json()
     assert [(d["kind"], d["deleted"]) for d in listed] == [("jpeg", False)]
     url = f"/v1/operator/cases/{case_id}/documents/{listed[0]['document_id']}"
-    assert (await client.get(url, headers=reviewer.headers)).status_code == 422  # a reason is required
+    assert (await client.get(url, headers=reviewer.headers)).status_code == 400  # a reason is required
     await client.post(f"/v1/operator/cases/{case_id}/claim", headers=reviewer.headers)
     opened = await client.get(url, params={"reason": "document_comparison"}, headers=reviewer.headers)
     assert opened.status_code == 200, opened.text
