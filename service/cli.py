@@ -79,16 +79,13 @@ def migrate(_: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings, dsn: str, migrations_dsn: str) -> None:
-    from service.jobs import JobRunner
-    from service.jobs.catalog import job_definitions, scheduled_jobs
-    from service.runtime import Runtime
+    from service.jobs.worker import run_worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as runtime:
-        await JobRunner(dsn, job_definitions(runtime), scheduled_jobs(runtime)).run(stop)
+    await run_worker(settings, dsn, migrations_dsn, stop)
 
 
 def worker(_: argparse.Namespace) -> int:

@@ -70,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allowed_origins: tuple[str, ...]
     forwarded_allow_ips: str
     cookie_secure: bool
+    worker_health_port: int
     session_idle_timeout: timedelta
     session_absolute_timeout: timedelta
     argon2: Argon2Parameters
@@ -148,6 +149,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
     "IDV_FORWARDED_ALLOW_IPS": ("127.0.0.1", "proxies whose X-Forwarded-For is trusted"),
     "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
+    "IDV_WORKER_HEALTH_PORT": ("8081", "port of `idv worker`'s /health/live, /health/ready and /metrics (0: none)"),
     "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
     "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
     "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
@@ -440,6 +442,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
         cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
+        worker_health_port=integer("IDV_WORKER_HEALTH_PORT", 0, 65535),
         session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
         session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
         argon2=Argon2Parameters(

@@ -8,6 +8,16 @@ from typing import Any, cast
 
 import asyncpg
 
+# What the database going away looks like to a client (a restart, a failover, a terminated backend,
+# a server still starting): worth waiting out and retrying, unlike every other error.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+)
+
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """Release a connection without asyncpg's reset query (advisory-unlock, CLOSE ALL, UNLISTEN,
