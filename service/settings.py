@@ -71,6 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     forwarded_allow_ips: str
     cookie_secure: bool
     worker_health_port: int
+    policy_refresh_interval: timedelta
     session_idle_timeout: timedelta
     session_absolute_timeout: timedelta
     argon2: Argon2Parameters
@@ -150,6 +151,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_FORWARDED_ALLOW_IPS": ("127.0.0.1", "proxies whose X-Forwarded-For is trusted"),
     "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
     "IDV_WORKER_HEALTH_PORT": ("8081", "port of `idv worker`'s /health/live, /health/ready and /metrics (0: none)"),
+    "IDV_POLICY_REFRESH_INTERVAL": (
+        "60s",
+        "how often each process re-reads published policies besides being told at once (LISTEN/NOTIFY)",
+    ),
     "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
     "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
     "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
@@ -443,6 +448,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
         cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
         worker_health_port=integer("IDV_WORKER_HEALTH_PORT", 0, 65535),
+        policy_refresh_interval=duration("IDV_POLICY_REFRESH_INTERVAL"),
         session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
         session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
         argon2=Argon2Parameters(
@@ -492,6 +498,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settings.operator_session_idle_timeout > settings.session_idle_timeout
     ):
         problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
+    if settings.policy_refresh_interval < timedelta(seconds=1):
+        problems.append("IDV_POLICY_REFRESH_INTERVAL must be at least 1s")
     if production and not settings.cookie_secure:
         problems.append("production refuses IDV_COOKIE_SECURE=false")
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ from pgqueuer.models import Job, Schedule
 from pgqueuer.queries import Queries
 from pgqueuer.sm import SchedulerManager
 
-from service.database.pool import CONNECTION_ERRORS
+from service.database.pool import CONNECTION_ERRORS, Backoff, ConnectionLost
 from service.observability.metrics import JOB_RUNNER_RESTARTS, JOB_RUNNER_UP
 
 logger = logging.getLogger(__name__)
@@ -48,26 +47,6 @@ class ScheduledJob:
     cron: str
     run: Callable[[], Awaitable[None]]
 
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delays between reconnection attempts: doubling from ``initial`` up to ``cap``, each drawn
-    from its upper half so that workers which lost the database together do not return together."""
-
-    initial: float = 0.5
-    cap: float = 10.0
-
-    def delay(self, failures: int) -> float:
-        ceiling = min(self.cap, self.initial * 2 ** max(0, failures - 1))
-        return random.uniform(ceiling / 2, ceiling)
-
-
-class ConnectionLost(Exception):
-    """PostgreSQL closed one of the runner's connections (a restart, a failover, a terminated backend)."""
-
-
-# What a database going away looks like; anything else is a bug, logged with its frames.
-_CONNECTION_ERRORS: tuple[type[Exception], ...] = (ConnectionLost, *CONNECTION_ERRORS)
 
 # A session that stayed connected this long starts the backoff again from its first step.
 _STABLE_SECONDS = 30.0
@@ -167,7 +146,8 @@ class JobRunner:
         connected_at = self._connected_at
         if connected_at is not None and asyncio.get_running_loop().time() - connected_at >= _STABLE_SECONDS:
             failures = 0
-        if isinstance(exc, _CONNECTION_ERRORS):
+        # The database going away is expected now and then; anything else is a bug, logged with its frames.
+        if isinstance(exc, CONNECTION_ERRORS):
             # The class only: a driver's message can quote a query's parameters.
             logger.warning("job runner lost the database", extra={"error": type(exc).__name__})
         else:

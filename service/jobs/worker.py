@@ -12,9 +12,9 @@ import contextlib
 import logging
 from contextlib import AbstractAsyncContextManager
 
-from service.database.pool import CONNECTION_ERRORS
+from service.database.pool import CONNECTION_ERRORS, Backoff
 from service.jobs.catalog import job_definitions, scheduled_jobs
-from service.jobs.runner import Backoff, JobRunner
+from service.jobs.runner import JobRunner
 from service.observability.health import worker_health_server
 from service.runtime import Runtime
 from service.settings import Settings
