@@ -70,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allowed_origins: tuple[str, ...]
     forwarded_allow_ips: str
     cookie_secure: bool
+    # Set for apps on sibling subdomains: the cookie then goes to the whole parent domain.
+    cookie_domain: str | None
     worker_health_port: int
     policy_refresh_interval: timedelta
     session_idle_timeout: timedelta
@@ -150,6 +152,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
     "IDV_FORWARDED_ALLOW_IPS": ("127.0.0.1", "proxies whose X-Forwarded-For is trusted"),
     "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
+    "IDV_COOKIE_DOMAIN": (
+        None,
+        "parent domain the session cookie is sent to (e.g. example.com, for apps on its subdomains); "
+        "unset: only this host (__Host- cookie)",
+    ),
     "IDV_WORKER_HEALTH_PORT": ("8081", "port of `idv worker`'s /health/live, /health/ready and /metrics (0: none)"),
     "IDV_POLICY_REFRESH_INTERVAL": (
         "60s",
@@ -221,6 +228,8 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
 
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
 
+# A registrable-looking name of two labels or more: no scheme, port, path or wildcard.
+_COOKIE_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _DURATION = re.compile(r"^(\d+)([smhdy]?)$")
 # A year is 365 days, as the retention defaults count three years (1095d); a period that must never
 # fall short of calendar years (a leap day inside) is written in days, e.g. 1096d.
@@ -345,6 +354,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 problems.append(f"IDV_RETENTION: {exc}")
         return periods
 
+    def cookie_domain() -> str | None:
+        raw = (get("IDV_COOKIE_DOMAIN") or "").strip().lower().removeprefix(".")
+        if not raw:
+            return None
+        if not _COOKIE_DOMAIN.fullmatch(raw):
+            problems.append(f"IDV_COOKIE_DOMAIN must be a domain name such as example.com, got {raw!r}")
+            return None
+        return raw
+
     def duration(name: str) -> timedelta:
         try:
             return parse_duration(get(name) or "")
@@ -447,6 +465,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
         cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
+        cookie_domain=cookie_domain(),
         worker_health_port=integer("IDV_WORKER_HEALTH_PORT", 0, 65535),
         policy_refresh_interval=duration("IDV_POLICY_REFRESH_INTERVAL"),
         session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
