@@ -133,7 +133,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         None,
         "PostgreSQL URL of the tables' owner, for migrations; DATABASE_URL is then the service's role",
     ),
-    "IDV_STATE_DIR": ("./.idv", "local state: embedded PostgreSQL, development keys, outbox"),
+    "IDV_STATE_DIR": (
+        None,
+        "local state: embedded PostgreSQL, development keys, outbox; default .idv in the checkout idv is "
+        "installed from (editable install), whatever the current folder, else ./.idv",
+    ),
     "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
     "IDV_HOST": ("127.0.0.1", "address `idv serve` binds"),
     "IDV_PORT": ("8080", "port `idv serve` binds"),
@@ -289,6 +293,19 @@ def _plaintext_smtp_off_host(url: str) -> bool:
     return plaintext and parts.hostname not in {"127.0.0.1", "::1", "localhost"}
 
 
+def default_state_dir() -> Path:
+    """Where development state lives when IDV_STATE_DIR is unset.
+
+    From a checkout (`scripts/install` installs it editable) every command uses the checkout's
+    .idv, wherever it is run from: `idv operators create` in another folder must reach the database
+    and keys that `scripts/serve` uses, not start a second, empty one. An installed package (the
+    container image, which sets IDV_STATE_DIR anyway) keeps ./.idv."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "service" / "settings.py").is_file():
+        return checkout / ".idv"
+    return Path(".idv")
+
+
 def development_secrets(state_dir: Path) -> dict[str, str]:
     """Keys generated once into the state directory so a developer's data survives restarts."""
     path = state_dir / "development-keys.json"
@@ -376,7 +393,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"IDV_ENV must be one of {', '.join(e.value for e in Environment)}")
         env = Environment.DEVELOPMENT
     production = env is Environment.PRODUCTION
-    state_dir = Path(get("IDV_STATE_DIR") or "./.idv").absolute()
+    state_dir = Path(get("IDV_STATE_DIR") or default_state_dir()).absolute()
 
     if not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
         source.update(development_secrets(state_dir))
