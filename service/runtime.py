@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -111,7 +112,9 @@ class Runtime:
                 )
             finally:
                 stop_watching.set()
-                await watching
+                watching.cancel()  # also when it is waiting on a connection attempt
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
                 passwords.close()
                 cpu.shutdown(wait=False, cancel_futures=True)
                 faces.close()

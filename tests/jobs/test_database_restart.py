@@ -237,3 +237,47 @@ async def test_every_queued_message_is_delivered_once_across_a_postgresql_restar
     assert "idv_job_runner_up 1.0" in metrics
     assert "idv_job_runner_restarts_total 0.0" not in metrics
     assert "Traceback" not in log.read_text()
+
+
+async def test_a_worker_started_while_postgresql_is_down_waits_for_it(
+    restartable_postgres: EmbeddedPostgres,
+) -> None:
+    server = restartable_postgres
+    await _migrated(server)
+    server.stop()
+    state_dir = server.root.parent / "state"
+    log = server.root.parent / "worker.log"
+    port = free_port()
+    env = {
+        **environment_for_tests(state_dir),
+        "DATABASE_URL": server.service_dsn(DATABASE),
+        "IDV_MIGRATIONS_DATABASE_URL": server.dsn(DATABASE),
+        "IDV_WORKER_HEALTH_PORT": str(port),
+    }
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "worker", cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output
+        )
+    try:
+
+        async def live() -> bool:
+            return await _status(f"{base}/health/live") == 200
+
+        await _until(live, "liveness", process, log, 60)
+        await asyncio.sleep(3)  # the worker keeps trying; it used to exit 1 here
+        assert process.returncode is None, log.read_text()
+        assert await _status(f"{base}/health/ready") == 503
+
+        server.start()
+
+        async def ready() -> bool:
+            return await _status(f"{base}/health/ready") == 200
+
+        await _until(ready, "readiness once PostgreSQL is up", process, log, 60)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        returncode = await asyncio.wait_for(process.wait(), 60)
+    assert returncode == 0, log.read_text()
+    assert "worker waiting for the database" in log.read_text()
