@@ -13,7 +13,7 @@
 # container registry to re-check it. Refresh it with a registry client and a build, e.g.
 #   crane digest python:3.11-slim-bookworm        (or: docker buildx imagetools inspect python:3.11-slim-bookworm)
 # checkov:skip=CKV_DOCKER_7: FROM names ${PYTHON_IMAGE}, pinned by digest just below; checkov does not expand ARG
-# checkov:skip=CKV_DOCKER_2: Kubernetes ignores HEALTHCHECK and probes /health/live and /health/ready itself; the same image runs `idv worker`, which serves no HTTP
+# checkov:skip=CKV_DOCKER_2: Kubernetes ignores HEALTHCHECK and probes /health/live and /health/ready itself (`idv serve` on 8080, `idv worker` on 8081)
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
 
 FROM ${PYTHON_IMAGE} AS builder
@@ -68,6 +68,7 @@ assert [f for f in (r.files('service.policies') / 'documents').iterdir() if f.na
 FaceEngine(load_models()).self_test()" \
  && idv --help >/dev/null
 
-EXPOSE 8080
+# 8080: `idv serve`; 8081: `idv worker`'s probes and metrics (IDV_WORKER_HEALTH_PORT).
+EXPOSE 8080 8081
 ENTRYPOINT ["idv"]
 CMD ["serve"]

@@ -131,6 +131,7 @@ def create_litestar(
                 from service.jobs.catalog import job_definitions, scheduled_jobs
 
                 runner = JobRunner(dsn, job_definitions(opened), scheduled_jobs(opened))
+                app.state.job_runner = runner  # readiness reports it
                 worker = asyncio.create_task(runner.run(stop))
             try:
                 yield

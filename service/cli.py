@@ -77,16 +77,13 @@ def migrate(_: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings, dsn: str, migrations_dsn: str) -> None:
-    from service.jobs import JobRunner
-    from service.jobs.catalog import job_definitions, scheduled_jobs
-    from service.runtime import Runtime
+    from service.jobs.worker import run_worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as runtime:
-        await JobRunner(dsn, job_definitions(runtime), scheduled_jobs(runtime)).run(stop)
+    await run_worker(settings, dsn, migrations_dsn, stop)
 
 
 def worker(_: argparse.Namespace) -> int:
@@ -151,7 +148,7 @@ def rewrap(_: argparse.Namespace) -> int:
     from service.database.local import database_urls
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         total = asyncio.run(_rewrap(settings, urls.service, urls.migrations))
     print(f"re-wrapped {total} data keys under master key {settings.active_master_key_id}")
     return 0
@@ -164,7 +161,7 @@ def create_operator(args: argparse.Namespace) -> int:
     from service.operators.roles import Role
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         try:
             created = asyncio.run(
                 create_from_command_line(
@@ -191,7 +188,7 @@ def publish_policy(args: argparse.Namespace) -> int:
     if "@" not in path.name or not path.name.endswith(".md"):
         print("name the file <kind>@<version>.md, e.g. privacy_policy@2027-01-01.md", file=sys.stderr)
         return 2
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         try:
             source = path.read_text(encoding="utf-8")
             document = asyncio.run(publish_file(settings, urls.service, urls.migrations, path.name, source))
@@ -210,7 +207,7 @@ def verify_audit(_: argparse.Namespace) -> int:
     from service.database.local import database_urls
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         report = asyncio.run(verify_database(urls.service))
     print(describe(report))
     return 0 if report.intact else 1
@@ -235,7 +232,7 @@ def replay_erasures(args: argparse.Namespace) -> int:
     from service.database.local import database_urls
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         applied = asyncio.run(_replay_erasures(settings, urls.service, urls.migrations, args.ledger_url))
     print(f"re-applied {applied} erasures")
     return 0
@@ -258,7 +255,7 @@ def retention_report(_: argparse.Namespace) -> int:
     from service.database.local import database_urls
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         for line in asyncio.run(_retention_report(settings, urls.service)):
             print(line)
     print("the nightly lifecycle.retention job purges these; set periods with IDV_RETENTION")
@@ -296,7 +293,7 @@ def jobs_list(_: argparse.Namespace) -> int:
     from service.database.local import database_urls
 
     settings = _settings()
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         for line in asyncio.run(_jobs_list(settings, urls.service, urls.migrations)):
             print(line)
     return 0
@@ -325,7 +322,7 @@ def jobs_run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings.log_level)
-    with database_urls(settings) as urls:
+    with database_urls(settings, create=False) as urls:
         problem = asyncio.run(_jobs_run(settings, urls.service, urls.migrations, args.name))
     if problem is not None:
         print(problem, file=sys.stderr)
@@ -419,11 +416,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from service.database.local import NoDevelopmentDatabase
+
     args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except NoDevelopmentDatabase as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -26,7 +28,7 @@ from service.database.roles import writable_append_only_tables
 from service.memory_budget import MemoryBudget
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
-from service.policies.publishing import load_catalog
+from service.policies.publishing import CatalogFreshness, load_catalog
 from service.realname.providers import HttpRealNameProvider, RealNameProvider, SandboxRealNameProvider
 from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
@@ -102,6 +104,11 @@ class Runtime:
             faces = FacePool(workers=settings.cpu_workers, models=face_models())
             audit = AuditTrail(database, vault, dsn)
             await audit.prepare()
+            policies = await load_catalog(database)
+            stop_watching = asyncio.Event()
+            watching = asyncio.create_task(
+                CatalogFreshness(policies, dsn, settings.policy_refresh_interval).run(stop_watching)
+            )
             try:
                 yield cls(
                     settings=settings,
@@ -109,7 +116,7 @@ class Runtime:
                     vault=vault,
                     migrations=known,
                     passwords=passwords,
-                    policies=await load_catalog(database),
+                    policies=policies,
                     courier=Courier(database, vault, *couriers(settings), settings.public_name),
                     audit=audit,
                     real_name=real_name_provider(settings),
@@ -119,6 +126,10 @@ class Runtime:
                     liveness=ActiveChallengeDetector(faces),
                 )
             finally:
+                stop_watching.set()
+                watching.cancel()  # also when it is waiting on a connection attempt
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
                 passwords.close()
                 cpu.shutdown(wait=False, cancel_futures=True)
                 faces.close()

@@ -76,6 +76,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     forwarded_allow_ips: str
     forwarded_hops: int
     cookie_secure: bool
+    # Set for apps on sibling subdomains: the cookie then goes to the whole parent domain.
+    cookie_domain: str | None
+    worker_health_port: int
+    policy_refresh_interval: timedelta
     session_idle_timeout: timedelta
     session_absolute_timeout: timedelta
     argon2: Argon2Parameters
@@ -137,7 +141,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         None,
         "PostgreSQL URL of the tables' owner, for migrations; DATABASE_URL is then the service's role",
     ),
-    "IDV_STATE_DIR": ("./.idv", "local state: embedded PostgreSQL, development keys, outbox"),
+    "IDV_STATE_DIR": (
+        None,
+        "local state: embedded PostgreSQL, development keys, outbox; default .idv in the checkout idv is "
+        "installed from (editable install), whatever the current folder, else ./.idv",
+    ),
     "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
     "IDV_HOST": ("127.0.0.1", "address `idv serve` binds"),
     "IDV_PORT": ("8080", "port `idv serve` binds"),
@@ -167,6 +175,16 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "how many proxies of ours append to X-Forwarded-For (the client is that many from the right)",
     ),
     "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
+    "IDV_COOKIE_DOMAIN": (
+        None,
+        "parent domain the session cookie is sent to (e.g. example.com, for apps on its subdomains); "
+        "unset: only this host (__Host- cookie)",
+    ),
+    "IDV_WORKER_HEALTH_PORT": ("8081", "port of `idv worker`'s /health/live, /health/ready and /metrics (0: none)"),
+    "IDV_POLICY_REFRESH_INTERVAL": (
+        "60s",
+        "how often each process re-reads published policies besides being told at once (LISTEN/NOTIFY)",
+    ),
     "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
     "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
     "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
@@ -242,6 +260,8 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
 
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
 
+# A registrable-looking name of two labels or more: no scheme, port, path or wildcard.
+_COOKIE_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _DURATION = re.compile(r"^(\d+)([smhdy]?)$")
 # A year is 365 days, as the retention defaults count three years (1095d); a period that must never
 # fall short of calendar years (a leap day inside) is written in days, e.g. 1096d.
@@ -299,6 +319,19 @@ def _plaintext_smtp_off_host(url: str) -> bool:
     parts = urlsplit(url)
     plaintext = parts.scheme == "smtp" and "starttls=false" in parts.query
     return plaintext and parts.hostname not in {"127.0.0.1", "::1", "localhost"}
+
+
+def default_state_dir() -> Path:
+    """Where development state lives when IDV_STATE_DIR is unset.
+
+    From a checkout (`scripts/install` installs it editable) every command uses the checkout's
+    .idv, wherever it is run from: `idv operators create` in another folder must reach the database
+    and keys that `scripts/serve` uses, not start a second, empty one. An installed package (the
+    container image, which sets IDV_STATE_DIR anyway) keeps ./.idv."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "service" / "settings.py").is_file():
+        return checkout / ".idv"
+    return Path(".idv")
 
 
 def development_secrets(state_dir: Path) -> dict[str, str]:
@@ -366,6 +399,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 problems.append(f"IDV_RETENTION: {exc}")
         return periods
 
+    def cookie_domain() -> str | None:
+        raw = (get("IDV_COOKIE_DOMAIN") or "").strip().lower().removeprefix(".")
+        if not raw:
+            return None
+        if not _COOKIE_DOMAIN.fullmatch(raw):
+            problems.append(f"IDV_COOKIE_DOMAIN must be a domain name such as example.com, got {raw!r}")
+            return None
+        return raw
+
     def duration(name: str) -> timedelta:
         try:
             return parse_duration(get(name) or "")
@@ -379,7 +421,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"IDV_ENV must be one of {', '.join(e.value for e in Environment)}")
         env = Environment.DEVELOPMENT
     production = env is Environment.PRODUCTION
-    state_dir = Path(get("IDV_STATE_DIR") or "./.idv").absolute()
+    state_dir = Path(get("IDV_STATE_DIR") or default_state_dir()).absolute()
 
     if not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
         source.update(development_secrets(state_dir))
@@ -473,6 +515,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
         forwarded_hops=integer("IDV_FORWARDED_HOPS", 0, 8),
         cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
+        cookie_domain=cookie_domain(),
+        worker_health_port=integer("IDV_WORKER_HEALTH_PORT", 0, 65535),
+        policy_refresh_interval=duration("IDV_POLICY_REFRESH_INTERVAL"),
         session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
         session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
         argon2=Argon2Parameters(
@@ -524,6 +569,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settings.operator_session_idle_timeout > settings.session_idle_timeout
     ):
         problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
+    if settings.policy_refresh_interval < timedelta(seconds=1):
+        problems.append("IDV_POLICY_REFRESH_INTERVAL must be at least 1s")
     if production and not settings.cookie_secure:
         problems.append("production refuses IDV_COOKIE_SECURE=false")
     try:

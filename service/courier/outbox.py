@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ import msgspec
 from service.courier import store
 from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
 from service.courier.templates import TEMPLATES, Channel
-from service.database.pool import Database
+from service.database.pool import CONNECTION_ERRORS, Database
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
@@ -21,6 +23,8 @@ from service.vault import DataKeyDestroyed, OwnerCipher, Vault
 logger = logging.getLogger(__name__)
 
 DELIVER = "courier.deliver"
+# About two minutes of a database away (a failover takes seconds) before a sent message's job fails.
+RECORD_SENT_ATTEMPTS = 125
 
 
 class DeliverMessages(msgspec.Struct, frozen=True):
@@ -93,10 +97,23 @@ class Courier:
                 await store.mark_failed_attempt(conn, message_id, str(failure))
             logger.warning("delivery failed", extra={"template": row["template"], "error": str(failure)})
             raise
-        async with self.database.connection() as conn:
-            await store.mark_sent(conn, message_id)
+        await self._record_sent(message_id)
         logger.info("message sent", extra={"template": row["template"], "channel": template.channel})
         return True
+
+    async def _record_sent(self, message_id: UUID) -> None:
+        """The message has left: if the database is away (a restart, a failover), wait for it
+        rather than fail the job, whose retry would send the message a second time. The runner
+        waits for this job before it reconnects, so it is recorded before the job is picked again."""
+        for attempt in itertools.count():
+            try:
+                async with self.database.connection() as conn:
+                    await store.mark_sent(conn, message_id)
+                return
+            except CONNECTION_ERRORS:
+                if attempt >= RECORD_SENT_ATTEMPTS:
+                    raise
+                await asyncio.sleep(min(1.0, 0.05 * 2**attempt))
 
     async def deliver_queued(self) -> int:
         """Deliver everything queued, in order (what the worker would do), for tools and tests."""

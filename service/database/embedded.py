@@ -76,6 +76,25 @@ def free_port() -> int:
         return port
 
 
+def server_user_can_reach(directory: Path) -> bool:
+    """Whether the OS user PostgreSQL runs as can enter ``directory`` (an existing one): as root it
+    is ``postgres`` or ``nobody``, which a private home or a 0700 folder keeps out."""
+    if os.geteuid() != 0:
+        return True
+    user = EmbeddedPostgres._unprivileged_user()
+    probe = subprocess.run(  # noqa: S603 - fixed arguments
+        ["/usr/bin/test", "-x", str(directory)],
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=10,
+    )
+    return probe.returncode == 0
+
+
 class EmbeddedPostgres:
     """Create, start, reuse and stop one PostgreSQL cluster under ``root``.
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
@@ -56,6 +58,36 @@ def database_unavailability(exc: BaseException) -> BaseException | None:
             return current
         current = current.__cause__ or current.__context__
     return None
+
+
+class ConnectionLost(Exception):
+    """PostgreSQL closed a long-lived connection (a restart, a failover, a terminated backend)."""
+
+
+# What the database going away looks like to a client (a restart, a failover, a terminated backend,
+# a server still starting): worth waiting out and retrying, unlike every other error.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    ConnectionLost,
+)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between reconnection attempts of a long-lived connection (the job runner's, the
+    policy listener's): doubling from ``initial`` up to ``cap``, each drawn from its upper half so
+    that processes which lost the database together do not come back together."""
+
+    initial: float = 0.5
+    cap: float = 10.0
+
+    def delay(self, failures: int) -> float:
+        ceiling = min(self.cap, self.initial * 2 ** max(0, failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

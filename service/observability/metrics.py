@@ -13,6 +13,10 @@ HTTP_DURATION = Histogram(
 )
 PASSWORD_HASH_SECONDS = Histogram("idv_password_hash_seconds", "Time spent in argon2id, per operation", ["operation"])
 JOBS_DONE = Counter("idv_jobs_total", "Background jobs run", ["job", "outcome"])
+JOB_RUNNER_UP = Gauge("idv_job_runner_up", "1 while this process's job runner is connected and taking jobs")
+JOB_RUNNER_RESTARTS = Counter(
+    "idv_job_runner_restarts_total", "Times this process's job runner lost the database and reconnected"
+)
 OVERDUE_CASES = Gauge("idv_cases_overdue", "Open cases past their due date, per case type", ["case_type"])
 UNACKNOWLEDGED_NOTICES = Gauge(
     "idv_recipient_notices_unacknowledged", "Notices to recipients not yet acknowledged, per event", ["event"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from service.audit import Actor, AuditEntry, AuditTrail
 from service.audit.entries import DetailValue
-from service.database.pool import Database
+from service.database.pool import CONNECTION_ERRORS, Backoff, ConnectionLost, Database
 from service.http.problems import ProblemError, invalid_field
 from service.policies import store
 from service.policies.catalog import (
@@ -24,7 +24,7 @@ from service.policies.catalog import (
 
 logger = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 30
+CHANNEL = "idv_policies_published"
 
 
 async def publish_repository_documents(conn: asyncpg.Connection) -> None:
@@ -51,17 +51,64 @@ async def refresh_catalog(catalog: PolicyCatalog, database: Database) -> None:
     catalog.replace(await store.all_documents(database.pool))
 
 
-async def keep_catalog_fresh(catalog: PolicyCatalog, database: Database, stop: asyncio.Event) -> None:
-    """Pick up versions other replicas published."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
-        if stop.is_set():
-            return
+class CatalogFreshness:
+    """Keeps this process's catalogue in step with what any replica publishes.
+
+    Publishing sends a NOTIFY on ``CHANNEL`` in its transaction (delivered on commit); each process
+    LISTENs on a connection of its own (pooled connections keep no session state) and re-reads the
+    table when told, on every (re)connection (for what it missed while away), and every
+    ``interval`` in case a notification was lost. A lost connection is reopened with a backoff.
+    """
+
+    def __init__(self, catalog: PolicyCatalog, dsn: str, interval: timedelta, backoff: Backoff = Backoff()) -> None:
+        self.catalog = catalog
+        self.dsn = dsn
+        self.interval = interval
+        self.backoff = backoff
+        self.listening = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+            except Exception as exc:  # whatever ends a session, the catalogue keeps being refreshed
+                if self.listening.is_set():
+                    failures = 0
+                failures += 1
+                if isinstance(exc, CONNECTION_ERRORS):
+                    logger.warning("policy listener lost the database", extra={"error": type(exc).__name__})
+                else:
+                    logger.error("policy listener failed", exc_info=exc)
+            self.listening.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.backoff.delay(failures))
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        """Listen until ``stop`` is set (return) or the connection is lost (raise)."""
+        lost, told = asyncio.Event(), asyncio.Event()
+        conn = await asyncpg.connect(self.dsn, timeout=10, server_settings={"application_name": "idv-policies"})
         try:
-            await refresh_catalog(catalog, database)
-        except (OSError, asyncpg.PostgresError) as exc:
-            logger.warning("policy refresh failed", extra={"error": type(exc).__name__})
+            conn.add_termination_listener(lambda _: lost.set())
+            await conn.add_listener(CHANNEL, lambda *_: told.set())
+            self.catalog.replace(await store.all_documents(conn))
+            self.listening.set()
+            while True:
+                waits = [asyncio.create_task(e.wait()) for e in (stop, lost, told)]
+                _, pending = await asyncio.wait(
+                    waits, timeout=self.interval.total_seconds(), return_when="FIRST_COMPLETED"
+                )
+                for waiting in pending:
+                    waiting.cancel()
+                if stop.is_set():
+                    return
+                if lost.is_set():
+                    raise ConnectionLost
+                told.clear()
+                self.catalog.replace(await store.all_documents(conn))
+        finally:
+            if not conn.is_closed():
+                conn.terminate()
 
 
 async def publish(
@@ -88,5 +135,7 @@ async def publish(
             "sha256": document.sha256,
         }
         await audit.append(conn, AuditEntry(actor, "policy.published", "policy", f"{kind}:{version}", details))
+        # Every process re-reads the catalogue when this commits (CatalogFreshness).
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{kind}:{version}")
     await refresh_catalog(catalog, database)
     return document

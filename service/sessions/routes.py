@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post, route
+from litestar import Controller, Request, Response, delete, get, head, post, route
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionCreated, SessionGrant
@@ -70,6 +70,18 @@ class SessionController(Controller):
     async def whoami_for_ext_authz(self, principal: SignedIn, checked_path: FromPath[str]) -> Response[WhoAmI]:
         return whoami_response(principal)
 
+    # Forward-auth that asks with HEAD (nginx auth_request can, and Envoy's ext_authz keeps a checked
+    # HEAD request's method): the same status and headers, no body. Litestar answers 405 otherwise.
+    @head("/whoami", summary="whoami's status and headers without the body", opt=STATUS_CHECK)
+    async def whoami_head(self, principal: SignedIn) -> Response[None]:
+        return Response(None, headers=whoami_headers(principal))
+
+    @head(
+        "/whoami/{checked_path:path}", summary="whoami for ext_authz, HEAD", opt=STATUS_CHECK, include_in_schema=False
+    )
+    async def whoami_head_for_ext_authz(self, principal: SignedIn, checked_path: FromPath[str]) -> Response[None]:
+        return Response(None, headers=whoami_headers(principal))
+
     @delete("/current", status_code=204, summary="Sign out (end this session)", opt=STATUS_CHECK)
     async def sign_out(
         self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
@@ -115,16 +127,35 @@ class SessionController(Controller):
             raise ProblemError(404, "session_not_found", "No such live session")
 
 
+def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:
+    """Real name, qualification, face, document review: as proved, unless vouching is suspended.
+
+    While an operator doubts the account (restricted, or found false and suspended, and whatever
+    state it moved to since), what it proved earlier is not vouched for: a gateway reading only
+    the flags must not let it through."""
+    if principal.in_doubt:
+        return (False, False, False, False)
+    return (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
+
+
+def whoami_headers(principal: SignedIn) -> dict[str, str]:
+    """What forward-auth gateways copy onto the upstream request."""
+    real_name, qualified, face, reviewed = _proofing_flags(principal)
+    return {
+        "x-idv-account-id": str(principal.account_id),
+        "x-idv-account-state": principal.state.value,
+        "x-idv-assurance-level": str(principal.assurance),
+        "x-idv-consent-required": "true" if principal.consent_required else "false",
+        "x-idv-real-name-verified": "true" if real_name else "false",
+        "x-idv-qualified": "true" if qualified else "false",
+        "x-idv-face-verified": "true" if face else "false",
+        "x-idv-document-reviewed": "true" if reviewed else "false",
+        "cache-control": "no-store",
+    }
+
+
 def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
-    # While an operator doubts the account (restricted, or found false and suspended, and whatever
-    # state it moved to since), what it proved earlier is not vouched for: a gateway reading only
-    # the flags must not let it through.
-    vouched = not principal.in_doubt
-    real_name, qualified, face, reviewed = (
-        (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
-        if vouched
-        else (False, False, False, False)
-    )
+    real_name, qualified, face, reviewed = _proofing_flags(principal)
     body = WhoAmI(
         account_id=principal.account_id,
         session_id=principal.session_id,
@@ -143,16 +174,4 @@ def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
         expires_at=principal.expires_at,
         consent_required=principal.consent_required,
     )
-    # Forward-auth gateways copy these onto the upstream request.
-    headers = {
-        "x-idv-account-id": str(principal.account_id),
-        "x-idv-account-state": principal.state.value,
-        "x-idv-assurance-level": str(principal.assurance),
-        "x-idv-consent-required": "true" if principal.consent_required else "false",
-        "x-idv-real-name-verified": "true" if real_name else "false",
-        "x-idv-qualified": "true" if qualified else "false",
-        "x-idv-face-verified": "true" if face else "false",
-        "x-idv-document-reviewed": "true" if reviewed else "false",
-        "cache-control": "no-store",
-    }
-    return Response(body, headers=headers)
+    return Response(body, headers=whoami_headers(principal))

@@ -13,13 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from pgqueuer import QueueManager
 from pgqueuer.queries import Queries
 
+from service.app import create_litestar
 from service.jobs import JobDefinition, JobRunner, ScheduledJob, enqueue
 from service.jobs.catalog import scheduled_jobs
 from service.runtime import Runtime
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,3 +164,44 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
         ("lifecycle.retention", "40 19 * * *"),
         ("qualifications.expire", "7 * * * *"),
     ]
+
+
+async def test_the_runner_reconnects_when_the_database_drops_its_connections(
+    runtime: Runtime, database_url: str, owner_db: asyncpg.Connection
+) -> None:
+    seen: list[bytes | None] = []
+
+    async def record(payload: bytes | None) -> None:
+        seen.append(payload)
+
+    schedules = scheduled_jobs(runtime)
+    async with RunningWorker(database_url, [JobDefinition("test.record", record)], schedules=schedules) as worker:
+        # What a failover or an administrator does to a backend: the runner's sessions end under it.
+        terminated = await owner_db.fetchval(
+            """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND application_name IN ('idv-worker', 'idv-scheduler')"""
+        )
+        assert terminated == 2
+        assert await wait_for(lambda: asyncio.sleep(0, worker.runner.restarts >= 1 and worker.runner.up), 10)
+        assert worker.task is not None and not worker.task.done()
+        async with runtime.database.transaction() as conn:
+            await enqueue(conn, "test.record", None, dedupe_key="after-the-reconnection")
+        assert await wait_for(lambda: asyncio.sleep(0, bool(seen)), 10)
+    assert worker.runner.restarts == 1
+    assert not worker.runner.up
+
+
+async def test_readiness_of_a_process_that_runs_jobs_follows_its_runner(
+    settings: Settings, runtime: Runtime, database_url: str
+) -> None:
+    app = create_litestar(settings, runtime=runtime)
+    worker = RunningWorker(database_url, [])
+    app.state.job_runner = worker.runner  # as `idv serve --with-worker` registers its runner
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://idv.test") as client:
+        response = await client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json()["code"] == "job_runner_down"
+        async with worker:
+            assert (await client.get("/health/ready")).status_code == 200
+        assert (await client.get("/health/ready")).status_code == 503

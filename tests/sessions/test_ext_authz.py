@@ -17,6 +17,7 @@ from tests.helpers import bearer, register
         ("PUT", "/a"),
         ("PATCH", "/a"),
         ("DELETE", "/a"),
+        ("HEAD", "/orders/7"),
     ],
 )
 async def test_whoami_answers_ext_authz_for_any_checked_path_and_method(
@@ -33,3 +34,24 @@ async def test_whoami_answers_ext_authz_for_any_checked_path_and_method(
 
 async def test_ext_authz_without_a_session_is_refused(client: httpx.AsyncClient) -> None:
     assert (await client.post("/v1/sessions/whoami/cart/items")).status_code == 401
+
+
+async def test_whoami_answers_head_with_the_headers_of_get_and_no_body(client: httpx.AsyncClient) -> None:
+    registered = await register(client)
+    auth = bearer(registered["session"]["token"])
+    got = await client.get("/v1/sessions/whoami", headers=auth)
+    headed = await client.head("/v1/sessions/whoami", headers=auth)
+    assert headed.status_code == 200  # Envoy's ext_authz allows a request on 200 only
+    assert headed.content == b""
+    forwarded = {name: value for name, value in got.headers.items() if name.startswith("x-idv-")}
+    assert len(forwarded) == 8
+    assert {name: headed.headers[name] for name in forwarded} == forwarded
+    assert headed.headers["cache-control"] == "no-store"
+
+
+async def test_head_without_a_session_is_refused(client: httpx.AsyncClient) -> None:
+    for path in ("/v1/sessions/whoami", "/v1/sessions/whoami/orders/7"):
+        refused = await client.head(path)
+        assert refused.status_code == 401, path
+        assert refused.content == b""
+        assert "x-idv-account-id" not in refused.headers
