@@ -3,6 +3,7 @@ until it expires; the archive holds the person's own data in clear and nobody el
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -10,8 +11,10 @@ import asyncpg
 import httpx
 import msgspec
 
+from service.face.keys import biometric_key_owner
 from service.rights.exports import BuildExport, build
 from service.runtime import Runtime
+from tests.accounts.test_suspension import _decide
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
@@ -66,3 +69,114 @@ async def test_an_export_holds_everything_about_the_person_and_expires(
 
     await db.execute("UPDATE data_exports SET expires_at = now() - interval '1 second'")
     assert (await client.get(url, headers=me)).status_code == 404
+
+
+async def _built_archive(client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, me: dict) -> dict:
+    requested = await client.post("/v1/me/exports", json={"password": STRONG_PASSWORD}, headers=me)
+    assert requested.status_code == 202, requested.text
+    export_id = uuid.UUID(requested.json()["export_id"])
+    await build(runtime, export_id)
+    downloaded = await client.get(f"/v1/me/exports/{export_id}/archive", headers=me)
+    assert downloaded.status_code == 200
+    archive: dict = json.loads(downloaded.content)
+    archive["_text"] = downloaded.text
+    return archive
+
+
+async def test_the_export_holds_statements_reasons_corrections_documents_and_who_acted(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    account_id, me = await _verified_person(client, runtime)
+    other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
+    # A statement of the person's own, refused with an officer's written reasons.
+    statement = "Please delete the photos of my old qualification documents."
+    filed = await client.post("/v1/me/requests", json={"kind": "deletion", "statement": statement}, headers=me)
+    request_case = filed.json()["case_id"]
+    officer = await enrolled_operator(runtime, client, "privacy_officer", email="officer.wang@example.com")
+    assert (await client.get(f"/v1/operator/cases/{request_case}", headers=officer.headers)).status_code == 200
+    await client.post(f"/v1/operator/cases/{request_case}/claim", headers=officer.headers)
+    reasons = "Those photos are kept for three years under the qualification rules (section 4)."
+    refusal = {"decision": "reject", "reason_code": "request_unfounded", "note": reasons}
+    refused = await client.post(f"/v1/operator/cases/{request_case}/decision", json=refusal, headers=officer.headers)
+    assert refused.status_code == 200, refused.text
+    # A recipient, then a correction it is told about.
+    admin = await enrolled_operator(runtime, client, "admin")
+    shop = {"name": "Shop", "kind": "relying_party", "webhook_url": "https://shop.example.com/idv", "secret": "A" * 44}
+    recipient = (await client.post("/v1/operator/recipients", json=shop, headers=admin.headers)).json()
+    disclosure = {"account_id": str(account_id), "categories": ["contact"]}
+    url = f"/v1/operator/recipients/{recipient['recipient_id']}/disclosures"
+    assert (await client.post(url, json=disclosure, headers=admin.headers)).status_code == 204
+    correction = {"statement": "My name was registered with a character missing.", "legal_name": "张三丰"}
+    corrected = await client.post("/v1/me/corrections", json=correction, headers=me)
+    assert corrected.status_code == 201, corrected.text
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    await _decide(client, reviewer, corrected.json()["case_id"], "approve", "evidence_consistent")
+    # A cancellation stepped back from.
+    assert (await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)).status_code == 202
+    assert (await client.delete("/v1/me/cancellation", headers=me)).status_code == 200
+    # A document, a face image under its own biometric key, and an invitation to a guardian.
+    document = b"%PDF-1.4 the person's certificate"
+    image = b"\x89PNG the person's face"
+    cipher = await runtime.vault.open(db, account_id)
+    case_id = await db.fetchval("SELECT id FROM review_cases WHERE subject_account_id = $1 LIMIT 1", account_id)
+    await db.execute(
+        "INSERT INTO documents (id, account_id, kind, content, byte_size) VALUES ($1, $2, 'pdf', $3, $4)",
+        uuid.uuid4(),
+        account_id,
+        cipher.seal("document.content", document),
+        len(document),
+    )
+    verification_id = uuid.uuid4()
+    await db.execute(
+        """INSERT INTO face_verifications (id, account_id, case_id, status, actions, nonce_digest, expires_at)
+           VALUES ($1, $2, $3, 'in_review', '{}', '', now())""",
+        verification_id,
+        account_id,
+        case_id,
+    )
+    biometric = await runtime.vault.create_key(db, biometric_key_owner(verification_id))
+    await db.execute(
+        "INSERT INTO face_samples (verification_id, role, content) VALUES ($1, 'live', $2)",
+        verification_id,
+        biometric.seal("face.sample.live", image),
+    )
+    await db.execute(
+        """INSERT INTO guardian_invitations (id, minor_account_id, contact_kind, contact, code_digest, expires_at)
+           VALUES ($1, $2, 'email', $3, $4, now() + interval '1 day')""",
+        uuid.uuid4(),
+        account_id,
+        cipher.seal("guardian.email", "mother@example.com"),
+        b"digest",
+    )
+    first = await _built_archive(client, runtime, db, me)
+
+    archive = await _built_archive(client, runtime, db, me)
+    evidence = {(e["case_id"], e["name"]): e["value"] for e in archive["case_evidence"]}
+    assert evidence[(request_case, "statement")] == statement
+    (request,) = [c for c in archive["cases"] if c["id"] == request_case]
+    assert request["state"] == "rejected" and request["due_at"]
+    (decided,) = [e for e in archive["case_history"] if e["case_id"] == request_case and e["to_state"] == "rejected"]
+    assert decided["note"] == reasons
+    # Operators by id and role, nothing that identifies them further.
+    assert (decided["actor_id"], decided["actor_roles"]) == (str(officer.operator_id), ["privacy_officer"])
+    viewed = [e for e in archive["audit_trail"] if e["action"] == "case.viewed" and e["target_id"] == request_case]
+    assert viewed and viewed[0]["actor_id"] == str(officer.operator_id) and viewed[0]["origin"] is None
+    (own,) = [e for e in archive["audit_trail"] if e["action"] == "rights.request_filed"]
+    assert own["origin"]["client_address"] == "203.0.113.10"
+    (applied,) = archive["corrections"]
+    assert (applied["status"], applied["legal_name"]) == ("applied", "张三丰")
+    (held,) = archive["documents"]
+    assert base64.b64decode(held["content"]) == document
+    (face,) = archive["face_images"]
+    assert base64.b64decode(face["content"]) == image
+    assert [i["contact"] for i in archive["guardian_invitations"]] == ["mother@example.com"]
+    assert [c["withdrawn_at"] is not None for c in archive["cancellations"]] == [True]
+    assert [(n["recipient"], n["event"]) for n in archive["recipient_notices"]] == [("Shop", "data.corrected")]
+    assert first["exports"][0]["status"] == "preparing"
+    assert [e["status"] for e in archive["exports"]] == ["ready", "preparing"]
+    sent = {m["recipient"] for m in archive["messages"]}
+    assert PERSON["email"] in sent
+    assert all("code" not in (m["variables"] or {}) for m in archive["messages"])
+    # Nobody else's data: not the other account's, not the operators'.
+    for foreign in (other["account_id"], "someone.else", "officer.wang@example.com", admin.email, reviewer.email):
+        assert foreign not in archive["_text"], foreign
