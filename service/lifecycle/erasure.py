@@ -27,7 +27,8 @@ from service.cases.states import CaseEvent
 from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.guardians.departure import end_guardianships_of
-from service.lifecycle import personal_data
+from service.lifecycle import ledger, personal_data
+from service.lifecycle.ledger import ACCOUNT
 from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
 
@@ -58,15 +59,11 @@ async def erase_account(
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
     # A replay keeps the original time, so the legal hold ends when it would have.
-    await conn.execute(
-        "INSERT INTO erasure_ledger (account_id, reason, erased_at) VALUES ($1, $2, coalesce($3, now()))",
-        account_id,
-        reason,
-        erased_at,
-    )
-    # Everyone who received the person's data is told to delete it too.
+    erased_at = await ledger.record(conn, account_id, ACCOUNT, reason, erased_at=erased_at)
+    # Everyone who received the person's data is told to delete it too, once: the notice's id and
+    # body follow from the erasure, so a replay sends recipients the very notice they had.
     # No reason: "no guardian consent" would tell every recipient the person was a minor.
-    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED)
+    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED, at=erased_at, once=True)
     await runtime.audit.append(
         conn, AuditEntry(actor, "account.erased", "account", str(account_id), {"reason": reason})
     )

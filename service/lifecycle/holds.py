@@ -30,7 +30,8 @@ LINK_TABLES = (
 # Both statements start from the erased accounts whose hold ($1) has ended. The table names are the
 # constants above, never input.
 _ENDED = """ended AS (
-    SELECT account_id FROM erasure_ledger GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
+    SELECT account_id FROM erasure_ledger WHERE category = 'account'
+    GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
 )"""
 
 COUNT_ENDED = f"WITH {_ENDED}\nSELECT count(*) FROM ended e WHERE " + "\n   OR ".join(

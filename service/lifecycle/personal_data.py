@@ -410,7 +410,7 @@ REGISTRY: tuple[PersonalData, ...] = (
     PersonalData(
         "erasure_ledger",
         "erasures",
-        "SELECT reason, erased_at FROM erasure_ledger WHERE account_id = $1 ORDER BY id",
+        "SELECT category, reason, items, erased_at FROM erasure_ledger WHERE account_id = $1 ORDER BY id",
         Erasure.KEPT,
         "kept for good: what a restored backup must have re-applied",
     ),
