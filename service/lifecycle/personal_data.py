@@ -53,6 +53,11 @@ class Sealed:
         return self.field if isinstance(self.field, str) else self.field(row)
 
 
+# Kept while the account lives; ended by its erasure (a cancellation, the guardian window, or the
+# terminated_accounts retention category).
+WHILE_THE_ACCOUNT_LIVES = "account"
+
+
 class Erasure(StrEnum):
     """What erasing the account does with the person's rows."""
 
@@ -77,7 +82,8 @@ class PersonalData:
     section: str
     export: str | None
     erasure: Erasure
-    # Which retention rule ends the rows (a lifecycle.retention category, or the rule named).
+    # What ends the rows: a category of `idv retention report` (lifecycle.retention), the account's
+    # own end (WHILE_THE_ACCOUNT_LIVES), or "kept for good: ..." for records of ids and codes only.
     retention: str
     sealed: Mapping[str, Sealed] = field(default_factory=dict)
     # Statements erase_account runs (the account id as $1); empty when the capability that owns
@@ -123,7 +129,7 @@ REGISTRY: tuple[PersonalData, ...] = (
                       AS totp_enabled
            FROM accounts a WHERE a.id = $1""",
         Erasure.SHREDDED,
-        "account: kept while the account lives; a tombstone (state, times) after erasure",
+        WHILE_THE_ACCOUNT_LIVES,
         sealed={
             "display_name": Sealed("account.display_name"),
             "username": Sealed("account.username"),
@@ -145,7 +151,7 @@ REGISTRY: tuple[PersonalData, ...] = (
         "contacts",
         "SELECT kind, address, verified_at, created_at FROM contacts WHERE account_id = $1 ORDER BY kind",
         Erasure.DELETED,
-        "account",
+        WHILE_THE_ACCOUNT_LIVES,
         sealed={"address": Sealed(_contact_field)},
         erased_by="accounts.erasure",
     ),
@@ -186,7 +192,7 @@ REGISTRY: tuple[PersonalData, ...] = (
         # The secret is a credential, not information about the person: whether and since when.
         "SELECT created_at, confirmed_at FROM totp_credentials WHERE account_id = $1",
         Erasure.DELETED,
-        "account",
+        WHILE_THE_ACCOUNT_LIVES,
         erased_by="accounts.erasure",
     ),
     PersonalData(
@@ -194,7 +200,7 @@ REGISTRY: tuple[PersonalData, ...] = (
         "recovery_codes",
         "SELECT used_at FROM recovery_codes WHERE account_id = $1 ORDER BY used_at NULLS LAST",
         Erasure.DELETED,
-        "account",
+        WHILE_THE_ACCOUNT_LIVES,
         erased_by="accounts.erasure",
     ),
     PersonalData(
@@ -225,7 +231,7 @@ REGISTRY: tuple[PersonalData, ...] = (
                    AND l.target_id IN (SELECT id::text FROM recipient_notices WHERE account_id = $1))
             ORDER BY l.at, l.id""",
         Erasure.KEPT,
-        "kept for good (ids and codes); sealed origins end with their month's key (audit_origins)",
+        "audit_origins",
         sealed={"origin": Sealed("audit.origin", key=Key.AUDIT_MONTH, shape=Shape.JSON)},
         json=("details",),
     ),
@@ -270,7 +276,7 @@ REGISTRY: tuple[PersonalData, ...] = (
             FROM staged_decisions WHERE case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1)
             ORDER BY staged_at""",
         Erasure.SHREDDED,
-        "kept with the case; notes unreadable once the key is destroyed",
+        "kept for good with the case; notes unreadable once the key is destroyed",
         sealed={"note": Sealed("case.note")},
     ),
     PersonalData(
@@ -329,7 +335,7 @@ REGISTRY: tuple[PersonalData, ...] = (
                       AS qualification_ids
            FROM documents d WHERE d.account_id = $1 ORDER BY d.created_at""",
         Erasure.EMPTIED,
-        "when no longer needed (after the decision, or the qualification's end); legal_hold after erasure",
+        "documents",
         sealed={"content": Sealed("document.content", shape=Shape.BYTES)},
         erase=("UPDATE documents SET content = NULL, deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL",),
         hold=Hold.LEGAL,
@@ -361,7 +367,7 @@ REGISTRY: tuple[PersonalData, ...] = (
                   reason_codes, template IS NOT NULL AS template_kept, created_at, decided_at
            FROM face_verifications WHERE account_id = $1 ORDER BY created_at""",
         Erasure.EMPTIED,
-        "IDV_FACE_IMAGE_RETENTION, consent withdrawal; legal_hold after erasure",
+        "legal_hold",
         erased_by="face.store.erase_biometric_data (and the biometric keys destroyed)",
         hold=Hold.LEGAL,
     ),
@@ -372,7 +378,7 @@ REGISTRY: tuple[PersonalData, ...] = (
            FROM face_samples s JOIN face_verifications v ON v.id = s.verification_id
            WHERE v.account_id = $1 ORDER BY s.created_at, s.role""",
         Erasure.EMPTIED,
-        "after the review's decision or IDV_FACE_IMAGE_RETENTION; legal_hold after erasure",
+        "face_images",
         sealed={"content": Sealed(_face_sample_field, key=Key.BIOMETRIC, shape=Shape.BYTES)},
         erased_by="face.store.erase_biometric_data",
         hold=Hold.LEGAL,
@@ -384,7 +390,7 @@ REGISTRY: tuple[PersonalData, ...] = (
         """SELECT contact_kind, contact, expires_at, accepted_at, created_at FROM guardian_invitations
            WHERE minor_account_id = $1 ORDER BY created_at""",
         Erasure.SHREDDED,
-        "account",
+        WHILE_THE_ACCOUNT_LIVES,
         # The guardian's address as the minor entered it, sealed under the minor's key.
         sealed={"contact": Sealed(_guardian_contact_field)},
     ),
@@ -421,7 +427,7 @@ REGISTRY: tuple[PersonalData, ...] = (
                   downloaded_at
            FROM data_exports WHERE account_id = $1 OR requested_by = $1 ORDER BY requested_at""",
         Erasure.EMPTIED,
-        "IDV_EXPORT_LIFETIME for the archive; legal_hold after erasure",
+        "exports",
         erase=(
             """UPDATE data_exports SET status = 'expired', archive = NULL
                WHERE account_id = $1 AND archive IS NOT NULL""",
@@ -434,7 +440,7 @@ REGISTRY: tuple[PersonalData, ...] = (
         """SELECT case_id, barred_until, created_at FROM identity_bars
             WHERE case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1) ORDER BY created_at""",
         Erasure.KEPT,
-        "IDV_TERMINATION_BAR: a keyed blind index only, deleted when the bar ends",
+        "identity_bars",
     ),
     PersonalData(
         "disclosures",
