@@ -7,8 +7,11 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+import httpx
+import pytest
 
 from service.lifecycle import holds
+from service.lifecycle.cancellation import erase_due
 from service.lifecycle.personal_data import (
     BY_TABLE,
     NO_PERSONAL_DATA,
@@ -16,8 +19,12 @@ from service.lifecycle.personal_data import (
     WHILE_THE_ACCOUNT_LIVES,
     Erasure,
     Hold,
+    Key,
 )
 from service.lifecycle.retention import BY_NAME, OWN_CLOCKS
+from service.runtime import Runtime
+from service.vault import DataKeyDestroyed
+from tests.lifecycle.arrange import ZHANG_SAN, cancel_now_due, held_about, person
 
 
 async def _tables(conn: asyncpg.Connection) -> set[str]:
@@ -73,3 +80,25 @@ def test_every_entry_ends_by_a_rule_the_retention_report_lists() -> None:
         ), entry.table
     # What lives as long as the account ends when the account does, a terminated one included.
     assert {"terminated_accounts", "guardian_window"} <= reported
+
+
+async def test_after_an_erasure_every_table_is_as_the_registry_says(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    account_id, me = await person(client, runtime, identity=ZHANG_SAN)
+    await held_about(client, runtime, db, account_id, me)
+    await cancel_now_due(client, db, me)
+    assert await erase_due(runtime) == 1
+
+    with pytest.raises(DataKeyDestroyed):  # what is shredded: its key is gone
+        await runtime.vault.open(db, account_id)
+    for entry in REGISTRY:
+        if entry.export is None:
+            continue
+        rows = await db.fetch(entry.export, account_id)
+        if entry.erasure is Erasure.DELETED:
+            assert rows == [], entry.table
+        elif entry.erasure in (Erasure.BLANKED, Erasure.EMPTIED):
+            assert all(not row[column] for row in rows for column in entry.sealed), entry.table
+        elif entry.erasure is Erasure.KEPT:
+            assert all(sealed.key is not Key.PERSON for sealed in entry.sealed.values()), entry.table

@@ -11,11 +11,10 @@ import asyncpg
 import httpx
 import msgspec
 
-from service.face.keys import biometric_key_owner
 from service.rights.exports import BuildExport, build
 from service.runtime import Runtime
-from tests.accounts.test_suspension import _decide
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
+from tests.lifecycle.arrange import held_about
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
@@ -88,66 +87,8 @@ async def test_the_export_holds_statements_reasons_corrections_documents_and_who
 ) -> None:
     account_id, me = await _verified_person(client, runtime)
     other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
-    # A statement of the person's own, refused with an officer's written reasons.
-    statement = "Please delete the photos of my old qualification documents."
-    filed = await client.post("/v1/me/requests", json={"kind": "deletion", "statement": statement}, headers=me)
-    request_case = filed.json()["case_id"]
-    officer = await enrolled_operator(runtime, client, "privacy_officer", email="officer.wang@example.com")
-    assert (await client.get(f"/v1/operator/cases/{request_case}", headers=officer.headers)).status_code == 200
-    await client.post(f"/v1/operator/cases/{request_case}/claim", headers=officer.headers)
-    reasons = "Those photos are kept for three years under the qualification rules (section 4)."
-    refusal = {"decision": "reject", "reason_code": "request_unfounded", "note": reasons}
-    refused = await client.post(f"/v1/operator/cases/{request_case}/decision", json=refusal, headers=officer.headers)
-    assert refused.status_code == 200, refused.text
-    # A recipient, then a correction it is told about.
-    admin = await enrolled_operator(runtime, client, "admin")
-    shop = {"name": "Shop", "kind": "relying_party", "webhook_url": "https://shop.example.com/idv", "secret": "A" * 44}
-    recipient = (await client.post("/v1/operator/recipients", json=shop, headers=admin.headers)).json()
-    disclosure = {"account_id": str(account_id), "categories": ["contact"]}
-    url = f"/v1/operator/recipients/{recipient['recipient_id']}/disclosures"
-    assert (await client.post(url, json=disclosure, headers=admin.headers)).status_code == 204
-    correction = {"statement": "My name was registered with a character missing.", "legal_name": "张三丰"}
-    corrected = await client.post("/v1/me/corrections", json=correction, headers=me)
-    assert corrected.status_code == 201, corrected.text
-    reviewer = await enrolled_operator(runtime, client, "reviewer")
-    await _decide(client, reviewer, corrected.json()["case_id"], "approve", "evidence_consistent")
-    # A cancellation stepped back from.
-    assert (await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)).status_code == 202
-    assert (await client.delete("/v1/me/cancellation", headers=me)).status_code == 200
-    # A document, a face image under its own biometric key, and an invitation to a guardian.
-    document = b"%PDF-1.4 the person's certificate"
-    image = b"\x89PNG the person's face"
-    cipher = await runtime.vault.open(db, account_id)
-    case_id = await db.fetchval("SELECT id FROM review_cases WHERE subject_account_id = $1 LIMIT 1", account_id)
-    await db.execute(
-        "INSERT INTO documents (id, account_id, kind, content, byte_size) VALUES ($1, $2, 'pdf', $3, $4)",
-        uuid.uuid4(),
-        account_id,
-        cipher.seal("document.content", document),
-        len(document),
-    )
-    verification_id = uuid.uuid4()
-    await db.execute(
-        """INSERT INTO face_verifications (id, account_id, case_id, status, actions, nonce_digest, expires_at)
-           VALUES ($1, $2, $3, 'in_review', '{}', '', now())""",
-        verification_id,
-        account_id,
-        case_id,
-    )
-    biometric = await runtime.vault.create_key(db, biometric_key_owner(verification_id))
-    await db.execute(
-        "INSERT INTO face_samples (verification_id, role, content) VALUES ($1, 'live', $2)",
-        verification_id,
-        biometric.seal("face.sample.live", image),
-    )
-    await db.execute(
-        """INSERT INTO guardian_invitations (id, minor_account_id, contact_kind, contact, code_digest, expires_at)
-           VALUES ($1, $2, 'email', $3, $4, now() + interval '1 day')""",
-        uuid.uuid4(),
-        account_id,
-        cipher.seal("guardian.email", "mother@example.com"),
-        b"digest",
-    )
+    held = await held_about(client, runtime, db, account_id, me)
+    officer, request_case, statement, reasons = held.officer, held.request_case, held.statement, held.reasons
     first = await _built_archive(client, runtime, db, me)
 
     archive = await _built_archive(client, runtime, db, me)
@@ -165,10 +106,10 @@ async def test_the_export_holds_statements_reasons_corrections_documents_and_who
     assert own["origin"]["client_address"] == "203.0.113.10"
     (applied,) = archive["corrections"]
     assert (applied["status"], applied["legal_name"]) == ("applied", "张三丰")
-    (held,) = archive["documents"]
-    assert base64.b64decode(held["content"]) == document
+    (document,) = archive["documents"]
+    assert base64.b64decode(document["content"]) == held.document
     (face,) = archive["face_images"]
-    assert base64.b64decode(face["content"]) == image
+    assert base64.b64decode(face["content"]) == held.image
     assert [i["contact"] for i in archive["guardian_invitations"]] == ["mother@example.com"]
     assert [c["withdrawn_at"] is not None for c in archive["cancellations"]] == [True]
     assert [(n["recipient"], n["event"]) for n in archive["recipient_notices"]] == [("Shop", "data.corrected")]
@@ -178,5 +119,5 @@ async def test_the_export_holds_statements_reasons_corrections_documents_and_who
     assert PERSON["email"] in sent
     assert all("code" not in (m["variables"] or {}) for m in archive["messages"])
     # Nobody else's data: not the other account's, not the operators'.
-    for foreign in (other["account_id"], "someone.else", "officer.wang@example.com", admin.email, reviewer.email):
+    for foreign in (other["account_id"], "someone.else", *held.operator_emails):
         assert foreign not in archive["_text"], foreign
