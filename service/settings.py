@@ -202,7 +202,8 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_RETENTION": (
         "",
         "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
-        "sign_in_throttle, closed_case_evidence, legal_hold, audit_origins, terminated_accounts), "
+        "sign_in_throttle, closed_case_evidence, legal_hold, audit_origins, terminated_accounts, "
+        "guardian_invitations), "
         "e.g. legal_hold=5y; see `idv retention report`",
     ),
     "IDV_TERMINATION_BAR": ("1095d", "how long an identity stays barred after termination for false information"),
@@ -231,6 +232,7 @@ RETENTION_CATEGORIES = frozenset(
         "legal_hold",
         "audit_origins",
         "terminated_accounts",
+        "guardian_invitations",
     }
 )
 

@@ -197,6 +197,7 @@ def test_retention_report_prints_each_category(database_url: str, state_dir: Pat
         "legal_hold",
         "audit_origins",
         "terminated_accounts",
+        "guardian_invitations",
         "face_images",
         "documents",
         "exports",

@@ -389,10 +389,11 @@ REGISTRY: tuple[PersonalData, ...] = (
         "guardian_invitations",
         """SELECT contact_kind, contact, expires_at, accepted_at, created_at FROM guardian_invitations
            WHERE minor_account_id = $1 ORDER BY created_at""",
-        Erasure.SHREDDED,
-        WHILE_THE_ACCOUNT_LIVES,
+        Erasure.DELETED,
+        "guardian_invitations",
         # The guardian's address as the minor entered it, sealed under the minor's key.
         sealed={"contact": Sealed(_guardian_contact_field)},
+        erased_by="guardians.departure.end_guardianships_of",
     ),
     PersonalData(
         "guardianships",

@@ -179,6 +179,15 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         holds.COUNT_ENDED,
         holds.PURGE_ENDED,
     ),
+    _by_sql(
+        "guardian_invitations",
+        timedelta(days=30),
+        "invitations to a guardian (the guardian's sealed e-mail or phone) accepted or expired longer ago",
+        "SELECT count(*) FROM guardian_invitations WHERE coalesce(accepted_at, expires_at) < now() - $1::interval",
+        """WITH purged AS (DELETE FROM guardian_invitations
+           WHERE coalesce(accepted_at, expires_at) < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
+    ),
     RetentionCategory(
         "audit_origins",
         # Network logs are kept at least six months (Cybersecurity Law, Art. 21): 184 days is the

@@ -3,6 +3,7 @@ removes exactly that."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,3 +119,22 @@ async def test_the_report_gives_every_kind_of_personal_data_a_period_and_a_job(
     assert all(line.period >= timedelta(0) and line.ended_by and line.what for line in lines)
     assert by_name["exports"].period == runtime.settings.export_lifetime
     assert by_name["face_images"].ended_by == "face.erase_expired_images"
+
+
+async def test_guardian_invitations_go_a_while_after_acceptance_or_expiry(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    minor = uuid.UUID((await register(client))["account_id"])
+    for expired_ago in ("31 days", "29 days"):
+        await db.execute(
+            """INSERT INTO guardian_invitations (id, minor_account_id, contact_kind, contact, code_digest, expires_at)
+               VALUES ($1, $2, 'email', '\\x00'::bytea, $3, now() - $4::interval)""",
+            uuid.uuid4(),
+            minor,
+            expired_ago.encode(),
+            timedelta(days=int(expired_ago.split()[0])),
+        )
+    due = {line.category: line.due_now for line in await report(db, runtime.settings.retention)}
+    assert due["guardian_invitations"] == 1
+    assert (await purge(runtime))["guardian_invitations"] == 1
+    assert await db.fetchval("SELECT count(*) FROM guardian_invitations") == 1
