@@ -241,14 +241,17 @@ def replay_erasures(args: argparse.Namespace) -> int:
 async def _retention_report(settings: Settings, dsn: str) -> list[str]:
     import asyncpg
 
-    from service.lifecycle.retention import report
+    from service.lifecycle.retention import own_clocks, report
 
     conn = await asyncpg.connect(dsn)
     try:
-        lines = await report(conn, settings.retention)
+        lines = await report(conn, settings.retention) + await own_clocks(conn, settings)
     finally:
         await conn.close()
-    return [f"{line.category:22} keep {line.period}  purge now: {line.due_now:>8}  {line.what}" for line in lines]
+    return [
+        f"{line.category:22} keep {line.period}  purge now: {line.due_now:>8}  by {line.ended_by}: {line.what}"
+        for line in lines
+    ]
 
 
 def retention_report(_: argparse.Namespace) -> int:
@@ -258,7 +261,7 @@ def retention_report(_: argparse.Namespace) -> int:
     with database_urls(settings, create=False) as urls:
         for line in asyncio.run(_retention_report(settings, urls.service)):
             print(line)
-    print("the nightly lifecycle.retention job purges these; set periods with IDV_RETENTION")
+    print("set lifecycle.retention's periods with IDV_RETENTION; the others with the setting each line names")
     return 0
 
 

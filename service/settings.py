@@ -248,7 +248,9 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_RETENTION": (
         "",
         "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
-        "sign_in_throttle, closed_case_evidence, legal_hold), e.g. legal_hold=5y; see `idv retention report`",
+        "sign_in_throttle, closed_case_evidence, legal_hold, audit_origins, terminated_accounts, "
+        "guardian_invitations), "
+        "e.g. legal_hold=5y; see `idv retention report`",
     ),
     "IDV_TERMINATION_BAR": ("1095d", "how long an identity stays barred after termination for false information"),
     "IDV_RIGHTS_REQUEST_DUE": ("15d", "when a rights request must be answered, from the (signed-in) request"),
@@ -269,7 +271,17 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
 DEVELOPMENT_ONLY_COURIERS = {"file"}
 # The categories of service/lifecycle/retention.py (named here so settings need not import it).
 RETENTION_CATEGORIES = frozenset(
-    {"sessions", "one_time_codes", "outbox_messages", "sign_in_throttle", "closed_case_evidence", "legal_hold"}
+    {
+        "sessions",
+        "one_time_codes",
+        "outbox_messages",
+        "sign_in_throttle",
+        "closed_case_evidence",
+        "legal_hold",
+        "audit_origins",
+        "terminated_accounts",
+        "guardian_invitations",
+    }
 )
 
 

@@ -195,5 +195,13 @@ def test_retention_report_prints_each_category(database_url: str, state_dir: Pat
         "sign_in_throttle",
         "closed_case_evidence",
         "legal_hold",
+        "audit_origins",
+        "terminated_accounts",
+        "guardian_invitations",
+        "face_images",
+        "documents",
+        "exports",
+        "guardian_window",
+        "identity_bars",
     }
     assert "keep 7 days" in lines["sessions"]

@@ -23,6 +23,8 @@ from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
+from service.lifecycle import ledger
+from service.lifecycle.ledger import Category
 from service.realname import store as realname
 from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
@@ -73,9 +75,15 @@ def erase_biometric_job(runtime: Runtime) -> JobDefinition:
         async with runtime.database.transaction() as conn:
             erased = await cases.erase_evidence_of_subject(conn, account_id, [CaseType.FACE.value])
             erased += await face.erase_biometric_data(conn, account_id)
-            # Destroying the keys makes every copy unreadable, in backups too.
-            for verification_id in await face.verification_ids(conn, account_id):
-                await runtime.vault.destroy(conn, biometric_key_owner(verification_id))
+            # Destroying the keys makes every copy unreadable, in backups too once the master key
+            # rotates; the ledger has a restored backup's keys destroyed again (lifecycle.replay).
+            destroyed = [
+                verification_id
+                for verification_id in await face.verification_ids(conn, account_id)
+                if await runtime.vault.destroy(conn, biometric_key_owner(verification_id))
+            ]
+            if destroyed:
+                await ledger.record(conn, account_id, Category.BIOMETRIC_KEYS, "consent_withdrawn", destroyed)
             await runtime.audit.append(
                 conn,
                 AuditEntry(

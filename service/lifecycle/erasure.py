@@ -1,8 +1,9 @@
 """Erasing everything of one person, in one transaction (a worker killed half-way leaves nothing
 half-done: the next run starts over and does it all).
 
-In order: biometric templates and images (their keys destroyed), documents, every personal value
-the legal hold keeps (the ID number's blind index too; lifecycle.holds), data exports, open cases
+In order: biometric templates and images (their keys destroyed), what the personal-data registry
+erases itself (documents' content, every personal value the legal hold keeps, the ID number's
+blind index too, and data exports; lifecycle.personal_data, lifecycle.holds), open cases
 (expired) and the evidence of all cases, guardianships (a minor left without a guardian is
 suspended), then the account itself (sessions, contacts, second factor, data key; see
 accounts.erasure), a line in the erasure ledger (pseudonymous id and time only) for replaying
@@ -26,7 +27,8 @@ from service.cases.states import CaseEvent
 from service.face import store as face
 from service.face.keys import biometric_key_owner
 from service.guardians.departure import end_guardianships_of
-from service.lifecycle import holds
+from service.lifecycle import ledger, personal_data
+from service.lifecycle.ledger import ACCOUNT
 from service.recipients.notices import NoticeEvent, queue_notices
 from service.runtime import Runtime
 
@@ -43,16 +45,11 @@ async def erase_account(
     await face.erase_biometric_data(conn, account_id)
     for verification_id in await face.verification_ids(conn, account_id):
         await runtime.vault.destroy(conn, biometric_key_owner(verification_id))
-    await conn.execute(
-        "UPDATE documents SET content = NULL, deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL",
-        account_id,
-    )
-    # What stays under the legal hold keeps no personal value (lifecycle.holds).
-    await holds.minimize(conn, account_id)
-    await conn.execute(
-        "UPDATE data_exports SET status = 'expired', archive = NULL WHERE account_id = $1 AND archive IS NOT NULL",
-        account_id,
-    )
+    # What the registry's entries erase themselves: documents' and exports' content, and every
+    # personal value of what stays under the legal hold (lifecycle.personal_data, lifecycle.holds).
+    for entry in personal_data.REGISTRY:
+        for statement in entry.erase:
+            await conn.execute(statement, account_id)
     # Cases still open end here: nobody may go on working on an erased person's data.
     for case_id in await cases.open_of_subject(conn, account_id, [case_type.value for case_type in CaseType]):
         await transition(conn, await lock_case(conn, case_id), CaseEvent.EXPIRE, actor, reason_code="account_erased")
@@ -62,15 +59,11 @@ async def erase_account(
     await end_guardianships_of(conn, account_id, actor)
     await erase_personal_data(conn, runtime.vault, account_id, event, actor, reason)
     # A replay keeps the original time, so the legal hold ends when it would have.
-    await conn.execute(
-        "INSERT INTO erasure_ledger (account_id, reason, erased_at) VALUES ($1, $2, coalesce($3, now()))",
-        account_id,
-        reason,
-        erased_at,
-    )
-    # Everyone who received the person's data is told to delete it too.
+    erased_at = await ledger.record(conn, account_id, ACCOUNT, reason, erased_at=erased_at)
+    # Everyone who received the person's data is told to delete it too, once: the notice's id and
+    # body follow from the erasure, so a replay sends recipients the very notice they had.
     # No reason: "no guardian consent" would tell every recipient the person was a minor.
-    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED)
+    await queue_notices(conn, account_id, NoticeEvent.ACCOUNT_ERASED, at=erased_at, once=True)
     await runtime.audit.append(
         conn, AuditEntry(actor, "account.erased", "account", str(account_id), {"reason": reason})
     )

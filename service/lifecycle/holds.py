@@ -3,9 +3,10 @@
 Erasure keeps the records that show what was done, not who it was done to: real-name checks
 (status, provider, provider reference, times), face verifications (scores, thresholds, model
 version), qualification decisions, corrections, uploads' sizes, exports, the cancellation, and
-what was disclosed to recipients and when they were told. ``minimize`` blanks every personal value
-they still hold at erasure (sealed values were unreadable already, their key destroyed; blanking
-also drops their lengths and the blind index). The ``legal_hold`` retention category deletes them
+what was disclosed to recipients and when they were told: the ``Hold.LEGAL`` entries of the
+personal-data registry (lifecycle.personal_data), whose ``erase`` statements blank every personal
+value they still hold at erasure (sealed values were unreadable already, their key destroyed;
+blanking also drops their lengths and the blind index). The ``legal_hold`` retention category deletes them
 when the hold ends (default three years after the erasure; ``IDV_RETENTION=legal_hold=...``).
 
 What stays for good holds no personal value: the tombstone, its state history, the consent
@@ -15,49 +16,22 @@ restored backup).
 
 from __future__ import annotations
 
-from uuid import UUID
-
-import asyncpg
-
-MINIMIZE = (
-    """UPDATE real_name_verifications
-       SET legal_name = ''::bytea, id_number = ''::bytea, birth_date = ''::bytea, id_number_index = ''::bytea,
-           status = CASE WHEN status IN ('pending', 'verified') THEN 'withdrawn' ELSE status END, updated_at = now()
-       WHERE account_id = $1""",
-    """UPDATE qualifications
-       SET organization_name = ''::bytea, credit_code = ''::bytea, job_title = ''::bytea, work_email = ''::bytea
-       WHERE account_id = $1""",
-    """UPDATE correction_requests
-       SET birth_date = CASE WHEN birth_date IS NULL THEN NULL ELSE ''::bytea END,
-           legal_name = CASE WHEN legal_name IS NULL THEN NULL ELSE ''::bytea END,
-           id_number = CASE WHEN id_number IS NULL THEN NULL ELSE ''::bytea END,
-           id_number_index = NULL, identity_birth_date = NULL
-       WHERE account_id = $1""",
-)
+from service.lifecycle import personal_data
 
 # Rows of an erased account that the hold keeps, each table with an ``account_id``.
-HELD_TABLES = (
-    "real_name_verifications",
-    "face_verifications",
-    "qualifications",
-    "correction_requests",
-    "documents",
-    "data_exports",
-    "cancellations",
-    "disclosures",
-    "recipient_notices",
-)
+HELD_TABLES = tuple(entry.table for entry in personal_data.HELD if entry.through is None)
 # Rows that reference held rows and go with them: (table, its reference, the held table).
 LINK_TABLES = (
     ("case_documents", "document_id", "documents"),
     ("qualification_documents", "qualification_id", "qualifications"),
-    ("face_samples", "verification_id", "face_verifications"),
+    *((entry.table, *entry.through) for entry in personal_data.HELD if entry.through is not None),
 )
 
 # Both statements start from the erased accounts whose hold ($1) has ended. The table names are the
 # constants above, never input.
 _ENDED = """ended AS (
-    SELECT account_id FROM erasure_ledger GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
+    SELECT account_id FROM erasure_ledger WHERE category = 'account'
+    GROUP BY account_id HAVING max(erased_at) < now() - $1::interval
 )"""
 
 COUNT_ENDED = f"WITH {_ENDED}\nSELECT count(*) FROM ended e WHERE " + "\n   OR ".join(
@@ -82,8 +56,3 @@ PURGE_ENDED = (
     + "\nSELECT "
     + " + ".join(f"(SELECT count(*) FROM {table}_gone)" for table in _DELETES)
 )
-
-
-async def minimize(conn: asyncpg.Connection, account_id: UUID) -> None:
-    for statement in MINIMIZE:
-        await conn.execute(statement, account_id)

@@ -1,23 +1,46 @@
 """How long each kind of data is kept, as a table, enforced by a nightly job.
 
-Each category names what it purges and the SQL that finds and purges it; the period comes from
-``IDV_RETENTION`` (``category=duration,...``; unnamed categories keep their default). Purging
-deletes rows or blanks sealed values. ``legal_hold`` ends the hold on an erased account's
-transaction records (lifecycle.holds); records kept for good without personal values (state
-histories, the consent ledger, case events, the audit trail) are not categories here.
-`idv retention report` prints, per category, the rule and what would be purged now.
+Each category names what it purges and how it finds and purges it (SQL, or a function for
+``audit_origins``, which destroys month keys, and ``terminated_accounts``, which erases accounts);
+the period comes from ``IDV_RETENTION`` (``category=duration,...``; unnamed categories keep their
+default). Purging deletes rows, blanks sealed values or destroys keys. ``legal_hold`` ends the hold
+on an erased account's transaction records (lifecycle.holds). ``OWN_CLOCKS`` lists the data whose
+period is a setting of its own and which another job ends (face images, documents, exports, the
+guardian window, identity bars), so the report shows a period for every kind of personal data;
+records kept for good without personal values (state histories, the consent ledger, case events,
+the audit trail) are not categories here. Every entry of the personal-data registry
+(lifecycle.personal_data) names one of these, the account's own end, or "kept for good".
+`idv retention report` prints, per line, the rule, what is due now and the job that ends it.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
+from service.accounts.states import AccountEvent
+from service.audit import Actor
+from service.audit.trail import origin_key_owner
+from service.guardians import store as guardians
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import holds
+from service.lifecycle.erasure import erase_account
+from service.qualifications import store as qualifications
 from service.runtime import Runtime
+from service.settings import Settings
+
+KEEPER = Actor.system("lifecycle.retention")
+logger = logging.getLogger(__name__)
+
+
+# Given the period: how much is due now, and (in the purge's transaction) purge it, returning how much.
+Count = Callable[[asyncpg.Connection, timedelta], Awaitable[int]]
+Purge = Callable[[Runtime, asyncpg.Connection, timedelta], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -25,13 +48,86 @@ class RetentionCategory:
     name: str
     default: timedelta
     what: str
-    # Both take the retention period as $1 and return a count (the purge: of rows purged).
-    count_sql: str
-    purge_sql: str
+    count: Count
+    purge: Purge
+
+
+def _by_sql(name: str, default: timedelta, what: str, count_sql: str, purge_sql: str) -> RetentionCategory:
+    """A category whose SQL takes the period as $1 and returns a count (the purge: of rows purged)."""
+
+    async def count(conn: asyncpg.Connection, period: timedelta) -> int:
+        due: int = await conn.fetchval(count_sql, period)
+        return due
+
+    async def purge(_: Runtime, conn: asyncpg.Connection, period: timedelta) -> int:
+        purged: int = await conn.fetchval(purge_sql, period)
+        return purged
+
+    return RetentionCategory(name, default, what, count, purge)
+
+
+def _origin_months_past(first: datetime | None, period: timedelta) -> list[str]:
+    """The calendar months (UTC, ``YYYY-MM``) from ``first``'s that ended longer than ``period``
+    ago: every origin sealed in them is older than the period."""
+    if first is None:
+        return []
+    cutoff = datetime.now(UTC) - period
+    months, month = [], datetime(first.year, first.month, 1, tzinfo=UTC)
+    while (end := (month + timedelta(days=32)).replace(day=1)) <= cutoff:
+        months.append(month.strftime("%Y-%m"))
+        month = end
+    return months
+
+
+async def _origin_keys_past(conn: asyncpg.Connection, period: timedelta) -> list[UUID]:
+    # A month's key is made in that month or the one before: no key is older than the oldest key.
+    first = await conn.fetchval("SELECT min(created_at) FROM data_keys WHERE destroyed_at IS NULL")
+    owners = [origin_key_owner(month) for month in _origin_months_past(first, period)]
+    rows = await conn.fetch(
+        "SELECT owner_id FROM data_keys WHERE owner_id = ANY($1::uuid[]) AND destroyed_at IS NULL", owners
+    )
+    return [row["owner_id"] for row in rows]
+
+
+async def _count_audit_origins(conn: asyncpg.Connection, period: timedelta) -> int:
+    return len(await _origin_keys_past(conn, period))
+
+
+async def _purge_audit_origins(runtime: Runtime, conn: asyncpg.Connection, period: timedelta) -> int:
+    # The rows are append-only and stay; destroying the month's key ends every origin sealed in it.
+    return sum([await runtime.vault.destroy(conn, owner) for owner in await _origin_keys_past(conn, period)])
+
+
+# Terminated accounts, by when they were terminated.
+_TERMINATED_PAST = """SELECT a.id FROM accounts a
+    WHERE a.state = 'terminated'
+      AND (SELECT max(c.at) FROM account_state_changes c WHERE c.account_id = a.id AND c.to_state = 'terminated')
+          < now() - $1::interval"""
+
+
+async def _count_terminated(conn: asyncpg.Connection, period: timedelta) -> int:
+    due: int = await conn.fetchval(f"SELECT count(*) FROM ({_TERMINATED_PAST}) t", period)  # noqa: S608
+    return due
+
+
+async def _erase_terminated(runtime: Runtime, conn: asyncpg.Connection, period: timedelta) -> int:
+    """Erase each terminated account past the period, as a cancellation erases (its transaction
+    records then go under the legal hold; the identity bar keeps its own period)."""
+    erased = 0
+    for row in await conn.fetch(_TERMINATED_PAST + " FOR UPDATE OF a SKIP LOCKED", period):
+        try:
+            async with conn.transaction():
+                await erase_account(runtime, conn, row["id"], AccountEvent.ERASED, "retention_ended", KEEPER)
+        except Exception:
+            # One account's failure does not keep the others: the next night tries it again.
+            logger.warning("erasing a terminated account failed", extra={"account": str(row["id"])}, exc_info=True)
+            continue
+        erased += 1
+    return erased
 
 
 CATEGORIES: tuple[RetentionCategory, ...] = (
-    RetentionCategory(
+    _by_sql(
         "sessions",
         timedelta(days=90),
         "sessions ended or expired longer ago (with their sealed address and user agent)",
@@ -39,7 +135,7 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         """WITH purged AS (DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    RetentionCategory(
+    _by_sql(
         "one_time_codes",
         timedelta(days=1),
         "one-time codes expired or used longer ago",
@@ -47,7 +143,7 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    RetentionCategory(
+    _by_sql(
         "outbox_messages",
         timedelta(days=30),
         "sent or abandoned messages (sealed recipient and content)",
@@ -57,7 +153,7 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            WHERE status IN ('sent', 'abandoned') AND created_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    RetentionCategory(
+    _by_sql(
         "sign_in_throttle",
         timedelta(days=1),
         "sign-in throttling counters not touched since",
@@ -65,7 +161,7 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
         """WITH purged AS (DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    RetentionCategory(
+    _by_sql(
         "closed_case_evidence",
         timedelta(days=3 * 365),
         "evidence values of cases closed longer ago (the case, its events and reasons stay)",
@@ -75,13 +171,40 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            WHERE c.id = e.case_id AND c.closed_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    RetentionCategory(
+    _by_sql(
         "legal_hold",
         timedelta(days=3 * 365),
         "erased accounts' transaction records (verification outcomes, decisions, disclosures), kept "
         "minimized after the erasure (lifecycle.holds); counted per account",
         holds.COUNT_ENDED,
         holds.PURGE_ENDED,
+    ),
+    _by_sql(
+        "guardian_invitations",
+        timedelta(days=30),
+        "invitations to a guardian (the guardian's sealed e-mail or phone) accepted or expired longer ago",
+        "SELECT count(*) FROM guardian_invitations WHERE coalesce(accepted_at, expires_at) < now() - $1::interval",
+        """WITH purged AS (DELETE FROM guardian_invitations
+           WHERE coalesce(accepted_at, expires_at) < now() - $1::interval RETURNING 1)
+           SELECT count(*) FROM purged""",
+    ),
+    RetentionCategory(
+        "audit_origins",
+        # Network logs are kept at least six months (Cybersecurity Law, Art. 21): 184 days is the
+        # longest six calendar months; a month's key goes once its last entry is that old.
+        timedelta(days=184),
+        "the audit trail's client addresses and user agents, by destroying the key of each month that "
+        "ended longer ago (the entries stay); counted in month keys",
+        _count_audit_origins,
+        _purge_audit_origins,
+    ),
+    RetentionCategory(
+        "terminated_accounts",
+        timedelta(days=3 * 365),
+        "accounts terminated longer ago, erased as a cancellation erases (their records then go under "
+        "legal_hold; an identity bar keeps its own period)",
+        _count_terminated,
+        _erase_terminated,
     ),
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
@@ -90,11 +213,82 @@ PURGE_ENDED_BARS = "DELETE FROM identity_bars WHERE barred_until <= now()"
 
 
 @dataclass(frozen=True)
+class OwnClock:
+    """Data whose period is a setting of its own and which another job ends; listed in the report
+    so that every category of personal data shows its period and what is due."""
+
+    name: str
+    period: Callable[[Settings], timedelta]
+    what: str
+    ended_by: str
+    count: Callable[[asyncpg.Connection, Settings], Awaitable[int]]
+
+
+def _count_sql(sql: str) -> Callable[[asyncpg.Connection, Settings], Awaitable[int]]:
+    async def count(conn: asyncpg.Connection, _: Settings) -> int:
+        due: int = await conn.fetchval(sql)
+        return due
+
+    return count
+
+
+async def _documents_due(conn: asyncpg.Connection, settings: Settings) -> int:
+    return len(await qualifications.documents_no_longer_needed(conn, settings.case_appeal_window))
+
+
+async def _minors_due(conn: asyncpg.Connection, settings: Settings) -> int:
+    async with conn.transaction():  # its query locks what it finds, until this ends; nothing changes
+        return len(await guardians.minors_past_window(conn, settings.guardian_consent_window))
+
+
+OWN_CLOCKS: tuple[OwnClock, ...] = (
+    OwnClock(
+        "face_images",
+        lambda settings: settings.face_image_retention,
+        "face images kept after an automated decision (IDV_FACE_IMAGE_RETENTION); those kept for a review "
+        "go with its decision",
+        "face.erase_expired_images",
+        _count_sql("SELECT count(*) FROM face_samples WHERE content IS NOT NULL AND keep_until <= now()"),
+    ),
+    OwnClock(
+        "documents",
+        lambda settings: settings.case_appeal_window,
+        "qualification documents once the qualification ended, or its rejection is past the appeal "
+        "window (IDV_CASE_APPEAL_WINDOW); document-review photos go with the decision",
+        "qualifications.expire",
+        _documents_due,
+    ),
+    OwnClock(
+        "exports",
+        lambda settings: settings.export_lifetime,
+        "export archives past their download period (IDV_EXPORT_LIFETIME)",
+        "lifecycle.erase_due",
+        _count_sql("SELECT count(*) FROM data_exports WHERE status = 'ready' AND expires_at <= now()"),
+    ),
+    OwnClock(
+        "guardian_window",
+        lambda settings: settings.guardian_consent_window,
+        "minors' accounts no guardian consented for within the window (IDV_GUARDIAN_CONSENT_WINDOW), erased",
+        "guardians.daily",
+        _minors_due,
+    ),
+    OwnClock(
+        "identity_bars",
+        lambda settings: settings.termination_bar,
+        "identity bars (a blind index) once the bar ends (IDV_TERMINATION_BAR)",
+        "lifecycle.retention",
+        _count_sql("SELECT count(*) FROM identity_bars WHERE barred_until <= now()"),
+    ),
+)
+
+
+@dataclass(frozen=True)
 class RetentionLine:
     category: str
     period: timedelta
     what: str
     due_now: int
+    ended_by: str = "lifecycle.retention"
 
 
 def periods(configured: dict[str, timedelta]) -> dict[str, timedelta]:
@@ -103,8 +297,12 @@ def periods(configured: dict[str, timedelta]) -> dict[str, timedelta]:
 
 async def report(conn: asyncpg.Connection, configured: dict[str, timedelta]) -> list[RetentionLine]:
     kept = periods(configured)
+    return [RetentionLine(c.name, kept[c.name], c.what, await c.count(conn, kept[c.name])) for c in CATEGORIES]
+
+
+async def own_clocks(conn: asyncpg.Connection, settings: Settings) -> list[RetentionLine]:
     return [
-        RetentionLine(c.name, kept[c.name], c.what, await conn.fetchval(c.count_sql, kept[c.name])) for c in CATEGORIES
+        RetentionLine(c.name, c.period(settings), c.what, await c.count(conn, settings), c.ended_by) for c in OWN_CLOCKS
     ]
 
 
@@ -113,7 +311,7 @@ async def purge(runtime: Runtime) -> dict[str, int]:
     purged = {}
     async with runtime.database.transaction() as conn:
         for category in CATEGORIES:
-            purged[category.name] = await conn.fetchval(category.purge_sql, kept[category.name])
+            purged[category.name] = await category.purge(runtime, conn, kept[category.name])
         ended: str = await conn.execute(PURGE_ENDED_BARS)
         purged["identity_bars"] = int(ended.split()[-1])
     return purged

@@ -32,6 +32,7 @@ from service.runtime import Runtime
 from service.settings import Environment
 
 DELIVER_JOB = "recipients.deliver_notice"
+_ONCE_NOTICES = uuid.UUID("4f0c2b8e-3a57-4c1d-9e62-7d5b1a0f8c34")
 TIMEOUT_SECONDS = 10.0
 
 
@@ -57,15 +58,27 @@ class NoticeNotAcknowledged(Exception):
 
 
 async def queue_notices(
-    conn: asyncpg.Connection, account_id: UUID, event: NoticeEvent, details: dict[str, str] | None = None
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    event: NoticeEvent,
+    details: dict[str, str] | None = None,
+    *,
+    at: datetime | None = None,
+    once: bool = False,
 ) -> int:
-    """Queue the event for every recipient that received this person's data."""
-    payload = msgspec.json.encode(NoticeBody(event, account_id, datetime.now(UTC), details or {}))
+    """Queue the event for every recipient that received this person's data.
+
+    ``once`` for an event that happens once per person (an erasure): each recipient's notice id
+    follows from the event, the person and the recipient, and with ``at`` fixed the body does
+    too, so queueing it again (a replay onto a restored backup) gives the recipient the very
+    notice it had, which it deduplicates by ``X-Idv-Notice-Id``.
+    """
+    payload = msgspec.json.encode(NoticeBody(event, account_id, at or datetime.now(UTC), details or {}))
     recipients = await store.recipients_of(conn, account_id)
     for recipient_id in recipients:
-        notice_id = uuid.uuid4()
-        await store.insert_notice(conn, notice_id, recipient_id, account_id, event, payload)
-        await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id), dedupe_key=delivery_key(notice_id))
+        notice_id = uuid.uuid5(_ONCE_NOTICES, f"{event}:{account_id}:{recipient_id}") if once else uuid.uuid4()
+        if await store.insert_notice(conn, notice_id, recipient_id, account_id, event, payload):
+            await enqueue(conn, DELIVER_JOB, DeliverNotice(notice_id), dedupe_key=delivery_key(notice_id))
     return len(recipients)
 
 

@@ -52,16 +52,18 @@ async def recipients_of(conn: asyncpg.Connection, account_id: UUID) -> list[UUID
 
 async def insert_notice(
     conn: asyncpg.Connection, notice_id: UUID, recipient_id: UUID, account_id: UUID, event: str, payload: bytes
-) -> None:
-    await conn.execute(
+) -> bool:
+    """False when a notice with this id exists already."""
+    inserted = await conn.fetchval(
         """INSERT INTO recipient_notices (id, recipient_id, account_id, event, payload)
-           VALUES ($1, $2, $3, $4, $5)""",
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING 1""",
         notice_id,
         recipient_id,
         account_id,
         event,
         payload,
     )
+    return inserted is not None
 
 
 async def notice_to_send(conn: asyncpg.Connection, notice_id: UUID) -> asyncpg.Record | None:

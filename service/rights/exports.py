@@ -9,7 +9,6 @@ included (they are not kept, or are kept only under a separate key for matching)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,33 +18,23 @@ import msgspec
 
 from service.accounts import store as accounts
 from service.audit import Actor, AuditEntry
+from service.audit.trail import origin_key_owner
 from service.cases.catalogue import user_message
+from service.face.keys import biometric_key_owner
 from service.guardians import store as guardians
 from service.http.problems import ProblemError
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
+from service.lifecycle import personal_data
+from service.lifecycle.personal_data import Key, PersonalData, Sealed, Shape
 from service.rights import store
 from service.runtime import Runtime
 from service.sessions.reauthentication import confirm_password
 from service.sessions.sessions import Principal
-from service.vault import OwnerCipher
+from service.vault import DataKeyDestroyed, OwnerCipher, Vault
 
 BUILD_JOB = "rights.build_export"
 FORMAT = "idv-export/1"
-
-# (section, column) -> the vault field the column is sealed under, given its row.
-SEALED: dict[tuple[str, str], Callable[[asyncpg.Record], str]] = {
-    ("contacts", "address"): lambda row: f"contact.{row['kind']}",
-    ("sessions", "client_address"): lambda _: "session.client_address",
-    ("sessions", "user_agent"): lambda _: "session.user_agent",
-    ("real_name_verifications", "legal_name"): lambda _: "realname.legal_name",
-    ("real_name_verifications", "id_number"): lambda _: "realname.id_number",
-    ("real_name_verifications", "birth_date"): lambda _: "realname.birth_date",
-    **{
-        ("qualifications", name): (lambda field: lambda _: f"qualification.{field}")(name)
-        for name in ("organization_name", "credit_code", "job_title", "work_email")
-    },
-}
 
 
 class BuildExport(msgspec.Struct, frozen=True):
@@ -63,39 +52,73 @@ class ExportView(msgspec.Struct):
     downloaded_at: datetime | None
 
 
-def _rows(cipher: OwnerCipher, name: str, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+class _Keys:
+    """The keys an archive opens: the person's own, and those of their biometric data and of the
+    audit months their entries were sealed in (None when destroyed: that data is gone)."""
+
+    def __init__(self, conn: asyncpg.Connection, vault: Vault, own: OwnerCipher) -> None:
+        self._conn = conn
+        self._vault = vault
+        self._opened: dict[UUID, OwnerCipher | None] = {own.owner_id: own}
+        self._own = own.owner_id
+
+    async def cipher(self, sealed: Sealed, row: asyncpg.Record, value: bytes) -> tuple[OwnerCipher | None, bytes]:
+        if sealed.key is Key.BIOMETRIC:
+            owner = biometric_key_owner(row["verification_id"])
+        elif sealed.key is Key.AUDIT_MONTH:
+            # The month travels with the value (audit.trail).
+            owner, value = origin_key_owner(value[:7].decode()), value[7:]
+        else:
+            owner = self._own
+        if owner not in self._opened:
+            try:
+                self._opened[owner] = await self._vault.open(self._conn, owner)
+            except DataKeyDestroyed:
+                self._opened[owner] = None
+        return self._opened[owner], value
+
+
+async def _open(keys: _Keys, sealed: Sealed, row: asyncpg.Record, value: bytes) -> Any:
+    cipher, body = await keys.cipher(sealed, row, value)
+    if cipher is None:
+        return None
+    opened = cipher.open(sealed.field_for(dict(row)), body)
+    if sealed.shape is Shape.TEXT:
+        return opened.decode()
+    if sealed.shape is Shape.JSON:
+        decoded = msgspec.json.decode(opened)
+        return {k: v for k, v in decoded.items() if k not in sealed.omit} if isinstance(decoded, dict) else decoded
+    return opened  # bytes: base64 in the archive
+
+
+async def _section(
+    conn: asyncpg.Connection, keys: _Keys, entry: PersonalData, account_id: UUID
+) -> list[dict[str, Any]]:
+    assert entry.export is not None
     out = []
-    for row in rows:
+    for row in await conn.fetch(entry.export, account_id):
         item = dict(row)
-        for column, value in item.items():
-            field = SEALED.get((name, column))
-            if field is not None and value is not None:
-                item[column] = cipher.open_text(field(row), value)
-        if name == "cases":
+        for column, sealed in entry.sealed.items():
+            value = item.get(column)
+            # NULL or blanked (b''): nothing is held any more.
+            item[column] = await _open(keys, sealed, row, value) if value else None
+        for column in entry.json:
+            item[column] = msgspec.json.decode(item[column])
+        if "reason_code" in item and entry.table == "review_cases":
             item["message"] = user_message(item.pop("reason_code"))
         out.append(item)
     return out
 
 
-async def build_archive(conn: asyncpg.Connection, cipher: OwnerCipher, account_id: UUID) -> bytes:
-    profile = await accounts.fetch_profile(conn, account_id)
-    if profile is None:
+async def build_archive(conn: asyncpg.Connection, vault: Vault, cipher: OwnerCipher, account_id: UUID) -> bytes:
+    """One section per entry of the personal-data registry: everything held about the person."""
+    if await accounts.fetch_profile(conn, account_id) is None:
         raise ProblemError(404, "account_not_found", "No such account")
-    archive: dict[str, Any] = {
-        "format": FORMAT,
-        "generated_at": datetime.now(UTC),
-        "account": {
-            "account_id": account_id,
-            "state": profile["state"],
-            "created_at": profile["created_at"],
-            "display_name": cipher.open_text("account.display_name", profile["display_name"]),
-            "username": cipher.open_optional("account.username", profile["username"]),
-            "birth_date": cipher.open_text("account.birth_date", profile["birth_date"]),
-            "totp_enabled": profile["totp_enabled"],
-        },
-    }
-    for name in store.SECTIONS:
-        archive[name] = _rows(cipher, name, await store.section(conn, name, account_id))
+    keys = _Keys(conn, vault, cipher)
+    archive: dict[str, Any] = {"format": FORMAT, "generated_at": datetime.now(UTC)}
+    for entry in personal_data.EXPORTED:
+        rows = await _section(conn, keys, entry, account_id)
+        archive[entry.section] = (rows[0] if rows else None) if entry.single else rows
     return msgspec.json.encode(archive)
 
 
@@ -121,7 +144,7 @@ async def build(runtime: Runtime, export_id: UUID) -> None:
         if row is None or row["status"] != "preparing":
             return
         cipher = await runtime.vault.open(conn, row["account_id"])
-        archive = await build_archive(conn, cipher, row["account_id"])
+        archive = await build_archive(conn, runtime.vault, cipher, row["account_id"])
         expires_at = datetime.now(UTC) + runtime.settings.export_lifetime
         await store.mark_ready(conn, export_id, cipher.seal("rights.export", archive), expires_at)
 

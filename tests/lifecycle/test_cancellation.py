@@ -80,12 +80,15 @@ async def _columns(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     return [(r["table_name"], r["column_name"], r["data_type"]) for r in rows]
 
 
-async def _found_in_clear(conn: asyncpg.Connection, needle: str) -> list[str]:
+async def _found_in_clear(conn: asyncpg.Connection, needle: str | bytes) -> list[str]:
+    """Every column holding the value (bytes, e.g. a ciphertext, only in bytea columns)."""
     found = []
     for table, column, data_type in await _columns(conn):
         if data_type == "bytea":
             condition = f'position($1::bytea in "{column}") > 0'
-            argument: object = needle.encode()
+            argument: object = needle.encode() if isinstance(needle, str) else needle
+        elif isinstance(needle, bytes):
+            continue
         else:
             condition = f'position($1 in "{column}"::text) > 0'
             argument = needle

@@ -3,6 +3,7 @@ until it expires; the archive holds the person's own data in clear and nobody el
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -13,6 +14,7 @@ import msgspec
 from service.rights.exports import BuildExport, build
 from service.runtime import Runtime
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
+from tests.lifecycle.arrange import held_about
 from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
@@ -66,3 +68,56 @@ async def test_an_export_holds_everything_about_the_person_and_expires(
 
     await db.execute("UPDATE data_exports SET expires_at = now() - interval '1 second'")
     assert (await client.get(url, headers=me)).status_code == 404
+
+
+async def _built_archive(client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, me: dict) -> dict:
+    requested = await client.post("/v1/me/exports", json={"password": STRONG_PASSWORD}, headers=me)
+    assert requested.status_code == 202, requested.text
+    export_id = uuid.UUID(requested.json()["export_id"])
+    await build(runtime, export_id)
+    downloaded = await client.get(f"/v1/me/exports/{export_id}/archive", headers=me)
+    assert downloaded.status_code == 200
+    archive: dict = json.loads(downloaded.content)
+    archive["_text"] = downloaded.text
+    return archive
+
+
+async def test_the_export_holds_statements_reasons_corrections_documents_and_who_acted(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    account_id, me = await _verified_person(client, runtime)
+    other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
+    held = await held_about(client, runtime, db, account_id, me)
+    officer, request_case, statement, reasons = held.officer, held.request_case, held.statement, held.reasons
+    first = await _built_archive(client, runtime, db, me)
+
+    archive = await _built_archive(client, runtime, db, me)
+    evidence = {(e["case_id"], e["name"]): e["value"] for e in archive["case_evidence"]}
+    assert evidence[(request_case, "statement")] == statement
+    (request,) = [c for c in archive["cases"] if c["id"] == request_case]
+    assert request["state"] == "rejected" and request["due_at"]
+    (decided,) = [e for e in archive["case_history"] if e["case_id"] == request_case and e["to_state"] == "rejected"]
+    assert decided["note"] == reasons
+    # Operators by id and role, nothing that identifies them further.
+    assert (decided["actor_id"], decided["actor_roles"]) == (str(officer.operator_id), ["privacy_officer"])
+    viewed = [e for e in archive["audit_trail"] if e["action"] == "case.viewed" and e["target_id"] == request_case]
+    assert viewed and viewed[0]["actor_id"] == str(officer.operator_id) and viewed[0]["origin"] is None
+    (own,) = [e for e in archive["audit_trail"] if e["action"] == "rights.request_filed"]
+    assert own["origin"]["client_address"] == "203.0.113.10"
+    (applied,) = archive["corrections"]
+    assert (applied["status"], applied["legal_name"]) == ("applied", "张三丰")
+    (document,) = archive["documents"]
+    assert base64.b64decode(document["content"]) == held.document
+    (face,) = archive["face_images"]
+    assert base64.b64decode(face["content"]) == held.image
+    assert [i["contact"] for i in archive["guardian_invitations"]] == ["mother@example.com"]
+    assert [c["withdrawn_at"] is not None for c in archive["cancellations"]] == [True]
+    assert [(n["recipient"], n["event"]) for n in archive["recipient_notices"]] == [("Shop", "data.corrected")]
+    assert first["exports"][0]["status"] == "preparing"
+    assert [e["status"] for e in archive["exports"]] == ["ready", "preparing"]
+    sent = {m["recipient"] for m in archive["messages"]}
+    assert PERSON["email"] in sent
+    assert all("code" not in (m["variables"] or {}) for m in archive["messages"])
+    # Nobody else's data: not the other account's, not the operators'.
+    for foreign in (other["account_id"], "someone.else", *held.operator_emails):
+        assert foreign not in archive["_text"], foreign
