@@ -2,7 +2,7 @@
 id, the items erased (ids) and time; never a personal value. Append-only.
 
 What a restored backup must have re-applied (lifecycle.replay). Content erased in place (documents,
-face images and templates, export archives) is recorded by database triggers (migration 0026),
+face images and templates, export archives) is recorded by database triggers (migration 0025),
 whichever code path erased it; whole-account erasures and destroyed biometric keys are recorded
 here by the code that does them.
 """
