@@ -97,6 +97,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_reject_threshold: float
     face_challenge_lifetime: timedelta
     face_image_retention: timedelta
+    face_challenges_per_day: int
+    face_failures_in_a_row: int
     age_profile_name: str
     digital_consent_age: int
     time_zone: str
@@ -190,6 +192,14 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     ),
     "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
     "IDV_FACE_IMAGE_RETENTION": ("0", "how long images of automated face decisions are kept (0: not at all)"),
+    "IDV_FACE_CHALLENGES_PER_DAY": (
+        "5",
+        "face challenges one account may ask for in 24 hours; past them, document review by an operator",
+    ),
+    "IDV_FACE_FAILURES_IN_A_ROW": (
+        "3",
+        "failed face answers in a row after which the account is sent to document review instead",
+    ),
     "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
     "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
@@ -469,6 +479,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
         face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
         face_image_retention=duration("IDV_FACE_IMAGE_RETENTION"),
+        face_challenges_per_day=integer("IDV_FACE_CHALLENGES_PER_DAY", 1, 1000),
+        face_failures_in_a_row=integer("IDV_FACE_FAILURES_IN_A_ROW", 1, 100),
         age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+
+# Challenges count against the daily bound for this long after they were issued.
+ATTEMPT_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    challenges_today: int  # issued within ATTEMPT_WINDOW, answered or not
+    oldest_today: datetime | None
+    failures_in_a_row: int  # rejected (or still being judged) since the last verified attempt
+
+
+async def lock_attempts(conn: asyncpg.Connection, account_id: UUID) -> Attempts:
+    """Lock the account's row (so attempts of one account are counted one at a time) and count."""
+    await conn.execute("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE", account_id)
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE created_at > now() - $2::interval) AS challenges_today,
+                  min(created_at) FILTER (WHERE created_at > now() - $2::interval) AS oldest_today,
+                  count(*) FILTER (
+                      WHERE status IN ('rejected', 'processing')
+                        AND created_at > coalesce(
+                            (SELECT max(created_at) FROM face_verifications
+                             WHERE account_id = $1 AND status = 'verified'), '-infinity')
+                  ) AS failures_in_a_row
+           FROM face_verifications WHERE account_id = $1""",
+        account_id,
+        ATTEMPT_WINDOW,
+    )
+    assert row is not None
+    return Attempts(row["challenges_today"], row["oldest_today"], row["failures_in_a_row"])
 
 
 async def insert(

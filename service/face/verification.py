@@ -25,6 +25,7 @@ from service.cases.cases import conclude_checks
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent
 from service.face import store
+from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
 from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
@@ -52,6 +53,9 @@ class _Claimed:
 async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonce: str) -> _Claimed:
     expired = False
     async with runtime.database.transaction() as conn:
+        # The account first, as when a challenge is issued (one lock order, no deadlock). Answers being
+        # judged count as failures until decided, so parallel answers cannot exceed the bound either.
+        await check_attempts(conn, runtime.settings, account_id, answering=True)
         row = await store.lock_own(conn, account_id, verification_id)
         if row is None:
             raise ProblemError(404, "verification_not_found", "No such face verification")
