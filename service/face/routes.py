@@ -22,7 +22,8 @@ from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
 from service.sessions.auth import FOR_VERIFICATION
 
-ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live)$")]
+# The document, the first live frame, and (for the grey band) every frame: frame-<action>-<frame>.
+ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live|frame-[0-9]-[0-9])$")]
 
 
 def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
@@ -69,7 +70,7 @@ class FaceReviewController(Controller):
 
     @get(
         "/{role:str}",
-        summary="The document portrait or the live face of a case under review, with a reason (audited)",
+        summary="The document portrait or a live frame of a case under review, with a reason (audited)",
         opt=allow(CASE_WORKERS),
         media_type="image/jpeg",
     )

@@ -100,14 +100,16 @@ async def record_decision(
     liveness_method: str,
     reason_codes: list[str],
     template: bytes | None,
-    final: bool,
-) -> None:
-    await conn.execute(
+    decided_by: str | None,
+) -> datetime | None:
+    """Record the outcome; `decided_by` None leaves it undecided (under review). Returns decided_at."""
+    decided_at: datetime | None = await conn.fetchval(
         """UPDATE face_verifications
            SET status = $2, score = $3, accept_threshold = $4, reject_threshold = $5, model_version = $6,
-               liveness_method = $7, reason_codes = $8, template = $9,
-               decided_at = CASE WHEN $10 THEN now() ELSE decided_at END
-           WHERE id = $1""",
+               liveness_method = $7, reason_codes = $8, template = $9, decided_by = $10,
+               decided_at = CASE WHEN $10::text IS NOT NULL THEN now() ELSE decided_at END
+           WHERE id = $1
+           RETURNING decided_at""",
         verification_id,
         status,
         score,
@@ -117,13 +119,15 @@ async def record_decision(
         liveness_method,
         reason_codes,
         template,
-        final,
+        decided_by,
     )
+    return decided_at
 
 
 async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, case_id, status, reason_codes, created_at, decided_at FROM face_verifications
+        """SELECT id, case_id, status, reason_codes, created_at, decided_at, decided_by, liveness_method
+           FROM face_verifications
            WHERE account_id = $1 AND status <> 'expired' ORDER BY created_at DESC LIMIT 1""",
         account_id,
     )
@@ -191,12 +195,15 @@ async def erase_biometric_data(conn: asyncpg.Connection, account_id: UUID) -> in
     return int(samples.split()[-1]) + int(templates.split()[-1])
 
 
-async def settle(conn: asyncpg.Connection, verification_id: UUID, status: str, *, keep_template: bool) -> None:
+async def settle(
+    conn: asyncpg.Connection, verification_id: UUID, status: str, *, keep_template: bool, decided_by: str | None
+) -> None:
     await conn.execute(
         """UPDATE face_verifications
-           SET status = $2, decided_at = now(), template = CASE WHEN $3 THEN template END
+           SET status = $2, decided_at = now(), template = CASE WHEN $3 THEN template END, decided_by = $4
            WHERE id = $1""",
         verification_id,
         status,
         keep_template,
+        decided_by,
     )

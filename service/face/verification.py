@@ -132,7 +132,9 @@ async def _verify(
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
     faces = runtime.faces
     reference, live, liveness = await asyncio.gather(
-        faces.analyze(document), faces.analyze(frames[0][0]), runtime.liveness.assess(claimed.actions, frames)
+        faces.analyze(document),
+        faces.analyze(frames[0][0]),
+        runtime.liveness.assess(claimed.actions, frames, document),
     )
     problems = _quality_problems(reference, "document") + _quality_problems(live, "frames[0][0]")
     if problems:
@@ -145,9 +147,10 @@ async def _verify(
     thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
     assert reference.embedding is not None and live.embedding is not None
     score = cosine_similarity(reference.embedding, live.embedding)
-    decision = decide(score, thresholds) if liveness.passed else MatchDecision.REJECT
-    outcome = _Outcome(liveness, score, thresholds, decision)
-    return await _record(runtime, claimed, verification_id, outcome, actor, (document, frames[0][0]), live)
+    outcome = _Outcome(liveness, score, thresholds, decide(score, thresholds))
+    images = [("document", document), ("live", frames[0][0])]
+    images += [(f"frame-{i}-{j}", frame) for i, action in enumerate(frames) for j, frame in enumerate(action)][1:]
+    return await _record(runtime, claimed, verification_id, outcome, actor, images, live)
 
 
 def _encode(image: ImageBGR) -> bytes:
@@ -165,35 +168,71 @@ class _Outcome:
     decision: MatchDecision
 
 
+def may_verify_without_review(liveness: LivenessResult, policy: str) -> bool:
+    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed); `margin` (that,
+    or every built-in check passed with margin)."""
+    if policy == "never" or not liveness.passed:
+        return False
+    if liveness.certified:
+        return True
+    return policy == "margin" and liveness.confident
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    status: str
+    event: CaseEvent
+    reason: str
+    reason_codes: list[str]
+
+
+def judge(outcome: _Outcome, policy: str) -> _Judgement:
+    """Rejected on failed liveness or a clear mismatch; verified only with a match and a liveness pass
+    the policy trusts without a person; everything in between goes to an operator."""
+    liveness, decision = outcome.liveness, outcome.decision
+    reasons = [code.value for code in liveness.reason_codes]
+    if not liveness.passed:
+        return _Judgement("rejected", CaseEvent.AUTO_REJECT, "liveness_failed", reasons)
+    if decision is MatchDecision.REJECT:
+        return _Judgement("rejected", CaseEvent.AUTO_REJECT, "face_mismatch", [*reasons, "face_mismatch"])
+    if decision is MatchDecision.ACCEPT and may_verify_without_review(liveness, policy):
+        return _Judgement("verified", CaseEvent.AUTO_APPROVE, "evidence_consistent", reasons)
+    reasons += [uncertainty.value for uncertainty in liveness.uncertainties]
+    if decision is MatchDecision.REVIEW:
+        reasons.append("face_match_grey_band")
+    elif liveness.confident:
+        reasons.append("review_by_policy")
+    return _Judgement("in_review", CaseEvent.REFER, "checks_inconclusive", reasons)
+
+
+def _liveness_outcome(liveness: LivenessResult) -> str:
+    if not liveness.passed:
+        return "failed"
+    return "passed" if liveness.confident else "passed_without_margin"
+
+
 async def _record(
     runtime: Runtime,
     claimed: _Claimed,
     verification_id: UUID,
     outcome: _Outcome,
     actor: Actor,
-    images: tuple[ImageBGR, ImageBGR],
+    images: list[tuple[str, ImageBGR]],
     live: FaceAnalysis,
 ) -> FaceResult:
     liveness, score, thresholds, decision = outcome.liveness, outcome.score, outcome.thresholds, outcome.decision
-    reasons = [code.value for code in liveness.reason_codes]
-    if not liveness.passed:
-        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "liveness_failed"
-    elif decision is MatchDecision.ACCEPT:
-        status, event, reason = "verified", CaseEvent.AUTO_APPROVE, "evidence_consistent"
-    elif decision is MatchDecision.REJECT:
-        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "face_mismatch"
-        reasons.append("face_mismatch")
-    else:
-        status, event, reason = "in_review", CaseEvent.REFER, "checks_inconclusive"
+    judgement = judge(outcome, runtime.settings.face_verify_without_review)
+    status, event, reason, reasons = judgement.status, judgement.event, judgement.reason, judgement.reason_codes
     retention = runtime.settings.face_image_retention
-    # Under review: kept until the decision. Decided automatically: kept only if configured.
-    keep_images = status == "in_review" or retention > timedelta(0)
+    # Under review: every image, kept until the decision (the operator sees every frame). Decided
+    # automatically: the document and the first frame, kept only if configured.
+    kept = images if status == "in_review" else images[:2] if retention > timedelta(0) else []
     keep_until = None if status == "in_review" else datetime.now(UTC) + retention
     samples = await asyncio.get_running_loop().run_in_executor(
-        runtime.cpu, lambda: (_encode(images[0]), _encode(images[1])) if keep_images else None
+        runtime.cpu, lambda: [(role, _encode(image)) for role, image in kept]
     )
     results = [
-        AutomatedResult("liveness", "passed" if liveness.passed else "failed", liveness.method),
+        AutomatedResult("liveness", _liveness_outcome(liveness), liveness.method),
         AutomatedResult(
             "face_match",
             decision.value,
@@ -207,7 +246,7 @@ async def _record(
         template = None
         if status in ("verified", "in_review") and live.embedding is not None:
             template = bio.seal("face.template", live.embedding.astype(np.float32).tobytes())
-        await store.record_decision(
+        decided_at = await store.record_decision(
             conn,
             verification_id,
             status=status,
@@ -218,17 +257,24 @@ async def _record(
             liveness_method=liveness.method,
             reason_codes=reasons,
             template=template,
-            final=status != "in_review",
+            decided_by=None if status == "in_review" else "automatic",
         )
-        if samples is not None:
-            for role, sample in zip(("document", "live"), samples, strict=True):
-                await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
+        for role, sample in samples:
+            await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
         await conclude_checks(conn, claimed.case_id, event, results, reason_code=reason, engine="face")
         details: dict[str, DetailValue] = {"status": status, "score": f"{score:.4f}", "liveness": liveness.passed}
         await runtime.audit.append(
             conn, AuditEntry(actor, "face.verified", "account", str(claimed.account_id), details)
         )
-    return FaceResult(status, verification_id, claimed.case_id, reasons)
+    return FaceResult(
+        status,
+        verification_id,
+        claimed.case_id,
+        reasons,
+        decided_at,
+        decided_by=None if status == "in_review" else "automatic",
+        liveness_method=liveness.method,
+    )
 
 
 async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
@@ -236,4 +282,12 @@ async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
         row = await store.latest_for_account(conn, account_id)
     if row is None:
         return FaceResult("none")
-    return FaceResult(row["status"], row["id"], row["case_id"], list(row["reason_codes"]), row["decided_at"])
+    return FaceResult(
+        row["status"],
+        row["id"],
+        row["case_id"],
+        list(row["reason_codes"]),
+        row["decided_at"],
+        decided_by=row["decided_by"],
+        liveness_method=row["liveness_method"],
+    )
