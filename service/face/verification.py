@@ -33,14 +33,16 @@ from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
 from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
-from verification.face.images import ImageBGR
+from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
 from verification.face.quality import QualityIssue
-from verification.uploads import UploadLimits, decode_image
+from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
 ENGINE = "face"
+# A portrait on a photographed identity document is a small part of the picture: keep more of it.
+DOCUMENT_MAX_SIDE = 2048
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,18 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
 
 
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
+    """One image at a time, each checked by its header before decoding and kept small (see
+    `decode_face_image`): an answer's 25 images hold a few megabytes each, never 48."""
     problems: list[FieldProblem] = []
 
-    def decode(data: bytes, field: str) -> ImageBGR | None:
+    def decode(data: bytes, field: str, max_side: int = FACE_MAX_SIDE) -> ImageBGR | None:
         try:
-            return decode_image(data, FACE_LIMITS)
+            return decode_face_image(data, FACE_LIMITS, max_side)
         except InvalidValue as exc:
             problems.append(FieldProblem(field, exc.code, exc.message))
             return None
 
-    document = decode(submission.document, "document")
+    document = decode(submission.document, "document", DOCUMENT_MAX_SIDE)
     frames = [
         [decode(frame, f"frames[{i}][{j}]") for j, frame in enumerate(action)]
         for i, action in enumerate(submission.frames)
