@@ -47,10 +47,10 @@ class FaceSubmission(RequestBody):
 
 class FaceResult(msgspec.Struct):
     """``verified``, ``rejected`` (see ``reason_codes``; ask for a new challenge to try again),
-    ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used; the
-    problem is named per image), ``withdrawn``, ``none``. ``decided_by`` says how it was decided:
-    ``automatic`` (by the checks; ``liveness_method`` names the presentation-attack detection) or
-    ``operator`` (a person reviewed every photo)."""
+    ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used and the
+    challenge was retaken twice already or expired: ask for a new one), ``withdrawn``, ``none``.
+    ``decided_by`` says how it was decided: ``automatic`` (by the checks; ``liveness_method`` names
+    the presentation-attack detection) or ``operator`` (a person reviewed every photo)."""
 
     status: str
     verification_id: UUID | None = None

@@ -88,6 +88,18 @@ async def set_status(conn: asyncpg.Connection, verification_id: UUID, status: st
     await conn.execute("UPDATE face_verifications SET status = $2 WHERE id = $1", verification_id, status)
 
 
+async def reopen_for_retake(conn: asyncpg.Connection, verification_id: UUID, max_retakes: int) -> bool:
+    """Open the challenge being answered again, unless it was retaken `max_retakes` times or expired."""
+    reopened = await conn.fetchval(
+        """UPDATE face_verifications SET status = 'challenged', retakes = retakes + 1
+           WHERE id = $1 AND status = 'processing' AND retakes < $2 AND expires_at > now()
+           RETURNING id""",
+        verification_id,
+        max_retakes,
+    )
+    return reopened is not None
+
+
 async def record_decision(
     conn: asyncpg.Connection,
     verification_id: UUID,

@@ -41,6 +41,8 @@ from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
 ENGINE = "face"
+# Answers refused for a photo to retake that a challenge survives (each one runs the models again).
+MAX_RETAKES = 2
 # A portrait on a photographed identity document is a small part of the picture: keep more of it.
 DOCUMENT_MAX_SIDE = 2048
 
@@ -116,11 +118,23 @@ async def submit(
     claimed = await _claim(runtime, account_id, verification_id, submission.nonce)
     try:
         return await _verify(runtime, claimed, verification_id, submission, actor)
-    except ProblemError:
-        # The attempt is over (the nonce is spent); a new challenge starts the next one.
+    except ProblemError as problem:
+        # Nothing was decided. A photo to retake (422) keeps the challenge open, a few times and while
+        # it lasts; otherwise the attempt is over and a new challenge starts the next one.
         async with runtime.database.transaction() as conn:
-            await store.set_status(conn, verification_id, "retry")
-        raise
+            reopened = problem.status == 422 and await store.reopen_for_retake(conn, verification_id, MAX_RETAKES)
+            if not reopened:
+                await store.set_status(conn, verification_id, "retry")
+        if problem.status != 422:
+            raise
+        advice = (
+            "Take the photo again and send the answer again with the same challenge before it expires."
+            if reopened
+            else "This challenge cannot be answered again: ask for a new one."
+        )
+        raise ProblemError(
+            problem.status, problem.code, problem.title, advice, errors=problem.errors, headers=problem.headers
+        ) from None
 
 
 async def _verify(

@@ -140,6 +140,29 @@ async def test_unusable_photos_are_named_with_what_to_do(
     assert await db.fetchval("SELECT count(DISTINCT case_id) FROM face_verifications") == 1
 
 
+async def test_a_photo_to_retake_keeps_the_challenge_a_few_times(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    me = await _ready(client, runtime)
+    challenge = await _challenge(client, db, me)
+    blurred = jpeg(cv2.GaussianBlur(photo(DOCUMENT), (0, 0), 12))
+    for _ in range(2):
+        retake = await _answer(client, me, challenge, blurred, live_frames())
+        assert retake.status_code == 422 and "same challenge" in retake.json()["detail"]
+    # The same challenge, answered with a usable photo, is decided.
+    answered = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
+    assert answered.status_code == 200 and answered.json()["status"] == "verified"
+    assert answered.json()["decided_at"] is not None
+
+    challenge = await _challenge(client, db, me)
+    for _ in range(2):
+        assert (await _answer(client, me, challenge, blurred, live_frames())).status_code == 422
+    spent = await _answer(client, me, challenge, blurred, live_frames())
+    assert spent.status_code == 422 and "new one" in spent.json()["detail"]
+    again = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
+    assert again.status_code == 409 and again.json()["code"] == "challenge_used"
+
+
 async def test_the_grey_band_goes_to_an_operator_who_sees_every_photo(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
