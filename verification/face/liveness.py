@@ -5,8 +5,8 @@ photo to the camera, tilting, zooming or mirroring it, reusing the document's po
 mid-session or replaying another session, no more: a video of the person making the right moves, a
 still re-rendered through a 3-D head model, a good mask or an injected camera stream can pass it. So a
 pass is `confident` only with margin on every check, and only then may the service verify without a
-person looking (`IDV_FACE_AUTO_VERIFY`); everything else goes to an operator. Where the risk calls for
-it, plug a certified vendor in through `presentation.PresentationAttackDetector`.
+person looking (`IDV_FACE_VERIFY_WITHOUT_REVIEW`); everything else goes to an operator. Where the
+risk calls for it, plug a certified vendor in through `presentation.PresentationAttackDetector`.
 
 How frames are judged (from YuNet's box and landmarks, see `geometry` and `parallax`, and the face
 signatures of `reuse`):
