@@ -20,6 +20,7 @@ import pytest
 from tests.face.photos import photo, side_by_side
 from verification.face import attacks
 from verification.face.engine import FaceEngine
+from verification.face.geometry import Box, DetectedFace, Landmarks
 from verification.face.liveness import (
     TURNS,
     ChallengeAction,
@@ -188,3 +189,25 @@ def test_a_challenge_is_two_or_three_distinct_actions_with_a_turn() -> None:
 
 def test_the_challenge_follows_its_random_source() -> None:
     assert new_challenge(random.Random(7)) == new_challenge(random.Random(7))
+
+
+def test_one_frame_turned_like_a_picture_fails_the_answer_whatever_the_best_frame(frames: Frames) -> None:
+    """Landmarks by hand (the face's signature borrowed from a real frame): a sheared picture reads as a
+    25° turn with no depth, beside a frame whose nose really swung across."""
+    frontal = Landmarks((300.0, 200.0), (400.0, 200.0), (350.0, 257.0), (310.0, 300.0), (390.0, 300.0))
+
+    def shear(point: tuple[float, float]) -> tuple[float, float]:
+        return (point[0] - 0.4 * (point[1] - 200.0), point[1])
+
+    sheared = Landmarks(*(shear(point) for point in frontal))
+    turned = frontal._replace(nose_tip=(327.0, 257.0))  # the nose 0.23 eye distances toward his right
+
+    def frame(marks: Landmarks) -> FrameObservation:
+        face = DetectedFace(Box(260.0, 130.0, 180.0, 220.0), marks, 0.95)
+        return FrameObservation(faces=(face,), image_size=(640, 480), signature=frames["neutral"].signature)
+
+    honest = check_challenge([RIGHT], [[frame(frontal), frame(turned)]])
+    assert honest.passed, honest.reason_codes
+    result = check_challenge([RIGHT], [[frame(frontal), frame(sheared), frame(turned)]])
+    assert result.reason_codes == (LivenessIssue.PLANAR_MOTION,)
+    assert [(p.action_index, p.frame_index) for p in result.frame_problems] == [(0, 1)]

@@ -21,9 +21,10 @@ signatures of `reuse`):
 - The frames given for action i must show action i. A turn counts by its depth-made part only
   (`parallax.depth_motion`: the yaw change the plane of eyes and mouth cannot explain), at least 15°
   to the requested side; looking up likewise by 8° of depth-made pitch; moving closer by a face 1.2x the
-  baseline's size. A turn the landmarks show but depth does not is a picture moved (`planar_motion`). When
-  an action's frames instead show another action of the challenge, the moves came in the wrong order
-  (`challenge_out_of_order`); otherwise the move was not made (`challenge_not_performed`).
+  baseline's size. A turn the landmarks show but depth does not is a picture moved (`planar_motion`),
+  in any frame, not only the best one of an action. When an action's frames instead show another
+  action of the challenge, the moves came in the wrong order (`challenge_out_of_order`); otherwise the
+  move was not made (`challenge_not_performed`).
 
 Why those amounts: see `parallax` for the turns (real pose pairs 20-29° of depth-made turn; flat prints
 within 16.3°, so 15° counts and 20° is the margin). We have no real photos of one person looking up,
@@ -64,6 +65,10 @@ if TYPE_CHECKING:
 
 METHOD = "active-challenge-v2"
 Reason = TypeVar("Reason", bound=StrEnum)
+# A frame whose landmarks turned by the required amount with less than this share of it made by depth
+# moved like a picture: real pose pairs 15° or more apart keep 0.96 or more of their turn as depth (a
+# 12° pair, 0.63), flat prints mostly far less (see `parallax`).
+PLANAR_SHARE = 0.5
 
 
 class ChallengeAction(StrEnum):
@@ -222,9 +227,21 @@ def check_challenge(
     issues.extend(_distinct(problem.issue for problem in problems))
 
     moves = [[_move(baseline, frame) for frame in frames] for frames in frames_per_action]
+    # Every frame counts, not only the best: one frame that turned like a picture is a picture moved.
+    planar = [
+        FrameProblem(i, j, LivenessIssue.PLANAR_MOTION)
+        for i, (action, slot_moves) in enumerate(zip(actions, moves, strict=True))
+        if action in TURNS
+        for j, move in enumerate(slot_moves)
+        if _change(action, move, flat=True) >= config.min_turn
+        and _change(action, move, flat=False) < config.min_turn * PLANAR_SHARE
+    ]
+    problems.extend(planar)
+    if planar:
+        issues.append(LivenessIssue.PLANAR_MOTION)
     outcomes = tuple(_outcome(action, slot_moves, config) for action, slot_moves in zip(actions, moves, strict=True))
     missed = [index for index, outcome in enumerate(outcomes) if not outcome.performed]
-    if missed:
+    if missed and not planar:
         if any(_outcome(actions[index], moves[index], config, flat=True).performed for index in missed):
             issues.append(LivenessIssue.PLANAR_MOTION)
         elif any(
