@@ -29,7 +29,14 @@ import numpy.typing as npt
 from verification.face.engine import FaceEngine
 from verification.face.geometry import DetectedFace, orientation
 from verification.face.images import ImageBGR, read_image
-from verification.face.liveness import DEFAULT_LIVENESS, ChallengeAction, LivenessConfig, check_challenge, observe_frame
+from verification.face.liveness import (
+    DEFAULT_LIVENESS,
+    TURNS,
+    ChallengeAction,
+    LivenessConfig,
+    check_challenge,
+    observe_frame,
+)
 from verification.face.matching import MatchDecision, cosine_similarity, decide
 from verification.face.models import load_models
 
@@ -170,6 +177,7 @@ class Classification:
     source: str
     verdict: str  # "verified" (classified bona fide without a person), "review", "rejected"
     reasons: tuple[str, ...]
+    turn: float | None = None  # degrees of depth-made turn in the best frame of the turn (see `parallax`)
 
 
 def turn_attacks(image: ImageBGR, face: DetectedFace, sign: float) -> dict[str, list[ImageBGR]]:
@@ -260,13 +268,14 @@ def classify(
         else:
             verdict = "review"
     reasons = tuple(code.value for code in result.reason_codes) + tuple(u.value for u in result.uncertainties)
-    return Classification(presentation.kind, presentation.source, verdict, reasons)
+    turn = next((outcome.measured for outcome in result.actions if outcome.action in TURNS), None)
+    return Classification(presentation.kind, presentation.source, verdict, reasons, turn)
 
 
 def attack_report(classifications: Sequence[Classification]) -> str:
     """APCER per attack type (attack presentations verified with no person looking, ISO/IEC 30107-3) and
     BPCER (bona fide presentations rejected), with how many went to review instead."""
-    lines = [f"{'presentation':40s} {'n':>3s} {'verified':>9s} {'review':>7s} {'rejected':>9s}  rate"]
+    lines = [f"{'presentation':40s} {'n':>3s} {'verified':>9s} {'review':>7s} {'rejected':>9s}  rate  (turn °)"]
     kinds = list(dict.fromkeys(c.kind for c in classifications))
     for kind in kinds:
         group = [c for c in classifications if c.kind == kind]
@@ -275,8 +284,11 @@ def attack_report(classifications: Sequence[Classification]) -> str:
             rate = f"BPCER {counts['rejected'] / len(group):.2f} (review {counts['review'] / len(group):.2f})"
         else:
             rate = f"APCER {counts['verified'] / len(group):.2f}"
+        turns = [c.turn for c in group if c.turn is not None]
+        spread = f"  ({min(turns):.1f} to {max(turns):.1f})" if turns else ""
         lines.append(
             f"{kind:40s} {len(group):3d} {counts['verified']:9d} {counts['review']:7d} {counts['rejected']:9d}  {rate}"
+            + spread
         )
     attacks = [c for c in classifications if c.kind != BONA_FIDE]
     if attacks:

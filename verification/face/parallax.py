@@ -9,11 +9,12 @@ some 0.5 inter-eye distances in front of that plane, so when the head turns or n
 the prediction. That offset, read as an angle the same way `geometry` reads yaw and pitch, is the part
 of the turn (or nod) that depth made: `depth_motion`. A flat picture has none, up to landmark noise.
 
-Measured on shared/faces (`python -m verification.face.attacks` prints it): between independent real
-photos of one person whose estimated yaw differs by 15° or more (obama, 6 ordered pairs, 21-29°), the
-depth-made turn is 20-29°; on flat prints of each photo tilted 30-45° about either axis, rotated 20°,
-zoomed 1.3x, blurred or recompressed, it stays within 16.3° (the landmarks wander on a squashed face),
-and below 15° for all but two. So a turn counts from 15° and counts with margin from 20°.
+Measured on shared/faces: between independent real photos of one person whose estimated yaw differs
+by 15° or more (obama, 6 ordered pairs, 21-29°), the depth-made turn is 20-29°; on 80 frames of flat
+prints of each photo (tilted ±30° and ±45° sideways, ±45° forward, rotated 20°, zoomed 1.3x) it stays
+within 16.3° (the landmarks wander on a squashed face), and below 15° for all but two. So a turn counts
+from 15° and counts with margin from 20°. `python -m verification.face.attacks` prints the depth-made turn
+of each attack kind's best frame beside its error rates.
 
 What it does not catch, by design of the measure: a mirrored photo (mirroring a turned face shows real
 depth), a picture whose nose was warped sideways, or a still re-rendered through a 3-D head. Mirrors
