@@ -12,7 +12,7 @@ from service.audit import Actor
 from service.cases.access import refusals_audited
 from service.cases.schemas import RevealReason
 from service.face.challenge import start_challenge
-from service.face.review import open_face_image
+from service.face.review import face_image_roles, open_face_image
 from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
 from service.face.verification import current, submit
 from service.http.clients import client_address, user_agent
@@ -67,6 +67,15 @@ class FaceReviewController(Controller):
     path = "/v1/operator/cases/{case_id:uuid}/face-images"
     tags = ["review cases"]
     guards = [operator_guard]
+
+    @get(
+        "/",
+        summary="Which images a case under review keeps: the document, the first live frame and every frame",
+        opt=allow(CASE_WORKERS),
+    )
+    async def roles(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> list[str]:
+        async with refusals_audited(runtime, operator, case_id):
+            return await face_image_roles(runtime, operator, case_id)
 
     @get(
         "/{role:str}",

@@ -175,6 +175,19 @@ async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) ->
     )
 
 
+async def sample_roles_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[str]:
+    """The images the case's latest attempt keeps: document, live, frame-<action>-<frame>."""
+    rows = await conn.fetch(
+        """SELECT s.role FROM face_samples s JOIN face_verifications v ON v.id = s.verification_id
+           WHERE v.id = (SELECT v2.id FROM face_verifications v2 JOIN face_samples s2 ON s2.verification_id = v2.id
+                         WHERE v2.case_id = $1 AND s2.content IS NOT NULL ORDER BY v2.created_at DESC LIMIT 1)
+             AND s.content IS NOT NULL
+           ORDER BY s.role""",
+        case_id,
+    )
+    return [row["role"] for row in rows]
+
+
 async def erase_samples_of_case(conn: asyncpg.Connection, case_id: UUID) -> int:
     result: str = await conn.execute(
         """UPDATE face_samples SET content = NULL, deleted_at = now()

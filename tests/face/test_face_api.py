@@ -186,6 +186,8 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_every_photo(
 
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     await client.post(f"/v1/operator/cases/{case_id}/claim", headers=reviewer.headers)
+    listed = await client.get(f"/v1/operator/cases/{case_id}/face-images", headers=reviewer.headers)
+    assert listed.status_code == 200 and sorted(listed.json()) == sorted(roles)
     for role in roles:
         image = await client.get(
             f"/v1/operator/cases/{case_id}/face-images/{role}",
