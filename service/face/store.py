@@ -16,7 +16,7 @@ ATTEMPT_WINDOW = timedelta(days=1)
 class Attempts:
     challenges_today: int  # issued within ATTEMPT_WINDOW, answered or not
     oldest_today: datetime | None
-    failures_in_a_row: int  # rejected (or still being judged) since the last verified attempt
+    failures_in_a_row: int  # rejected (or being judged, within a day) since the last verified attempt
 
 
 async def lock_attempts(conn: asyncpg.Connection, account_id: UUID) -> Attempts:
@@ -26,7 +26,8 @@ async def lock_attempts(conn: asyncpg.Connection, account_id: UUID) -> Attempts:
         """SELECT count(*) FILTER (WHERE created_at > now() - $2::interval) AS challenges_today,
                   min(created_at) FILTER (WHERE created_at > now() - $2::interval) AS oldest_today,
                   count(*) FILTER (
-                      WHERE status IN ('rejected', 'processing')
+                      -- An answer still being judged counts, unless it was left behind by a crash long ago.
+                      WHERE (status = 'rejected' OR (status = 'processing' AND created_at > now() - $2::interval))
                         AND created_at > coalesce(
                             (SELECT max(created_at) FROM face_verifications
                              WHERE account_id = $1 AND status = 'verified'), '-infinity')
