@@ -82,3 +82,13 @@ def test_durations() -> None:
     assert parse_duration("30") == timedelta(seconds=30)
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("1 week")
+
+
+def test_face_attempt_bounds_and_review_policy(tmp_path: Path) -> None:
+    settings = load_settings(environment_for_tests(tmp_path))
+    assert (settings.face_challenges_per_day, settings.face_failures_in_a_row) == (5, 3)
+    assert settings.face_verify_without_review == "margin"
+    with pytest.raises(SettingsError, match="IDV_FACE_VERIFY_WITHOUT_REVIEW"):
+        load_settings(environment_for_tests(tmp_path, IDV_FACE_VERIFY_WITHOUT_REVIEW="always"))
+    with pytest.raises(SettingsError, match="IDV_FACE_CHALLENGES_PER_DAY"):
+        load_settings(environment_for_tests(tmp_path, IDV_FACE_CHALLENGES_PER_DAY="0"))
