@@ -109,6 +109,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_reject_threshold: float
     face_challenge_lifetime: timedelta
     face_image_retention: timedelta
+    face_challenges_per_day: int
+    face_failures_in_a_row: int
+    face_verify_without_review: str
     age_profile_name: str
     digital_consent_age: int
     time_zone: str
@@ -236,6 +239,19 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     ),
     "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
     "IDV_FACE_IMAGE_RETENTION": ("0", "how long images of automated face decisions are kept (0: not at all)"),
+    "IDV_FACE_CHALLENGES_PER_DAY": (
+        "5",
+        "face challenges one account may ask for in 24 hours; past them, document review by an operator",
+    ),
+    "IDV_FACE_FAILURES_IN_A_ROW": (
+        "3",
+        "failed face answers in a row after which the account is sent to document review instead",
+    ),
+    "IDV_FACE_VERIFY_WITHOUT_REVIEW": (
+        "margin",
+        "when a face verification may be verified without an operator looking: margin (a certified PAD "
+        "passed, or every built-in check passed with margin), certified_pad (only a certified PAD), never",
+    ),
     "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
     "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
@@ -260,6 +276,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     ),
 }
 
+FACE_VERIFY_WITHOUT_REVIEW = frozenset({"margin", "certified_pad", "never"})
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
 
 # A registrable-looking name of two labels or more: no scheme, port, path or wildcard.
@@ -563,6 +580,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
         face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
         face_image_retention=duration("IDV_FACE_IMAGE_RETENTION"),
+        face_challenges_per_day=integer("IDV_FACE_CHALLENGES_PER_DAY", 1, 1000),
+        face_failures_in_a_row=integer("IDV_FACE_FAILURES_IN_A_ROW", 1, 100),
+        face_verify_without_review=get("IDV_FACE_VERIFY_WITHOUT_REVIEW") or "margin",
         age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
@@ -595,6 +615,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"IDV_TIME_ZONE: unknown zone {settings.time_zone!r}")
     if settings.upload_max_decoded_bytes > settings.decode_memory_budget_mib * 1024 * 1024:
         problems.append("IDV_UPLOAD_MAX_DECODED_BYTES must not exceed IDV_DECODE_MEMORY_BUDGET_MIB (in bytes)")
+    if settings.face_verify_without_review not in FACE_VERIFY_WITHOUT_REVIEW:
+        problems.append("IDV_FACE_VERIFY_WITHOUT_REVIEW must be margin, certified_pad or never")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
     try:

@@ -143,3 +143,13 @@ def test_one_image_may_not_need_more_memory_than_all_decodes_together(tmp_path: 
         load_settings(environment_for_tests(tmp_path, **larger))
     raised = load_settings(environment_for_tests(tmp_path, **larger, IDV_DECODE_MEMORY_BUDGET_MIB="512"))
     assert raised.upload_max_decoded_bytes == 300 * 1024 * 1024
+
+
+def test_face_attempt_bounds_and_review_policy(tmp_path: Path) -> None:
+    settings = load_settings(environment_for_tests(tmp_path))
+    assert (settings.face_challenges_per_day, settings.face_failures_in_a_row) == (5, 3)
+    assert settings.face_verify_without_review == "margin"
+    with pytest.raises(SettingsError, match="IDV_FACE_VERIFY_WITHOUT_REVIEW"):
+        load_settings(environment_for_tests(tmp_path, IDV_FACE_VERIFY_WITHOUT_REVIEW="always"))
+    with pytest.raises(SettingsError, match="IDV_FACE_CHALLENGES_PER_DAY"):
+        load_settings(environment_for_tests(tmp_path, IDV_FACE_CHALLENGES_PER_DAY="0"))

@@ -18,6 +18,7 @@ from service.cases.states import CaseState
 from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
 from service.face import store
+from service.face.attempts import check_attempts
 from service.face.schemas import FaceChallenge
 from service.runtime import Runtime
 
@@ -35,6 +36,7 @@ async def start_challenge(runtime: Runtime, account_id: UUID, actor: Actor) -> F
     expires_at = datetime.now(UTC) + runtime.settings.face_challenge_lifetime
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.BIOMETRIC)
+        await check_attempts(conn, runtime.settings, account_id)
         await store.expire_open_challenges(conn, account_id)
         # Attempts that ended in a photo to retake stay in the same case, still at its checks.
         open_cases = await cases.open_of_subject(conn, account_id, [CaseType.FACE.value])

@@ -17,6 +17,8 @@ STATUS_FOR_CASE_STATE: dict[CaseState, tuple[str, bool]] = {
     CaseState.EXPIRED: ("withdrawn", False),
 }
 
+OPERATOR_DECISIONS = frozenset({CaseState.APPROVED, CaseState.REJECTED})
+
 
 async def face_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
     rule = STATUS_FOR_CASE_STATE.get(after)
@@ -25,5 +27,7 @@ async def face_case_changed(conn: asyncpg.Connection, case: Case, after: CaseSta
     status, keep_template = rule
     for row in await store.lock_for_case(conn, case.id):
         if row["status"] in ("in_review", "challenged", "processing"):
-            await store.settle(conn, row["id"], status, keep_template=keep_template)
+            # An operator's decision settles the attempt under review; open challenges just close.
+            decided_by = "operator" if row["status"] == "in_review" and after in OPERATOR_DECISIONS else None
+            await store.settle(conn, row["id"], status, keep_template=keep_template, decided_by=decided_by)
     await store.erase_samples_of_case(conn, case.id)

@@ -15,6 +15,13 @@ from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
 
+async def face_image_roles(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> list[str]:
+    """Which images the case under review keeps (names only: the document and every frame)."""
+    async with runtime.database.connection() as conn:
+        case = await case_to_reveal(conn, operator, case_id)
+        return await store.sample_roles_for_case(conn, case.id)
+
+
 async def open_face_image(
     runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, role: str, reason: RevealReason
 ) -> bytes:

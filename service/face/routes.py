@@ -12,7 +12,7 @@ from service.audit import Actor
 from service.cases.access import refusals_audited
 from service.cases.schemas import RevealReason
 from service.face.challenge import start_challenge
-from service.face.review import open_face_image
+from service.face.review import face_image_roles, open_face_image
 from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
 from service.face.verification import current, submit
 from service.http.clients import client_address, user_agent
@@ -22,7 +22,8 @@ from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
 from service.sessions.auth import FOR_VERIFICATION
 
-ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live)$")]
+# The document, the first live frame, and (for the grey band) every frame: frame-<action>-<frame>.
+ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live|frame-[0-9]-[0-9])$")]
 
 
 def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
@@ -68,8 +69,17 @@ class FaceReviewController(Controller):
     guards = [operator_guard]
 
     @get(
+        "/",
+        summary="Which images a case under review keeps: the document, the first live frame and every frame",
+        opt=allow(CASE_WORKERS),
+    )
+    async def roles(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> list[str]:
+        async with refusals_audited(runtime, operator, case_id):
+            return await face_image_roles(runtime, operator, case_id)
+
+    @get(
         "/{role:str}",
-        summary="The document portrait or the live face of a case under review, with a reason (audited)",
+        summary="The document portrait or a live frame of a case under review, with a reason (audited)",
         opt=allow(CASE_WORKERS),
         media_type="image/jpeg",
     )

@@ -47,11 +47,15 @@ class FaceSubmission(RequestBody):
 
 class FaceResult(msgspec.Struct):
     """``verified``, ``rejected`` (see ``reason_codes``; ask for a new challenge to try again),
-    ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used; the
-    problem is named per image), ``withdrawn``, ``none``."""
+    ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used and the
+    challenge was retaken twice already or expired: ask for a new one), ``withdrawn``, ``none``.
+    ``decided_by`` says how it was decided: ``automatic`` (by the checks; ``liveness_method`` names
+    the presentation-attack detection) or ``operator`` (a person reviewed every photo)."""
 
     status: str
     verification_id: UUID | None = None
     case_id: UUID | None = None
     reason_codes: list[str] = msgspec.field(default_factory=list)
     decided_at: datetime | None = None
+    decided_by: str | None = None
+    liveness_method: str | None = None

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+
+# Challenges count against the daily bound for this long after they were issued.
+ATTEMPT_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    challenges_today: int  # issued within ATTEMPT_WINDOW, answered or not
+    oldest_today: datetime | None
+    failures_in_a_row: int  # rejected (or being judged, within a day) since the last verified attempt
+
+
+async def lock_attempts(conn: asyncpg.Connection, account_id: UUID) -> Attempts:
+    """Lock the account's row (so attempts of one account are counted one at a time) and count."""
+    await conn.execute("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE", account_id)
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE created_at > now() - $2::interval) AS challenges_today,
+                  min(created_at) FILTER (WHERE created_at > now() - $2::interval) AS oldest_today,
+                  count(*) FILTER (
+                      -- An answer still being judged counts, unless it was left behind by a crash long ago.
+                      WHERE (status = 'rejected' OR (status = 'processing' AND created_at > now() - $2::interval))
+                        AND created_at > coalesce(
+                            (SELECT max(created_at) FROM face_verifications
+                             WHERE account_id = $1 AND status = 'verified'), '-infinity')
+                  ) AS failures_in_a_row
+           FROM face_verifications WHERE account_id = $1""",
+        account_id,
+        ATTEMPT_WINDOW,
+    )
+    assert row is not None
+    return Attempts(row["challenges_today"], row["oldest_today"], row["failures_in_a_row"])
 
 
 async def insert(
@@ -57,6 +89,18 @@ async def set_status(conn: asyncpg.Connection, verification_id: UUID, status: st
     await conn.execute("UPDATE face_verifications SET status = $2 WHERE id = $1", verification_id, status)
 
 
+async def reopen_for_retake(conn: asyncpg.Connection, verification_id: UUID, max_retakes: int) -> bool:
+    """Open the challenge being answered again, unless it was retaken `max_retakes` times or expired."""
+    reopened = await conn.fetchval(
+        """UPDATE face_verifications SET status = 'challenged', retakes = retakes + 1
+           WHERE id = $1 AND status = 'processing' AND retakes < $2 AND expires_at > now()
+           RETURNING id""",
+        verification_id,
+        max_retakes,
+    )
+    return reopened is not None
+
+
 async def record_decision(
     conn: asyncpg.Connection,
     verification_id: UUID,
@@ -69,14 +113,16 @@ async def record_decision(
     liveness_method: str,
     reason_codes: list[str],
     template: bytes | None,
-    final: bool,
-) -> None:
-    await conn.execute(
+    decided_by: str | None,
+) -> datetime | None:
+    """Record the outcome; `decided_by` None leaves it undecided (under review). Returns decided_at."""
+    decided_at: datetime | None = await conn.fetchval(
         """UPDATE face_verifications
            SET status = $2, score = $3, accept_threshold = $4, reject_threshold = $5, model_version = $6,
-               liveness_method = $7, reason_codes = $8, template = $9,
-               decided_at = CASE WHEN $10 THEN now() ELSE decided_at END
-           WHERE id = $1""",
+               liveness_method = $7, reason_codes = $8, template = $9, decided_by = $10,
+               decided_at = CASE WHEN $10::text IS NOT NULL THEN now() ELSE decided_at END
+           WHERE id = $1
+           RETURNING decided_at""",
         verification_id,
         status,
         score,
@@ -86,13 +132,15 @@ async def record_decision(
         liveness_method,
         reason_codes,
         template,
-        final,
+        decided_by,
     )
+    return decided_at
 
 
 async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT id, case_id, status, reason_codes, created_at, decided_at FROM face_verifications
+        """SELECT id, case_id, status, reason_codes, created_at, decided_at, decided_by, liveness_method
+           FROM face_verifications
            WHERE account_id = $1 AND status <> 'expired' ORDER BY created_at DESC LIMIT 1""",
         account_id,
     )
@@ -128,6 +176,19 @@ async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) ->
     )
 
 
+async def sample_roles_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[str]:
+    """The images the case's latest attempt keeps: document, live, frame-<action>-<frame>."""
+    rows = await conn.fetch(
+        """SELECT s.role FROM face_samples s JOIN face_verifications v ON v.id = s.verification_id
+           WHERE v.id = (SELECT v2.id FROM face_verifications v2 JOIN face_samples s2 ON s2.verification_id = v2.id
+                         WHERE v2.case_id = $1 AND s2.content IS NOT NULL ORDER BY v2.created_at DESC LIMIT 1)
+             AND s.content IS NOT NULL
+           ORDER BY s.role""",
+        case_id,
+    )
+    return [row["role"] for row in rows]
+
+
 async def erase_samples_of_case(conn: asyncpg.Connection, case_id: UUID) -> int:
     result: str = await conn.execute(
         """UPDATE face_samples SET content = NULL, deleted_at = now()
@@ -160,12 +221,15 @@ async def erase_biometric_data(conn: asyncpg.Connection, account_id: UUID) -> in
     return int(samples.split()[-1]) + int(templates.split()[-1])
 
 
-async def settle(conn: asyncpg.Connection, verification_id: UUID, status: str, *, keep_template: bool) -> None:
+async def settle(
+    conn: asyncpg.Connection, verification_id: UUID, status: str, *, keep_template: bool, decided_by: str | None
+) -> None:
     await conn.execute(
         """UPDATE face_verifications
-           SET status = $2, decided_at = now(), template = CASE WHEN $3 THEN template END
+           SET status = $2, decided_at = now(), template = CASE WHEN $3 THEN template END, decided_by = $4
            WHERE id = $1""",
         verification_id,
         status,
         keep_template,
+        decided_by,
     )

@@ -25,6 +25,7 @@ from service.cases.cases import conclude_checks
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent
 from service.face import store
+from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
 from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
@@ -32,14 +33,18 @@ from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
 from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
-from verification.face.images import ImageBGR
+from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
 from verification.face.quality import QualityIssue
-from verification.uploads import UploadLimits, decode_image
+from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
 ENGINE = "face"
+# Answers refused for a photo to retake that a challenge survives (each one runs the models again).
+MAX_RETAKES = 2
+# A portrait on a photographed identity document is a small part of the picture: keep more of it.
+DOCUMENT_MAX_SIDE = 2048
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class _Claimed:
 async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonce: str) -> _Claimed:
     expired = False
     async with runtime.database.transaction() as conn:
+        # The account first, as when a challenge is issued (one lock order, no deadlock). Answers being
+        # judged count as failures until decided, so parallel answers cannot exceed the bound either.
+        await check_attempts(conn, runtime.settings, account_id, answering=True)
         row = await store.lock_own(conn, account_id, verification_id)
         if row is None:
             raise ProblemError(404, "verification_not_found", "No such face verification")
@@ -67,16 +75,18 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
 
 
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
+    """One image at a time, each checked by its header before decoding and kept small (see
+    `decode_face_image`): an answer's 25 images hold a few megabytes each, never 48."""
     problems: list[FieldProblem] = []
 
-    def decode(data: bytes, field: str) -> ImageBGR | None:
+    def decode(data: bytes, field: str, max_side: int = FACE_MAX_SIDE) -> ImageBGR | None:
         try:
-            return decode_image(data, FACE_LIMITS)
+            return decode_face_image(data, FACE_LIMITS, max_side)
         except InvalidValue as exc:
             problems.append(FieldProblem(field, exc.code, exc.message))
             return None
 
-    document = decode(submission.document, "document")
+    document = decode(submission.document, "document", DOCUMENT_MAX_SIDE)
     frames = [
         [decode(frame, f"frames[{i}][{j}]") for j, frame in enumerate(action)]
         for i, action in enumerate(submission.frames)
@@ -108,11 +118,23 @@ async def submit(
     claimed = await _claim(runtime, account_id, verification_id, submission.nonce)
     try:
         return await _verify(runtime, claimed, verification_id, submission, actor)
-    except ProblemError:
-        # The attempt is over (the nonce is spent); a new challenge starts the next one.
+    except ProblemError as problem:
+        # Nothing was decided. A photo to retake (422) keeps the challenge open, a few times and while
+        # it lasts; otherwise the attempt is over and a new challenge starts the next one.
         async with runtime.database.transaction() as conn:
-            await store.set_status(conn, verification_id, "retry")
-        raise
+            reopened = problem.status == 422 and await store.reopen_for_retake(conn, verification_id, MAX_RETAKES)
+            if not reopened:
+                await store.set_status(conn, verification_id, "retry")
+        if problem.status != 422:
+            raise
+        advice = (
+            "Take the photo again and send the answer again with the same challenge before it expires."
+            if reopened
+            else "This challenge cannot be answered again: ask for a new one."
+        )
+        raise ProblemError(
+            problem.status, problem.code, problem.title, advice, errors=problem.errors, headers=problem.headers
+        ) from None
 
 
 async def _verify(
@@ -128,7 +150,9 @@ async def _verify(
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
     faces = runtime.faces
     reference, live, liveness = await asyncio.gather(
-        faces.analyze(document), faces.analyze(frames[0][0]), runtime.liveness.assess(claimed.actions, frames)
+        faces.analyze(document),
+        faces.analyze(frames[0][0]),
+        runtime.liveness.assess(claimed.actions, frames, document),
     )
     problems = _quality_problems(reference, "document") + _quality_problems(live, "frames[0][0]")
     if problems:
@@ -141,9 +165,10 @@ async def _verify(
     thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
     assert reference.embedding is not None and live.embedding is not None
     score = cosine_similarity(reference.embedding, live.embedding)
-    decision = decide(score, thresholds) if liveness.passed else MatchDecision.REJECT
-    outcome = _Outcome(liveness, score, thresholds, decision)
-    return await _record(runtime, claimed, verification_id, outcome, actor, (document, frames[0][0]), live)
+    outcome = _Outcome(liveness, score, thresholds, decide(score, thresholds))
+    images = [("document", document), ("live", frames[0][0])]
+    images += [(f"frame-{i}-{j}", frame) for i, action in enumerate(frames) for j, frame in enumerate(action)][1:]
+    return await _record(runtime, claimed, verification_id, outcome, actor, images, live)
 
 
 def _encode(image: ImageBGR) -> bytes:
@@ -161,35 +186,71 @@ class _Outcome:
     decision: MatchDecision
 
 
+def may_verify_without_review(liveness: LivenessResult, policy: str) -> bool:
+    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed); `margin` (that,
+    or every built-in check passed with margin)."""
+    if policy == "never" or not liveness.passed:
+        return False
+    if liveness.certified:
+        return True
+    return policy == "margin" and liveness.confident
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    status: str
+    event: CaseEvent
+    reason: str
+    reason_codes: list[str]
+
+
+def judge(outcome: _Outcome, policy: str) -> _Judgement:
+    """Rejected on failed liveness or a clear mismatch; verified only with a match and a liveness pass
+    the policy trusts without a person; everything in between goes to an operator."""
+    liveness, decision = outcome.liveness, outcome.decision
+    reasons = [code.value for code in liveness.reason_codes]
+    if not liveness.passed:
+        return _Judgement("rejected", CaseEvent.AUTO_REJECT, "liveness_failed", reasons)
+    if decision is MatchDecision.REJECT:
+        return _Judgement("rejected", CaseEvent.AUTO_REJECT, "face_mismatch", [*reasons, "face_mismatch"])
+    if decision is MatchDecision.ACCEPT and may_verify_without_review(liveness, policy):
+        return _Judgement("verified", CaseEvent.AUTO_APPROVE, "evidence_consistent", reasons)
+    reasons += [uncertainty.value for uncertainty in liveness.uncertainties]
+    if decision is MatchDecision.REVIEW:
+        reasons.append("face_match_grey_band")
+    elif liveness.confident:
+        reasons.append("review_by_policy")
+    return _Judgement("in_review", CaseEvent.REFER, "checks_inconclusive", reasons)
+
+
+def _liveness_outcome(liveness: LivenessResult) -> str:
+    if not liveness.passed:
+        return "failed"
+    return "passed" if liveness.confident else "passed_without_margin"
+
+
 async def _record(
     runtime: Runtime,
     claimed: _Claimed,
     verification_id: UUID,
     outcome: _Outcome,
     actor: Actor,
-    images: tuple[ImageBGR, ImageBGR],
+    images: list[tuple[str, ImageBGR]],
     live: FaceAnalysis,
 ) -> FaceResult:
     liveness, score, thresholds, decision = outcome.liveness, outcome.score, outcome.thresholds, outcome.decision
-    reasons = [code.value for code in liveness.reason_codes]
-    if not liveness.passed:
-        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "liveness_failed"
-    elif decision is MatchDecision.ACCEPT:
-        status, event, reason = "verified", CaseEvent.AUTO_APPROVE, "evidence_consistent"
-    elif decision is MatchDecision.REJECT:
-        status, event, reason = "rejected", CaseEvent.AUTO_REJECT, "face_mismatch"
-        reasons.append("face_mismatch")
-    else:
-        status, event, reason = "in_review", CaseEvent.REFER, "checks_inconclusive"
+    judgement = judge(outcome, runtime.settings.face_verify_without_review)
+    status, event, reason, reasons = judgement.status, judgement.event, judgement.reason, judgement.reason_codes
     retention = runtime.settings.face_image_retention
-    # Under review: kept until the decision. Decided automatically: kept only if configured.
-    keep_images = status == "in_review" or retention > timedelta(0)
+    # Under review: every image, kept until the decision (the operator sees every frame). Decided
+    # automatically: the document and the first frame, kept only if configured.
+    kept = images if status == "in_review" else images[:2] if retention > timedelta(0) else []
     keep_until = None if status == "in_review" else datetime.now(UTC) + retention
     samples = await asyncio.get_running_loop().run_in_executor(
-        runtime.cpu, lambda: (_encode(images[0]), _encode(images[1])) if keep_images else None
+        runtime.cpu, lambda: [(role, _encode(image)) for role, image in kept]
     )
     results = [
-        AutomatedResult("liveness", "passed" if liveness.passed else "failed", liveness.method),
+        AutomatedResult("liveness", _liveness_outcome(liveness), liveness.method),
         AutomatedResult(
             "face_match",
             decision.value,
@@ -203,7 +264,7 @@ async def _record(
         template = None
         if status in ("verified", "in_review") and live.embedding is not None:
             template = bio.seal("face.template", live.embedding.astype(np.float32).tobytes())
-        await store.record_decision(
+        decided_at = await store.record_decision(
             conn,
             verification_id,
             status=status,
@@ -214,17 +275,24 @@ async def _record(
             liveness_method=liveness.method,
             reason_codes=reasons,
             template=template,
-            final=status != "in_review",
+            decided_by=None if status == "in_review" else "automatic",
         )
-        if samples is not None:
-            for role, sample in zip(("document", "live"), samples, strict=True):
-                await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
+        for role, sample in samples:
+            await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
         await conclude_checks(conn, claimed.case_id, event, results, reason_code=reason, engine="face")
         details: dict[str, DetailValue] = {"status": status, "score": f"{score:.4f}", "liveness": liveness.passed}
         await runtime.audit.append(
             conn, AuditEntry(actor, "face.verified", "account", str(claimed.account_id), details)
         )
-    return FaceResult(status, verification_id, claimed.case_id, reasons)
+    return FaceResult(
+        status,
+        verification_id,
+        claimed.case_id,
+        reasons,
+        decided_at,
+        decided_by=None if status == "in_review" else "automatic",
+        liveness_method=liveness.method,
+    )
 
 
 async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
@@ -232,4 +300,12 @@ async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
         row = await store.latest_for_account(conn, account_id)
     if row is None:
         return FaceResult("none")
-    return FaceResult(row["status"], row["id"], row["case_id"], list(row["reason_codes"]), row["decided_at"])
+    return FaceResult(
+        row["status"],
+        row["id"],
+        row["case_id"],
+        list(row["reason_codes"]),
+        row["decided_at"],
+        decided_by=row["decided_by"],
+        liveness_method=row["liveness_method"],
+    )

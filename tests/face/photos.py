@@ -6,6 +6,9 @@ import csv
 import functools
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from verification.face.images import ImageBGR, read_image
 
 FACES = Path(__file__).parents[2].parent / "shared" / "faces"
@@ -23,3 +26,10 @@ def photo(name: str) -> ImageBGR:
 def pairs() -> list[tuple[str, str, bool]]:
     with PAIRS_CSV.open(newline="") as handle:
         return [(row["image_a"], row["image_b"], row["same_person"] == "1") for row in csv.DictReader(handle)]
+
+
+def side_by_side(left: ImageBGR, right: ImageBGR) -> ImageBGR:
+    """Two photos next to each other, the right one scaled to the left one's height (two people in view)."""
+    height = left.shape[0]
+    scaled = cv2.resize(right, (round(right.shape[1] * height / right.shape[0]), height), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.hstack([left, scaled]))

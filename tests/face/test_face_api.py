@@ -1,9 +1,10 @@
 """Face verification through the API, with real photos through the real models.
 
-The live frames are real geometric transformations of real photos (tests/face/transforms.py): a
-head turned through a generic 3D head model, a zoom for moving closer. The challenge the service
-draws at random is pinned in the database after it is issued, so a test knows which frames to
-send; nothing else is arranged behind the API's back.
+Genuine answers are different real photos of one person in different real poses: obama3.jpg as the
+document, obama.jpg straight on, obama2.jpg turned to his right, obama4.jpg closer. Attacks are built
+from one photo as an attacker would (`verification.face.attacks`). The challenge the service draws at
+random is pinned in the database after it is issued (see `tests.face.arrange`), so a test knows which
+frames to send; nothing else is arranged behind the API's back.
 """
 
 from __future__ import annotations
@@ -22,59 +23,21 @@ from service.consents.effects import erase_biometric_job
 from service.face.retention import erase_expired_images
 from service.runtime import Runtime
 from tests.accounts.test_suspension import _decide, _person
+from tests.face.arrange import answer as _answer
+from tests.face.arrange import challenge as _challenge
+from tests.face.arrange import jpeg
+from tests.face.arrange import ready as _ready
 from tests.face.photos import photo
-from tests.face.transforms import move_closer, turn_head
 from tests.helpers import enrolled_operator
+from verification.face import attacks
 from verification.face.engine import FaceEngine
-from verification.face.images import ImageBGR
 
-CONSENT = {"version": "2026-11-01"}
-
-
-def jpeg(image: ImageBGR) -> str:
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-    assert ok
-    return base64.b64encode(encoded.tobytes()).decode()
+DOCUMENT = "obama3.jpg"
 
 
-def live_frames(engine: FaceEngine, name: str) -> list[list[str]]:
-    """Frames for [turn_left, move_closer]: a straight-on frame, then the head turned; then closer."""
-    image = photo(name)
-    (face,) = engine.detect(image)
-    return [
-        [jpeg(image), jpeg(turn_head(image, face, 35))],
-        [jpeg(move_closer(image, face, 1.3))],
-    ]
-
-
-async def _challenge(
-    client: httpx.AsyncClient, db: asyncpg.Connection, me: dict[str, str], actions: list[str] | None = None
-) -> dict[str, str]:
-    response = await client.post("/v1/me/verifications/face", headers=me)
-    assert response.status_code == 201, response.text
-    body: dict[str, str] = response.json()
-    await db.execute(
-        "UPDATE face_verifications SET actions = $2 WHERE id = $1",
-        uuid.UUID(body["verification_id"]),
-        actions or ["turn_left", "move_closer"],
-    )
-    return body
-
-
-async def _ready(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    _, me = await _person(client, runtime)
-    assert (await client.post("/v1/me/consents/biometric", json=CONSENT, headers=me)).status_code == 200
-    return me
-
-
-async def _answer(
-    client: httpx.AsyncClient, me: dict[str, str], challenge: dict[str, str], document: str, frames: list[list[str]]
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/me/verifications/face/{challenge['verification_id']}",
-        json={"nonce": challenge["nonce"], "document": document, "frames": frames},
-        headers=me,
-    )
+def live_frames() -> list[list[str]]:
+    """Frames for [turn_right, move_closer], each a different real photo: straight on, turned; closer."""
+    return [[jpeg(photo("obama.jpg")), jpeg(photo("obama2.jpg"))], [jpeg(photo("obama4.jpg"))]]
 
 
 async def test_without_the_biometric_consent_there_is_no_face_processing(
@@ -87,14 +50,16 @@ async def test_without_the_biometric_consent_there_is_no_face_processing(
 
 
 async def test_the_same_person_performing_the_challenge_is_verified_and_nothing_replays(
-    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     me = await _ready(client, runtime)
     challenge = await _challenge(client, db, me)
     assert "not certified presentation-attack detection" in challenge["liveness"]
-    answered = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+    answered = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
     assert answered.status_code == 200, answered.text
     assert answered.json()["status"] == "verified"
+    assert answered.json()["decided_at"] is not None
+    assert (answered.json()["decided_by"], answered.json()["liveness_method"]) == ("automatic", "active-challenge-v2")
 
     row = await db.fetchrow(
         "SELECT score, accept_threshold, reject_threshold, model_version, liveness_method, template, decided_at"
@@ -104,7 +69,7 @@ async def test_the_same_person_performing_the_challenge_is_verified_and_nothing_
     assert row is not None and row["score"] > 0.5 and row["decided_at"] is not None
     assert (row["accept_threshold"], row["reject_threshold"]) == (0.5, 0.363)
     assert row["model_version"] == "yunet-2023mar-int8bq+sface-2021dec-int8bq"
-    assert row["liveness_method"] == "active-challenge-v1"
+    assert row["liveness_method"] == "active-challenge-v2"
     assert row["template"] is not None and len(row["template"]) > 512  # sealed, 128 floats and more
     assert await db.fetchval("SELECT count(*) FROM face_samples") == 0  # no image beyond the decision
     whoami = await client.get("/v1/sessions/whoami", headers=me)
@@ -117,26 +82,26 @@ async def test_the_same_person_performing_the_challenge_is_verified_and_nothing_
     assert results["liveness"]["outcome"] == "passed"
     assert results["face_match"]["outcome"] == "accept" and results["face_match"]["score"] == round(row["score"], 4)
 
-    replay = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+    replay = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
     assert replay.status_code == 409 and replay.json()["code"] == "challenge_used"
 
 
 async def test_impostors_photos_and_stale_challenges_fail(
-    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     me = await _ready(client, runtime)
     # Someone else in front of the camera than on the document.
     challenge = await _challenge(client, db, me)
-    impostor = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "person_b_1.jpg"))
+    impostor = await _answer(client, me, challenge, jpeg(photo("person_b_1.jpg")), live_frames())
     assert impostor.status_code == 200 and impostor.json()["status"] == "rejected"
     assert "face_mismatch" in impostor.json()["reason_codes"]
 
     # A still photo held up: the frames do not move.
     challenge = await _challenge(client, db, me)
     still = jpeg(photo("obama2.jpg"))
-    held_up = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), [[still, still], [still]])
+    held_up = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), [[still, still], [still]])
     assert held_up.status_code == 200 and held_up.json()["status"] == "rejected"
-    assert held_up.json()["reason_codes"] == ["challenge_not_performed"]
+    assert held_up.json()["reason_codes"] == ["frames_reused", "challenge_not_performed"]
 
     # A wrong nonce, then an expired challenge.
     challenge = await _challenge(client, db, me)
@@ -147,24 +112,24 @@ async def test_impostors_photos_and_stale_challenges_fail(
         uuid.UUID(challenge["verification_id"]),
         timedelta(seconds=1),
     )
-    late = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+    late = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
     assert late.status_code == 410 and late.json()["code"] == "challenge_expired"
 
 
 async def test_unusable_photos_are_named_with_what_to_do(
-    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     me = await _ready(client, runtime)
     challenge = await _challenge(client, db, me)
     blurred = cv2.GaussianBlur(photo("obama.jpg"), (0, 0), 12)
-    response = await _answer(client, me, challenge, jpeg(blurred), live_frames(engine, "obama2.jpg"))
+    response = await _answer(client, me, challenge, jpeg(blurred), live_frames())
     assert response.status_code == 422 and response.json()["code"] == "face_quality"
     assert response.json()["errors"][0]["field"] == "document"
     assert response.json()["errors"][0]["code"] in {"blurred", "no_face"}
 
     challenge = await _challenge(client, db, me)
     text = base64.b64encode(b"%PDF-1.4 not an image").decode()
-    response = await _answer(client, me, challenge, text, live_frames(engine, "obama2.jpg"))
+    response = await _answer(client, me, challenge, text, live_frames())
     assert response.status_code == 422
     assert response.json()["errors"][0] == {
         "field": "document",
@@ -175,8 +140,31 @@ async def test_unusable_photos_are_named_with_what_to_do(
     assert await db.fetchval("SELECT count(DISTINCT case_id) FROM face_verifications") == 1
 
 
-async def test_the_grey_band_goes_to_an_operator_who_sees_both_photos(
-    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+async def test_a_photo_to_retake_keeps_the_challenge_a_few_times(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    me = await _ready(client, runtime)
+    challenge = await _challenge(client, db, me)
+    blurred = jpeg(cv2.GaussianBlur(photo(DOCUMENT), (0, 0), 12))
+    for _ in range(2):
+        retake = await _answer(client, me, challenge, blurred, live_frames())
+        assert retake.status_code == 422 and "same challenge" in retake.json()["detail"]
+    # The same challenge, answered with a usable photo, is decided.
+    answered = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
+    assert answered.status_code == 200 and answered.json()["status"] == "verified"
+    assert answered.json()["decided_at"] is not None
+
+    challenge = await _challenge(client, db, me)
+    for _ in range(2):
+        assert (await _answer(client, me, challenge, blurred, live_frames())).status_code == 422
+    spent = await _answer(client, me, challenge, blurred, live_frames())
+    assert spent.status_code == 422 and "new one" in spent.json()["detail"]
+    again = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
+    assert again.status_code == 409 and again.json()["code"] == "challenge_used"
+
+
+async def test_the_grey_band_goes_to_an_operator_who_sees_every_photo(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     me = await _ready(client, runtime)
     challenge = await _challenge(client, db, me)
@@ -184,16 +172,23 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_both_photos(
     configured = runtime.settings
     runtime.settings = msgspec.structs.replace(configured, face_accept_threshold=0.95)
     try:
-        answered = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+        answered = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
     finally:
         runtime.settings = configured
     assert answered.status_code == 200 and answered.json()["status"] == "in_review"
+    assert "face_match_grey_band" in answered.json()["reason_codes"]
     case_id = challenge["case_id"]
-    assert await db.fetchval("SELECT count(*) FROM face_samples WHERE content IS NOT NULL") == 2
+    # The document and every frame of the answer.
+    roles = ["document", "live", "frame-0-1", "frame-1-0"]
+    assert sorted(await db.fetchval("SELECT array_agg(role) FROM face_samples WHERE content IS NOT NULL")) == sorted(
+        roles
+    )
 
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     await client.post(f"/v1/operator/cases/{case_id}/claim", headers=reviewer.headers)
-    for role in ("document", "live"):
+    listed = await client.get(f"/v1/operator/cases/{case_id}/face-images", headers=reviewer.headers)
+    assert listed.status_code == 200 and sorted(listed.json()) == sorted(roles)
+    for role in roles:
         image = await client.get(
             f"/v1/operator/cases/{case_id}/face-images/{role}",
             params={"reason": "identity_check"},
@@ -202,9 +197,10 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_both_photos(
         assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
         assert image.headers["cache-control"] == "no-store"
     opened = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'case.face_image_opened'")
-    assert opened == 2
+    assert opened == 4
     await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
-    assert (await client.get("/v1/me/verifications/face", headers=me)).json()["status"] == "verified"
+    latest = (await client.get("/v1/me/verifications/face", headers=me)).json()
+    assert (latest["status"], latest["decided_by"]) == ("verified", "operator")
     # The images go with the decision; the template stays, sealed.
     assert await db.fetchval("SELECT count(*) FROM face_samples WHERE content IS NOT NULL") == 0
 
@@ -220,14 +216,14 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_both_photos(
 
 
 async def test_images_of_automated_decisions_are_kept_only_as_configured(
-    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     me = await _ready(client, runtime)
     configured = runtime.settings
     runtime.settings = msgspec.structs.replace(configured, face_image_retention=timedelta(days=30))
     try:
         challenge = await _challenge(client, db, me)
-        answered = await _answer(client, me, challenge, jpeg(photo("obama.jpg")), live_frames(engine, "obama2.jpg"))
+        answered = await _answer(client, me, challenge, jpeg(photo(DOCUMENT)), live_frames())
     finally:
         runtime.settings = configured
     assert answered.json()["status"] == "verified"
@@ -237,3 +233,42 @@ async def test_images_of_automated_decisions_are_kept_only_as_configured(
     await db.execute("UPDATE face_samples SET keep_until = now() - interval '1 second'")
     assert await erase_expired_images(runtime) == 2
     assert await db.fetchval("SELECT count(*) FROM face_samples WHERE content IS NOT NULL") == 0
+
+
+async def test_without_margin_or_when_the_policy_says_so_a_person_looks(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+) -> None:
+    me = await _ready(client, runtime)
+    configured = runtime.settings
+    runtime.settings = msgspec.structs.replace(configured, face_verify_without_review="never")
+    try:
+        answered = await _answer(client, me, await _challenge(client, db, me), jpeg(photo(DOCUMENT)), live_frames())
+    finally:
+        runtime.settings = configured
+    assert answered.json()["status"] == "in_review"
+    assert answered.json()["reason_codes"] == ["review_by_policy"]
+
+    # A still re-rendered through a 3-D head moves its nose with depth: the turn counts, but the turned
+    # face is the neutral picture bent into shape, so it is never verified without a person looking.
+    image = photo("obama.jpg")
+    (face,) = engine.detect(image)
+    rerendered = [
+        [jpeg(image), jpeg(attacks.rerender_head(image, face, -35))],
+        [jpeg(attacks.zoom_print(image, face, 1.3))],
+    ]
+    me = await _ready(client, runtime)
+    answered = await _answer(client, me, await _challenge(client, db, me), jpeg(photo(DOCUMENT)), rerendered)
+    assert answered.json()["status"] in ("in_review", "rejected"), answered.json()
+    assert answered.json()["status"] != "verified"
+
+
+async def test_the_document_portrait_sent_as_the_live_face_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, engine: FaceEngine
+) -> None:
+    me = await _ready(client, runtime)
+    image = photo("obama.jpg")
+    (face,) = engine.detect(image)
+    frames = [[jpeg(image, 85), jpeg(attacks.tilt_print(image, -45))], [jpeg(attacks.zoom_print(image, face, 1.3))]]
+    answered = await _answer(client, me, await _challenge(client, db, me), jpeg(image), frames)
+    assert answered.json()["status"] == "rejected"
+    assert answered.json()["reason_codes"][0] == "document_reused"

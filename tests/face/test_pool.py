@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.face.photos import photo
-from tests.face.transforms import move_closer, turn_head
 from verification.face.engine import FaceEngine
 from verification.face.liveness import METHOD, ChallengeAction, LivenessIssue
 from verification.face.matching import MatchDecision
@@ -71,17 +70,19 @@ async def test_a_closed_pool_takes_no_work(models: LoadedModels) -> None:
         await face_pool.detect(photo("obama.jpg"))
 
 
-async def test_the_active_challenge_runs_through_the_adapter(pool: FacePool, engine: FaceEngine) -> None:
+async def test_the_active_challenge_runs_through_the_adapter(pool: FacePool) -> None:
+    """Genuine frames are different real photos of one person: straight on, turned right, closer."""
     detector: PresentationAttackDetector = ActiveChallengeDetector(pool)
-    image = photo("person_c_1.jpg")
-    (face,) = engine.detect(image)
-    right, closer = turn_head(image, face, -35), move_closer(image, face, 1.3)
     assert len(detector.new_challenge(random.Random(3))) in (2, 3)
+    assert not detector.certified
     challenge = [ChallengeAction.TURN_RIGHT, ChallengeAction.MOVE_CLOSER]
+    neutral, right, closer = photo("obama.jpg"), photo("obama2.jpg"), photo("obama4.jpg")
 
-    result = await detector.assess(challenge, [[image, right], [closer]])
-    assert result.passed, result
+    result = await detector.assess(challenge, [[neutral, right], [closer]], photo("obama3.jpg"))
+    assert result.confident, result
     assert result.method == detector.method == METHOD
 
-    still = await detector.assess(challenge, [[image, image], [image]])
-    assert still.reason_codes == (LivenessIssue.CHALLENGE_NOT_PERFORMED,)
+    still = await detector.assess(challenge, [[neutral, neutral], [neutral]])
+    assert LivenessIssue.FRAMES_REUSED in still.reason_codes and not still.passed
+    portrait = await detector.assess(challenge, [[neutral, right], [closer]], neutral)
+    assert portrait.reason_codes[0] is LivenessIssue.DOCUMENT_REUSED

@@ -82,10 +82,15 @@ class FaceEngine:
                     faces.append(face)
         return sorted(faces, key=lambda face: face.score, reverse=True)
 
-    def embed(self, image: ImageBGR, face: DetectedFace) -> Embedding:
-        """The face's 128-d SFace embedding, L2-normalized (float32)."""
+    def align(self, image: ImageBGR, face: DetectedFace) -> ImageBGR:
+        """The 112x112 crop SFace reads: the face turned upright and scaled by its landmarks."""
         _check_image(image)
-        aligned = self._aligner.alignCrop(image, face.to_yunet())
+        return np.asarray(self._aligner.alignCrop(image, face.to_yunet()), dtype=np.uint8)
+
+    def embed(self, image: ImageBGR, face: DetectedFace, aligned: ImageBGR | None = None) -> Embedding:
+        """The face's 128-d SFace embedding, L2-normalized (float32); `aligned` when `align` already ran."""
+        if aligned is None:
+            aligned = self.align(image, face)
         blob = cv2.dnn.blobFromImage(aligned, 1.0, SFACE_SIZE, (0.0, 0.0, 0.0), swapRB=True, crop=False)
         self._recognizer.setInput(blob, SFACE_INPUT)
         vector = np.asarray(self._recognizer.forward(), dtype=np.float32).reshape(-1)

@@ -121,7 +121,12 @@ def overlap(a: Box, b: Box) -> float:
 
 def estimate_pose(face: DetectedFace, image_size: tuple[int, int]) -> HeadPose:
     """Yaw, pitch and roll in degrees (estimates, see the module docstring) and relative size."""
-    marks = face.landmarks
+    yaw, pitch, roll = orientation(face.landmarks)
+    return HeadPose(yaw=yaw, pitch=pitch, roll=roll, size=relative_size(face.box, image_size))
+
+
+def orientation(marks: Landmarks) -> tuple[float, float, float]:
+    """Yaw, pitch and roll in degrees from the five landmarks alone (see `estimate_pose`)."""
     eye_vector = _sub(marks.left_eye, marks.right_eye)
     eye_distance = max(math.hypot(*eye_vector), 1e-6)
     along = (eye_vector[0] / eye_distance, eye_vector[1] / eye_distance)  # unit vector, right eye -> left eye
@@ -138,4 +143,4 @@ def estimate_pose(face: DetectedFace, image_size: tuple[int, int]) -> HeadPose:
     pitch = math.degrees(math.atan((FRONTAL_NOSE_POSITION - nose_position) / NOSE_DEPTH_PER_EYE_MOUTH_DISTANCE))
 
     roll = math.degrees(math.atan2(eye_vector[1], eye_vector[0]))
-    return HeadPose(yaw=yaw, pitch=pitch, roll=roll, size=relative_size(face.box, image_size))
+    return yaw, pitch, roll
