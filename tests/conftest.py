@@ -23,7 +23,7 @@ import pytest
 
 from service.app import create_asgi
 from service.database import migrations
-from service.database.embedded import EmbeddedPostgres
+from service.database.embedded import EmbeddedPostgres, free_port
 from service.database.local import prepare_embedded
 from service.runtime import Runtime
 from service.settings import Settings, load_settings
@@ -108,6 +108,20 @@ async def _create_template(admin_dsn: str) -> None:
         await migrations.migrate(conn, migrations.discover())
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def restartable_postgres() -> Iterator[EmbeddedPostgres]:
+    """A server of the test's own, which it may stop and start again (the session's is shared): on a
+    fixed port, so that URLs taken before a restart still reach it after."""
+    root = traversable_tmpdir("idv-restart-")
+    server = EmbeddedPostgres(root / "pg", port=free_port(), durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 _database_numbers = itertools.count()

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -16,47 +15,33 @@ import pytest
 
 from service.app import create_asgi
 from service.database import migrations
-from service.database.embedded import EmbeddedPostgres, free_port
+from service.database.embedded import EmbeddedPostgres
 from service.database.local import prepare_embedded
 from service.database.pool import database_unavailability
 from service.observability.logging import JsonFormatter
 from service.runtime import Runtime
 from service.settings import Settings
-from tests.conftest import traversable_tmpdir
 from tests.helpers import bearer, register, registration
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def own_server() -> Iterator[EmbeddedPostgres]:
-    root = traversable_tmpdir("idv-outage-")
-    # A fixed port, so the service's pool finds the server again where it was.
-    server = EmbeddedPostgres(root / "pg", port=free_port(), durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-async def outage_client(settings: Settings, own_server: EmbeddedPostgres) -> AsyncIterator[httpx.AsyncClient]:
-    await prepare_embedded(own_server, "idv")
-    owner = await asyncpg.connect(own_server.dsn("idv"))
+async def outage_client(settings: Settings, restartable_postgres: EmbeddedPostgres) -> AsyncIterator[httpx.AsyncClient]:
+    await prepare_embedded(restartable_postgres, "idv")
+    owner = await asyncpg.connect(restartable_postgres.dsn("idv"))
     try:
         await migrations.migrate(owner, migrations.discover())
     finally:
         await owner.close()
-    async with Runtime.open(settings, own_server.service_dsn("idv"), apply_migrations=False) as runtime:
+    async with Runtime.open(settings, restartable_postgres.service_dsn("idv"), apply_migrations=False) as runtime:
         transport = httpx.ASGITransport(app=create_asgi(settings, runtime=runtime), client=("203.0.113.10", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="https://idv.test") as http:
             yield http
 
 
 async def test_a_database_outage_is_a_503_and_the_service_recovers(
-    outage_client: httpx.AsyncClient, own_server: EmbeddedPostgres, caplog: pytest.LogCaptureFixture
+    outage_client: httpx.AsyncClient, restartable_postgres: EmbeddedPostgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = outage_client
     user = bearer((await register(client))["session"]["token"])
@@ -64,8 +49,8 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers(
     assert (await client.get("/health/ready")).status_code == 200
 
     caplog.set_level(logging.INFO)
-    await asyncio.to_thread(own_server.stop)
-    assert not own_server.is_running()
+    await asyncio.to_thread(restartable_postgres.stop)
+    assert not restartable_postgres.is_running()
     calls = [
         ("GET", "/v1/sessions/whoami", user, None),  # a signed-in user (the session look-up fails)
         ("GET", "/v1/me", user, None),
@@ -93,7 +78,7 @@ async def test_a_database_outage_is_a_503_and_the_service_recovers(
     listener = [e for e in logged if e["logger"] == "service.policies.publishing"]
     assert len(listener) <= 1, listener
 
-    await asyncio.to_thread(own_server.start)
+    await asyncio.to_thread(restartable_postgres.start)
     assert (await client.get("/health/ready")).status_code == 200
     assert (await client.get("/v1/me", headers=user)).status_code == 200
     assert (

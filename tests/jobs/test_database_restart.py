@@ -13,11 +13,10 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from service.database.embedded import EmbeddedPostgres, free_port
 from service.database.local import prepare_embedded
 from service.runtime import Runtime
 from service.settings import load_settings
-from tests.conftest import environment_for_tests, traversable_tmpdir
+from tests.conftest import environment_for_tests
 from tests.helpers import registration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,19 +40,6 @@ OUTAGE_SECONDS = 4.0
 pytestmark = pytest.mark.slow
 
 Register = Callable[[dict[str, object]], Awaitable[int]]
-
-
-@pytest.fixture
-def restartable_postgres() -> Iterator[EmbeddedPostgres]:
-    """A server of this test's own, on a fixed port so that its URLs outlive a restart."""
-    root = traversable_tmpdir("idv-restart-")
-    server = EmbeddedPostgres(root / "pg", port=free_port(), durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 async def _migrated(server: EmbeddedPostgres) -> None:
