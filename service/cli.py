@@ -10,14 +10,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from service.settings import Settings, SettingsError, load_settings
+from service.settings import Settings, SettingsError, Workload, load_settings
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
 
-def _settings() -> Settings:
+def workload_of(argv: Sequence[str]) -> Workload:
+    """What `idv ARGV` is started to do, hence which settings it needs (scripts/check-k8s asks this
+    of each container's args)."""
+    args = build_parser().parse_args(argv)
+    if args.command == "migrate":
+        return Workload.MIGRATIONS
+    if args.command == "worker" or (args.command == "serve" and args.with_worker):
+        return Workload.SERVICE | Workload.DELIVERY
+    return Workload.SERVICE
+
+
+def _settings(workload: Workload = Workload.SERVICE) -> Settings:
     try:
-        return load_settings()
+        return load_settings(workload=workload)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
@@ -34,10 +45,10 @@ def serve(args: argparse.Namespace) -> int:
     from service.app import create_asgi
     from service.database.local import database_urls
     from service.http.rate_limits import unshared_limits_problem
-    from service.http.server import server_config
+    from service.http.server import listening_sockets, server_config
     from service.observability.logging import configure_logging
 
-    settings = _settings()
+    settings = _settings(Workload.SERVICE | Workload.DELIVERY if args.with_worker else Workload.SERVICE)
     configure_logging(settings.log_level)
     problem = unshared_limits_problem(settings)
     if problem is not None:
@@ -46,33 +57,49 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit lets
     # the embedded database below stop cleanly instead of dying with the process.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    host, port = args.host or settings.host, settings.port if args.port is None else args.port
+    try:
+        sockets = listening_sockets(host, port)
+    except OSError as exc:
+        print(f"cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     with database_urls(settings) as urls:
         config = server_config(
             create_asgi(settings, dsn=urls.service, migrations_dsn=urls.migrations, with_worker=args.with_worker),
-            host=args.host or settings.host,
-            port=settings.port if args.port is None else args.port,
+            host=host,
+            port=port,
             graceful_seconds=args.graceful_seconds,
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=sockets)
     return 0
 
 
-async def _with_runtime(settings: Settings, dsn: str, migrations_dsn: str) -> None:
-    from service.runtime import Runtime
+async def _apply_migrations(owner_dsn: str) -> int:
+    import asyncpg
 
-    async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2, migrate=True):
-        pass
+    from service.database import migrations
+
+    conn = await asyncpg.connect(owner_dsn)
+    try:
+        return len(await migrations.migrate(conn, migrations.discover()))
+    finally:
+        await conn.close()
 
 
 def migrate(_: argparse.Namespace) -> int:
+    """The owner's connection and the migrations, nothing else: no keys, no providers, no runtime,
+    so the migration Job holds no secret but the owner's URL."""
     from service.database.local import database_urls
     from service.observability.logging import configure_logging
 
-    settings = _settings()
+    settings = _settings(Workload.MIGRATIONS)
     configure_logging(settings.log_level)
-    with database_urls(settings) as urls:
-        asyncio.run(_with_runtime(settings, urls.service, urls.migrations))
-    print("migrations applied")
+    if settings.migrations_database_url:
+        applied = asyncio.run(_apply_migrations(settings.migrations_database_url))
+    else:
+        with database_urls(settings) as urls:
+            applied = asyncio.run(_apply_migrations(urls.migrations))
+    print(f"migrations applied ({applied} new)")
     return 0
 
 
@@ -92,7 +119,7 @@ def worker(_: argparse.Namespace) -> int:
     from service.database.local import database_urls
     from service.observability.logging import configure_logging
 
-    settings = _settings()
+    settings = _settings(Workload.SERVICE | Workload.DELIVERY)
     configure_logging(settings.log_level)
     with database_urls(settings) as urls:
         uvloop.run(_run_worker(settings, urls.service, urls.migrations))

@@ -18,6 +18,7 @@ from service.courier.adapters import (
     EmailSender,
     FileOutbox,
     HttpSmsGateway,
+    NotDelivering,
     SmsSender,
     SmtpEmailSender,
 )
@@ -174,12 +175,20 @@ def real_name_provider(settings: Settings) -> RealNameProvider:
 
 
 def couriers(settings: Settings) -> tuple[EmailSender, SmsSender]:
-    """The adapters settings ask for; production settings never name the file outbox."""
+    """The adapters settings ask for; production settings never name the file outbox. A process
+    started without the credentials (the API: only workers deliver) gets an adapter that refuses,
+    never the file outbox in their place."""
     outbox = FileOutbox(settings.outbox_path)
     email: EmailSender = outbox
     sms: SmsSender = outbox
-    if settings.courier_email == "smtp" and settings.smtp_url:
-        email = SmtpEmailSender(settings.smtp_url, settings.smtp_sender)
+    if settings.courier_email == "smtp":
+        email = (
+            SmtpEmailSender(settings.smtp_url, settings.smtp_sender)
+            if settings.smtp_url
+            else NotDelivering("IDV_SMTP_URL")
+        )
     if settings.courier_sms == "http" and settings.sms_gateway_url:
         sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+        if settings.env is Environment.PRODUCTION and not settings.sms_gateway_token:
+            sms = NotDelivering("IDV_SMS_GATEWAY_TOKEN")
     return email, sms

@@ -7,6 +7,7 @@ production checks read from one place.
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import math
 import os
@@ -33,6 +34,19 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class Workload(enum.Flag):
+    """What a process is started to do. Production asks each for the secrets it uses and no more;
+    configuration that is not secret is checked whatever the workload (the manifests share it)."""
+
+    # `idv migrate`: the tables' owner's URL and the migrations; no keys, no providers.
+    MIGRATIONS = enum.auto()
+    # The API and the data commands: the keys, the database, the real-name registry (called
+    # during requests). Messages are only queued here, never sent.
+    SERVICE = enum.auto()
+    # Sending the courier's outbox (`idv worker`, `idv serve --with-worker`): SMTP and SMS credentials.
+    DELIVERY = enum.auto()
 
 
 class Argon2Parameters(msgspec.Struct, frozen=True):
@@ -150,7 +164,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "installed from (editable install), whatever the current folder, else ./.idv",
     ),
     "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
-    "IDV_HOST": ("127.0.0.1", "address `idv serve` binds"),
+    "IDV_HOST": (
+        "127.0.0.1",
+        "address `idv serve` and the worker's probes bind; `::` is IPv6 and IPv4 at once (IPv4 alone where "
+        "there is no IPv6); several separated by commas",
+    ),
     "IDV_PORT": ("8080", "port `idv serve` binds"),
     "IDV_MASTER_KEYS": (None, "key ring `id:base64key,...` (32-byte keys); required in production"),
     "IDV_ACTIVE_MASTER_KEY": (None, "id of the key that wraps new data keys; default the first"),
@@ -159,10 +177,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_LOG_LEVEL": ("INFO", "log level"),
     "IDV_COURIER_EMAIL": ("file", "file (development only) or smtp"),
     "IDV_COURIER_SMS": ("file", "file (development only) or http"),
-    "IDV_SMTP_URL": (None, "smtp[s]://user:password@host:port for the smtp courier"),
+    "IDV_SMTP_URL": (None, "smtp[s]://user:password@host:port for the smtp courier; only processes that deliver"),
     "IDV_SMTP_SENDER": ("idv <no-reply@localhost>", "From: address of e-mail"),
     "IDV_SMS_GATEWAY_URL": (None, "HTTPS endpoint of the SMS gateway for the http courier"),
-    "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway"),
+    "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway; only processes that deliver (production)"),
     "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
     "IDV_MIGRATE_ON_START": ("true", "apply pending migrations at start; false: wait for `idv migrate` instead"),
     "IDV_SCHEMA_WAIT": ("15m", "with IDV_MIGRATE_ON_START=false, how long to wait for the migrations"),
@@ -380,9 +398,13 @@ def development_secrets(state_dir: Path) -> dict[str, str]:
     return generated
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check the environment; raise SettingsError naming every problem at once."""
+def load_settings(environ: Mapping[str, str] | None = None, workload: Workload = Workload.SERVICE) -> Settings:
+    """Read and check the environment for ``workload``; raise SettingsError naming every problem at
+    once. For MIGRATIONS alone the keys are neither read nor required (nor generated in development):
+    its settings carry none."""
     source = dict(os.environ if environ is None else environ)
+    keyed = Workload.SERVICE in workload
+    delivers = Workload.DELIVERY in workload
     problems: list[str] = []
 
     def get(name: str) -> str | None:
@@ -452,25 +474,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     production = env is Environment.PRODUCTION
     state_dir = Path(get("IDV_STATE_DIR") or default_state_dir()).absolute()
 
-    if not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
+    if keyed and not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
         source.update(development_secrets(state_dir))
 
     master_keys: tuple[MasterKey, ...] = ()
-    try:
-        master_keys = parse_master_keys(source.get("IDV_MASTER_KEYS", ""))
-    except ValueError as exc:
-        problems.append(str(exc))
-    if not master_keys:
-        problems.append("IDV_MASTER_KEYS is required (e.g. `k1:<base64 of 32 random bytes>`)")
-    active = get("IDV_ACTIVE_MASTER_KEY") or (master_keys[0].key_id if master_keys else "")
-    if master_keys and active not in {k.key_id for k in master_keys}:
-        problems.append(f"IDV_ACTIVE_MASTER_KEY {active!r} is not in IDV_MASTER_KEYS")
-
+    active = ""
     blind_index_key = b""
-    try:
-        blind_index_key = _decode_key(source.get("IDV_BLIND_INDEX_KEY", ""), "IDV_BLIND_INDEX_KEY")
-    except ValueError as exc:
-        problems.append(str(exc))
+    if keyed:
+        try:
+            master_keys = parse_master_keys(source.get("IDV_MASTER_KEYS", ""))
+        except ValueError as exc:
+            problems.append(str(exc))
+        if not master_keys:
+            problems.append("IDV_MASTER_KEYS is required (e.g. `k1:<base64 of 32 random bytes>`)")
+        active = get("IDV_ACTIVE_MASTER_KEY") or (master_keys[0].key_id if master_keys else "")
+        if master_keys and active not in {k.key_id for k in master_keys}:
+            problems.append(f"IDV_ACTIVE_MASTER_KEY {active!r} is not in IDV_MASTER_KEYS")
+        try:
+            blind_index_key = _decode_key(source.get("IDV_BLIND_INDEX_KEY", ""), "IDV_BLIND_INDEX_KEY")
+        except ValueError as exc:
+            problems.append(str(exc))
 
     courier_email = get("IDV_COURIER_EMAIL") or ""
     courier_sms = get("IDV_COURIER_SMS") or ""
@@ -478,15 +501,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("IDV_COURIER_EMAIL must be file or smtp")
     if courier_sms not in {"file", "http"}:
         problems.append("IDV_COURIER_SMS must be file or http")
-    if courier_email == "smtp" and not get("IDV_SMTP_URL"):
-        problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL")
     if courier_sms == "http" and not get("IDV_SMS_GATEWAY_URL"):
         problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_URL")
+    # Only a process that sends the outbox needs the credentials; the API queues messages only.
+    if delivers and courier_email == "smtp" and not get("IDV_SMTP_URL"):
+        problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL to deliver e-mail (`idv worker`)")
+    if delivers and production and courier_sms == "http" and not get("IDV_SMS_GATEWAY_TOKEN"):
+        problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_TOKEN to deliver SMS in production (`idv worker`)")
 
     database_url = get("DATABASE_URL")
     if production:
-        if database_url is None:
+        if keyed and database_url is None:
             problems.append("production needs DATABASE_URL (the embedded PostgreSQL is for development)")
+        if not keyed and database_url is None and not get("IDV_MIGRATIONS_DATABASE_URL"):
+            problems.append("production needs IDV_MIGRATIONS_DATABASE_URL, the tables' owner, to migrate")
         for name, adapter in (("IDV_COURIER_EMAIL", courier_email), ("IDV_COURIER_SMS", courier_sms)):
             if adapter in DEVELOPMENT_ONLY_COURIERS:
                 problems.append(f"{name}={adapter} is a development adapter; production refuses it")
@@ -503,7 +531,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     real_name_secret: bytes | None = None
     if real_name_provider not in {"sandbox", "http"}:
         problems.append("IDV_REAL_NAME_PROVIDER must be sandbox or http")
-    if real_name_provider == "http":
+    if real_name_provider == "http" and not keyed:
+        if not get("IDV_REAL_NAME_URL") or not get("IDV_REAL_NAME_KEY_ID"):
+            problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL and _KEY_ID")
+    elif real_name_provider == "http":
         if not get("IDV_REAL_NAME_URL") or not get("IDV_REAL_NAME_KEY_ID") or not get("IDV_REAL_NAME_SECRET"):
             problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL, _KEY_ID and _SECRET")
         else:

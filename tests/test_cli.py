@@ -122,6 +122,77 @@ def test_migrate_against_database_url(empty_database_url: str, state_dir: Path) 
     assert "migrations applied" in result.stdout
 
 
+# What the production ConfigMap says (k8s/overlays/prod), without a secret.
+PRODUCTION_CONFIG = {
+    "IDV_ENV": "production",
+    "IDV_COURIER_EMAIL": "smtp",
+    "IDV_COURIER_SMS": "http",
+    "IDV_SMS_GATEWAY_URL": "https://sms.example.com/v1/messages",
+    "IDV_REAL_NAME_PROVIDER": "http",
+    "IDV_REAL_NAME_URL": "https://registry.example.com/v1/verifications",
+    "IDV_REAL_NAME_KEY_ID": "idv-production-1",
+}
+
+
+def without_idv_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("IDV_") and k != "DATABASE_URL"}
+
+
+async def _tables(dsn: str) -> set[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    finally:
+        await conn.close()
+
+
+def test_migrate_in_production_with_only_the_owners_url(empty_database_url: str, state_dir: Path) -> None:
+    env = {
+        **without_idv_settings(),
+        **PRODUCTION_CONFIG,
+        "IDV_STATE_DIR": str(state_dir),
+        "IDV_MIGRATIONS_DATABASE_URL": empty_database_url,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "migrations applied" in result.stdout
+    assert {"schema_migrations", "accounts", "audit_log", "pgqueuer"} <= asyncio.run(_tables(empty_database_url))
+    again = subprocess.run(
+        [sys.executable, "-m", "service", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0 and "(0 new)" in again.stdout, again.stdout + again.stderr
+
+
+def test_production_worker_without_courier_secrets_refuses_to_start(state_dir: Path) -> None:
+    env = {
+        **without_idv_settings(),
+        **environment_for_tests(state_dir),
+        **PRODUCTION_CONFIG,
+        "DATABASE_URL": "postgresql://x@127.0.0.1:1/x",
+        "IDV_REAL_NAME_SECRET": "c2VjcmV0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "worker"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL to deliver e-mail (`idv worker`)" in result.stderr
+    assert "IDV_SMS_GATEWAY_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_each_command_is_checked_as_its_workload() -> None:
+    from service.cli import workload_of
+    from service.settings import Workload
+
+    assert workload_of(["migrate"]) is Workload.MIGRATIONS
+    assert workload_of(["serve", "--graceful-seconds", "25"]) is Workload.SERVICE
+    assert workload_of(["serve", "--with-worker"]) == Workload.SERVICE | Workload.DELIVERY
+    assert workload_of(["worker"]) == Workload.SERVICE | Workload.DELIVERY
+    assert workload_of(["operators", "create", "--email", "a@example.com", "--role", "admin"]) is Workload.SERVICE
+
+
 def test_production_refuses_to_start_with_development_adapters(state_dir: Path) -> None:
     env = {
         **os.environ,

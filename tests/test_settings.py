@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import Environment, SettingsError, load_settings, parse_duration
+from service.settings import Environment, SettingsError, Workload, load_settings, parse_duration
 from tests.conftest import BLIND_INDEX_KEY, MASTER_KEY, environment_for_tests
 
 PRODUCTION = {
@@ -58,6 +59,44 @@ def test_production_refuses_development_adapters_and_missing_keys(
 ) -> None:
     with pytest.raises(SettingsError, match=complaint):
         load_settings({**PRODUCTION, "IDV_STATE_DIR": str(tmp_path), **change})
+
+
+def test_production_api_starts_without_the_courier_secrets_and_cannot_deliver(tmp_path: Path) -> None:
+    from service.courier.adapters import DeliveryFailed, NotDelivering
+    from service.runtime import couriers
+
+    api = {**PRODUCTION, "IDV_STATE_DIR": str(tmp_path), "IDV_SMTP_URL": "", "IDV_SMS_GATEWAY_TOKEN": ""}
+    settings = load_settings(api, Workload.SERVICE)
+    email, sms = couriers(settings)
+    # Never the development file outbox in their place: a delivery tried here fails and is retried.
+    assert isinstance(email, NotDelivering) and isinstance(sms, NotDelivering)
+    with pytest.raises(DeliveryFailed, match="IDV_SMTP_URL"):
+        asyncio.run(email.send_email("bruce@example.com", "subject", "body"))
+
+
+def test_production_worker_refuses_to_start_without_the_courier_secrets(tmp_path: Path) -> None:
+    worker = {**PRODUCTION, "IDV_STATE_DIR": str(tmp_path), "IDV_SMTP_URL": "", "IDV_SMS_GATEWAY_TOKEN": ""}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(worker, Workload.SERVICE | Workload.DELIVERY)
+    assert "IDV_SMTP_URL to deliver e-mail" in str(caught.value)
+    assert "IDV_SMS_GATEWAY_TOKEN to deliver SMS" in str(caught.value)
+    settings = load_settings({**worker, "IDV_SMTP_URL": PRODUCTION["IDV_SMTP_URL"], "IDV_SMS_GATEWAY_TOKEN": "t"})
+    assert settings.sms_gateway_token == "t"
+
+
+def test_migrations_need_only_the_owners_url(tmp_path: Path) -> None:
+    secrets = {"DATABASE_URL", "IDV_MASTER_KEYS", "IDV_BLIND_INDEX_KEY", "IDV_SMTP_URL", "IDV_REAL_NAME_SECRET"}
+    config = {name: value for name, value in PRODUCTION.items() if name not in secrets | {"IDV_REDIS_URL"}}
+    owner = {**config, "IDV_STATE_DIR": str(tmp_path), "IDV_MIGRATIONS_DATABASE_URL": "postgresql://owner@db/idv"}
+    settings = load_settings(owner, Workload.MIGRATIONS)
+    assert settings.master_keys == () and settings.real_name_secret is None
+    with pytest.raises(SettingsError, match="IDV_MIGRATIONS_DATABASE_URL"):
+        load_settings({**owner, "IDV_MIGRATIONS_DATABASE_URL": ""}, Workload.MIGRATIONS)
+    with pytest.raises(SettingsError, match="IDV_MASTER_KEYS is required"):
+        load_settings(owner, Workload.SERVICE)
+    # Development generates no keys for a migration either.
+    load_settings({"IDV_STATE_DIR": str(tmp_path / "dev")}, Workload.MIGRATIONS)
+    assert not (tmp_path / "dev" / "development-keys.json").exists()
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -84,6 +84,20 @@ class HttpSmsGateway:
             raise DeliveryFailed(f"sms gateway answered {response.status_code}")
 
 
+class NotDelivering:
+    """In a process started without the channel's credentials (the API: only workers deliver, and
+    only they are given them): sending fails, and the job is retried where it can succeed."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+
+    async def send_email(self, recipient: str, subject: str, body: str) -> None:
+        raise DeliveryFailed(f"this process has no {self.missing}: `idv worker` delivers")
+
+    async def send_sms(self, recipient: str, body: str) -> None:
+        raise DeliveryFailed(f"this process has no {self.missing}: `idv worker` delivers")
+
+
 class FileOutbox:
     """Development only (production refuses it): appends each message as a JSON line."""
 

@@ -38,6 +38,18 @@ def _is_trusted(peer: str, trusted: Sequence[Network]) -> bool:
     return any(address in network for network in trusted)
 
 
+def unmapped(peer: str) -> str:
+    """An IPv4 client of a dual-stack socket (IDV_HOST=::) arrives as ``::ffff:10.1.2.3``: it is
+    ``10.1.2.3``, which IDV_FORWARDED_ALLOW_IPS, rate limits and the audit trail know it by."""
+    try:
+        mapped = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
+        return str(mapped.ipv4_mapped)
+    return peer
+
+
 def _header_values(scope: Scope, name: bytes) -> list[str]:
     """Every comma-separated entry of every occurrence of the header, in order."""
     entries: list[str] = []
@@ -70,6 +82,9 @@ class TrustedForwarding:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client is not None and client[0].startswith("::ffff:"):
+            client = (unmapped(client[0]), client[1])
+            scope = {**scope, "client": client}  # type: ignore[assignment]
         if scope["type"] in ("http", "websocket") and client is not None and self.hops > 0:
             peer, port = client
             if _is_trusted(peer, self.trusted):

@@ -16,6 +16,7 @@ from service.cases.store import overdue_by_type
 from service.database import migrations
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import ProblemError, handle_exception
+from service.http.server import listening_sockets
 from service.jobs.runner import JobRunner
 from service.lifecycle.cancellation import stuck_erasures
 from service.observability import metrics
@@ -117,7 +118,7 @@ async def worker_health_server(jobs_running: Callable[[], bool], host: str, port
     server = _InProcessServer(
         uvicorn.Config(app, host=host, port=port, lifespan="off", access_log=False, log_config=None)
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=listening_sockets(host, port)))
     try:
         yield
     finally:

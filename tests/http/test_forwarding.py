@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,8 +13,8 @@ import pytest
 import uvicorn
 
 from service.app import create_asgi
-from service.http.forwarding import forwarded_client, parse_networks
-from service.http.server import server_config
+from service.http.forwarding import forwarded_client, parse_networks, unmapped
+from service.http.server import listening_sockets, server_config
 from service.runtime import Runtime
 from service.settings import SettingsError, load_settings
 from tests.conftest import environment_for_tests
@@ -38,21 +37,27 @@ def test_the_client_is_the_address_our_hop_wrote() -> None:
     assert parse_networks("*")[0] == ipaddress.ip_network("0.0.0.0/0")
 
 
+def test_an_ipv4_mapped_peer_is_its_ipv4_address() -> None:
+    assert unmapped("::ffff:10.1.2.3") == "10.1.2.3"
+    assert unmapped("2001:db8::1") == "2001:db8::1"
+    assert unmapped("10.1.2.3") == "10.1.2.3"
+    assert unmapped("unknown") == "unknown"
+
+
 def test_a_malformed_proxy_list_is_refused_at_start(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="IDV_FORWARDED_ALLOW_IPS"):
         load_settings(environment_for_tests(tmp_path, IDV_FORWARDED_ALLOW_IPS="10.0.0.0/8, gateway"))
 
 
-@pytest.fixture
-async def served(tmp_path: Path, database_url: str) -> AsyncIterator[str]:
-    """The app behind a real uvicorn on a loopback port; loopback plays the gateway's network."""
+@pytest.fixture(params=["127.0.0.1", "::"])
+async def served(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> AsyncIterator[str]:
+    """The app behind a real uvicorn on a loopback port; loopback plays the gateway's network.
+    Also on a dual-stack socket (`::`), where the gateway's IPv4 address arrives IPv4-mapped."""
     settings = load_settings(
         environment_for_tests(tmp_path, IDV_FORWARDED_ALLOW_IPS="127.0.0.0/8", IDV_RATE_SIGN_INS_PER_MINUTE="5")
     )
     async with Runtime.open(settings, database_url, apply_migrations=False) as runtime:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
+        [listener] = listening_sockets(request.param, 0)
         port = listener.getsockname()[1]
         app = create_asgi(settings, runtime=runtime)
         server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, graceful_seconds=1))
