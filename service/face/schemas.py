@@ -12,7 +12,7 @@ from service.http.schemas import RequestBody
 from verification.face.liveness import ChallengeAction
 
 LIVENESS_NOTICE = (
-    "Liveness here is an active challenge (the face must turn, come closer or look up as asked, in "
+    "Liveness here is an active challenge (the face must turn or come closer as asked, in "
     "order, within minutes): it is not certified presentation-attack detection."
 )
 MAX_FRAMES_PER_ACTION = 6
