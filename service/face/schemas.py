@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -59,3 +59,15 @@ class FaceResult(msgspec.Struct):
     decided_at: datetime | None = None
     decided_by: str | None = None
     liveness_method: str | None = None
+
+
+class FaceVerifiedBy(msgspec.Struct):
+    """How the face verification in force was decided, for relying apps to weigh it: ``automatic`` (the
+    checks alone, no person looked) or ``operator_review`` (a person compared every photo); ``pad`` is the
+    presentation-attack detection that judged the frames (e.g. ``active-challenge-v2``), and
+    ``certified_pad`` says whether it is certified to ISO/IEC 30107-3 (the built-in challenge is not)."""
+
+    method: Literal["automatic", "operator_review"]
+    pad: str | None
+    certified_pad: bool
+    verified_at: datetime | None

@@ -276,6 +276,7 @@ async def _record(
             reason_codes=reasons,
             template=template,
             decided_by=None if status == "in_review" else "automatic",
+            pad_certified=liveness.certified,
         )
         for role, sample in samples:
             await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
