@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -31,11 +32,14 @@ from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
+from service.settings import Settings
 from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
+from verification.face.pool import FacePool
+from verification.face.presentation import PresentationAttackDetector
 from verification.face.quality import QualityIssue
 from verification.uploads import UploadLimits
 
@@ -148,27 +152,50 @@ async def _verify(
         )
     loop = asyncio.get_running_loop()
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
-    faces = runtime.faces
-    reference, live, liveness = await asyncio.gather(
-        faces.analyze(document),
-        faces.analyze(frames[0][0]),
-        runtime.liveness.assess(claimed.actions, frames, document),
-    )
-    problems = _quality_problems(reference, "document") + _quality_problems(live, "frames[0][0]")
-    if problems:
+    assessed = await assess_answer(runtime.faces, runtime.liveness, runtime.settings, claimed.actions, document, frames)
+    problems = _quality_problems(assessed.reference, "document") + _quality_problems(assessed.live, "frames[0][0]")
+    if problems or assessed.outcome is None:
         raise ProblemError(
             422,
             "face_quality",
             "A photo could not be used; take it again",
             errors=problems,
         )
-    thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
-    assert reference.embedding is not None and live.embedding is not None
-    score = cosine_similarity(reference.embedding, live.embedding)
-    outcome = _Outcome(liveness, score, thresholds, decide(score, thresholds))
     images = [("document", document), ("live", frames[0][0])]
     images += [(f"frame-{i}-{j}", frame) for i, action in enumerate(frames) for j, frame in enumerate(action)][1:]
-    return await _record(runtime, claimed, verification_id, outcome, actor, images, live)
+    return await _record(runtime, claimed, verification_id, assessed.outcome, actor, images, assessed.live)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every check of one answer: the two photos' quality, liveness, and (when both photos show one face
+    of usable quality) the match."""
+
+    reference: FaceAnalysis
+    live: FaceAnalysis
+    liveness: LivenessResult
+    outcome: _Outcome | None
+
+
+async def assess_answer(
+    faces: FacePool,
+    liveness: PresentationAttackDetector,
+    settings: Settings,
+    actions: Sequence[ChallengeAction],
+    document: ImageBGR,
+    frames: Sequence[Sequence[ImageBGR]],
+) -> Assessment:
+    """The checks the service runs on decoded images (also `idv dev face-try`'s), on the face pool."""
+    reference, live, judged = await asyncio.gather(
+        faces.analyze(document),
+        faces.analyze(frames[0][0]),
+        liveness.assess(actions, frames, document),
+    )
+    if not (reference.quality.passed and live.quality.passed) or reference.embedding is None or live.embedding is None:
+        return Assessment(reference, live, judged, None)
+    thresholds = Thresholds(settings.face_accept_threshold, settings.face_reject_threshold)
+    score = cosine_similarity(reference.embedding, live.embedding)
+    return Assessment(reference, live, judged, _Outcome(judged, score, thresholds, decide(score, thresholds)))
 
 
 def _encode(image: ImageBGR) -> bytes:
