@@ -20,6 +20,7 @@ MAX_FRAMES_PER_ACTION = 6
 MAX_BODY_BYTES = 24 * 1024 * 1024
 
 Frame = Annotated[bytes, msgspec.Meta(min_length=1)]
+CaptureTime = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 
 
 class FaceChallenge(msgspec.Struct):
@@ -43,6 +44,16 @@ class FaceSubmission(RequestBody):
         list[Annotated[list[Frame], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
         msgspec.Meta(min_length=1, max_length=4),
     ]
+    # Optional: when each frame was captured, in milliseconds on the client's monotonic clock (e.g.
+    # performance.now()), shaped like `frames`. Out of order or repeated: refused; a capture too short or
+    # too long (IDV_FACE_CAPTURE_MIN_MS, IDV_FACE_CAPTURE_MAX_MS) goes to review (see verification.face.timing).
+    captured_at: (
+        Annotated[
+            list[Annotated[list[CaptureTime], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
+            msgspec.Meta(min_length=1, max_length=4),
+        ]
+        | None
+    ) = None
 
 
 class FaceResult(msgspec.Struct):
