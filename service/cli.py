@@ -361,6 +361,45 @@ def jobs_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def face_try(args: argparse.Namespace) -> int:
+    """Development only: the service's face checks and decision on real photos, every number printed."""
+    import os
+    import random
+    from pathlib import Path
+
+    from service.face.trial import TrialPhotos, TrialRefused, run_trial
+    from verification.face.liveness import ChallengeAction
+
+    # Read before the settings, so that an incomplete production environment is refused all the same.
+    if (os.environ.get("IDV_ENV") or "").strip() == "production":
+        print("idv dev face-try is for development only; IDV_ENV=production refuses it", file=sys.stderr)
+        return 2
+    settings = _settings()
+    moves = {
+        action: Path(path)
+        for action, path in (
+            (ChallengeAction.TURN_LEFT, args.left),
+            (ChallengeAction.TURN_RIGHT, args.right),
+            (ChallengeAction.MOVE_CLOSER, args.closer),
+        )
+        if path
+    }
+    try:
+        actions = [ChallengeAction(name) for name in args.actions.split(",")] if args.actions else None
+    except ValueError:
+        print(f"--actions takes {', '.join(a.value for a in ChallengeAction)}, comma-separated", file=sys.stderr)
+        return 2
+    photos = TrialPhotos(Path(args.document), Path(args.straight), moves)
+    rng = random.Random(args.seed) if args.seed is not None else random.SystemRandom()
+    try:
+        _, _, lines = asyncio.run(run_trial(settings, photos, actions, rng))
+    except TrialRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -442,6 +481,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chains; exit 1 at a broken link").set_defaults(
         func=verify_audit
     )
+
+    dev = commands.add_parser("dev", help="development-only tools (refused when IDV_ENV=production)")
+    dev_commands = dev.add_subparsers(dest="dev_command", required=True)
+    p = dev_commands.add_parser(
+        "face-try", help="face verification's checks and decision on real photos, with every number (no database)"
+    )
+    p.add_argument("--document", required=True, help="the identity document's portrait (a photo of it)")
+    p.add_argument("--straight", required=True, help="a real photo of the person looking at the camera")
+    p.add_argument("--left", help="a real photo of the person turned to their own left")
+    p.add_argument("--right", help="a real photo of the person turned to their own right")
+    p.add_argument("--closer", help="a real photo of the person closer to the camera")
+    p.add_argument("--actions", help="the challenge, e.g. turn_right,move_closer (default: drawn as the service does)")
+    p.add_argument("--seed", type=int, help="draw the challenge from this seed (repeatable runs)")
+    p.set_defaults(func=face_try)
     return parser
 
 

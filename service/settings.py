@@ -126,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_challenges_per_day: int
     face_failures_in_a_row: int
     face_verify_without_review: str
+    face_capture_min_ms: int
+    face_capture_max_ms: int
     age_profile_name: str
     digital_consent_age: int
     time_zone: str
@@ -269,6 +271,14 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "margin",
         "when a face verification may be verified without an operator looking: margin (a certified PAD "
         "passed, or every built-in check passed with margin), certified_pad (only a certified PAD), never",
+    ),
+    "IDV_FACE_CAPTURE_MIN_MS": (
+        "1000",
+        "a face answer's frames captured (by the client's clock) within less than this many ms go to review",
+    ),
+    "IDV_FACE_CAPTURE_MAX_MS": (
+        "120000",
+        "a face answer's frames captured (by the client's clock) over more than this many ms go to review",
     ),
     "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
@@ -614,6 +624,8 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         face_challenges_per_day=integer("IDV_FACE_CHALLENGES_PER_DAY", 1, 1000),
         face_failures_in_a_row=integer("IDV_FACE_FAILURES_IN_A_ROW", 1, 100),
         face_verify_without_review=get("IDV_FACE_VERIFY_WITHOUT_REVIEW") or "margin",
+        face_capture_min_ms=integer("IDV_FACE_CAPTURE_MIN_MS", 0, 600_000),
+        face_capture_max_ms=integer("IDV_FACE_CAPTURE_MAX_MS", 1, 3_600_000),
         age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
@@ -650,6 +662,8 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         problems.append("IDV_FACE_VERIFY_WITHOUT_REVIEW must be margin, certified_pad or never")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
+    if settings.face_capture_min_ms >= settings.face_capture_max_ms:
+        problems.append("IDV_FACE_CAPTURE_MIN_MS must be under IDV_FACE_CAPTURE_MAX_MS")
     try:
         parse_networks(settings.forwarded_allow_ips)
     except ValueError:

@@ -12,6 +12,8 @@ from service.accounts.reasons import HOW_TO_APPEAL, appealable, next_step, user_
 from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountEvent, AccountState
+from service.face import store as faces
+from service.face.assurance import face_verified_by
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
@@ -36,6 +38,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         limited = await store.latest_event(conn, account_id, cause) if cause else None
         qualified = await qualifications.in_force(conn, account_id)
         erase_after = await cancellations.open_erase_after(conn, account_id)
+        face = await faces.verified_in_force(conn, account_id)
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
@@ -57,6 +60,12 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         suspension=_suspension(limited) if limited and state is AccountState.SUSPENDED else None,
         restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
         erasure_planned_at=erase_after,
+        # As whoami tells it: nothing proved is vouched for while an operator doubts the account.
+        face_verification=face_verified_by(
+            face["decided_by"], face["liveness_method"], face["pad_certified"], face["decided_at"]
+        )
+        if face is not None and not row["in_doubt"]
+        else None,
         qualifications=[
             QualificationInForce(
                 q["id"],

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from service.accounts.states import AccountState
+from service.face.schemas import FaceVerifiedBy
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
@@ -96,6 +97,8 @@ class Profile(msgspec.Struct):
     qualifications: list[QualificationInForce] = msgspec.field(default_factory=list)
     # While a cancellation cools off: when the account will be erased unless kept.
     erasure_planned_at: datetime | None = None
+    # How the face was verified, as whoami says (None when it is not, or while an operator doubts the account).
+    face_verification: FaceVerifiedBy | None = None
 
 
 class ProfileChanges(RequestBody):

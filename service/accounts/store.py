@@ -101,7 +101,7 @@ async def apply_event(
 async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT a.id, a.state, a.display_name, a.username, a.birth_date, a.created_at,
-                  k.master_key_id, k.wrapped_key,
+                  a.in_doubt_since IS NOT NULL AS in_doubt, k.master_key_id, k.wrapped_key,
                   e.address AS email, e.verified_at AS email_verified_at,
                   p.address AS phone, p.verified_at AS phone_verified_at,
                   t.confirmed_at IS NOT NULL AS totp_enabled

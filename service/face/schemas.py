@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,7 +12,7 @@ from service.http.schemas import RequestBody
 from verification.face.liveness import ChallengeAction
 
 LIVENESS_NOTICE = (
-    "Liveness here is an active challenge (the face must turn, come closer or look up as asked, in "
+    "Liveness here is an active challenge (the face must turn or come closer as asked, in "
     "order, within minutes): it is not certified presentation-attack detection."
 )
 MAX_FRAMES_PER_ACTION = 6
@@ -20,6 +20,7 @@ MAX_FRAMES_PER_ACTION = 6
 MAX_BODY_BYTES = 24 * 1024 * 1024
 
 Frame = Annotated[bytes, msgspec.Meta(min_length=1)]
+CaptureTime = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 
 
 class FaceChallenge(msgspec.Struct):
@@ -43,6 +44,16 @@ class FaceSubmission(RequestBody):
         list[Annotated[list[Frame], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
         msgspec.Meta(min_length=1, max_length=4),
     ]
+    # Optional: when each frame was captured, in milliseconds on the client's monotonic clock (e.g.
+    # performance.now()), shaped like `frames`. Out of order or repeated: refused; a capture too short or
+    # too long (IDV_FACE_CAPTURE_MIN_MS, IDV_FACE_CAPTURE_MAX_MS) goes to review (see verification.face.timing).
+    captured_at: (
+        Annotated[
+            list[Annotated[list[CaptureTime], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
+            msgspec.Meta(min_length=1, max_length=4),
+        ]
+        | None
+    ) = None
 
 
 class FaceResult(msgspec.Struct):
@@ -59,3 +70,15 @@ class FaceResult(msgspec.Struct):
     decided_at: datetime | None = None
     decided_by: str | None = None
     liveness_method: str | None = None
+
+
+class FaceVerifiedBy(msgspec.Struct):
+    """How the face verification in force was decided, for relying apps to weigh it: ``automatic`` (the
+    checks alone, no person looked) or ``operator_review`` (a person compared every photo); ``pad`` is the
+    presentation-attack detection that judged the frames (e.g. ``active-challenge-v2``), and
+    ``certified_pad`` says whether it is certified to ISO/IEC 30107-3 (the built-in challenge is not)."""
+
+    method: Literal["automatic", "operator_review"]
+    pad: str | None
+    certified_pad: bool
+    verified_at: datetime | None

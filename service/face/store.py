@@ -114,12 +114,13 @@ async def record_decision(
     reason_codes: list[str],
     template: bytes | None,
     decided_by: str | None,
+    pad_certified: bool,
 ) -> datetime | None:
     """Record the outcome; `decided_by` None leaves it undecided (under review). Returns decided_at."""
     decided_at: datetime | None = await conn.fetchval(
         """UPDATE face_verifications
            SET status = $2, score = $3, accept_threshold = $4, reject_threshold = $5, model_version = $6,
-               liveness_method = $7, reason_codes = $8, template = $9, decided_by = $10,
+               liveness_method = $7, reason_codes = $8, template = $9, decided_by = $10, pad_certified = $11,
                decided_at = CASE WHEN $10::text IS NOT NULL THEN now() ELSE decided_at END
            WHERE id = $1
            RETURNING decided_at""",
@@ -133,8 +134,18 @@ async def record_decision(
         reason_codes,
         template,
         decided_by,
+        pad_certified,
     )
     return decided_at
+
+
+async def verified_in_force(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+    """The account's latest verified attempt: how it was decided (whoami reads the same in its query)."""
+    return await conn.fetchrow(
+        """SELECT decided_by, liveness_method, pad_certified, decided_at FROM face_verifications
+           WHERE account_id = $1 AND status = 'verified' ORDER BY decided_at DESC NULLS LAST LIMIT 1""",
+        account_id,
+    )
 
 
 async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:

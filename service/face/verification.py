@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -31,12 +32,16 @@ from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
+from service.settings import Settings
 from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
+from verification.face.pool import FacePool
+from verification.face.presentation import PresentationAttackDetector
 from verification.face.quality import QualityIssue
+from verification.face.timing import CaptureBounds, CaptureDoubt, capture_doubts, order_problems
 from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
@@ -146,29 +151,81 @@ async def _verify(
                 "frames", "challenge_incomplete", f"send frames for each of the {len(claimed.actions)} actions"
             )
         )
+    doubts = _capture_doubts(submission, runtime.settings)
     loop = asyncio.get_running_loop()
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
-    faces = runtime.faces
-    reference, live, liveness = await asyncio.gather(
-        faces.analyze(document),
-        faces.analyze(frames[0][0]),
-        runtime.liveness.assess(claimed.actions, frames, document),
+    assessed = await assess_answer(
+        runtime.faces, runtime.liveness, runtime.settings, claimed.actions, document, frames, doubts
     )
-    problems = _quality_problems(reference, "document") + _quality_problems(live, "frames[0][0]")
-    if problems:
+    problems = _quality_problems(assessed.reference, "document") + _quality_problems(assessed.live, "frames[0][0]")
+    if problems or assessed.outcome is None:
         raise ProblemError(
             422,
             "face_quality",
             "A photo could not be used; take it again",
             errors=problems,
         )
-    thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
-    assert reference.embedding is not None and live.embedding is not None
-    score = cosine_similarity(reference.embedding, live.embedding)
-    outcome = _Outcome(liveness, score, thresholds, decide(score, thresholds))
     images = [("document", document), ("live", frames[0][0])]
     images += [(f"frame-{i}-{j}", frame) for i, action in enumerate(frames) for j, frame in enumerate(action)][1:]
-    return await _record(runtime, claimed, verification_id, outcome, actor, images, live)
+    return await _record(runtime, claimed, verification_id, assessed.outcome, actor, images, assessed.live)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every check of one answer: the two photos' quality, liveness, and (when both photos show one face
+    of usable quality) the match."""
+
+    reference: FaceAnalysis
+    live: FaceAnalysis
+    liveness: LivenessResult
+    outcome: _Outcome | None
+
+
+async def assess_answer(
+    faces: FacePool,
+    liveness: PresentationAttackDetector,
+    settings: Settings,
+    actions: Sequence[ChallengeAction],
+    document: ImageBGR,
+    frames: Sequence[Sequence[ImageBGR]],
+    capture_doubts: tuple[CaptureDoubt, ...] = (),
+) -> Assessment:
+    """The checks the service runs on decoded images (also `idv dev face-try`'s), on the face pool."""
+    reference, live, judged = await asyncio.gather(
+        faces.analyze(document),
+        faces.analyze(frames[0][0]),
+        liveness.assess(actions, frames, document),
+    )
+    if not (reference.quality.passed and live.quality.passed) or reference.embedding is None or live.embedding is None:
+        return Assessment(reference, live, judged, None)
+    thresholds = Thresholds(settings.face_accept_threshold, settings.face_reject_threshold)
+    score = cosine_similarity(reference.embedding, live.embedding)
+    outcome = _Outcome(judged, score, thresholds, decide(score, thresholds), capture_doubts)
+    return Assessment(reference, live, judged, outcome)
+
+
+def _capture_doubts(submission: FaceSubmission, settings: Settings) -> tuple[CaptureDoubt, ...]:
+    """Capture times, when given, shaped like the frames and in order (else 422); then their doubts."""
+    times = submission.captured_at
+    if times is None:
+        return ()
+    if [len(action) for action in times] != [len(action) for action in submission.frames]:
+        raise invalid_fields(
+            FieldProblem("captured_at", "capture_times_mismatch", "give one capture time per frame, shaped like frames")
+        )
+    problems = order_problems(times)
+    if problems:
+        raise invalid_fields(
+            *(
+                FieldProblem(
+                    f"captured_at[{p.action_index}][{p.frame_index}]",
+                    p.issue.value,
+                    "frames must come from one capture, each after the one before",
+                )
+                for p in problems
+            )
+        )
+    return capture_doubts(times, CaptureBounds(settings.face_capture_min_ms, settings.face_capture_max_ms))
 
 
 def _encode(image: ImageBGR) -> bytes:
@@ -184,6 +241,7 @@ class _Outcome:
     score: float
     thresholds: Thresholds
     decision: MatchDecision
+    capture_doubts: tuple[CaptureDoubt, ...] = ()  # the capture's timing is implausible: a person looks
 
 
 def may_verify_without_review(liveness: LivenessResult, policy: str) -> bool:
@@ -213,12 +271,14 @@ def judge(outcome: _Outcome, policy: str) -> _Judgement:
         return _Judgement("rejected", CaseEvent.AUTO_REJECT, "liveness_failed", reasons)
     if decision is MatchDecision.REJECT:
         return _Judgement("rejected", CaseEvent.AUTO_REJECT, "face_mismatch", [*reasons, "face_mismatch"])
-    if decision is MatchDecision.ACCEPT and may_verify_without_review(liveness, policy):
+    timely = not outcome.capture_doubts
+    if decision is MatchDecision.ACCEPT and may_verify_without_review(liveness, policy) and timely:
         return _Judgement("verified", CaseEvent.AUTO_APPROVE, "evidence_consistent", reasons)
     reasons += [uncertainty.value for uncertainty in liveness.uncertainties]
+    reasons += [doubt.value for doubt in outcome.capture_doubts]
     if decision is MatchDecision.REVIEW:
         reasons.append("face_match_grey_band")
-    elif liveness.confident:
+    elif liveness.confident and timely:
         reasons.append("review_by_policy")
     return _Judgement("in_review", CaseEvent.REFER, "checks_inconclusive", reasons)
 
@@ -276,6 +336,7 @@ async def _record(
             reason_codes=reasons,
             template=template,
             decided_by=None if status == "in_review" else "automatic",
+            pad_certified=liveness.certified,
         )
         for role, sample in samples:
             await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)

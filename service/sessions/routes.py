@@ -10,6 +10,8 @@ from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionCreated, SessionGrant
 from service.audit import Actor, AuditEntry
+from service.face.assurance import verified_by_header
+from service.face.schemas import FaceVerifiedBy
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
@@ -138,6 +140,11 @@ def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:
     return (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
 
 
+def _face_verified_by(principal: SignedIn) -> FaceVerifiedBy | None:
+    """How the face was verified, under the same doubt rule as the flags."""
+    return None if principal.in_doubt else principal.face_verified_by
+
+
 def whoami_headers(principal: SignedIn) -> dict[str, str]:
     """What forward-auth gateways copy onto the upstream request."""
     real_name, qualified, face, reviewed = _proofing_flags(principal)
@@ -149,6 +156,7 @@ def whoami_headers(principal: SignedIn) -> dict[str, str]:
         "x-idv-real-name-verified": "true" if real_name else "false",
         "x-idv-qualified": "true" if qualified else "false",
         "x-idv-face-verified": "true" if face else "false",
+        "x-idv-face-verified-by": verified_by_header(_face_verified_by(principal)),
         "x-idv-document-reviewed": "true" if reviewed else "false",
         "cache-control": "no-store",
     }
@@ -169,6 +177,7 @@ def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
             qualified,
             face,
             reviewed,
+            _face_verified_by(principal),
         ),
         roles=[],
         expires_at=principal.expires_at,

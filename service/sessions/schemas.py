@@ -10,6 +10,7 @@ import msgspec
 
 from service.accounts.schemas import Password
 from service.accounts.states import AccountState
+from service.face.schemas import FaceVerifiedBy
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 
 
@@ -31,6 +32,8 @@ class Assurance(msgspec.Struct):
     qualified: bool
     face_verified: bool
     document_reviewed: bool
+    # How the face was verified (None when it is not, or not vouched for): relying apps choose by it.
+    face_verification: FaceVerifiedBy | None = None
 
 
 class WhoAmI(msgspec.Struct):

@@ -11,6 +11,8 @@ import asyncpg
 
 from service.accounts.states import AccountState
 from service.database.pool import Database
+from service.face.assurance import face_verified_by
+from service.face.schemas import FaceVerifiedBy
 from service.sessions import store
 from service.sessions.tokens import looks_like_token, new_token, token_digest
 from service.vault import OwnerCipher
@@ -41,6 +43,8 @@ class Principal:
     # Holds a qualification in force (see GET /v1/me/qualifications for which).
     qualified: bool = False
     face_verified: bool = False
+    # How the face verification in force was decided (None when there is none).
+    face_verified_by: FaceVerifiedBy | None = None
     # An operator checked the identity document by eye (the way without facial recognition).
     document_reviewed: bool = False
     # An operator doubts what the account proved (accounts.states.DOUBT), whatever its state now.
@@ -98,6 +102,11 @@ async def resolve_session(
         real_name_verified=row["real_name_verified"],
         qualified=row["qualified"],
         face_verified=row["face_verified"],
+        face_verified_by=face_verified_by(
+            row["face_decided_by"], row["face_pad"], row["face_pad_certified"], row["face_verified_at"]
+        )
+        if row["face_verified"]
+        else None,
         document_reviewed=row["document_reviewed"],
         in_doubt=row["in_doubt"],
     )

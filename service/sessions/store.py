@@ -33,7 +33,8 @@ async def insert(
     )
 
 
-# The query behind whoami: one index look-up on the token digest, the account, its contacts.
+# The query behind whoami: one index look-up on the token digest, the account, its contacts, and
+# how its face verification was decided.
 RESOLVE = """
 SELECT s.id, s.account_id, s.assurance, s.expires_at,
        s.last_seen_at < now() - interval '60 seconds' AS stale,
@@ -46,8 +47,9 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
                AND t.confirmed_at IS NOT NULL) AS totp_enabled,
        EXISTS (SELECT 1 FROM real_name_verifications r WHERE r.account_id = a.id
                AND r.status = 'verified') AS real_name_verified,
-       EXISTS (SELECT 1 FROM face_verifications f WHERE f.account_id = a.id
-               AND f.status = 'verified') AS face_verified,
+       fv.account_id IS NOT NULL AS face_verified,
+       fv.decided_by AS face_decided_by, fv.liveness_method AS face_pad, fv.pad_certified AS face_pad_certified,
+       fv.decided_at AS face_verified_at,
        EXISTS (SELECT 1 FROM review_cases d WHERE d.subject_account_id = a.id
                AND d.case_type = 'document_review' AND d.state = 'approved') AS document_reviewed,
        EXISTS (SELECT 1 FROM qualifications q WHERE q.account_id = a.id
@@ -61,6 +63,11 @@ SELECT s.id, s.account_id, s.assurance, s.expires_at,
                    WHERE ce.account_id = a.id AND ce.purpose = r.purpose AND ce.action = 'granted'))
            AS consent_required
 FROM sessions s JOIN accounts a ON a.id = s.account_id
+-- How the face verification in force was decided: its latest verified attempt, read through the
+-- partial index of verified attempts (face_verifications_verified_idx).
+LEFT JOIN LATERAL (SELECT f.account_id, f.decided_by, f.liveness_method, f.pad_certified, f.decided_at
+                   FROM face_verifications f WHERE f.account_id = a.id AND f.status = 'verified'
+                   ORDER BY f.decided_at DESC NULLS LAST LIMIT 1) fv ON true
 WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
   AND s.last_seen_at > now() - $2::interval
 """

@@ -272,3 +272,36 @@ async def test_the_document_portrait_sent_as_the_live_face_is_refused(
     answered = await _answer(client, me, await _challenge(client, db, me), jpeg(image), frames)
     assert answered.json()["status"] == "rejected"
     assert answered.json()["reason_codes"][0] == "document_reused"
+
+
+async def test_capture_times_out_of_order_are_refused_and_an_implausible_capture_goes_to_review(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    """The frames are separate real photos; the times are what a client would send with them."""
+    me = await _ready(client, runtime)
+    document = jpeg(photo(DOCUMENT))
+
+    async def answered(challenge: dict[str, str], times: list[list[int]]) -> httpx.Response:
+        return await client.post(
+            f"/v1/me/verifications/face/{challenge['verification_id']}",
+            json={"nonce": challenge["nonce"], "document": document, "frames": live_frames(), "captured_at": times},
+            headers=me,
+        )
+
+    challenge = await _challenge(client, db, me)
+    refused = await answered(challenge, [[0, 1500], [1500]])
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("captured_at[1][0]", "capture_time_repeated")
+    ]
+    mismatched = await answered(challenge, [[0], [900]])
+    assert mismatched.status_code == 422 and mismatched.json()["errors"][0]["code"] == "capture_times_mismatch"
+
+    # The same challenge, retaken: a plausible capture is verified as without times.
+    plausible = await answered(challenge, [[0, 1500], [2600]])
+    assert plausible.status_code == 200 and plausible.json()["status"] == "verified", plausible.text
+
+    # Two moves in a quarter of a second: a person looks.
+    hurried = await answered(await _challenge(client, db, me), [[0, 120], [250]])
+    assert hurried.status_code == 200 and hurried.json()["status"] == "in_review"
+    assert hurried.json()["reason_codes"] == ["capture_too_short"]

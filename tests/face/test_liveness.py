@@ -22,6 +22,7 @@ from verification.face import attacks
 from verification.face.engine import FaceEngine
 from verification.face.geometry import Box, DetectedFace, Landmarks
 from verification.face.liveness import (
+    CALIBRATED_ACTIONS,
     TURNS,
     ChallengeAction,
     FrameObservation,
@@ -183,8 +184,28 @@ def test_a_challenge_is_two_or_three_distinct_actions_with_a_turn() -> None:
         assert len(set(actions)) == len(actions)
         assert any(action in TURNS for action in actions)
         seen.add(tuple(actions))
-    # Every ordering that the rule allows turns up: 10 pairs and 24 triples.
-    assert len(seen) == 34
+    # Every ordering that the rule allows turns up: 6 pairs and 6 triples of turns and moving closer.
+    assert len(seen) == 12
+
+
+def test_new_challenges_draw_only_calibrated_actions() -> None:
+    """Looking up has no real photos to calibrate on (no genuine pair of shared/faces looks up by a
+    depth-made 8°), so it could never pass with margin: drawn, it sent half of genuine users to review."""
+    rng = random.Random(5)
+    drawn = {action for _ in range(500) for action in new_challenge(rng)}
+    assert drawn == set(CALIBRATED_ACTIONS) == {LEFT, RIGHT, CLOSER}
+    assert ChallengeAction.LOOK_UP not in drawn
+
+
+def test_a_look_up_in_a_challenge_issued_before_is_still_judged(frames: Frames) -> None:
+    """Challenges stored before looking up was dropped are answered through the same code: a frame that
+    does not look up does not perform it, and the action is reported like any other."""
+    result = check_challenge([RIGHT, ChallengeAction.LOOK_UP], slots(frames, ["neutral", "right"], ["closer"]))
+    assert result.reason_codes == (LivenessIssue.CHALLENGE_NOT_PERFORMED,)
+    assert [(outcome.action, outcome.performed) for outcome in result.actions] == [
+        (RIGHT, True),
+        (ChallengeAction.LOOK_UP, False),
+    ]
 
 
 def test_the_challenge_follows_its_random_source() -> None:

@@ -44,7 +44,8 @@ async def test_whoami_answers_head_with_the_headers_of_get_and_no_body(client: h
     assert headed.status_code == 200  # Envoy's ext_authz allows a request on 200 only
     assert headed.content == b""
     forwarded = {name: value for name, value in got.headers.items() if name.startswith("x-idv-")}
-    assert len(forwarded) == 8
+    assert len(forwarded) == 9
+    assert forwarded["x-idv-face-verified-by"] == "none"
     assert {name: headed.headers[name] for name in forwarded} == forwarded
     assert headed.headers["cache-control"] == "no-store"
 

@@ -28,7 +28,8 @@ signatures of `reuse`):
 
 Why those amounts: see `parallax` for the turns (real pose pairs 20-29° of depth-made turn; flat prints
 within 16.3°, so 15° counts and 20° is the margin). We have no real photos of one person looking up,
-so looking up is never a pass with margin: a challenge with it goes to review when all else passed.
+so looking up is never a pass with margin: a challenge with it goes to review when all else passed,
+and new challenges no longer ask for it (`CALIBRATED_ACTIONS`).
 Moving closer is trivially imitated (zoom a photo); it only adds order and sequence, and every challenge
 includes a turn.
 
@@ -79,6 +80,12 @@ class ChallengeAction(StrEnum):
 
 
 TURNS = (ChallengeAction.TURN_LEFT, ChallengeAction.TURN_RIGHT)
+# What new challenges draw from: the actions whose genuine performance we measured on real photos. Turns
+# are calibrated on real pose pairs (see `parallax`); moving closer is a face-size ratio, which different
+# real photos of one person at different distances show plainly. Looking up is not drawn: no real photo
+# pair of shared/faces differs by a depth-made upward pitch, so it never passed with margin and sent
+# every challenge holding it (half of them) to review. It is still judged for challenges issued before.
+CALIBRATED_ACTIONS = (*TURNS, ChallengeAction.MOVE_CLOSER)
 
 
 class LivenessIssue(StrEnum):
@@ -166,13 +173,14 @@ class LivenessResult:
 
 
 def new_challenge(rng: random.Random) -> list[ChallengeAction]:
-    """2 or 3 distinct actions in random order, at least one of them a turn (the cue landmarks follow best).
+    """2 or 3 distinct calibrated actions in random order, at least one of them a turn (the cue landmarks
+    follow best).
 
     Pass `random.SystemRandom()` in the service: the order must not be predictable.
     """
     count = rng.choice((2, 3))
     turn = rng.choice(TURNS)
-    others = [action for action in ChallengeAction if action is not turn]
+    others = [action for action in CALIBRATED_ACTIONS if action is not turn]
     actions = [turn, *rng.sample(others, count - 1)]
     rng.shuffle(actions)
     return actions
