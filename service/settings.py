@@ -122,6 +122,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     termination_bar: timedelta
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
     retention: dict[str, timedelta]
+    # How long backups are kept (the CloudNativePG ObjectStore retentionPolicy): a master key no
+    # data key is wrapped under any more may be retired once this has passed (service/vault/rotation.py).
+    backup_retention: timedelta = timedelta(days=30)
+    master_key_max_age: timedelta = timedelta(days=90)
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -274,6 +278,12 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
     ),
+    "IDV_BACKUP_RETENTION": (
+        "30d",
+        "how long database backups are kept (match the backup retentionPolicy); a master key wrapping no data "
+        "key may be removed once this has passed",
+    ),
+    "IDV_MASTER_KEY_MAX_AGE": ("90d", "age of the active master key after which it should be rotated (alerted)"),
 }
 
 FACE_VERIFY_WITHOUT_REVIEW = frozenset({"margin", "certified_pad", "never"})
@@ -592,6 +602,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rights_request_due=duration("IDV_RIGHTS_REQUEST_DUE"),
         termination_bar=duration("IDV_TERMINATION_BAR"),
         retention=retention(),
+        backup_retention=duration("IDV_BACKUP_RETENTION"),
+        master_key_max_age=duration("IDV_MASTER_KEY_MAX_AGE"),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

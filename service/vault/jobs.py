@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from service.jobs.queue import enqueue
-from service.jobs.runner import JobDefinition
+from service.jobs.runner import JobDefinition, ScheduledJob
 from service.runtime import Runtime
+from service.vault import rotation
 
 logger = logging.getLogger(__name__)
 
 REWRAP = "vault.rewrap"
+ROTATE = "vault.rotate_master_keys"
 
 
 def rewrap_job(runtime: Runtime) -> JobDefinition:
@@ -23,3 +25,13 @@ def rewrap_job(runtime: Runtime) -> JobDefinition:
         logger.info("data keys rewrapped", extra={"count": moved})
 
     return JobDefinition(REWRAP, rewrap, concurrency_limit=1)
+
+
+def rotation_schedule(runtime: Runtime) -> ScheduledJob:
+    """Every hour: re-wrap data keys still under older master keys, a bounded number per run."""
+
+    async def run() -> None:
+        moved = await rotation.rotate(runtime.database, runtime.vault)
+        logger.info("data keys rewrapped", extra={"count": moved})
+
+    return ScheduledJob(ROTATE, "41 * * * *", run)
