@@ -156,7 +156,7 @@ def rewrap(_: argparse.Namespace) -> int:
 
 async def _vault_status(settings: Settings, dsn: str, migrations_dsn: str) -> list[str]:
     from service.runtime import Runtime
-    from service.vault import rotation
+    from service.vault import reindex, rotation
 
     def when(value: datetime | None) -> str:
         return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
@@ -167,6 +167,7 @@ async def _vault_status(settings: Settings, dsn: str, migrations_dsn: str) -> li
     ):
         await rotation.record(conn, runtime.vault)
         keys = await rotation.status(conn, runtime.vault, settings.backup_retention)
+        blind = await reindex.status(conn, runtime.vault.blind_index)
     now = datetime.now(UTC)
     lines = [f"{'master key':16} {'data keys':>9} {'active since':16} {'emptied':16} may be removed"]
     for key in keys:
@@ -186,6 +187,19 @@ async def _vault_status(settings: Settings, dsn: str, migrations_dsn: str) -> li
     age = rotation.active_key_age(keys, now)
     if age is not None and age > settings.master_key_max_age:
         lines.append(f"the active key is {age.days} days old, past IDV_MASTER_KEY_MAX_AGE: rotate it (README)")
+    if not blind.rotating:
+        lines.append("blind-index key: one key, no rotation under way")
+        return lines
+    for step in blind.passes:
+        state = f"done {when(step.finished_at)}" if step.finished_at else f"under way since {when(step.started_at)}"
+        lines.append(f"blind-index re-index, {step.target}: {state}")
+    if blind.left_behind:
+        lines.append(
+            f"{blind.left_behind} identity bars of erased people stay under the previous key only: "
+            "removing it ends them early"
+        )
+    verdict = "may be removed" if blind.done else "is still needed (vault.reindex runs every 10 minutes)"
+    lines.append(f"IDV_BLIND_INDEX_KEY_PREVIOUS {verdict}")
     return lines
 
 

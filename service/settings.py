@@ -126,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # data key is wrapped under any more may be retired once this has passed (service/vault/rotation.py).
     backup_retention: timedelta = timedelta(days=30)
     master_key_max_age: timedelta = timedelta(days=90)
+    # During a blind-index rotation: the key indexes were made under before (service/vault/reindex.py).
+    blind_index_key_previous: bytes | None = None
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -284,6 +286,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "key may be removed once this has passed",
     ),
     "IDV_MASTER_KEY_MAX_AGE": ("90d", "age of the active master key after which it should be rotated (alerted)"),
+    "IDV_BLIND_INDEX_KEY_PREVIOUS": (
+        None,
+        "during a blind-index rotation, the key IDV_BLIND_INDEX_KEY replaced: look-ups try it second until "
+        "vault.reindex has re-made every index (`idv vault status`), then remove it",
+    ),
 }
 
 FACE_VERIFY_WITHOUT_REVIEW = frozenset({"margin", "certified_pad", "never"})
@@ -422,6 +429,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not -1.0 <= value <= 1.0:
             problems.append(f"{name} must be between -1 and 1, got {value}")
         return value
+
+    def previous_blind_index_key() -> bytes | None:
+        text = source.get("IDV_BLIND_INDEX_KEY_PREVIOUS", "")
+        if not text:
+            return None
+        try:
+            key = _decode_key(text, "IDV_BLIND_INDEX_KEY_PREVIOUS")
+        except ValueError as exc:
+            problems.append(str(exc))
+            return None
+        if key == blind_index_key:
+            problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
+        return key
 
     def retention() -> dict[str, timedelta]:
         periods = {}
@@ -604,6 +624,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention=retention(),
         backup_retention=duration("IDV_BACKUP_RETENTION"),
         master_key_max_age=duration("IDV_MASTER_KEY_MAX_AGE"),
+        blind_index_key_previous=previous_blind_index_key(),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

@@ -39,6 +39,12 @@ MASTER_KEY_ROTATION_DUE = Gauge(
     "idv_master_key_rotation_due", "1 when the active master key is older than IDV_MASTER_KEY_MAX_AGE"
 )
 
+BLIND_INDEX_REINDEXED = Gauge(
+    "idv_blind_index_reindexed",
+    "During a blind-index rotation: 1 once every stored index is re-made under the new key "
+    "(IDV_BLIND_INDEX_KEY_PREVIOUS may then be removed), else 0",
+)
+
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -17,7 +17,7 @@ import asyncpg
 from service.database.pool import Database
 from service.observability import metrics
 from service.settings import Settings
-from service.vault import store
+from service.vault import reindex, store
 from service.vault.vault import Vault
 
 # Keys re-wrapped per scheduled run at most (each batch its own transaction); the rest next hour.
@@ -98,6 +98,9 @@ async def publish_metrics(conn: asyncpg.Connection, vault: Vault, settings: Sett
     for key in keys:
         metrics.MASTER_KEY_DATA_KEYS.labels(key.key_id).set(key.data_keys)
         metrics.MASTER_KEY_RETIRABLE.labels(key.key_id).set(1 if key.retirable(now) else 0)
+    blind = await reindex.status(conn, vault.blind_index)
+    if blind.rotating:
+        metrics.BLIND_INDEX_REINDEXED.set(1 if blind.done else 0)
     age = active_key_age(keys, now)
     if age is not None:
         metrics.MASTER_KEY_ACTIVE_AGE.set(age.total_seconds())
