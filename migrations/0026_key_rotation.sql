@@ -12,7 +12,8 @@ CREATE TABLE master_keys (
 -- Re-indexing every blind-indexed column under a new blind-index key, in batches that survive a
 -- crash: per pass, the last row done. ``key_fingerprint`` is an HMAC of a fixed label under the new
 -- key, which names the key without revealing it. ``left_behind``: rows whose plaintext no key opens
--- any more (an identity bar of an erased person), still indexed under the previous key only.
+-- any more (an identity bar of an erased person, an owner whose master key was removed), still
+-- indexed under the previous key only.
 CREATE TABLE blind_index_rotations (
     key_fingerprint bytea NOT NULL,
     target text NOT NULL,

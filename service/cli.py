@@ -195,8 +195,8 @@ async def _vault_status(settings: Settings, dsn: str, migrations_dsn: str) -> li
         lines.append(f"blind-index re-index, {step.target}: {state}")
     if blind.left_behind:
         lines.append(
-            f"{blind.left_behind} identity bars of erased people stay under the previous key only: "
-            "removing it ends them early"
+            f"{blind.left_behind} left under the previous key only (identity bars of erased people, owners "
+            "whose master key was removed): removing it makes them unfindable"
         )
     verdict = "may be removed" if blind.done else "is still needed (vault.reindex runs every 10 minutes)"
     lines.append(f"IDV_BLIND_INDEX_KEY_PREVIOUS {verdict}")

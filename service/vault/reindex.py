@@ -24,7 +24,7 @@ import asyncpg
 from service.database.pool import Database
 from service.vault.blind_index import BlindIndex
 from service.vault.cipher import OwnerCipher
-from service.vault.vault import Vault
+from service.vault.vault import Vault, VaultError
 from verification.contacts import email_key
 from verification.usernames import username_key
 
@@ -153,49 +153,64 @@ async def _owners(conn: asyncpg.Connection, vault: Vault, after: str | None) -> 
     if not keys:
         await _advance(conn, vault.blind_index, OWNERS, None, 0)
         return 0
-    ciphers = {k["owner_id"]: vault.open_wrapped(k["owner_id"], k["master_key_id"], k["wrapped_key"]) for k in keys}
+    ciphers: dict[UUID, OwnerCipher] = {}
+    unreadable = 0
+    for k in keys:
+        try:
+            ciphers[k["owner_id"]] = vault.open_wrapped(k["owner_id"], k["master_key_id"], k["wrapped_key"])
+        except VaultError:
+            # Wrapped by a master key already removed: nothing of theirs opens, nor can be re-indexed.
+            unreadable += 1
     owners = list(ciphers)
     index = vault.blind_index
-    for row in await conn.fetch("SELECT account_id, kind, address FROM contacts WHERE account_id = ANY($1)", owners):
+    # Each UPDATE is a compare-and-set on the index read: a change made meanwhile (an erasure
+    # blanking the row, a new username) wins, and an erased person's index is never made again.
+    for row in await conn.fetch(
+        "SELECT account_id, kind, address, address_index FROM contacts WHERE account_id = ANY($1)", owners
+    ):
         address = ciphers[row["account_id"]].open_text(f"contact.{row['kind']}", row["address"])
         key = email_key(address) if row["kind"] == "email" else address
         await conn.execute(
-            "UPDATE contacts SET address_index = $3 WHERE account_id = $1 AND kind = $2",
+            "UPDATE contacts SET address_index = $4 WHERE account_id = $1 AND kind = $2 AND address_index = $3",
             row["account_id"],
             row["kind"],
+            row["address_index"],
             index.digest(f"contact.{row['kind']}", key),
         )
     for row in await conn.fetch(
-        "SELECT id, username FROM accounts WHERE id = ANY($1) AND username_index IS NOT NULL", owners
+        "SELECT id, username, username_index FROM accounts WHERE id = ANY($1) AND username_index IS NOT NULL", owners
     ):
         username = ciphers[row["id"]].open_text("account.username", row["username"])
         await conn.execute(
-            "UPDATE accounts SET username_index = $2 WHERE id = $1",
+            "UPDATE accounts SET username_index = $3 WHERE id = $1 AND username_index = $2",
             row["id"],
+            row["username_index"],
             index.digest("username", username_key(username)),
         )
-    for row in await conn.fetch("SELECT id, email FROM operators WHERE id = ANY($1)", owners):
+    for row in await conn.fetch("SELECT id, email, email_index FROM operators WHERE id = ANY($1)", owners):
         email = ciphers[row["id"]].open_text("operator.email", row["email"])
         await conn.execute(
-            "UPDATE operators SET email_index = $2 WHERE id = $1",
+            "UPDATE operators SET email_index = $3 WHERE id = $1 AND email_index = $2",
             row["id"],
+            row["email_index"],
             index.digest("operator.email", email_key(email)),
         )
     for table in ("real_name_verifications", "correction_requests"):
         rows = await conn.fetch(
-            f"""SELECT id, account_id, id_number FROM {table}
-                WHERE account_id = ANY($1) AND id_number_index IS NOT NULL""",  # noqa: S608 - a constant table name
+            f"""SELECT id, account_id, id_number, id_number_index FROM {table}
+                WHERE account_id = ANY($1) AND length(id_number_index) > 0""",  # noqa: S608 - a constant table name
             owners,
         )
         for row in rows:
             number = ciphers[row["account_id"]].open_text("realname.id_number", row["id_number"])
             await conn.execute(
-                f"UPDATE {table} SET id_number_index = $2 WHERE id = $1",  # noqa: S608 - a constant table name
+                f"UPDATE {table} SET id_number_index = $3 WHERE id = $1 AND id_number_index = $2",  # noqa: S608
                 row["id"],
+                row["id_number_index"],
                 index.digest("identity.number", number),
             )
-    await _advance(conn, index, OWNERS, str(owners[-1]), 0)
-    return len(owners)
+    await _advance(conn, index, OWNERS, str(keys[-1]["owner_id"]), unreadable)
+    return len(keys)
 
 
 async def _identity_bars(conn: asyncpg.Connection, vault: Vault, after: str | None) -> int:
@@ -203,7 +218,7 @@ async def _identity_bars(conn: asyncpg.Connection, vault: Vault, after: str | No
         """SELECT b.id, b.id_number_index, c.subject_account_id, k.master_key_id, k.wrapped_key
            FROM identity_bars b JOIN review_cases c ON c.id = b.case_id
            LEFT JOIN data_keys k ON k.owner_id = c.subject_account_id AND k.destroyed_at IS NULL
-           WHERE b.id > $1 ORDER BY b.id LIMIT $2""",
+           WHERE b.id > $1 ORDER BY b.id LIMIT $2 FOR UPDATE OF b""",
         int(after or 0),
         BATCH,
     )
@@ -231,7 +246,7 @@ async def _bar_index(conn: asyncpg.Connection, vault: Vault, bar: asyncpg.Record
     cipher: OwnerCipher = vault.open_wrapped(subject, bar["master_key_id"], bar["wrapped_key"])
     index = vault.blind_index
     for row in await conn.fetch(
-        "SELECT id_number FROM real_name_verifications WHERE account_id = $1 AND id_number_index IS NOT NULL", subject
+        "SELECT id_number FROM real_name_verifications WHERE account_id = $1 AND length(id_number_index) > 0", subject
     ):
         number = cipher.open_text("realname.id_number", row["id_number"])
         if bar["id_number_index"] in index.digests("identity.number", number):
