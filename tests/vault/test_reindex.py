@@ -21,7 +21,7 @@ from service.settings import Settings, load_settings
 from service.termination.termination import is_barred
 from service.vault import BlindIndex, reindex
 from tests.conftest import BLIND_INDEX_KEY, environment_for_tests
-from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, register
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, register, totp_code
 
 OLD_KEY = base64.b64decode(BLIND_INDEX_KEY)
 NEW_KEY = bytes(range(64, 96))
@@ -155,3 +155,24 @@ async def test_without_a_previous_key_the_job_does_nothing(runtime: Runtime) -> 
     assert await reindex.reindex(runtime.database, runtime.vault, batches=10, settle=False) == 0
     async with runtime.database.connection() as conn:
         assert not (await reindex.status(conn, runtime.vault.blind_index)).rotating
+
+
+async def test_codes_issued_under_the_previous_key_still_work_during_the_rotation(
+    runtime: Runtime, client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    auth = bearer((await register(client))["session"]["token"])
+    email_code = await latest_code(runtime, "email", "bruce@example.com")
+    secret = (await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)).json()["secret"]
+    confirmed = await client.post("/v1/me/totp/confirm", json={"code": totp_code(secret, -1)}, headers=auth)
+    recovery = confirmed.json()["recovery_codes"]
+
+    rotating = settings_with(
+        tmp_path, IDV_BLIND_INDEX_KEY=base64.b64encode(NEW_KEY).decode(), IDV_BLIND_INDEX_KEY_PREVIOUS=BLIND_INDEX_KEY
+    )
+    async with serving(rotating, database_url) as (_, rotated_client):
+        verified = await rotated_client.post("/v1/contacts/email/verify", json={"code": email_code}, headers=auth)
+        assert verified.status_code == 200, verified.text
+        signed_in = await rotated_client.post(
+            "/v1/sessions", json={"identifier": "bruce_lee", "password": STRONG_PASSWORD, "recovery_code": recovery[0]}
+        )
+        assert signed_in.status_code == 201, signed_in.text
