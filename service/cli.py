@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from service.settings import Settings, SettingsError, Workload, load_settings
@@ -178,6 +178,65 @@ def rewrap(_: argparse.Namespace) -> int:
     with database_urls(settings, create=False) as urls:
         total = asyncio.run(_rewrap(settings, urls.service, urls.migrations))
     print(f"re-wrapped {total} data keys under master key {settings.active_master_key_id}")
+    return 0
+
+
+async def _vault_status(settings: Settings, dsn: str, migrations_dsn: str) -> list[str]:
+    from service.runtime import Runtime
+    from service.vault import reindex, rotation
+
+    def when(value: datetime | None) -> str:
+        return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+    async with (
+        Runtime.open(settings, dsn, migrations_dsn=migrations_dsn, pool_size=2) as runtime,
+        runtime.database.transaction() as conn,
+    ):
+        await rotation.record(conn, runtime.vault)
+        keys = await rotation.status(conn, runtime.vault, settings.backup_retention)
+        blind = await reindex.status(conn, runtime.vault.blind_index)
+    now = datetime.now(UTC)
+    lines = [f"{'master key':16} {'data keys':>9} {'active since':16} {'emptied':16} may be removed"]
+    for key in keys:
+        if key.active:
+            verdict = "no: the active key"
+        elif not key.in_ring:
+            verdict = "removed already" + (f" ({key.data_keys} data keys cannot be opened)" if key.data_keys else "")
+        elif key.retirable(now):
+            verdict = "yes"
+        elif key.retire_after is not None:
+            verdict = f"after {when(key.retire_after)} (IDV_BACKUP_RETENTION)"
+        else:
+            verdict = "no: still wraps data keys (re-wrapped hourly by vault.rotate_master_keys)"
+        lines.append(
+            f"{key.key_id:16} {key.data_keys:>9} {when(key.active_since):16} {when(key.emptied_at):16} {verdict}"
+        )
+    age = rotation.active_key_age(keys, now)
+    if age is not None and age > settings.master_key_max_age:
+        lines.append(f"the active key is {age.days} days old, past IDV_MASTER_KEY_MAX_AGE: rotate it (README)")
+    if not blind.rotating:
+        lines.append("blind-index key: one key, no rotation under way")
+        return lines
+    for step in blind.passes:
+        state = f"done {when(step.finished_at)}" if step.finished_at else f"under way since {when(step.started_at)}"
+        lines.append(f"blind-index re-index, {step.target}: {state}")
+    if blind.left_behind:
+        lines.append(
+            f"{blind.left_behind} left under the previous key only (identity bars of erased people, owners "
+            "whose master key was removed): removing it makes them unfindable"
+        )
+    verdict = "may be removed" if blind.done else "is still needed (vault.reindex runs every 10 minutes)"
+    lines.append(f"IDV_BLIND_INDEX_KEY_PREVIOUS {verdict}")
+    return lines
+
+
+def vault_status(_: argparse.Namespace) -> int:
+    from service.database.local import database_urls
+
+    settings = _settings()
+    with database_urls(settings, create=False) as urls:
+        for line in asyncio.run(_vault_status(settings, urls.service, urls.migrations)):
+            print(line)
     return 0
 
 
@@ -456,6 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     vault_commands.add_parser("rewrap", help="re-wrap every data key under the active master key").set_defaults(
         func=rewrap
     )
+    vault_commands.add_parser(
+        "status", help="per master key: data keys it wraps, and whether it may be removed"
+    ).set_defaults(func=vault_status)
 
     operators = commands.add_parser("operators", help="KYC operator accounts")
     operator_commands = operators.add_subparsers(dest="operator_command", required=True)

@@ -97,7 +97,7 @@ class Runtime:
             await _check_role(settings, database)
             vault = Vault(
                 MasterKeyRing(settings.master_keys, settings.active_master_key_id),
-                BlindIndex(settings.blind_index_key),
+                BlindIndex(settings.blind_index_key, settings.blind_index_key_previous),
             )
             passwords = PasswordHasher(settings.argon2, settings.hash_concurrency)
             cpu = ThreadPoolExecutor(max_workers=settings.cpu_workers, thread_name_prefix="idv-cpu")

@@ -138,6 +138,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     termination_bar: timedelta
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
     retention: dict[str, timedelta]
+    # How long backups are kept (the CloudNativePG ObjectStore retentionPolicy): a master key no
+    # data key is wrapped under any more may be retired once this has passed (service/vault/rotation.py).
+    backup_retention: timedelta = timedelta(days=30)
+    master_key_max_age: timedelta = timedelta(days=90)
+    # During a blind-index rotation: the key indexes were made under before (service/vault/reindex.py).
+    blind_index_key_previous: bytes | None = None
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -302,6 +308,17 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "3",
         "registry mismatches after which the account is suspended for false information (appealable)",
     ),
+    "IDV_BACKUP_RETENTION": (
+        "30d",
+        "how long database backups are kept (match the backup retentionPolicy); a master key wrapping no data "
+        "key may be removed once this has passed",
+    ),
+    "IDV_MASTER_KEY_MAX_AGE": ("90d", "age of the active master key after which it should be rotated (alerted)"),
+    "IDV_BLIND_INDEX_KEY_PREVIOUS": (
+        None,
+        "during a blind-index rotation, the key IDV_BLIND_INDEX_KEY replaced: look-ups try it second until "
+        "vault.reindex has re-made every index (`idv vault status`), then remove it",
+    ),
 }
 
 FACE_VERIFY_WITHOUT_REVIEW = frozenset({"margin", "certified_pad", "never"})
@@ -444,6 +461,19 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         if not -1.0 <= value <= 1.0:
             problems.append(f"{name} must be between -1 and 1, got {value}")
         return value
+
+    def previous_blind_index_key() -> bytes | None:
+        text = source.get("IDV_BLIND_INDEX_KEY_PREVIOUS", "")
+        if not text:
+            return None
+        try:
+            key = _decode_key(text, "IDV_BLIND_INDEX_KEY_PREVIOUS")
+        except ValueError as exc:
+            problems.append(str(exc))
+            return None
+        if key == blind_index_key:
+            problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
+        return key
 
     def retention() -> dict[str, timedelta]:
         periods = {}
@@ -635,6 +665,9 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         rights_request_due=duration("IDV_RIGHTS_REQUEST_DUE"),
         termination_bar=duration("IDV_TERMINATION_BAR"),
         retention=retention(),
+        backup_retention=duration("IDV_BACKUP_RETENTION"),
+        master_key_max_age=duration("IDV_MASTER_KEY_MAX_AGE"),
+        blind_index_key_previous=previous_blind_index_key(),
     )
     if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
         problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")

@@ -276,3 +276,18 @@ def test_retention_report_prints_each_category(database_url: str, state_dir: Pat
         "identity_bars",
     }
     assert "keep 7 days" in lines["sessions"]
+
+
+def test_vault_status_names_each_master_key_and_the_blind_index_rotation(database_url: str, state_dir: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "IDV_STATE_DIR": str(state_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "vault", "status"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no: the active key" in result.stdout
+    assert "blind-index key: one key, no rotation under way" in result.stdout

@@ -192,3 +192,11 @@ def test_face_attempt_bounds_and_review_policy(tmp_path: Path) -> None:
         load_settings(environment_for_tests(tmp_path, IDV_FACE_VERIFY_WITHOUT_REVIEW="always"))
     with pytest.raises(SettingsError, match="IDV_FACE_CHALLENGES_PER_DAY"):
         load_settings(environment_for_tests(tmp_path, IDV_FACE_CHALLENGES_PER_DAY="0"))
+
+
+def test_a_blind_index_rotation_needs_a_new_key_and_backups_set_when_master_keys_may_go(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY"):
+        load_settings(environment_for_tests(tmp_path, IDV_BLIND_INDEX_KEY_PREVIOUS=BLIND_INDEX_KEY))
+    settings = load_settings(environment_for_tests(tmp_path, IDV_BACKUP_RETENTION="35d"))
+    assert settings.blind_index_key_previous is None
+    assert (settings.backup_retention, settings.master_key_max_age) == (timedelta(days=35), timedelta(days=90))

@@ -12,6 +12,7 @@ from service.accounts.reasons import HOW_TO_APPEAL, appealable, next_step, user_
 from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountEvent, AccountState
+from service.contacts import store as contacts
 from service.face import store as faces
 from service.face.assurance import face_verified_by
 from service.http.problems import FieldProblem, ProblemError, invalid_fields
@@ -116,6 +117,9 @@ async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileCha
     try:
         async with runtime.database.transaction() as conn:
             cipher = await runtime.vault.open(conn, account_id)
+            previous = index.previous_digest("username", username_key(username)) if username else None
+            if previous is not None and await contacts.taken_under_previous_key(conn, previous, [], account_id):
+                raise identifier_taken("username")
             await store.update_profile(
                 conn,
                 account_id,

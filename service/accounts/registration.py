@@ -111,6 +111,19 @@ def _contact_index(index: BlindIndex, kind: ContactKind, address: str) -> bytes:
     return index.digest(f"contact.{kind.value}", email_key(address) if kind is ContactKind.EMAIL else address)
 
 
+async def _taken_under_previous_key(
+    conn: asyncpg.Connection, index: BlindIndex, valid: ValidRegistration, account_id: uuid.UUID
+) -> str | None:
+    username = index.previous_digest("username", username_key(valid.username)) if valid.username else None
+    addresses = [
+        (kind.value, index.previous_digest(f"contact.{kind.value}", email_key(a) if kind is ContactKind.EMAIL else a))
+        for kind, a in valid.contacts()
+    ]
+    return await contacts.taken_under_previous_key(
+        conn, username, [(kind, digest) for kind, digest in addresses if digest is not None], account_id
+    )
+
+
 def identifier_taken(field: str) -> ProblemError:
     # This does tell a caller that the address is registered; registration is rate limited per
     # address, and the alternative (pretending success) cannot return a working session.
@@ -148,6 +161,8 @@ async def register(
     needs_guardian = settings.age_profile.band(valid.birth_date, settings.today()) in GUARDED_BANDS
     try:
         async with runtime.database.transaction() as conn:
+            if index.rotating and (taken := await _taken_under_previous_key(conn, index, valid, account_id)):
+                raise identifier_taken(taken)
             cipher = await runtime.vault.create_key(conn, account_id)
             state = await store.insert(
                 conn,

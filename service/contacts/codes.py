@@ -115,6 +115,6 @@ async def check_purpose_code(
     live = await store.spend_attempt(conn, account_id, purpose, MAX_ATTEMPTS)
     if live is None:
         return CodeCheck.NONE_LIVE
-    if not secrets.compare_digest(code_digest(index, live["id"], code), live["code_digest"]):
+    if not index.matches("one-time-code", f"{live['id']}:{code}", live["code_digest"]):
         return CodeCheck.WRONG
     return CodeCheck.ACCEPTED if await store.consume(conn, live["id"]) else CodeCheck.NONE_LIVE

@@ -42,28 +42,50 @@ async def mark_verified(conn: asyncpg.Connection, account_id: UUID, kind: str) -
     )
 
 
-async def find_account(conn: asyncpg.Connection, kind: str, index: bytes) -> asyncpg.Record | None:
-    """The account a sign-in identifier names, with what sign-in needs."""
+async def find_account(conn: asyncpg.Connection, kind: str, indexes: list[bytes]) -> asyncpg.Record | None:
+    """The account a sign-in identifier names, with what sign-in needs (``indexes``: the identifier's
+    index under each blind-index key in use, during a rotation two)."""
     return await conn.fetchrow(
         """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
                   EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
                           AND t.confirmed_at IS NOT NULL) AS totp_enabled
            FROM contacts c JOIN accounts a ON a.id = c.account_id JOIN data_keys k ON k.owner_id = a.id
-           WHERE c.kind = $1 AND c.address_index = $2""",
+           WHERE c.kind = $1 AND c.address_index = ANY($2::bytea[])""",
         kind,
-        index,
+        indexes,
     )
 
 
-async def find_account_by_username(conn: asyncpg.Connection, index: bytes) -> asyncpg.Record | None:
+async def find_account_by_username(conn: asyncpg.Connection, indexes: list[bytes]) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
                   EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
                           AND t.confirmed_at IS NOT NULL) AS totp_enabled
            FROM accounts a JOIN data_keys k ON k.owner_id = a.id
-           WHERE a.username_index = $1""",
-        index,
+           WHERE a.username_index = ANY($1::bytea[])""",
+        indexes,
     )
+
+
+async def taken_under_previous_key(
+    conn: asyncpg.Connection, username_index: bytes | None, contacts: list[tuple[str, bytes]], except_account: UUID
+) -> str | None:
+    """During a blind-index rotation the unique constraints see only indexes of one key: the field
+    whose identifier another account holds under the previous key, if any. (Re-indexing that row
+    either committed before, and the constraint answers, or after this sees it here.)"""
+    if username_index is not None and await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE username_index = $1 AND id <> $2)", username_index, except_account
+    ):
+        return "username"
+    for kind, index in contacts:
+        if await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM contacts WHERE kind = $1 AND address_index = $2 AND account_id <> $3)",
+            kind,
+            index,
+            except_account,
+        ):
+            return kind
+    return None
 
 
 async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str, window: timedelta) -> asyncpg.Record:

@@ -134,7 +134,9 @@ async def request_correction(
             actor=actor,
         )
         results = []
-        if index is not None and await accounts_verified_with(conn, index, account_id):
+        if identity is not None and await accounts_verified_with(
+            conn, runtime.vault.blind_index.digests("identity.number", identity.number), account_id
+        ):
             results.append(AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity"))
         # Always a person's decision: these are the values everything else was checked against.
         await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="checks_inconclusive")

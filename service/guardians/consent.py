@@ -28,7 +28,7 @@ from service.cases.states import CaseEvent
 from service.consents.ledger import grant
 from service.consents.purposes import PURPOSES, ConsentPurpose
 from service.guardians import store
-from service.guardians.invitations import invitation_digest
+from service.guardians.invitations import invitation_digests
 from service.guardians.schemas import GuardianConsentRequest, GuardianshipView, Relationship, Scope
 from service.http.problems import ProblemError
 from service.runtime import Runtime
@@ -76,7 +76,10 @@ async def consent(
     guardianship_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         await _guardian_is_verified_adult(runtime, conn, principal)
-        invitation = await store.take_invitation(conn, invitation_digest(runtime, body.invitation_code))
+        invitation = None
+        # An invitation sent before a blind-index rotation was digested under the previous key.
+        for digest in invitation_digests(runtime, body.invitation_code):
+            invitation = invitation or await store.take_invitation(conn, digest)
         if invitation is None:
             raise ProblemError(404, "invitation_invalid", "This invitation code is not valid (used or expired?)")
         minor_id: UUID = invitation["minor_account_id"]

@@ -29,6 +29,10 @@ def invitation_digest(runtime: Runtime, code: str) -> bytes:
     return runtime.vault.blind_index.digest("guardian.invitation", code)
 
 
+def invitation_digests(runtime: Runtime, code: str) -> list[bytes]:
+    return runtime.vault.blind_index.digests("guardian.invitation", code)
+
+
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
     if (body.email is None) == (body.phone is None):
         raise invalid_field("email", "one_contact", "give the guardian's e-mail or mobile number, one of them")

@@ -17,7 +17,7 @@ from service.realname.verification import check_job
 from service.recipients.notices import delivery_job as notice_delivery_job
 from service.rights.exports import build_job
 from service.runtime import Runtime
-from service.vault.jobs import rewrap_job
+from service.vault.jobs import reindex_schedule, rewrap_job, rotation_schedule
 
 
 def job_definitions(runtime: Runtime) -> list[JobDefinition]:
@@ -42,5 +42,7 @@ def scheduled_jobs(runtime: Runtime, trigger: Trigger = Trigger.SCHEDULE) -> lis
         erasure_schedule(runtime),
         retention_schedule(runtime),
         retention_purge_schedule(runtime),
+        rotation_schedule(runtime),
+        reindex_schedule(runtime),
     ]
     return [recorded(runtime.database, job, trigger) for job in jobs]

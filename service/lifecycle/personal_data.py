@@ -486,6 +486,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "pgqueuer_statistics": "job counts",
     "scheduled_job_runs": "when each scheduled job ran",
     "data_keys": "key material; what each key opens is registered with the tables it seals",
+    "master_keys": "master key ids and when each was active and emptied",
+    "blind_index_rotations": "progress of re-indexing under a new blind-index key",
     "audit_chains": "public starting hashes",
     "audit_checkpoints": "chain positions and hashes",
     "policy_versions": "published policy texts",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from service.jobs.runner import JobRunner
 from service.lifecycle.cancellation import stuck_erasures
 from service.observability import metrics
 from service.recipients.notices import unacknowledged_counts
+from service.vault import rotation
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ async def metrics_endpoint(runtime: CurrentRuntime) -> Response[bytes]:
                     metrics.UNACKNOWLEDGED_NOTICES.labels(event).set(count)
                 for reason, count in await stuck_erasures(conn):
                     metrics.ERASURES_STUCK.labels(reason).set(count)
+                await rotation.publish_metrics(conn, runtime.vault, runtime.settings, datetime.now(UTC))
     except Exception:
         logger.warning("could not count overdue cases, notices and erasures for /metrics")
     body, content_type = metrics.render()

@@ -28,6 +28,23 @@ ERASURES_STUCK = Gauge(
     ["reason"],
 )
 
+MASTER_KEY_DATA_KEYS = Gauge("idv_master_key_data_keys", "Live data keys wrapped by each master key", ["key_id"])
+MASTER_KEY_RETIRABLE = Gauge(
+    "idv_master_key_retirable",
+    "1 when a master key wraps no data key and backups from when it did are past IDV_BACKUP_RETENTION",
+    ["key_id"],
+)
+MASTER_KEY_ACTIVE_AGE = Gauge("idv_master_key_active_age_seconds", "How long the active master key has been active")
+MASTER_KEY_ROTATION_DUE = Gauge(
+    "idv_master_key_rotation_due", "1 when the active master key is older than IDV_MASTER_KEY_MAX_AGE"
+)
+
+BLIND_INDEX_REINDEXED = Gauge(
+    "idv_blind_index_reindexed",
+    "During a blind-index rotation: 1 once every stored index is re-made under the new key "
+    "(IDV_BLIND_INDEX_KEY_PREVIOUS may then be removed), else 0",
+)
+
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

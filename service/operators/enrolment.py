@@ -42,6 +42,9 @@ async def _insert(
         address = normalize_email(email)
     except InvalidValue as exc:
         raise invalid_field("email", exc.code, exc.message) from None
+    previous = runtime.vault.blind_index.previous_digest("operator.email", email_key(address))
+    if previous is not None and await store.by_email(conn, [previous]) is not None:
+        raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
     operator_id = uuid.uuid4()
     cipher = await runtime.vault.create_key(conn, operator_id)
     created = await store.insert(

@@ -54,9 +54,9 @@ async def _find(runtime: Runtime, email: str) -> tuple[str, asyncpg.Record | Non
         key = email_key(normalize_email(email))
     except InvalidValue:
         return email.casefold(), None
-    digest = runtime.vault.blind_index.digest("operator.email", key)
+    digests = runtime.vault.blind_index.digests("operator.email", key)
     async with runtime.database.connection() as conn:
-        return key, await store.by_email(conn, digest)
+        return key, await store.by_email(conn, digests)
 
 
 async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOperatorSession:

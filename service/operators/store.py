@@ -56,11 +56,12 @@ async def by_enrolment(conn: asyncpg.Connection, digest: bytes) -> asyncpg.Recor
     )
 
 
-async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_index: bytes) -> asyncpg.Record | None:
+async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_indexes: list[bytes]) -> asyncpg.Record | None:
+    """The operator with this e-mail (its index under each blind-index key in use)."""
     return await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
-            WHERE o.email_index = $1""",  # noqa: S608 - a constant column list
-        email_index,
+            WHERE o.email_index = ANY($1::bytea[])""",  # noqa: S608 - a constant column list
+        email_indexes,
     )
 
 

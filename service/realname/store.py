@@ -76,11 +76,12 @@ async def rejections(conn: asyncpg.Connection, account_id: UUID) -> int:
     return count
 
 
-async def accounts_verified_with(conn: asyncpg.Connection, id_number_index: bytes, except_account: UUID) -> int:
+async def accounts_verified_with(conn: asyncpg.Connection, id_number_indexes: list[bytes], except_account: UUID) -> int:
+    """Other accounts verified with this number (its index under each blind-index key in use)."""
     count: int = await conn.fetchval(
         """SELECT count(DISTINCT account_id) FROM real_name_verifications
-           WHERE id_number_index = $1 AND status = 'verified' AND account_id <> $2""",
-        id_number_index,
+           WHERE id_number_index = ANY($1::bytea[]) AND status = 'verified' AND account_id <> $2""",
+        id_number_indexes,
         except_account,
     )
     return count

@@ -80,11 +80,12 @@ async def submit(
     if problems or legal_name is None or identity is None:
         raise invalid_fields(*problems)
 
-    index = runtime.vault.blind_index.digest("identity.number", identity.number)
+    indexes = runtime.vault.blind_index.digests("identity.number", identity.number)
+    index = indexes[0]
     verification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
-        if await is_barred(conn, index):
+        if await is_barred(conn, indexes):
             raise ProblemError(403, "identity_barred", "This identity cannot be verified here; contact support")
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
@@ -118,7 +119,7 @@ async def submit(
         )
         if not inserted:
             raise ProblemError(409, "verification_exists", "A real-name verification is already pending or done")
-        if await store.accounts_verified_with(conn, index, account_id) >= runtime.settings.identity_accounts_limit:
+        if await store.accounts_verified_with(conn, indexes, account_id) >= runtime.settings.identity_accounts_limit:
             results = [AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")]
             await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="duplicate_identity")
             await runtime.audit.append(
@@ -168,10 +169,15 @@ async def _record(
     if outcome is Outcome.MATCH:
         # Serialize verifications of one number, then count again: two accounts racing on the
         # same identity must not both end verified.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 11))", row["id_number_index"]
-        )
-        taken = await store.accounts_verified_with(conn, row["id_number_index"], row["account_id"])
+        indexes = [row["id_number_index"]]
+        if runtime.vault.blind_index.rotating:
+            # The row may be indexed under either key, other accounts' rows too.
+            cipher = await runtime.vault.open(conn, row["account_id"])
+            indexes = runtime.vault.blind_index.digests(
+                "identity.number", cipher.open_text("realname.id_number", row["id_number"])
+            )
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 11))", indexes[0])
+        taken = await store.accounts_verified_with(conn, indexes, row["account_id"])
         if taken >= runtime.settings.identity_accounts_limit:
             await store.record_answer(conn, row["id"], "pending", provider, outcome.value, reference)
             duplicate = AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")

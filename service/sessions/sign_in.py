@@ -73,8 +73,8 @@ async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> asy
     index = runtime.vault.blind_index
     async with runtime.database.connection() as conn:
         if kind == "username":
-            return await contacts.find_account_by_username(conn, index.digest("username", key))
-        return await contacts.find_account(conn, kind, index.digest(f"contact.{kind}", key))
+            return await contacts.find_account_by_username(conn, index.digests("username", key))
+        return await contacts.find_account(conn, kind, index.digests(f"contact.{kind}", key))
 
 
 async def _audit_failure(runtime: Runtime, attempt: SignInAttempt, account_id: UUID | None, reason: str) -> None:

@@ -101,10 +101,12 @@ async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: 
         )
 
 
-async def is_barred(conn: asyncpg.Connection, id_number_index: bytes) -> bool:
+async def is_barred(conn: asyncpg.Connection, id_number_indexes: list[bytes]) -> bool:
+    """Whether the number (its index under each blind-index key in use) is barred."""
     return bool(
         await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM identity_bars WHERE id_number_index = $1 AND barred_until > now())",
-            id_number_index,
+            """SELECT EXISTS (SELECT 1 FROM identity_bars
+                              WHERE id_number_index = ANY($1::bytea[]) AND barred_until > now())""",
+            id_number_indexes,
         )
     )

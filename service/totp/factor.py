@@ -77,4 +77,9 @@ async def issue_recovery_codes(conn: asyncpg.Connection, index: BlindIndex, acco
 
 
 async def use_recovery_code(conn: asyncpg.Connection, index: BlindIndex, account_id: UUID, code: str) -> bool:
-    return await store.use_recovery_code(conn, account_id, recovery_digest(index, account_id, code))
+    # Codes issued before a blind-index rotation were digested under the previous key.
+    normalized = code.strip().lower().replace(" ", "")
+    for digest in index.digests("recovery-code", f"{account_id}:{normalized}"):
+        if await store.use_recovery_code(conn, account_id, digest):
+            return True
+    return False

@@ -62,3 +62,39 @@ async def replace_wrapping(conn: asyncpg.Connection, owner_id: UUID, master_key_
         master_key_id,
         wrapped,
     )
+
+
+async def count_by_master_key(conn: asyncpg.Connection) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT master_key_id, count(*) AS n FROM data_keys WHERE destroyed_at IS NULL GROUP BY master_key_id"
+    )
+    return {row["master_key_id"]: row["n"] for row in rows}
+
+
+async def record_master_keys(
+    conn: asyncpg.Connection, active_key_id: str, ring: list[str], in_use: dict[str, int]
+) -> None:
+    """Note the active key's first activation, and when each other key came to wrap nothing (cleared
+    should one wrap a key again, e.g. after being made active once more). A key first seen wrapping
+    nothing counts as emptied now: idv cannot know since when."""
+    await conn.execute(
+        """INSERT INTO master_keys (key_id, active_since) VALUES ($1, now())
+           ON CONFLICT (key_id) DO UPDATE SET active_since = coalesce(master_keys.active_since, now()),
+                                               emptied_at = NULL""",
+        active_key_id,
+    )
+    await conn.execute(
+        """INSERT INTO master_keys (key_id) SELECT unnest($1::text[]) ON CONFLICT (key_id) DO NOTHING""",
+        sorted(set(ring) | set(in_use)),
+    )
+    await conn.execute(
+        """UPDATE master_keys SET emptied_at = CASE WHEN key_id = ANY($2::text[]) THEN NULL
+                                                    ELSE coalesce(emptied_at, now()) END
+           WHERE key_id <> $1""",
+        active_key_id,
+        list(in_use),
+    )
+
+
+async def master_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT key_id, active_since, emptied_at FROM master_keys ORDER BY key_id")
