@@ -7,20 +7,23 @@ import asyncio
 import io
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 from service.app import create_asgi
-from service.jobs import JobDefinition, JobRunner
+from service.jobs import JobDefinition, JobRunner, enqueue
 from service.observability.logging import configure_logging
 from service.observability.spans import Tracing
 from service.observability.tracing import start_tracing
@@ -103,6 +106,47 @@ def test_the_service_is_named_idv_at_its_version_unless_the_environment_says_oth
         assert resource["service.version"] == VERSION
     finally:
         tracing.shutdown()
+
+
+def test_spans_are_sent_to_the_endpoint_as_otlp_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append((self.path, self.headers["content-type"], body))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=collector.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv(ENDPOINT, f"http://127.0.0.1:{collector.server_address[1]}")
+        tracing = start_tracing()
+        assert tracing is not None
+        try:
+            with tracing.job("test.exported"):
+                pass
+            assert tracing.flush()
+        finally:
+            tracing.shutdown()
+    finally:
+        collector.shutdown()
+        collector.server_close()
+
+    [(path, content_type, body)] = received
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    request = ExportTraceServiceRequest.FromString(body)
+    [resource_spans] = request.resource_spans
+    names = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert names["service.name"] == "idv"
+    assert [s.name for scope in resource_spans.scope_spans for s in scope.spans] == ["job test.exported"]
 
 
 async def test_a_request_is_a_server_span_named_by_its_route_with_its_queries_as_children(
@@ -207,8 +251,6 @@ async def test_queries_outside_a_request_or_job_are_not_traced(
 async def test_each_job_run_is_a_span_with_its_name_and_outcome(
     runtime: Runtime, database_url: str, exported: tuple[Tracing, InMemorySpanExporter]
 ) -> None:
-    from service.jobs import enqueue
-
     ran: list[str] = []
 
     async def succeed(_: bytes | None) -> None:
