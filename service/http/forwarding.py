@@ -73,7 +73,8 @@ class TrustedForwarding:
         if scope["type"] in ("http", "websocket") and client is not None and self.hops > 0:
             peer, port = client
             if _is_trusted(peer, self.trusted):
-                scope = dict(scope)  # type: ignore[assignment]
+                # In place, not on a copy: the layer outside (service.http.context) reads the route
+                # template that routing writes into this same scope, for metrics, logs and spans.
                 forwarded = _header_values(scope, b"x-forwarded-for")
                 scope["client"] = (forwarded_client(peer, forwarded, self.trusted, self.hops), port)
                 protos = _header_values(scope, b"x-forwarded-proto")

@@ -185,6 +185,19 @@ async def test_a_request_is_a_server_span_named_by_its_route_with_its_queries_as
         assert value not in carried, value
 
 
+async def test_a_request_from_our_own_proxy_is_named_by_its_route_too(
+    settings: Settings, runtime: Runtime, exported: tuple[Tracing, InMemorySpanExporter]
+) -> None:
+    app = create_asgi(settings, runtime=runtime, tracing=exported[0])
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))  # a trusted peer by default
+    async with httpx.AsyncClient(transport=transport, base_url="https://idv.test") as http:
+        response = await http.get("/health/live", headers={"x-forwarded-for": "198.51.100.7"})
+    assert response.status_code == 200
+    [server] = [s for s in finished(exported) if s.kind is SpanKind.SERVER]
+    assert server.name == "GET /health/live"
+    assert "198.51.100.7" not in everything_in(server)
+
+
 async def test_a_request_continues_the_callers_trace(
     traced_client: httpx.AsyncClient, exported: tuple[Tracing, InMemorySpanExporter]
 ) -> None:
