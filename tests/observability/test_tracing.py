@@ -7,10 +7,14 @@ import asyncio
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -30,6 +34,7 @@ from service.observability.tracing import start_tracing
 from service.runtime import Runtime
 from service.settings import Settings
 from service.version import VERSION
+from tests.conftest import environment_for_tests
 from tests.helpers import registration
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -81,6 +86,32 @@ def test_without_an_endpoint_no_provider_is_installed_and_nothing_is_instrumente
     assert not trace.get_tracer("idv").start_span("probe").is_recording()
     assert not hasattr(asyncpg.connection.Connection.fetch, "__wrapped__")
     assert create_asgi(settings, dsn="postgresql://unused").tracing is None
+
+
+def test_without_an_endpoint_the_service_imports_no_tracer_exporter_or_instrumentation(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(environment_for_tests(tmp_path / "state"))
+    script = (
+        "import sys\n"
+        "PREFIXES = ('opentelemetry.sdk', 'opentelemetry.trace', 'opentelemetry.exporter', "
+        "'opentelemetry.instrumentation.asyncpg')\n"
+        "from service.app import create_asgi\n"
+        "from service.observability.tracing import start_tracing\n"
+        "from service.settings import load_settings\n"
+        "create_asgi(load_settings(), dsn='postgresql://unused', tracing=start_tracing())\n"
+        "print(sorted(m for m in sys.modules if m.startswith(PREFIXES)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    # (Litestar, when it builds an app, looks for its OpenTelemetry plugin and loads a few constants.)
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_a_disabled_sdk_exports_nothing_even_with_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
