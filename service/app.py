@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
@@ -57,6 +57,9 @@ from service.settings import Settings
 from service.termination.routes import TerminationController
 from service.totp.routes import TotpController
 from service.version import VERSION
+
+if TYPE_CHECKING:
+    from service.observability.spans import Tracing
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +113,11 @@ def create_litestar(
     migrations_dsn: str | None = None,
     runtime: Runtime | None = None,
     with_worker: bool = False,
+    tracing: Tracing | None = None,
 ) -> Litestar:
     """Build the app. Give ``runtime`` to share one already open (tests), or ``dsn`` to have the
-    app open its own at start-up, apply migrations, and close it at shutdown."""
+    app open its own at start-up, apply migrations, and close it at shutdown. ``tracing``: spans
+    for requests and jobs, when traces are exported (service.observability.tracing)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -130,7 +135,7 @@ def create_litestar(
             if with_worker:
                 from service.jobs.catalog import job_definitions, scheduled_jobs
 
-                runner = JobRunner(dsn, job_definitions(opened), scheduled_jobs(opened))
+                runner = JobRunner(dsn, job_definitions(opened), scheduled_jobs(opened), tracing=tracing)
                 app.state.job_runner = runner  # readiness reports it
                 worker = asyncio.create_task(runner.run(stop))
             try:
@@ -201,6 +206,10 @@ def create_asgi(
     migrations_dsn: str | None = None,
     runtime: Runtime | None = None,
     with_worker: bool = False,
+    tracing: Tracing | None = None,
 ) -> RequestContext:
-    app = create_litestar(settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker)
-    return RequestContext(TrustedForwarding(app, parse_networks(settings.forwarded_allow_ips), settings.forwarded_hops))
+    app = create_litestar(
+        settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker, tracing=tracing
+    )
+    forwarding = TrustedForwarding(app, parse_networks(settings.forwarded_allow_ips), settings.forwarded_hops)
+    return RequestContext(forwarding, tracing)

@@ -47,6 +47,7 @@ def serve(args: argparse.Namespace) -> int:
     from service.http.rate_limits import unshared_limits_problem
     from service.http.server import listening_sockets, server_config
     from service.observability.logging import configure_logging
+    from service.observability.tracing import start_tracing
 
     settings = _settings(Workload.SERVICE | Workload.DELIVERY if args.with_worker else Workload.SERVICE)
     configure_logging(settings.log_level)
@@ -65,7 +66,13 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     with database_urls(settings) as urls:
         config = server_config(
-            create_asgi(settings, dsn=urls.service, migrations_dsn=urls.migrations, with_worker=args.with_worker),
+            create_asgi(
+                settings,
+                dsn=urls.service,
+                migrations_dsn=urls.migrations,
+                with_worker=args.with_worker,
+                tracing=start_tracing(),
+            ),
             host=host,
             port=port,
             graceful_seconds=args.graceful_seconds,
@@ -105,12 +112,13 @@ def migrate(_: argparse.Namespace) -> int:
 
 async def _run_worker(settings: Settings, dsn: str, migrations_dsn: str) -> None:
     from service.jobs.worker import run_worker
+    from service.observability.tracing import start_tracing
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, dsn, migrations_dsn, stop)
+    await run_worker(settings, dsn, migrations_dsn, stop, tracing=start_tracing())
 
 
 def worker(_: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The outermost ASGI layer: request id, security headers, access log and metrics.
+"""The outermost ASGI layer: request id, security headers, access log, metrics and the server span.
 
 It wraps the whole Litestar app rather than sitting in its middleware stack, so requests
 that match no route (404, 405) are counted and logged too.
@@ -10,12 +10,16 @@ import logging
 import os
 import re
 import time
+from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability.context import request_id_var
 from service.observability.metrics import count_request
+
+if TYPE_CHECKING:
+    from service.observability.spans import Tracing
 
 logger = logging.getLogger("service.access")
 
@@ -31,8 +35,10 @@ _SECURITY_HEADERS = [
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracing: Tracing | None = None) -> None:
         self.app = app
+        # None unless traces are exported (service.observability.tracing).
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -43,6 +49,7 @@ class RequestContext:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        span = None if self.tracing is None else self.tracing.request(scope, request_id)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -68,4 +75,6 @@ class RequestContext:
                     "request",
                     extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
                 )
+            if span is not None:
+                span.finish(scope.get("path_template"), status)
             request_id_var.reset(token)

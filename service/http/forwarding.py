@@ -83,12 +83,15 @@ class TrustedForwarding:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         if scope["type"] in ("http", "websocket") and client is not None and client[0].startswith("::ffff:"):
+            # An IPv4 caller of a dual-stack socket, as the IPv4 address it is (limits, the proxy
+            # list). In place, for the same reason as below.
             client = (unmapped(client[0]), client[1])
-            scope = {**scope, "client": client}  # type: ignore[assignment]
+            scope["client"] = client
         if scope["type"] in ("http", "websocket") and client is not None and self.hops > 0:
             peer, port = client
             if _is_trusted(peer, self.trusted):
-                scope = dict(scope)  # type: ignore[assignment]
+                # In place, not on a copy: the layer outside (service.http.context) reads the route
+                # template that routing writes into this same scope, for metrics, logs and spans.
                 forwarded = _header_values(scope, b"x-forwarded-for")
                 scope["client"] = (forwarded_client(peer, forwarded, self.trusted, self.hops), port)
                 protos = _header_values(scope, b"x-forwarded-proto")

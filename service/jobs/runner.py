@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 from pgqueuer import QueueManager
@@ -23,6 +25,9 @@ from pgqueuer.sm import SchedulerManager
 
 from service.database.pool import CONNECTION_ERRORS, Backoff, ConnectionLost
 from service.observability.metrics import JOB_RUNNER_RESTARTS, JOB_RUNNER_UP
+
+if TYPE_CHECKING:
+    from service.observability.spans import Tracing
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,7 @@ class JobRunner:
         heartbeat_timeout: timedelta = timedelta(seconds=30),
         poll_interval: timedelta = timedelta(seconds=5),
         backoff: Backoff = Backoff(),
+        tracing: Tracing | None = None,
     ) -> None:
         self.dsn = dsn
         self.jobs = jobs
@@ -76,6 +82,8 @@ class JobRunner:
         self.heartbeat_timeout = heartbeat_timeout
         self.poll_interval = poll_interval
         self.backoff = backoff
+        # A span for each run of a job while traces are exported (service.observability.tracing).
+        self.tracing = tracing
         self.started = asyncio.Event()
         self.restarts = 0
         self._up = False
@@ -92,9 +100,13 @@ class JobRunner:
         if up:
             self.started.set()
 
+    def _traced(self, name: str, job_id: int | None = None) -> AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.tracing is None else self.tracing.job(name, job_id)
+
     def _register(self, manager: QueueManager, job: JobDefinition) -> None:
         async def run(pgq_job: Job) -> None:
-            await job.handler(pgq_job.payload)
+            with self._traced(job.name, pgq_job.id):
+                await job.handler(pgq_job.payload)
 
         manager.entrypoint(
             job.name,
@@ -113,8 +125,11 @@ class JobRunner:
         scheduler = SchedulerManager(Queries.from_asyncpg_connection(conn))
         for scheduled in self.schedules:
 
-            async def run(_: Schedule, work: Callable[[], Awaitable[None]] = scheduled.run) -> None:
-                await work()
+            async def run(
+                _: Schedule, work: Callable[[], Awaitable[None]] = scheduled.run, name: str = scheduled.name
+            ) -> None:
+                with self._traced(name):
+                    await work()
 
             scheduler.schedule(scheduled.name, scheduled.cron, accepts_context=False)(run)
         return scheduler

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 from service.database.pool import CONNECTION_ERRORS, Backoff
 from service.jobs.catalog import job_definitions, scheduled_jobs
@@ -19,13 +20,21 @@ from service.observability.health import worker_health_server
 from service.runtime import Runtime
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.observability.spans import Tracing
+
 logger = logging.getLogger(__name__)
 
 
 async def run_worker(
-    settings: Settings, dsn: str, migrations_dsn: str, stop: asyncio.Event, backoff: Backoff = Backoff()
+    settings: Settings,
+    dsn: str,
+    migrations_dsn: str,
+    stop: asyncio.Event,
+    backoff: Backoff = Backoff(),
+    tracing: Tracing | None = None,
 ) -> None:
-    """Run jobs until ``stop`` is set."""
+    """Run jobs until ``stop`` is set; ``tracing``: a span for each run (None: traces are off)."""
     runners: list[JobRunner] = []
     health: AbstractAsyncContextManager[None] = contextlib.nullcontext()
     if settings.worker_health_port:
@@ -37,7 +46,7 @@ async def run_worker(
         while not stop.is_set():
             try:
                 async with Runtime.open(settings, dsn, migrations_dsn=migrations_dsn) as runtime:
-                    runners[:] = [JobRunner(dsn, job_definitions(runtime), scheduled_jobs(runtime))]
+                    runners[:] = [JobRunner(dsn, job_definitions(runtime), scheduled_jobs(runtime), tracing=tracing)]
                     await runners[0].run(stop)
                 return
             except CONNECTION_ERRORS as exc:

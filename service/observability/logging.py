@@ -1,4 +1,4 @@
-"""JSON logs, one object per line, with the request id.
+"""JSON logs, one object per line, with the request id (and the trace id while a span is active).
 
 Personal data, codes, tokens and passwords are never passed to a logger; as a second line of
 defence, exception messages are left out (they may quote input) and only the exception type
@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from service.observability.context import current_request_id
+from service.observability.context import current_request_id, current_trace_ids
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 _encoder = msgspec.json.Encoder()
@@ -45,6 +45,8 @@ class JsonFormatter(logging.Formatter):
         }
         if (request_id := current_request_id()) is not None:
             entry["request_id"] = request_id
+        if (trace_ids := current_trace_ids()) is not None:
+            entry["trace_id"], entry["span_id"] = trace_ids
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key != "color_message" and not key.startswith("_"):
                 entry[key] = _safe(value)
