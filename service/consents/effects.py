@@ -45,7 +45,13 @@ class ErasePayload(msgspec.Struct, frozen=True):
     account_id: UUID
 
 
-async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, purpose: ConsentPurpose) -> None:
+async def apply_withdrawal_effects(
+    conn: asyncpg.Connection, account_id: UUID, purpose: ConsentPurpose, *, notify_recipients: bool = True
+) -> None:
+    """Everything a withdrawal does besides its ledger row. ``notify_recipients`` is False when a
+    replay re-applies it onto a restored backup: the recipients were told at the time."""
+    # In the erasure ledger, so that `idv erasures replay` withdraws it again in a restored backup.
+    await ledger.record(conn, account_id, Category.CONSENT, purpose.value)
     if purpose is ConsentPurpose.IDENTITY_DATA:
         # The verification rested on this consent: it is no longer in force (its record stays).
         await realname.withdraw_for_account(conn, account_id)
@@ -55,7 +61,8 @@ async def apply_withdrawal_effects(conn: asyncpg.Connection, account_id: UUID, p
         await transition(conn, case, CaseEvent.WITHDRAW, CONSENT_WITHDRAWAL, reason_code="consent_withdrawn")
     if job := ERASURE_JOBS.get(purpose):
         await enqueue(conn, job, ErasePayload(account_id))
-    await queue_notices(conn, account_id, NoticeEvent.CONSENT_WITHDRAWN, {"purpose": purpose.value})
+    if notify_recipients:
+        await queue_notices(conn, account_id, NoticeEvent.CONSENT_WITHDRAWN, {"purpose": purpose.value})
 
 
 async def withdraw_on_behalf(

@@ -24,6 +24,9 @@ class Category(StrEnum):
     FACE_TEMPLATES = "face_templates"  # items: face verification ids whose template went
     EXPORTS = "exports"  # items: export ids whose archive went
     BIOMETRIC_KEYS = "biometric_keys"  # items: face verification ids whose biometric key was destroyed
+    # A consent withdrawn (``reason``: the purpose; no items): a restored backup must not show the
+    # consent granted again, or it would collect data on a consent the person took back.
+    CONSENT = "consent"
 
 
 ACCOUNT = Category.ACCOUNT

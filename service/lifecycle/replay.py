@@ -22,6 +22,9 @@ import asyncpg
 from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, AccountState
 from service.audit import Actor
+from service.consents import store as consents
+from service.consents.effects import apply_withdrawal_effects
+from service.consents.purposes import ConsentPurpose
 from service.face.keys import biometric_key_owner
 from service.lifecycle import ledger
 from service.lifecycle.erasure import erase_account
@@ -80,6 +83,13 @@ async def _apply(runtime: Runtime, conn: asyncpg.Connection, entry: LedgerEntry)
             runtime, conn, entry.account_id, AccountEvent.ERASURE_REPLAYED, entry.reason, REPLAYER, entry.erased_at
         )
         return True
+    if entry.category is Category.CONSENT:
+        # Withdrawn again in the restored database, with the effects a withdrawal has (open cases
+        # relying on it ended, its data erased by the job it queues), and no second notice.
+        withdrawn = await consents.withdraw_granted(conn, entry.account_id, [entry.reason], entry.account_id, "replay")
+        for purpose in withdrawn:
+            await apply_withdrawal_effects(conn, entry.account_id, ConsentPurpose(purpose), notify_recipients=False)
+        return bool(withdrawn)
     if entry.category is Category.BIOMETRIC_KEYS:
         destroyed = [v for v in entry.items if await runtime.vault.destroy(conn, biometric_key_owner(v))]
         if destroyed:

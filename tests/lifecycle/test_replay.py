@@ -151,6 +151,7 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
         (account_id, Category.EXPORTS): {export_id},
         (account_id, Category.FACE_TEMPLATES): {verified},
         (account_id, Category.BIOMETRIC_KEYS): {verified, reviewed},
+        (account_id, Category.CONSENT): set(),  # the biometric consent withdrawn (reason: the purpose)
     }
 
     subprocess.run([bindir / "pg_restore", "-d", empty_database_url, backup], check=True)
@@ -170,6 +171,16 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
         for name, value in sealed.items():
             assert await _found_in_clear(check, value) == [], name
         assert await check.fetchval("SELECT status FROM face_verifications WHERE id = $1", verified) == "withdrawn"
+        # The restored backup does not show the biometric consent granted again: it is withdrawn,
+        # by the replay, once.
+        consent_events = await check.fetch(
+            "SELECT action, channel FROM consent_events WHERE account_id = $1 AND purpose = 'biometric' ORDER BY id",
+            account_id,
+        )
+        assert [(e["action"], e["channel"]) for e in consent_events][-2:] == [
+            ("granted", "api"),
+            ("withdrawn", "replay"),
+        ]
         # Redone erasures are ledgered in the restored database too, at their original times.
         assert {(r["category"], r["erased_at"]) for r in await check.fetch("SELECT * FROM erasure_ledger")} == {
             (entry.category.value, entry.erased_at) for entry in ledger
