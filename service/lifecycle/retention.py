@@ -30,6 +30,7 @@ from service.guardians import store as guardians
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import holds
 from service.lifecycle.erasure import erase_account
+from service.lifecycle.retention_categories import DEFAULT_PERIODS, Retained
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
 from service.settings import Settings
@@ -45,14 +46,17 @@ Purge = Callable[[Runtime, asyncpg.Connection, timedelta], Awaitable[int]]
 
 @dataclass(frozen=True)
 class RetentionCategory:
-    name: str
-    default: timedelta
+    name: Retained
     what: str
     count: Count
     purge: Purge
 
+    @property
+    def default(self) -> timedelta:
+        return DEFAULT_PERIODS[self.name]
 
-def _by_sql(name: str, default: timedelta, what: str, count_sql: str, purge_sql: str) -> RetentionCategory:
+
+def _by_sql(name: Retained, what: str, count_sql: str, purge_sql: str) -> RetentionCategory:
     """A category whose SQL takes the period as $1 and returns a count (the purge: of rows purged)."""
 
     async def count(conn: asyncpg.Connection, period: timedelta) -> int:
@@ -63,7 +67,7 @@ def _by_sql(name: str, default: timedelta, what: str, count_sql: str, purge_sql:
         purged: int = await conn.fetchval(purge_sql, period)
         return purged
 
-    return RetentionCategory(name, default, what, count, purge)
+    return RetentionCategory(name, what, count, purge)
 
 
 def _origin_months_past(first: datetime | None, period: timedelta) -> list[str]:
@@ -128,24 +132,21 @@ async def _erase_terminated(runtime: Runtime, conn: asyncpg.Connection, period: 
 
 CATEGORIES: tuple[RetentionCategory, ...] = (
     _by_sql(
-        "sessions",
-        timedelta(days=90),
+        Retained.SESSIONS,
         "sessions ended or expired longer ago (with their sealed address and user agent)",
         "SELECT count(*) FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval",
         """WITH purged AS (DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
     _by_sql(
-        "one_time_codes",
-        timedelta(days=1),
+        Retained.ONE_TIME_CODES,
         "one-time codes expired or used longer ago",
         "SELECT count(*) FROM one_time_codes WHERE expires_at < now() - $1::interval",
         """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
     _by_sql(
-        "outbox_messages",
-        timedelta(days=30),
+        Retained.OUTBOX_MESSAGES,
         "sent or abandoned messages (sealed recipient and content)",
         """SELECT count(*) FROM courier_messages
            WHERE status IN ('sent', 'abandoned') AND created_at < now() - $1::interval""",
@@ -154,16 +155,14 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            SELECT count(*) FROM purged""",
     ),
     _by_sql(
-        "sign_in_throttle",
-        timedelta(days=1),
+        Retained.SIGN_IN_THROTTLE,
         "sign-in throttling counters not touched since",
         "SELECT count(*) FROM sign_in_throttle WHERE updated_at < now() - $1::interval",
         """WITH purged AS (DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
     _by_sql(
-        "closed_case_evidence",
-        timedelta(days=3 * 365),
+        Retained.CLOSED_CASE_EVIDENCE,
         "evidence values of cases closed longer ago (the case, its events and reasons stay)",
         """SELECT count(*) FROM review_case_evidence e JOIN review_cases c ON c.id = e.case_id
            WHERE c.closed_at < now() - $1::interval""",
@@ -172,16 +171,14 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            SELECT count(*) FROM purged""",
     ),
     _by_sql(
-        "legal_hold",
-        timedelta(days=3 * 365),
+        Retained.LEGAL_HOLD,
         "erased accounts' transaction records (verification outcomes, decisions, disclosures), kept "
         "minimized after the erasure (lifecycle.holds); counted per account",
         holds.COUNT_ENDED,
         holds.PURGE_ENDED,
     ),
     _by_sql(
-        "guardian_invitations",
-        timedelta(days=30),
+        Retained.GUARDIAN_INVITATIONS,
         "invitations to a guardian (the guardian's sealed e-mail or phone) accepted or expired longer ago",
         "SELECT count(*) FROM guardian_invitations WHERE coalesce(accepted_at, expires_at) < now() - $1::interval",
         """WITH purged AS (DELETE FROM guardian_invitations
@@ -189,18 +186,14 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            SELECT count(*) FROM purged""",
     ),
     RetentionCategory(
-        "audit_origins",
-        # Network logs are kept at least six months (Cybersecurity Law, Art. 21): 184 days is the
-        # longest six calendar months; a month's key goes once its last entry is that old.
-        timedelta(days=184),
+        Retained.AUDIT_ORIGINS,
         "the audit trail's client addresses and user agents, by destroying the key of each month that "
         "ended longer ago (the entries stay); counted in month keys",
         _count_audit_origins,
         _purge_audit_origins,
     ),
     RetentionCategory(
-        "terminated_accounts",
-        timedelta(days=3 * 365),
+        Retained.TERMINATED_ACCOUNTS,
         "accounts terminated longer ago, erased as a cancellation erases (their records then go under "
         "legal_hold; an identity bar keeps its own period)",
         _count_terminated,
@@ -208,6 +201,8 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
     ),
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
+if set(BY_NAME) != set(Retained):
+    raise ImportError("each retention category (lifecycle/retention_categories.py) has one count and purge here")
 # Not a configurable category: a bar is kept exactly as long as it bars (IDV_TERMINATION_BAR).
 PURGE_ENDED_BARS = "DELETE FROM identity_bars WHERE barred_until <= now()"
 
@@ -308,7 +303,7 @@ async def own_clocks(conn: asyncpg.Connection, settings: Settings) -> list[Reten
 
 async def purge(runtime: Runtime) -> dict[str, int]:
     kept = periods(runtime.settings.retention)
-    purged = {}
+    purged: dict[str, int] = {}
     async with runtime.database.transaction() as conn:
         for category in CATEGORIES:
             purged[category.name] = await category.purge(runtime, conn, kept[category.name])
