@@ -467,6 +467,19 @@ def face_try(args: argparse.Namespace) -> int:
     return 0
 
 
+def settings_list(args: argparse.Namespace) -> int:
+    """Every variable the settings read (no environment is read): the README's table with --markdown."""
+    from service.settings import VARIABLES, markdown_table
+
+    if args.markdown:
+        print(markdown_table(), end="")
+        return 0
+    for variable in VARIABLES.values():
+        default = variable.default if variable.default else (variable.default_doc or "unset")
+        print(f"{variable.name} [{variable.group}] default {default}: {variable.doc}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -503,6 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = job_commands.add_parser("run", help="run one scheduled job now, as the schedule runs it")
     p.add_argument("name", help="e.g. lifecycle.erase_due (see `idv jobs list`)")
     p.set_defaults(func=jobs_run)
+
+    p = commands.add_parser("settings", help="every environment variable, its default and what production requires")
+    p.add_argument("--markdown", action="store_true", help="as the README's table")
+    p.set_defaults(func=settings_list)
 
     p = commands.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default=str(DEFAULT_OPENAPI_PATH))

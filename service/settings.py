@@ -1,7 +1,9 @@
 """One typed settings object, read from ``IDV_*`` environment variables and ``DATABASE_URL``.
 
-Every variable is listed in ``VARIABLES`` with its default, so the README and the
-production checks read from one place.
+Each variable is declared once, on the ``Settings`` field it fills: its name, the capability it
+belongs to, its parser, default and one-line doc, and what production requires of it. ``load_settings``
+reads the environment through these declarations, ``production_problems`` checks their production
+rules, and ``markdown_table`` writes the README's table from them (a test keeps the README in step).
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from service.http.forwarding import parse_networks
+from service.lifecycle.retention_categories import DEFAULT_PERIODS, Retained
 from verification.ages import AgeProfile, profile_named
+
+T = TypeVar("T")
 
 
 class SettingsError(Exception):
@@ -62,88 +69,943 @@ class MasterKey(msgspec.Struct, frozen=True):
     secret: bytes
 
 
+# --- How a variable is declared -------------------------------------------------------------------
+
+# (variable name, its text) -> the value; a ValueError's message is the whole complaint, name included.
+Parser = Callable[[str, str], T]
+
+
+@dataclass(frozen=True)
+class ProductionRule:
+    """What IDV_ENV=production requires of one variable: ``refuses(value, settings, workload)`` is
+    true when it is breached. ``says`` is the README's word for it; ``message`` may name {name} and {value}."""
+
+    says: str
+    refuses: Callable[[Any, Settings, Workload], bool]
+    message: str
+
+
+@dataclass(frozen=True)
+class Variable(Generic[T]):
+    name: str
+    group: str
+    parse: Parser[T]
+    doc: str
+    # The text read when the variable is unset or empty; None: the value is ``unset`` (or computed).
+    default: str | None = None
+    unset: T | None = None
+    # A default from other settings (by field name, declared earlier), described by ``default_doc``.
+    computed_default: Callable[[Mapping[str, Any]], T] | None = None
+    default_doc: str | None = None
+    # Read only by processes doing this (the keys: the service, not `idv migrate`); otherwise ``unset``.
+    read_for: Workload | None = None
+    # Read only when another variable has this value (e.g. the registry's secret, for the http provider).
+    read_if: tuple[str, str] | None = None
+    # The complaint when the variable is read and unset.
+    required: str | None = None
+    production: tuple[ProductionRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """One capability's section of the settings: calling it declares a variable in it."""
+
+    title: str
+
+    def __call__(
+        self, name: str, parse: Parser[T], doc: str, default: str | None = None, **options: Any
+    ) -> Variable[T]:
+        return Variable(name, self.title, parse, doc, default, **options)
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A field built from several variables (argon2id's three costs): ``build(**{part: value})``."""
+
+    build: Callable[..., Any]
+    parts: Mapping[str, Variable[Any]] = field(default_factory=dict)
+
+
+SERVICE = Group("service")
+DATABASE = Group("database")
+HTTP = Group("http")
+VAULT = Group("vault")
+PASSWORDS = Group("passwords")
+SESSIONS = Group("sessions")
+CONTACTS = Group("contacts")
+COURIER = Group("courier")
+POLICIES = Group("policies")
+OPERATORS = Group("operators")
+CASES = Group("cases")
+REAL_NAME = Group("realname")
+UPLOADS = Group("qualifications")
+FACE = Group("face")
+GUARDIANS = Group("guardians")
+LIFECYCLE = Group("lifecycle")
+RIGHTS = Group("rights")
+TERMINATION = Group("termination")
+
+
+# --- Parsers --------------------------------------------------------------------------------------
+
+
+def _text(_: str, text: str) -> str:
+    return text
+
+
+def _upper(_: str, text: str) -> str:
+    return text.upper()
+
+
+def _true_unless_false(_: str, text: str) -> bool:
+    return text.lower() not in {"0", "false", "no"}
+
+
+def _false_unless_true(_: str, text: str) -> bool:
+    return text.lower() in {"1", "true", "yes"}
+
+
+def _comma_list(_: str, text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _or_list(choices: tuple[str, ...]) -> str:
+    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
+
+
+def _one_of(*choices: str) -> Parser[str]:
+    def parse(name: str, text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"{name} must be {_or_list(choices)}")
+        return text
+
+    return parse
+
+
+def _environment(name: str, text: str) -> Environment:
+    try:
+        return Environment(text)
+    except ValueError:
+        raise ValueError(f"{name} must be one of {', '.join(e.value for e in Environment)}") from None
+
+
+def _integer(low: int, high: int) -> Parser[int]:
+    def parse(name: str, text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(low: int, high: int) -> Parser[float]:
+    whole = _integer(low, high)
+    return lambda name, text: float(whole(name, text))
+
+
+def _fraction(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if not -1.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between -1 and 1, got {value}")
+    return value
+
+
+def _duration(minimum: timedelta = timedelta(0), shown: str = "") -> Parser[timedelta]:
+    def parse(name: str, text: str) -> timedelta:
+        try:
+            value = parse_duration(text)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        if value < minimum:
+            raise ValueError(f"{name} must be at least {shown}")
+        return value
+
+    return parse
+
+
+def _path(_: str, text: str) -> Path:
+    return Path(text).absolute()
+
+
+def _key(name: str, text: str) -> bytes:
+    return _decode_key(text, name)
+
+
+def _master_keys(name: str, text: str) -> tuple[MasterKey, ...]:
+    keys = parse_master_keys(text)
+    if not keys:
+        raise ValueError(_MASTER_KEYS_REQUIRED)
+    return keys
+
+
+def _base64(name: str, text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ValueError(f"{name} is not base64") from None
+
+
+def _cookie_domain(name: str, text: str) -> str | None:
+    domain = text.strip().lower().removeprefix(".")
+    if not domain:
+        return None
+    if not _COOKIE_DOMAIN.fullmatch(domain):
+        raise ValueError(f"{name} must be a domain name such as example.com, got {domain!r}")
+    return domain
+
+
+def _networks(name: str, text: str) -> str:
+    try:
+        parse_networks(text)
+    except ValueError:
+        raise ValueError(f"{name}: not addresses or networks: {text!r}") from None
+    return text
+
+
+def _time_zone(name: str, text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name}: unknown zone {text!r}") from None
+    return text
+
+
+def _four_eyes(name: str, text: str) -> frozenset[str]:
+    decisions = frozenset(_comma_list(name, text))
+    if unknown := sorted(decisions - FOUR_EYES_CHOICES):
+        raise ValueError(f"{name}: unknown decisions {', '.join(unknown)}")
+    if "approve" in decisions and "overturn" not in decisions:
+        raise ValueError(f"{name}: overturning an appeal approves, so list overturn with approve")
+    return decisions
+
+
+def _retention(name: str, text: str) -> dict[str, timedelta]:
+    periods: dict[str, timedelta] = {}
+    problems: list[str] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        category, _, value = item.partition("=")
+        if category.strip() not in RETENTION_CATEGORIES:
+            problems.append(f"{name}: unknown category {category.strip()!r}")
+            continue
+        try:
+            periods[category.strip()] = parse_duration(value)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return periods
+
+
+# --- Production rules -----------------------------------------------------------------------------
+
+
+def _development_adapter(*adapters: str) -> ProductionRule:
+    return ProductionRule(
+        f"not {_or_list(tuple(f'`{a}`' for a in adapters))}",
+        lambda value, _settings, _workload: value in adapters,
+        "{name}={value} is a development adapter; production refuses it",
+    )
+
+
+_MASTER_KEYS_REQUIRED = "IDV_MASTER_KEYS is required (e.g. `k1:<base64 of 32 random bytes>`)"
+_MIN_ARGON2_MEMORY_KIB = 19 * 1024
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    env: Environment
-    database_url: str | None
-    migrations_database_url: str | None
-    state_dir: Path
-    embedded_pg_port: int | None
-    host: str
-    port: int
-    master_keys: tuple[MasterKey, ...]
-    active_master_key_id: str
-    blind_index_key: bytes
-    max_body_bytes: int
-    log_level: str
-    courier_email: str
-    courier_sms: str
-    smtp_url: str | None
-    smtp_sender: str
-    sms_gateway_url: str | None
-    sms_gateway_token: str | None
-    redis_url: str | None
-    db_pool_size: int
-    migrate_on_start: bool
-    schema_wait: timedelta
-    rate_limits_per_replica: bool
-    allowed_origins: tuple[str, ...]
-    forwarded_allow_ips: str
-    forwarded_hops: int
-    cookie_secure: bool
-    # Set for apps on sibling subdomains: the cookie then goes to the whole parent domain.
-    cookie_domain: str | None
-    worker_health_port: int
-    policy_refresh_interval: timedelta
-    session_idle_timeout: timedelta
-    session_absolute_timeout: timedelta
-    argon2: Argon2Parameters
-    hash_concurrency: int
-    cpu_workers: int
-    upload_max_decoded_bytes: int
-    decode_memory_budget_mib: int
-    default_phone_region: str
-    rate_limit_registrations_per_hour: int
-    rate_limit_sign_ins_per_minute: int
-    rate_limit_codes_per_minute: int
-    public_name: str
-    operator_session_idle_timeout: timedelta
-    operator_session_absolute_timeout: timedelta
-    operator_enrolment_lifetime: timedelta
-    case_max_resubmissions: int
-    case_appeal_window: timedelta
-    four_eyes_decisions: frozenset[str]
-    real_name_provider: str
-    real_name_url: str | None
-    real_name_key_id: str | None
-    real_name_secret: bytes | None
-    real_name_timeout: float
-    identity_accounts_limit: int
-    real_name_mismatches_before_suspension: int
-    face_accept_threshold: float
-    face_reject_threshold: float
-    face_challenge_lifetime: timedelta
-    face_image_retention: timedelta
-    face_challenges_per_day: int
-    face_failures_in_a_row: int
-    face_verify_without_review: str
-    face_capture_min_ms: int
-    face_capture_max_ms: int
-    age_profile_name: str
-    digital_consent_age: int
-    time_zone: str
-    guardian_consent_window: timedelta
-    cancellation_cooling_off: timedelta
-    export_lifetime: timedelta
-    rights_request_due: timedelta
-    termination_bar: timedelta
-    # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
-    retention: dict[str, timedelta]
+    """Every setting, each annotated with the one declaration of the variable it is read from."""
+
+    # service
+    env: Annotated[
+        Environment,
+        SERVICE(
+            "IDV_ENV",
+            _environment,
+            "`development`, `test` or `production`, which refuses what the last column says",
+            "development",
+        ),
+    ]
+    state_dir: Annotated[
+        Path,
+        SERVICE(
+            "IDV_STATE_DIR",
+            _path,
+            "local state: the embedded PostgreSQL, development keys, the file outbox",
+            computed_default=lambda _: default_state_dir().absolute(),
+            default_doc="`.idv` in the checkout idv is installed from (editable), whatever the current folder; "
+            "else `./.idv`",
+        ),
+    ]
+    log_level: Annotated[str, SERVICE("IDV_LOG_LEVEL", _upper, "log level", "INFO")]
+    public_name: Annotated[
+        str, SERVICE("IDV_PUBLIC_NAME", _text, "issuer shown in authenticator apps and messages", "idv")
+    ]
+    time_zone: Annotated[
+        str, SERVICE("IDV_TIME_ZONE", _time_zone, "the zone whose date decides ages and birthdays", "Asia/Shanghai")
+    ]
+    cpu_workers: Annotated[
+        int,
+        SERVICE(
+            "IDV_CPU_WORKERS",
+            _integer(1, 1024),
+            "threads for CPU-heavy work (face models, image screening)",
+            computed_default=lambda _: available_cpus(),
+            default_doc="the cores this process may use, capped by a container's CPU limit",
+        ),
+    ]
+
+    # database
+    database_url: Annotated[
+        str | None,
+        DATABASE(
+            "DATABASE_URL",
+            _text,
+            "PostgreSQL; unset starts the embedded server (development)",
+            production=(
+                ProductionRule(
+                    "required",
+                    lambda value, _settings, workload: value is None and Workload.SERVICE in workload,
+                    "production needs DATABASE_URL (the embedded PostgreSQL is for development)",
+                ),
+            ),
+        ),
+    ]
+    migrations_database_url: Annotated[
+        str | None,
+        DATABASE(
+            "IDV_MIGRATIONS_DATABASE_URL",
+            _text,
+            "the tables' owner, for migrations; `DATABASE_URL` is then a member of `idv_service`",
+            production=(
+                ProductionRule(
+                    "`idv migrate`: this or `DATABASE_URL`",
+                    lambda value, settings, workload: (
+                        Workload.SERVICE not in workload and value is None and settings.database_url is None
+                    ),
+                    "production needs IDV_MIGRATIONS_DATABASE_URL, the tables' owner, to migrate",
+                ),
+            ),
+        ),
+    ]
+    embedded_pg_port: Annotated[
+        int | None,
+        DATABASE("IDV_PG_PORT", _integer(1, 65535), "port of the embedded PostgreSQL", default_doc="a free one"),
+    ]
+    db_pool_size: Annotated[
+        int,
+        DATABASE(
+            "IDV_DB_POOL_SIZE",
+            _integer(2, 200),
+            "the most pooled PostgreSQL connections a process holds; the budget for the HPA and KEDA maxima "
+            "is written beside `max_connections` in `k8s/overlays/prod/postgres-cluster.yaml`",
+            "10",
+        ),
+    ]
+    migrate_on_start: Annotated[
+        bool,
+        DATABASE(
+            "IDV_MIGRATE_ON_START",
+            _true_unless_false,
+            "apply pending migrations at start; `false` (as in Kubernetes, where only the migration Job may): "
+            "wait up to `IDV_SCHEMA_WAIT` for them instead of failing and being restarted",
+            "true",
+        ),
+    ]
+    schema_wait: Annotated[
+        timedelta,
+        DATABASE("IDV_SCHEMA_WAIT", _duration(), "with `IDV_MIGRATE_ON_START=false`, how long to wait", "15m"),
+    ]
+
+    # http
+    host: Annotated[
+        str,
+        HTTP(
+            "IDV_HOST",
+            _text,
+            "where `idv serve` and the worker's probes listen; `::` is one dual-stack socket (IPv6 and IPv4, "
+            "falling back to `0.0.0.0` with a warning where IPv6 is disabled); a comma list binds each address",
+            "127.0.0.1",
+        ),
+    ]
+    port: Annotated[int, HTTP("IDV_PORT", _integer(0, 65535), "port `idv serve` binds", "8080")]
+    worker_health_port: Annotated[
+        int,
+        HTTP(
+            "IDV_WORKER_HEALTH_PORT",
+            _integer(0, 65535),
+            "where `idv worker` answers `/health/live`, `/health/ready`, `/metrics` (`0`: nowhere)",
+            "8081",
+        ),
+    ]
+    max_body_bytes: Annotated[
+        int, HTTP("IDV_MAX_BODY_BYTES", _integer(1024, 64 * 1024 * 1024), "largest request body accepted", "1048576")
+    ]
+    allowed_origins: Annotated[
+        tuple[str, ...],
+        HTTP(
+            "IDV_ALLOWED_ORIGINS",
+            _comma_list,
+            "comma-separated browser origins allowed to use the session cookie",
+            "",
+        ),
+    ]
+    forwarded_allow_ips: Annotated[
+        str,
+        HTTP(
+            "IDV_FORWARDED_ALLOW_IPS",
+            _networks,
+            "the gateway's addresses or networks: only a peer among them may name the client (`*`: any peer)",
+            "127.0.0.1",
+        ),
+    ]
+    forwarded_hops: Annotated[
+        int,
+        HTTP(
+            "IDV_FORWARDED_HOPS",
+            _integer(0, 8),
+            "how many proxies of ours append to `X-Forwarded-For`: the client is the entry that many places "
+            "from the right, never one further left, which the client wrote itself (`service/http/forwarding.py`)",
+            "1",
+        ),
+    ]
+    redis_url: Annotated[
+        str | None,
+        HTTP(
+            "IDV_REDIS_URL",
+            _text,
+            "Redis shared by replicas for rate-limit counters (production: required while limits are on, "
+            "unless `IDV_RATE_LIMITS_PER_REPLICA`)",
+        ),
+    ]
+    rate_limits_per_replica: Annotated[
+        bool,
+        HTTP(
+            "IDV_RATE_LIMITS_PER_REPLICA",
+            _false_unless_true,
+            "production: `true` to accept rate limits counted per replica (each pod alone)",
+            "false",
+        ),
+    ]
+    rate_limit_registrations_per_hour: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_REGISTRATIONS_PER_HOUR",
+            _integer(0, 10**7),
+            "registrations per client address per hour (`0`: no limit here, e.g. when the gateway limits)",
+            "20",
+        ),
+    ]
+    rate_limit_sign_ins_per_minute: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_SIGN_INS_PER_MINUTE", _integer(0, 10**7), "sign-in requests per client address per minute", "30"
+        ),
+    ]
+    rate_limit_codes_per_minute: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_CODES_PER_MINUTE",
+            _integer(0, 10**7),
+            "one-time-code requests per client address per minute",
+            "10",
+        ),
+    ]
+
+    # vault
+    master_keys: Annotated[
+        tuple[MasterKey, ...],
+        VAULT(
+            "IDV_MASTER_KEYS",
+            _master_keys,
+            "key ring `id:base64,id:base64` of 32-byte keys that wrap data keys",
+            unset=(),
+            default_doc="development generates one into the state directory",
+            read_for=Workload.SERVICE,
+            required=_MASTER_KEYS_REQUIRED,
+        ),
+    ]
+    active_master_key_id: Annotated[
+        str,
+        VAULT(
+            "IDV_ACTIVE_MASTER_KEY",
+            _text,
+            "which key wraps new data keys",
+            unset="",
+            computed_default=lambda values: values["master_keys"][0].key_id if values["master_keys"] else "",
+            default_doc="the first",
+            read_for=Workload.SERVICE,
+        ),
+    ]
+    blind_index_key: Annotated[
+        bytes,
+        VAULT(
+            "IDV_BLIND_INDEX_KEY",
+            _key,
+            "base64 32-byte key for look-up hashes",
+            unset=b"",
+            default_doc="development generates one into the state directory",
+            read_for=Workload.SERVICE,
+            required="IDV_BLIND_INDEX_KEY is required (base64 of 32 random bytes)",
+        ),
+    ]
+    # During a blind-index rotation: the key indexes were made under before (service/vault/reindex.py).
+    blind_index_key_previous: Annotated[
+        bytes | None,
+        VAULT(
+            "IDV_BLIND_INDEX_KEY_PREVIOUS",
+            _key,
+            "during a blind-index rotation only: the key `IDV_BLIND_INDEX_KEY` replaced, tried second until "
+            '`vault.reindex` is done (`idv vault status`; see "Personal-data vault")',
+        ),
+    ] = None
     # How long backups are kept (the CloudNativePG ObjectStore retentionPolicy): a master key no
     # data key is wrapped under any more may be retired once this has passed (service/vault/rotation.py).
-    backup_retention: timedelta = timedelta(days=30)
-    master_key_max_age: timedelta = timedelta(days=90)
-    # During a blind-index rotation: the key indexes were made under before (service/vault/reindex.py).
-    blind_index_key_previous: bytes | None = None
+    backup_retention: Annotated[
+        timedelta,
+        VAULT(
+            "IDV_BACKUP_RETENTION",
+            _duration(),
+            "how long database backups are kept (match the backup `retentionPolicy`): a master key may be "
+            "removed that long after it stopped wrapping data keys",
+            "30d",
+        ),
+    ] = timedelta(days=30)
+    master_key_max_age: Annotated[
+        timedelta,
+        VAULT(
+            "IDV_MASTER_KEY_MAX_AGE",
+            _duration(),
+            "age of the active master key after which `idv_master_key_rotation_due` asks for a rotation",
+            "90d",
+        ),
+    ] = timedelta(days=90)
+
+    # passwords
+    argon2: Annotated[
+        Argon2Parameters,
+        Composite(
+            Argon2Parameters,
+            {
+                "memory_kib": PASSWORDS(
+                    "IDV_ARGON2_MEMORY_KIB",
+                    _integer(8, 4 * 1024 * 1024),
+                    "argon2id memory cost (OWASP's minimum)",
+                    str(_MIN_ARGON2_MEMORY_KIB),
+                    production=(
+                        ProductionRule(
+                            f"at least {_MIN_ARGON2_MEMORY_KIB}",
+                            lambda value, _settings, _workload: value < _MIN_ARGON2_MEMORY_KIB,
+                            "production refuses argon2id memory below 19 MiB ({name})",
+                        ),
+                    ),
+                ),
+                "time_cost": PASSWORDS("IDV_ARGON2_TIME_COST", _integer(1, 100), "argon2id iterations", "2"),
+                "parallelism": PASSWORDS("IDV_ARGON2_PARALLELISM", _integer(1, 64), "argon2id lanes", "1"),
+            },
+        ),
+    ]
+    hash_concurrency: Annotated[
+        int,
+        PASSWORDS(
+            "IDV_HASH_CONCURRENCY",
+            _integer(1, 1024),
+            "password hashes computed at once",
+            computed_default=lambda values: values["cpu_workers"],
+            default_doc="`IDV_CPU_WORKERS`",
+        ),
+    ]
+
+    # sessions
+    cookie_secure: Annotated[
+        bool,
+        SESSIONS(
+            "IDV_COOKIE_SECURE",
+            _true_unless_false,
+            "mark the session cookie Secure",
+            "true",
+            production=(
+                ProductionRule(
+                    "`true`",
+                    lambda value, _settings, _workload: not value,
+                    "production refuses IDV_COOKIE_SECURE=false",
+                ),
+            ),
+        ),
+    ]
+    # Set for apps on sibling subdomains: the cookie then goes to the whole parent domain.
+    cookie_domain: Annotated[
+        str | None,
+        SESSIONS(
+            "IDV_COOKIE_DOMAIN",
+            _cookie_domain,
+            "parent domain the session cookie goes to (`__Secure-idv_session`, e.g. `example.com` for apps on "
+            "its subdomains); unset: this host only (`__Host-idv_session`)",
+        ),
+    ]
+    session_idle_timeout: Annotated[
+        timedelta, SESSIONS("IDV_SESSION_IDLE_TIMEOUT", _duration(), "a session unused this long ends", "24h")
+    ]
+    session_absolute_timeout: Annotated[
+        timedelta,
+        SESSIONS("IDV_SESSION_ABSOLUTE_TIMEOUT", _duration(), "a session ends this long after sign-in", "14d"),
+    ]
+
+    # contacts
+    default_phone_region: Annotated[
+        str, CONTACTS("IDV_DEFAULT_PHONE_REGION", _upper, "region assumed for phone numbers without +country", "CN")
+    ]
+
+    # courier
+    courier_email: Annotated[
+        str,
+        COURIER(
+            "IDV_COURIER_EMAIL",
+            _one_of("file", "smtp"),
+            "`smtp`, or `file` (development only: an outbox file in the state directory)",
+            "file",
+            production=(_development_adapter("file"),),
+        ),
+    ]
+    smtp_url: Annotated[
+        str | None,
+        COURIER(
+            "IDV_SMTP_URL",
+            _text,
+            "`smtps://user:pass@host:465` (or `smtp://`, STARTTLS) for the smtp courier; needed only by "
+            "processes that deliver (`idv worker`)",
+            production=(
+                ProductionRule(
+                    "TLS, unless to a relay on loopback",
+                    lambda value, _settings, _workload: bool(value) and _plaintext_smtp_off_host(value),
+                    "production refuses IDV_SMTP_URL without TLS except to a relay on loopback",
+                ),
+            ),
+        ),
+    ]
+    smtp_sender: Annotated[str, COURIER("IDV_SMTP_SENDER", _text, "From: of e-mail", "idv <no-reply@localhost>")]
+    courier_sms: Annotated[
+        str,
+        COURIER(
+            "IDV_COURIER_SMS",
+            _one_of("file", "http"),
+            "`http` (an SMS gateway), or `file` (development only)",
+            "file",
+            production=(_development_adapter("file"),),
+        ),
+    ]
+    sms_gateway_url: Annotated[
+        str | None, COURIER("IDV_SMS_GATEWAY_URL", _text, "HTTPS endpoint of the SMS gateway for the http courier")
+    ]
+    sms_gateway_token: Annotated[
+        str | None,
+        COURIER(
+            "IDV_SMS_GATEWAY_TOKEN",
+            _text,
+            "bearer token for the SMS gateway; needed only by processes that deliver",
+            production=(
+                ProductionRule(
+                    "required where SMS is delivered",
+                    lambda value, settings, workload: (
+                        Workload.DELIVERY in workload and settings.courier_sms == "http" and not value
+                    ),
+                    "IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_TOKEN to deliver SMS in production (`idv worker`)",
+                ),
+            ),
+        ),
+    ]
+
+    # policies
+    policy_refresh_interval: Annotated[
+        timedelta,
+        POLICIES(
+            "IDV_POLICY_REFRESH_INTERVAL",
+            _duration(timedelta(seconds=1), "1s"),
+            "how often each process re-reads published policies besides being notified (LISTEN/NOTIFY)",
+            "60s",
+        ),
+    ]
+
+    # operators
+    operator_session_idle_timeout: Annotated[
+        timedelta,
+        OPERATORS(
+            "IDV_OPERATOR_SESSION_IDLE_TIMEOUT",
+            _duration(),
+            "an operator session unused this long ends (at most `IDV_SESSION_IDLE_TIMEOUT`)",
+            "15m",
+        ),
+    ]
+    operator_session_absolute_timeout: Annotated[
+        timedelta,
+        OPERATORS(
+            "IDV_OPERATOR_SESSION_ABSOLUTE_TIMEOUT",
+            _duration(),
+            "an operator session ends this long after sign-in (at most `IDV_SESSION_ABSOLUTE_TIMEOUT`)",
+            "8h",
+        ),
+    ]
+    operator_enrolment_lifetime: Annotated[
+        timedelta,
+        OPERATORS("IDV_OPERATOR_ENROLMENT_LIFETIME", _duration(), "how long an operator's enrolment code works", "72h"),
+    ]
+
+    # cases
+    case_max_resubmissions: Annotated[
+        int,
+        CASES("IDV_CASE_MAX_RESUBMISSIONS", _integer(0, 100), "times a user may resubmit evidence in one case", "3"),
+    ]
+    case_appeal_window: Annotated[
+        timedelta,
+        CASES("IDV_CASE_APPEAL_WINDOW", _duration(), "how long after a rejection the user may appeal", "30d"),
+    ]
+    four_eyes_decisions: Annotated[
+        frozenset[str],
+        CASES(
+            "IDV_FOUR_EYES_DECISIONS",
+            _four_eyes,
+            "decisions a second operator must confirm: `approve` (then also `overturn`), `reject`, "
+            "`request_resubmission`, `uphold`, `overturn`, and `child_data` (every decision on a child's case)",
+            "overturn,child_data",
+            production=(
+                ProductionRule(
+                    "includes `child_data`",
+                    lambda value, _settings, _workload: "child_data" not in value,
+                    "production refuses IDV_FOUR_EYES_DECISIONS without child_data",
+                ),
+            ),
+        ),
+    ]
+
+    # realname
+    real_name_provider: Annotated[
+        str,
+        REAL_NAME(
+            "IDV_REAL_NAME_PROVIDER",
+            _one_of("sandbox", "http"),
+            "`http` registry (HMAC-SHA256-signed JSON), or `sandbox` (development only)",
+            "sandbox",
+            production=(_development_adapter("sandbox"),),
+        ),
+    ]
+    real_name_url: Annotated[
+        str | None, REAL_NAME("IDV_REAL_NAME_URL", _text, "HTTPS endpoint of the registry for the http provider")
+    ]
+    real_name_key_id: Annotated[
+        str | None, REAL_NAME("IDV_REAL_NAME_KEY_ID", _text, "key id sent with each signed request")
+    ]
+    real_name_secret: Annotated[
+        bytes | None,
+        REAL_NAME(
+            "IDV_REAL_NAME_SECRET",
+            _base64,
+            "base64 HMAC-SHA256 key that signs requests to the registry (read by the service, not `idv migrate`)",
+            read_for=Workload.SERVICE,
+            read_if=("IDV_REAL_NAME_PROVIDER", "http"),
+        ),
+    ]
+    real_name_timeout: Annotated[
+        float,
+        REAL_NAME("IDV_REAL_NAME_TIMEOUT_SECONDS", _seconds(1, 60), "how long one registry request may take", "5"),
+    ]
+    identity_accounts_limit: Annotated[
+        int,
+        REAL_NAME("IDV_IDENTITY_ACCOUNTS_LIMIT", _integer(1, 100), "accounts one verified ID number may back", "1"),
+    ]
+    real_name_mismatches_before_suspension: Annotated[
+        int,
+        REAL_NAME(
+            "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION",
+            _integer(1, 20),
+            "registry mismatches after which the account is suspended for false information (appealable)",
+            "3",
+        ),
+    ]
+
+    # qualifications
+    upload_max_decoded_bytes: Annotated[
+        int,
+        UPLOADS(
+            "IDV_UPLOAD_MAX_DECODED_BYTES",
+            _integer(1024 * 1024, 64 * 1024**3),
+            "memory decoding one uploaded image may take at its peak, estimated from its header (size, channels, "
+            "bit depth); larger images are refused before they are decoded",
+            str(256 * 1024 * 1024),
+        ),
+    ]
+    decode_memory_budget_mib: Annotated[
+        int,
+        UPLOADS(
+            "IDV_DECODE_MEMORY_BUDGET_MIB",
+            _integer(1, 64 * 1024),
+            "memory all image decodes running at once may take; an upload that does not fit soon is answered 503",
+            "256",
+        ),
+    ]
+
+    # face
+    face_accept_threshold: Annotated[
+        float,
+        FACE(
+            "IDV_FACE_ACCEPT_THRESHOLD",
+            _fraction,
+            "SFace cosine similarity from which a live face matches the document",
+            "0.50",
+        ),
+    ]
+    face_reject_threshold: Annotated[
+        float,
+        FACE(
+            "IDV_FACE_REJECT_THRESHOLD",
+            _fraction,
+            "cosine similarity below which it does not; in between, an operator decides",
+            "0.363",
+        ),
+    ]
+    face_challenge_lifetime: Annotated[
+        timedelta,
+        FACE("IDV_FACE_CHALLENGE_LIFETIME", _duration(), "how long a liveness challenge may be answered", "5m"),
+    ]
+    face_image_retention: Annotated[
+        timedelta,
+        FACE(
+            "IDV_FACE_IMAGE_RETENTION",
+            _duration(),
+            "how long images of automated face decisions are kept (`0`: not at all; images under review go "
+            "with the decision)",
+            "0",
+        ),
+    ]
+    face_challenges_per_day: Annotated[
+        int,
+        FACE(
+            "IDV_FACE_CHALLENGES_PER_DAY",
+            _integer(1, 1000),
+            "face challenges one account may ask for in 24 hours (then `429`, pointing to document review)",
+            "5",
+        ),
+    ]
+    face_failures_in_a_row: Annotated[
+        int,
+        FACE(
+            "IDV_FACE_FAILURES_IN_A_ROW",
+            _integer(1, 100),
+            "failed face answers in a row after which the account is sent to document review (`409`)",
+            "3",
+        ),
+    ]
+    face_verify_without_review: Annotated[
+        str,
+        FACE(
+            "IDV_FACE_VERIFY_WITHOUT_REVIEW",
+            _one_of("margin", "certified_pad", "never"),
+            "when a face verification may become `verified` with no operator looking: `margin` (a certified "
+            "PAD passed, or every built-in check passed with margin), `certified_pad`, `never`; otherwise review",
+            "margin",
+        ),
+    ]
+    face_capture_min_ms: Annotated[
+        int,
+        FACE(
+            "IDV_FACE_CAPTURE_MIN_MS",
+            _integer(0, 600_000),
+            "a face answer's frames captured (by the client's `captured_at` times) within less go to review "
+            "(a wide guess, not a measurement)",
+            "1000",
+        ),
+    ]
+    face_capture_max_ms: Annotated[
+        int,
+        FACE(
+            "IDV_FACE_CAPTURE_MAX_MS",
+            _integer(1, 3_600_000),
+            "a face answer's frames captured over more than this go to review (a wide guess, not a measurement)",
+            "120000",
+        ),
+    ]
+
+    # guardians
+    age_profile_name: Annotated[
+        str,
+        GUARDIANS(
+            "IDV_AGE_PROFILE",
+            _text,
+            "who is a minor or a child: `pipl` (guardian under 18, child under 14), `gdpr` (the member state's "
+            "age of digital consent), `coppa` (13)",
+            "pipl",
+        ),
+    ]
+    digital_consent_age: Annotated[
+        int,
+        GUARDIANS(
+            "IDV_DIGITAL_CONSENT_AGE",
+            _integer(13, 16),
+            "for the gdpr profile: the member state's age of digital consent",
+            "16",
+        ),
+    ]
+    guardian_consent_window: Annotated[
+        timedelta,
+        GUARDIANS(
+            "IDV_GUARDIAN_CONSENT_WINDOW",
+            _duration(),
+            "how long a minor's registration waits for a guardian (the invitation is valid) before deletion",
+            "7d",
+        ),
+    ]
+
+    # lifecycle
+    cancellation_cooling_off: Annotated[
+        timedelta,
+        LIFECYCLE(
+            "IDV_CANCELLATION_COOLING_OFF",
+            _duration(),
+            "how long a cancelled account may still be kept (`0`: erased at the next run of the job)",
+            "15d",
+        ),
+    ]
+    # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
+    retention: Annotated[
+        dict[str, timedelta],
+        LIFECYCLE(
+            "IDV_RETENTION",
+            _retention,
+            _retention_doc(),
+            "",
+        ),
+    ]
+
+    # rights
+    export_lifetime: Annotated[
+        timedelta, RIGHTS("IDV_EXPORT_LIFETIME", _duration(), "how long a data export stays downloadable", "7d")
+    ]
+    rights_request_due: Annotated[
+        timedelta,
+        RIGHTS(
+            "IDV_RIGHTS_REQUEST_DUE",
+            _duration(),
+            "when a rights request must be answered, from the (signed-in) request",
+            "15d",
+        ),
+    ]
+
+    # termination
+    termination_bar: Annotated[
+        timedelta,
+        TERMINATION(
+            "IDV_TERMINATION_BAR",
+            _duration(),
+            "how long a verified identity is barred after its account is terminated for false information",
+            "1095d",
+        ),
+    ]
 
     @property
     def age_profile(self) -> AgeProfile:
@@ -158,171 +1020,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.state_dir / "outbox.jsonl"
 
 
-# name -> (default, description). Secrets have no default.
-VARIABLES: dict[str, tuple[str | None, str]] = {
-    "IDV_ENV": ("development", "development, test or production"),
-    "DATABASE_URL": (None, "PostgreSQL URL; unset starts an embedded server (not in production)"),
-    "IDV_MIGRATIONS_DATABASE_URL": (
-        None,
-        "PostgreSQL URL of the tables' owner, for migrations; DATABASE_URL is then the service's role",
-    ),
-    "IDV_STATE_DIR": (
-        None,
-        "local state: embedded PostgreSQL, development keys, outbox; default .idv in the checkout idv is "
-        "installed from (editable install), whatever the current folder, else ./.idv",
-    ),
-    "IDV_PG_PORT": (None, "port of the embedded PostgreSQL; unset picks a free one"),
-    "IDV_HOST": (
-        "127.0.0.1",
-        "address `idv serve` and the worker's probes bind; `::` is IPv6 and IPv4 at once (IPv4 alone where "
-        "there is no IPv6); several separated by commas",
-    ),
-    "IDV_PORT": ("8080", "port `idv serve` binds"),
-    "IDV_MASTER_KEYS": (None, "key ring `id:base64key,...` (32-byte keys); required in production"),
-    "IDV_ACTIVE_MASTER_KEY": (None, "id of the key that wraps new data keys; default the first"),
-    "IDV_BLIND_INDEX_KEY": (None, "base64 32-byte key for look-up hashes; required in production"),
-    "IDV_MAX_BODY_BYTES": ("1048576", "largest request body accepted"),
-    "IDV_LOG_LEVEL": ("INFO", "log level"),
-    "IDV_COURIER_EMAIL": ("file", "file (development only) or smtp"),
-    "IDV_COURIER_SMS": ("file", "file (development only) or http"),
-    "IDV_SMTP_URL": (None, "smtp[s]://user:password@host:port for the smtp courier; only processes that deliver"),
-    "IDV_SMTP_SENDER": ("idv <no-reply@localhost>", "From: address of e-mail"),
-    "IDV_SMS_GATEWAY_URL": (None, "HTTPS endpoint of the SMS gateway for the http courier"),
-    "IDV_SMS_GATEWAY_TOKEN": (None, "bearer token for the SMS gateway; only processes that deliver (production)"),
-    "IDV_REDIS_URL": (None, "Redis for rate-limit counters shared by replicas"),
-    "IDV_MIGRATE_ON_START": ("true", "apply pending migrations at start; false: wait for `idv migrate` instead"),
-    "IDV_SCHEMA_WAIT": ("15m", "with IDV_MIGRATE_ON_START=false, how long to wait for the migrations"),
-    "IDV_DB_POOL_SIZE": ("10", "most pooled PostgreSQL connections per process (see the connection budget)"),
-    "IDV_RATE_LIMITS_PER_REPLICA": ("false", "production: true if rate limits counted per replica are intended"),
-    "IDV_ALLOWED_ORIGINS": ("", "comma-separated browser origins allowed to use the session cookie"),
-    "IDV_FORWARDED_ALLOW_IPS": (
-        "127.0.0.1",
-        "the gateway's addresses: only their X-Forwarded-For is read ('*': any peer)",
-    ),
-    "IDV_FORWARDED_HOPS": (
-        "1",
-        "how many proxies of ours append to X-Forwarded-For (the client is that many from the right)",
-    ),
-    "IDV_COOKIE_SECURE": ("true", "mark the session cookie Secure"),
-    "IDV_COOKIE_DOMAIN": (
-        None,
-        "parent domain the session cookie is sent to (e.g. example.com, for apps on its subdomains); "
-        "unset: only this host (__Host- cookie)",
-    ),
-    "IDV_WORKER_HEALTH_PORT": ("8081", "port of `idv worker`'s /health/live, /health/ready and /metrics (0: none)"),
-    "IDV_POLICY_REFRESH_INTERVAL": (
-        "60s",
-        "how often each process re-reads published policies besides being told at once (LISTEN/NOTIFY)",
-    ),
-    "IDV_SESSION_IDLE_TIMEOUT": ("24h", "a session unused this long ends"),
-    "IDV_SESSION_ABSOLUTE_TIMEOUT": ("14d", "a session ends this long after sign-in"),
-    "IDV_ARGON2_MEMORY_KIB": ("19456", "argon2id memory cost"),
-    "IDV_ARGON2_TIME_COST": ("2", "argon2id iterations"),
-    "IDV_ARGON2_PARALLELISM": ("1", "argon2id lanes"),
-    "IDV_HASH_CONCURRENCY": (None, "password hashes computed at once; default IDV_CPU_WORKERS"),
-    "IDV_CPU_WORKERS": (
-        None,
-        "threads for CPU-heavy work (face models, image screening); default the cores this process may use, "
-        "capped by a container's CPU limit",
-    ),
-    "IDV_UPLOAD_MAX_DECODED_BYTES": (
-        str(256 * 1024 * 1024),
-        "memory decoding one uploaded image may take at its peak, estimated from its header (size, channels, bit "
-        "depth); larger images are refused before they are decoded",
-    ),
-    "IDV_DECODE_MEMORY_BUDGET_MIB": (
-        "256",
-        "memory all image decodes running at once may take; an upload that does not fit soon is answered 503",
-    ),
-    "IDV_DEFAULT_PHONE_REGION": ("CN", "region assumed for phone numbers without +country code"),
-    "IDV_RATE_REGISTRATIONS_PER_HOUR": (
-        "20",
-        "registrations per client address per hour (0: no limit here, e.g. the gateway limits)",
-    ),
-    "IDV_RATE_SIGN_INS_PER_MINUTE": ("30", "sign-in requests per client address per minute"),
-    "IDV_RATE_CODES_PER_MINUTE": ("10", "one-time-code requests per client address per minute"),
-    "IDV_PUBLIC_NAME": ("idv", "issuer shown in authenticator apps and messages"),
-    "IDV_OPERATOR_SESSION_IDLE_TIMEOUT": ("15m", "an operator session unused this long ends"),
-    "IDV_OPERATOR_SESSION_ABSOLUTE_TIMEOUT": ("8h", "an operator session ends this long after sign-in"),
-    "IDV_OPERATOR_ENROLMENT_LIFETIME": ("72h", "how long an operator's enrolment code works"),
-    "IDV_CASE_MAX_RESUBMISSIONS": ("3", "times a user may resubmit evidence in one case"),
-    "IDV_CASE_APPEAL_WINDOW": ("30d", "how long after a rejection the user may appeal"),
-    "IDV_FOUR_EYES_DECISIONS": (
-        "overturn,child_data",
-        "decisions a second operator must confirm: approve, reject, request_resubmission, uphold, "
-        "overturn, and child_data (every decision on a child's case)",
-    ),
-    "IDV_REAL_NAME_PROVIDER": ("sandbox", "sandbox (development only) or http"),
-    "IDV_REAL_NAME_URL": (None, "HTTPS endpoint of the real-name registry for the http provider"),
-    "IDV_REAL_NAME_KEY_ID": (None, "key id sent with each signed request"),
-    "IDV_REAL_NAME_SECRET": (None, "base64 HMAC-SHA256 key that signs requests to the registry"),
-    "IDV_REAL_NAME_TIMEOUT_SECONDS": ("5", "how long one registry request may take"),
-    "IDV_IDENTITY_ACCOUNTS_LIMIT": ("1", "accounts one verified identity number may back"),
-    "IDV_FACE_ACCEPT_THRESHOLD": ("0.50", "cosine similarity from which a live face matches the document (SFace)"),
-    "IDV_FACE_REJECT_THRESHOLD": (
-        "0.363",
-        "cosine similarity below which it does not; in between, an operator decides",
-    ),
-    "IDV_FACE_CHALLENGE_LIFETIME": ("5m", "how long a liveness challenge may be answered"),
-    "IDV_FACE_IMAGE_RETENTION": ("0", "how long images of automated face decisions are kept (0: not at all)"),
-    "IDV_FACE_CHALLENGES_PER_DAY": (
-        "5",
-        "face challenges one account may ask for in 24 hours; past them, document review by an operator",
-    ),
-    "IDV_FACE_FAILURES_IN_A_ROW": (
-        "3",
-        "failed face answers in a row after which the account is sent to document review instead",
-    ),
-    "IDV_FACE_VERIFY_WITHOUT_REVIEW": (
-        "margin",
-        "when a face verification may be verified without an operator looking: margin (a certified PAD "
-        "passed, or every built-in check passed with margin), certified_pad (only a certified PAD), never",
-    ),
-    "IDV_FACE_CAPTURE_MIN_MS": (
-        "1000",
-        "a face answer's frames captured (by the client's clock) within less than this many ms go to review",
-    ),
-    "IDV_FACE_CAPTURE_MAX_MS": (
-        "120000",
-        "a face answer's frames captured (by the client's clock) over more than this many ms go to review",
-    ),
-    "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
-    "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
-    "IDV_TIME_ZONE": ("Asia/Shanghai", "the zone whose date decides ages and birthdays"),
-    "IDV_GUARDIAN_CONSENT_WINDOW": ("7d", "how long a minor's registration waits for a guardian before deletion"),
-    "IDV_CANCELLATION_COOLING_OFF": (
-        "15d",
-        "how long a cancelled account may still be kept before erasure (0 allowed)",
-    ),
-    "IDV_EXPORT_LIFETIME": ("7d", "how long a data export stays downloadable"),
-    "IDV_RETENTION": (
-        "",
-        "retention periods as category=duration,... (sessions, one_time_codes, outbox_messages, "
-        "sign_in_throttle, closed_case_evidence, legal_hold, audit_origins, terminated_accounts, "
-        "guardian_invitations), "
-        "e.g. legal_hold=5y; see `idv retention report`",
-    ),
-    "IDV_TERMINATION_BAR": ("1095d", "how long an identity stays barred after termination for false information"),
-    "IDV_RIGHTS_REQUEST_DUE": ("15d", "when a rights request must be answered, from the (signed-in) request"),
-    "IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION": (
-        "3",
-        "registry mismatches after which the account is suspended for false information (appealable)",
-    ),
-    "IDV_BACKUP_RETENTION": (
-        "30d",
-        "how long database backups are kept (match the backup retentionPolicy); a master key wrapping no data "
-        "key may be removed once this has passed",
-    ),
-    "IDV_MASTER_KEY_MAX_AGE": ("90d", "age of the active master key after which it should be rotated (alerted)"),
-    "IDV_BLIND_INDEX_KEY_PREVIOUS": (
-        None,
-        "during a blind-index rotation, the key IDV_BLIND_INDEX_KEY replaced: look-ups try it second until "
-        "vault.reindex has re-made every index (`idv vault status`), then remove it",
-    ),
-}
-
-FACE_VERIFY_WITHOUT_REVIEW = frozenset({"margin", "certified_pad", "never"})
 FOUR_EYES_CHOICES = frozenset({"approve", "reject", "request_resubmission", "uphold", "overturn", "child_data"})
+RETENTION_CATEGORIES = frozenset(Retained)
 
 # A registrable-looking name of two labels or more: no scheme, port, path or wildcard.
 _COOKIE_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -330,21 +1029,25 @@ _DURATION = re.compile(r"^(\d+)([smhdy]?)$")
 # A year is 365 days, as the retention defaults count three years (1095d); a period that must never
 # fall short of calendar years (a leap day inside) is written in days, e.g. 1096d.
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "y": 365 * 86400}
-DEVELOPMENT_ONLY_COURIERS = {"file"}
-# The categories of service/lifecycle/retention.py (named here so settings need not import it).
-RETENTION_CATEGORIES = frozenset(
-    {
-        "sessions",
-        "one_time_codes",
-        "outbox_messages",
-        "sign_in_throttle",
-        "closed_case_evidence",
-        "legal_hold",
-        "audit_origins",
-        "terminated_accounts",
-        "guardian_invitations",
-    }
-)
+
+
+def _retention_doc() -> str:
+    # A function, not a comprehension in the annotation: msgspec evaluates annotations with the
+    # module's names as locals, which a comprehension's own scope cannot see.
+    defaults = ", ".join(f"`{name}` {_shown_duration(period)}" for name, period in DEFAULT_PERIODS.items())
+    return (
+        "retention periods, `category=duration,...`, e.g. `legal_hold=5y`; the categories and their defaults: "
+        f"{defaults} (see `idv retention report`)"
+    )
+
+
+def _shown_duration(period: timedelta) -> str:
+    """``period`` as IDV_* durations are written, in the largest unit that divides it."""
+    seconds = int(period.total_seconds())
+    for unit in ("y", "d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 def available_cpus() -> int:
@@ -425,282 +1128,181 @@ def development_secrets(state_dir: Path) -> dict[str, str]:
     return generated
 
 
+# --- The declarations, read once --------------------------------------------------------------------
+
+
+def _declared_fields() -> dict[str, Variable[Any] | Composite]:
+    """Each Settings field's declaration, in the order written; a field without one fails the import."""
+    declared: dict[str, Variable[Any] | Composite] = {}
+    # The module's globals, explicitly: the lambdas and comprehensions in the annotations read them.
+    for name, hint in get_type_hints(Settings, globalns=globals(), include_extras=True).items():
+        found = [m for m in get_args(hint)[1:] if isinstance(m, Variable | Composite)]
+        if get_origin(hint) is not Annotated or len(found) != 1:
+            raise TypeError(f"Settings.{name} needs one variable declaration")
+        declared[name] = found[0]
+    return declared
+
+
+FIELDS = _declared_fields()
+
+
+def _variables() -> Iterator[Variable[Any]]:
+    for declaration in FIELDS.values():
+        if isinstance(declaration, Composite):
+            yield from declaration.parts.values()
+        else:
+            yield declaration
+
+
+# Every variable by name, in the order of the Settings fields.
+VARIABLES: dict[str, Variable[Any]] = {variable.name: variable for variable in _variables()}
+if len(VARIABLES) != sum(1 for _ in _variables()) or not all(v.doc for v in VARIABLES.values()):
+    raise TypeError("every variable is declared once, with a doc")
+
+
+class _Reader:
+    """Reads variables through their declarations, collecting every problem instead of stopping."""
+
+    def __init__(self, source: Mapping[str, str], workload: Workload) -> None:
+        self.source = source
+        self.workload = workload
+        self.problems: list[str] = []
+        # By variable name: what production_problems checks.
+        self.values: dict[str, Any] = {}
+
+    def text(self, variable: Variable[Any]) -> str | None:
+        return self.source.get(variable.name) or variable.default
+
+    def read(self, variable: Variable[T], earlier: Mapping[str, Any]) -> T | None:
+        value = self._value(variable, earlier)
+        self.values[variable.name] = value
+        return value
+
+    def _value(self, variable: Variable[T], earlier: Mapping[str, Any]) -> T | None:
+        if variable.read_for is not None and not variable.read_for & self.workload:
+            return variable.unset
+        if variable.read_if is not None:
+            other, expected = variable.read_if
+            if self.text(VARIABLES[other]) != expected:
+                return variable.unset
+        text = self.text(variable)
+        if text is not None:
+            try:
+                return variable.parse(variable.name, text)
+            except ValueError as exc:
+                self.problems.append(str(exc))
+        elif variable.required:
+            self.problems.append(variable.required)
+        # Unset, or refused above: its default stands in so that the other checks still run.
+        if text is not None and variable.default is not None and text != variable.default:
+            return variable.parse(variable.name, variable.default)
+        if variable.computed_default is not None:
+            return variable.computed_default(earlier)
+        return variable.unset
+
+
 def load_settings(environ: Mapping[str, str] | None = None, workload: Workload = Workload.SERVICE) -> Settings:
     """Read and check the environment for ``workload``; raise SettingsError naming every problem at
     once. For MIGRATIONS alone the keys are neither read nor required (nor generated in development):
     its settings carry none."""
     source = dict(os.environ if environ is None else environ)
+    reader = _Reader(source, workload)
+    values: dict[str, Any] = {}
+    # Where the state lives, before the keys: development keeps its generated ones there.
+    for first in ("env", "state_dir"):
+        values[first] = reader.read(_variable(first), values)
+    production = values["env"] is Environment.PRODUCTION
+    if (
+        Workload.SERVICE in workload
+        and not production
+        and not source.get("IDV_MASTER_KEYS")
+        and not source.get("IDV_BLIND_INDEX_KEY")
+    ):
+        source.update(development_secrets(values["state_dir"]))
+    for name, declaration in FIELDS.items():
+        if name in values:
+            continue
+        if isinstance(declaration, Composite):
+            parts = {part: reader.read(variable, values) for part, variable in declaration.parts.items()}
+            values[name] = declaration.build(**parts)
+        else:
+            values[name] = reader.read(declaration, values)
+    settings = Settings(**values)
+    problems = reader.problems + _inconsistencies(settings, workload)
+    if production:
+        problems += production_problems(settings, workload, reader.values)
+    if problems:
+        raise SettingsError("idv cannot start:\n  - " + "\n  - ".join(problems))
+    return settings
+
+
+def _variable(field_name: str) -> Variable[Any]:
+    declaration = FIELDS[field_name]
+    assert isinstance(declaration, Variable)
+    return declaration
+
+
+def production_problems(settings: Settings, workload: Workload, values: Mapping[str, Any]) -> list[str]:
+    """Every production rule declared on a variable that ``values`` (by variable name) breaches."""
+    return [
+        rule.message.format(name=variable.name, value=values[variable.name])
+        for variable in VARIABLES.values()
+        for rule in variable.production
+        if rule.refuses(values[variable.name], settings, workload)
+    ]
+
+
+def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
+    """Rules between variables, whatever the environment."""
+    problems = []
     keyed = Workload.SERVICE in workload
-    delivers = Workload.DELIVERY in workload
-    problems: list[str] = []
-
-    def get(name: str) -> str | None:
-        value = source.get(name)
-        if value is None or value == "":
-            return VARIABLES[name][0]
-        return value
-
-    def integer(name: str, low: int, high: int) -> int:
-        raw = get(name)
-        try:
-            value = int(raw or "")
-        except ValueError:
-            problems.append(f"{name} must be a whole number, got {raw!r}")
-            return low
-        if not low <= value <= high:
-            problems.append(f"{name} must be between {low} and {high}, got {value}")
-        return value
-
-    def fraction(name: str) -> float:
-        raw = get(name)
-        try:
-            value = float(raw or "")
-        except ValueError:
-            problems.append(f"{name} must be a number, got {raw!r}")
-            return 0.0
-        if not -1.0 <= value <= 1.0:
-            problems.append(f"{name} must be between -1 and 1, got {value}")
-        return value
-
-    def previous_blind_index_key() -> bytes | None:
-        text = source.get("IDV_BLIND_INDEX_KEY_PREVIOUS", "")
-        if not text:
-            return None
-        try:
-            key = _decode_key(text, "IDV_BLIND_INDEX_KEY_PREVIOUS")
-        except ValueError as exc:
-            problems.append(str(exc))
-            return None
-        if key == blind_index_key:
-            problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
-        return key
-
-    def retention() -> dict[str, timedelta]:
-        periods = {}
-        for item in (get("IDV_RETENTION") or "").split(","):
-            if not item.strip():
-                continue
-            name, _, value = item.partition("=")
-            if name.strip() not in RETENTION_CATEGORIES:
-                problems.append(f"IDV_RETENTION: unknown category {name.strip()!r}")
-                continue
-            try:
-                periods[name.strip()] = parse_duration(value)
-            except ValueError as exc:
-                problems.append(f"IDV_RETENTION: {exc}")
-        return periods
-
-    def cookie_domain() -> str | None:
-        raw = (get("IDV_COOKIE_DOMAIN") or "").strip().lower().removeprefix(".")
-        if not raw:
-            return None
-        if not _COOKIE_DOMAIN.fullmatch(raw):
-            problems.append(f"IDV_COOKIE_DOMAIN must be a domain name such as example.com, got {raw!r}")
-            return None
-        return raw
-
-    def duration(name: str) -> timedelta:
-        try:
-            return parse_duration(get(name) or "")
-        except ValueError as exc:
-            problems.append(f"{name}: {exc}")
-            return timedelta(0)
-
-    try:
-        env = Environment(get("IDV_ENV") or "development")
-    except ValueError:
-        problems.append(f"IDV_ENV must be one of {', '.join(e.value for e in Environment)}")
-        env = Environment.DEVELOPMENT
-    production = env is Environment.PRODUCTION
-    state_dir = Path(get("IDV_STATE_DIR") or default_state_dir()).absolute()
-
-    if keyed and not production and not source.get("IDV_MASTER_KEYS") and not source.get("IDV_BLIND_INDEX_KEY"):
-        source.update(development_secrets(state_dir))
-
-    master_keys: tuple[MasterKey, ...] = ()
-    active = ""
-    blind_index_key = b""
-    if keyed:
-        try:
-            master_keys = parse_master_keys(source.get("IDV_MASTER_KEYS", ""))
-        except ValueError as exc:
-            problems.append(str(exc))
-        if not master_keys:
-            problems.append("IDV_MASTER_KEYS is required (e.g. `k1:<base64 of 32 random bytes>`)")
-        active = get("IDV_ACTIVE_MASTER_KEY") or (master_keys[0].key_id if master_keys else "")
-        if master_keys and active not in {k.key_id for k in master_keys}:
-            problems.append(f"IDV_ACTIVE_MASTER_KEY {active!r} is not in IDV_MASTER_KEYS")
-        try:
-            blind_index_key = _decode_key(source.get("IDV_BLIND_INDEX_KEY", ""), "IDV_BLIND_INDEX_KEY")
-        except ValueError as exc:
-            problems.append(str(exc))
-
-    courier_email = get("IDV_COURIER_EMAIL") or ""
-    courier_sms = get("IDV_COURIER_SMS") or ""
-    if courier_email not in {"file", "smtp"}:
-        problems.append("IDV_COURIER_EMAIL must be file or smtp")
-    if courier_sms not in {"file", "http"}:
-        problems.append("IDV_COURIER_SMS must be file or http")
-    if courier_sms == "http" and not get("IDV_SMS_GATEWAY_URL"):
+    if settings.master_keys and settings.active_master_key_id not in {k.key_id for k in settings.master_keys}:
+        problems.append(f"IDV_ACTIVE_MASTER_KEY {settings.active_master_key_id!r} is not in IDV_MASTER_KEYS")
+    if settings.blind_index_key_previous is not None and settings.blind_index_key_previous == settings.blind_index_key:
+        problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
+    if settings.courier_sms == "http" and not settings.sms_gateway_url:
         problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_URL")
     # Only a process that sends the outbox needs the credentials; the API queues messages only.
-    if delivers and courier_email == "smtp" and not get("IDV_SMTP_URL"):
+    if Workload.DELIVERY in workload and settings.courier_email == "smtp" and not settings.smtp_url:
         problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL to deliver e-mail (`idv worker`)")
-    if delivers and production and courier_sms == "http" and not get("IDV_SMS_GATEWAY_TOKEN"):
-        problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_TOKEN to deliver SMS in production (`idv worker`)")
-
-    database_url = get("DATABASE_URL")
-    if production:
-        if keyed and database_url is None:
-            problems.append("production needs DATABASE_URL (the embedded PostgreSQL is for development)")
-        if not keyed and database_url is None and not get("IDV_MIGRATIONS_DATABASE_URL"):
-            problems.append("production needs IDV_MIGRATIONS_DATABASE_URL, the tables' owner, to migrate")
-        for name, adapter in (("IDV_COURIER_EMAIL", courier_email), ("IDV_COURIER_SMS", courier_sms)):
-            if adapter in DEVELOPMENT_ONLY_COURIERS:
-                problems.append(f"{name}={adapter} is a development adapter; production refuses it")
-
-    four_eyes = frozenset(d.strip() for d in (get("IDV_FOUR_EYES_DECISIONS") or "").split(",") if d.strip())
-    if unknown := sorted(four_eyes - FOUR_EYES_CHOICES):
-        problems.append(f"IDV_FOUR_EYES_DECISIONS: unknown decisions {', '.join(unknown)}")
-    if "approve" in four_eyes and "overturn" not in four_eyes:
-        problems.append("IDV_FOUR_EYES_DECISIONS: overturning an appeal approves, so list overturn with approve")
-    if production and "child_data" not in four_eyes:
-        problems.append("production refuses IDV_FOUR_EYES_DECISIONS without child_data")
-
-    real_name_provider = get("IDV_REAL_NAME_PROVIDER") or "sandbox"
-    real_name_secret: bytes | None = None
-    if real_name_provider not in {"sandbox", "http"}:
-        problems.append("IDV_REAL_NAME_PROVIDER must be sandbox or http")
-    if real_name_provider == "http" and not keyed:
-        if not get("IDV_REAL_NAME_URL") or not get("IDV_REAL_NAME_KEY_ID"):
+    if settings.real_name_provider == "http":
+        if not keyed and not (settings.real_name_url and settings.real_name_key_id):
             problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL and _KEY_ID")
-    elif real_name_provider == "http":
-        if not get("IDV_REAL_NAME_URL") or not get("IDV_REAL_NAME_KEY_ID") or not get("IDV_REAL_NAME_SECRET"):
+        if keyed and not (settings.real_name_url and settings.real_name_key_id and settings.real_name_secret):
             problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL, _KEY_ID and _SECRET")
-        else:
-            try:
-                real_name_secret = base64.b64decode(get("IDV_REAL_NAME_SECRET") or "", validate=True)
-            except ValueError:
-                problems.append("IDV_REAL_NAME_SECRET is not base64")
-    if production and real_name_provider == "sandbox":
-        problems.append("IDV_REAL_NAME_PROVIDER=sandbox is a development adapter; production refuses it")
-
-    pg_port_raw = get("IDV_PG_PORT")
-    cpu_workers = integer("IDV_CPU_WORKERS", 1, 1024) if get("IDV_CPU_WORKERS") else available_cpus()
-    settings = Settings(
-        env=env,
-        database_url=database_url,
-        migrations_database_url=get("IDV_MIGRATIONS_DATABASE_URL"),
-        state_dir=state_dir,
-        embedded_pg_port=integer("IDV_PG_PORT", 1, 65535) if pg_port_raw else None,
-        host=get("IDV_HOST") or "127.0.0.1",
-        port=integer("IDV_PORT", 0, 65535),
-        master_keys=master_keys,
-        active_master_key_id=active,
-        blind_index_key=blind_index_key,
-        max_body_bytes=integer("IDV_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024),
-        log_level=(get("IDV_LOG_LEVEL") or "INFO").upper(),
-        courier_email=courier_email,
-        courier_sms=courier_sms,
-        smtp_url=get("IDV_SMTP_URL"),
-        smtp_sender=get("IDV_SMTP_SENDER") or "",
-        sms_gateway_url=get("IDV_SMS_GATEWAY_URL"),
-        sms_gateway_token=get("IDV_SMS_GATEWAY_TOKEN"),
-        redis_url=get("IDV_REDIS_URL"),
-        db_pool_size=integer("IDV_DB_POOL_SIZE", 2, 200),
-        migrate_on_start=(get("IDV_MIGRATE_ON_START") or "true").lower() not in {"0", "false", "no"},
-        schema_wait=duration("IDV_SCHEMA_WAIT"),
-        rate_limits_per_replica=(get("IDV_RATE_LIMITS_PER_REPLICA") or "false").lower() in {"1", "true", "yes"},
-        allowed_origins=tuple(o.strip() for o in (get("IDV_ALLOWED_ORIGINS") or "").split(",") if o.strip()),
-        forwarded_allow_ips=get("IDV_FORWARDED_ALLOW_IPS") or "127.0.0.1",
-        forwarded_hops=integer("IDV_FORWARDED_HOPS", 0, 8),
-        cookie_secure=(get("IDV_COOKIE_SECURE") or "true").lower() not in {"0", "false", "no"},
-        cookie_domain=cookie_domain(),
-        worker_health_port=integer("IDV_WORKER_HEALTH_PORT", 0, 65535),
-        policy_refresh_interval=duration("IDV_POLICY_REFRESH_INTERVAL"),
-        session_idle_timeout=duration("IDV_SESSION_IDLE_TIMEOUT"),
-        session_absolute_timeout=duration("IDV_SESSION_ABSOLUTE_TIMEOUT"),
-        argon2=Argon2Parameters(
-            memory_kib=integer("IDV_ARGON2_MEMORY_KIB", 8, 4 * 1024 * 1024),
-            time_cost=integer("IDV_ARGON2_TIME_COST", 1, 100),
-            parallelism=integer("IDV_ARGON2_PARALLELISM", 1, 64),
-        ),
-        hash_concurrency=integer("IDV_HASH_CONCURRENCY", 1, 1024) if get("IDV_HASH_CONCURRENCY") else cpu_workers,
-        cpu_workers=cpu_workers,
-        upload_max_decoded_bytes=integer("IDV_UPLOAD_MAX_DECODED_BYTES", 1024 * 1024, 64 * 1024**3),
-        decode_memory_budget_mib=integer("IDV_DECODE_MEMORY_BUDGET_MIB", 1, 64 * 1024),
-        default_phone_region=(get("IDV_DEFAULT_PHONE_REGION") or "CN").upper(),
-        rate_limit_registrations_per_hour=integer("IDV_RATE_REGISTRATIONS_PER_HOUR", 0, 10**7),
-        rate_limit_sign_ins_per_minute=integer("IDV_RATE_SIGN_INS_PER_MINUTE", 0, 10**7),
-        rate_limit_codes_per_minute=integer("IDV_RATE_CODES_PER_MINUTE", 0, 10**7),
-        public_name=get("IDV_PUBLIC_NAME") or "idv",
-        operator_session_idle_timeout=duration("IDV_OPERATOR_SESSION_IDLE_TIMEOUT"),
-        operator_session_absolute_timeout=duration("IDV_OPERATOR_SESSION_ABSOLUTE_TIMEOUT"),
-        operator_enrolment_lifetime=duration("IDV_OPERATOR_ENROLMENT_LIFETIME"),
-        case_max_resubmissions=integer("IDV_CASE_MAX_RESUBMISSIONS", 0, 100),
-        case_appeal_window=duration("IDV_CASE_APPEAL_WINDOW"),
-        four_eyes_decisions=four_eyes,
-        real_name_provider=real_name_provider,
-        real_name_url=get("IDV_REAL_NAME_URL"),
-        real_name_key_id=get("IDV_REAL_NAME_KEY_ID"),
-        real_name_secret=real_name_secret,
-        real_name_timeout=float(integer("IDV_REAL_NAME_TIMEOUT_SECONDS", 1, 60)),
-        identity_accounts_limit=integer("IDV_IDENTITY_ACCOUNTS_LIMIT", 1, 100),
-        real_name_mismatches_before_suspension=integer("IDV_REAL_NAME_MISMATCHES_BEFORE_SUSPENSION", 1, 20),
-        face_accept_threshold=fraction("IDV_FACE_ACCEPT_THRESHOLD"),
-        face_reject_threshold=fraction("IDV_FACE_REJECT_THRESHOLD"),
-        face_challenge_lifetime=duration("IDV_FACE_CHALLENGE_LIFETIME"),
-        face_image_retention=duration("IDV_FACE_IMAGE_RETENTION"),
-        face_challenges_per_day=integer("IDV_FACE_CHALLENGES_PER_DAY", 1, 1000),
-        face_failures_in_a_row=integer("IDV_FACE_FAILURES_IN_A_ROW", 1, 100),
-        face_verify_without_review=get("IDV_FACE_VERIFY_WITHOUT_REVIEW") or "margin",
-        face_capture_min_ms=integer("IDV_FACE_CAPTURE_MIN_MS", 0, 600_000),
-        face_capture_max_ms=integer("IDV_FACE_CAPTURE_MAX_MS", 1, 3_600_000),
-        age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
-        digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
-        time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",
-        guardian_consent_window=duration("IDV_GUARDIAN_CONSENT_WINDOW"),
-        cancellation_cooling_off=duration("IDV_CANCELLATION_COOLING_OFF"),
-        export_lifetime=duration("IDV_EXPORT_LIFETIME"),
-        rights_request_due=duration("IDV_RIGHTS_REQUEST_DUE"),
-        termination_bar=duration("IDV_TERMINATION_BAR"),
-        retention=retention(),
-        backup_retention=duration("IDV_BACKUP_RETENTION"),
-        master_key_max_age=duration("IDV_MASTER_KEY_MAX_AGE"),
-        blind_index_key_previous=previous_blind_index_key(),
-    )
-    if production and settings.smtp_url and _plaintext_smtp_off_host(settings.smtp_url):
-        problems.append("production refuses IDV_SMTP_URL without TLS except to a relay on loopback")
-    if production and settings.argon2.memory_kib < 19 * 1024:
-        problems.append("production refuses argon2id memory below 19 MiB (IDV_ARGON2_MEMORY_KIB)")
     if settings.operator_session_absolute_timeout > settings.session_absolute_timeout or (
         settings.operator_session_idle_timeout > settings.session_idle_timeout
     ):
         problems.append("operator sessions must not outlive users' (IDV_OPERATOR_SESSION_* timeouts)")
-    if settings.policy_refresh_interval < timedelta(seconds=1):
-        problems.append("IDV_POLICY_REFRESH_INTERVAL must be at least 1s")
-    if production and not settings.cookie_secure:
-        problems.append("production refuses IDV_COOKIE_SECURE=false")
     try:
         settings.age_profile  # noqa: B018 - validates the name
     except ValueError as exc:
         problems.append(f"IDV_AGE_PROFILE: {exc}")
-    try:
-        ZoneInfo(settings.time_zone)
-    except (ValueError, ZoneInfoNotFoundError):
-        problems.append(f"IDV_TIME_ZONE: unknown zone {settings.time_zone!r}")
     if settings.upload_max_decoded_bytes > settings.decode_memory_budget_mib * 1024 * 1024:
         problems.append("IDV_UPLOAD_MAX_DECODED_BYTES must not exceed IDV_DECODE_MEMORY_BUDGET_MIB (in bytes)")
-    if settings.face_verify_without_review not in FACE_VERIFY_WITHOUT_REVIEW:
-        problems.append("IDV_FACE_VERIFY_WITHOUT_REVIEW must be margin, certified_pad or never")
     if settings.face_reject_threshold > settings.face_accept_threshold:
         problems.append("IDV_FACE_REJECT_THRESHOLD must not exceed IDV_FACE_ACCEPT_THRESHOLD")
     if settings.face_capture_min_ms >= settings.face_capture_max_ms:
         problems.append("IDV_FACE_CAPTURE_MIN_MS must be under IDV_FACE_CAPTURE_MAX_MS")
-    try:
-        parse_networks(settings.forwarded_allow_ips)
-    except ValueError:
-        problems.append(f"IDV_FORWARDED_ALLOW_IPS: not addresses or networks: {settings.forwarded_allow_ips!r}")
-    if problems:
-        raise SettingsError("idv cannot start:\n  - " + "\n  - ".join(problems))
-    return settings
+    return problems
+
+
+# --- The README's table -----------------------------------------------------------------------------
+
+
+def markdown_table() -> str:
+    """The README's table of every variable (`idv settings --markdown`), grouped by capability."""
+    lines = ["| capability | variable | default | meaning | production |", "| --- | --- | --- | --- | --- |"]
+    for variable in sorted(VARIABLES.values(), key=lambda v: _GROUP_ORDER[v.group]):
+        if variable.default:
+            default = f"`{variable.default}`"
+        else:
+            default = variable.default_doc or ("required" if variable.required else "unset")
+        rules = (["required"] if variable.required else []) + [rule.says for rule in variable.production]
+        cells = (variable.group, f"`{variable.name}`", default, variable.doc, "; ".join(rules))
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# Groups in the order their first field is declared (a group's fields are written together).
+_GROUP_ORDER = {group: order for order, group in enumerate(dict.fromkeys(v.group for v in VARIABLES.values()))}
