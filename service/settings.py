@@ -4,6 +4,11 @@ Each variable is declared once, on the ``Settings`` field it fills: its name, th
 belongs to, its parser, default and one-line doc, and what production requires of it. ``load_settings``
 reads the environment through these declarations, ``production_problems`` checks their production
 rules, and ``markdown_table`` writes the README's table from them (a test keeps the README in step).
+
+A new variable is a new annotated field in its capability's section of ``Settings``, e.g.
+``port: Annotated[int, HTTP("IDV_PORT", _integer(0, 65535), "port `idv serve` binds", "8080")]``,
+then ``idv settings --markdown`` pasted into the README. A rule between several variables goes in
+``_inconsistencies``.
 """
 
 from __future__ import annotations
@@ -1206,6 +1211,7 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
     once. For MIGRATIONS alone the keys are neither read nor required (nor generated in development):
     its settings carry none."""
     source = dict(os.environ if environ is None else environ)
+    # The reader sees ``source`` itself: the development keys added below are read as if set.
     reader = _Reader(source, workload)
     values: dict[str, Any] = {}
     # Where the state lives, before the keys: development keeps its generated ones there.
