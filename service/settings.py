@@ -420,7 +420,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "IDV_MIGRATE_ON_START",
             _true_unless_false,
             "apply pending migrations at start; `false` (as in Kubernetes, where only the migration Job may): "
-            "wait up to `IDV_SCHEMA_WAIT` for them instead of failing and being restarted",
+            "wait up to `IDV_SCHEMA_WAIT` for them instead of failing and being restarted (`idv migrate` always "
+            "applies them; `scripts/deploy OVERLAY` runs a release in order)",
             "true",
         ),
     ]
@@ -436,7 +437,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "IDV_HOST",
             _text,
             "where `idv serve` and the worker's probes listen; `::` is one dual-stack socket (IPv6 and IPv4, "
-            "falling back to `0.0.0.0` with a warning where IPv6 is disabled); a comma list binds each address",
+            "falling back to `0.0.0.0` with a warning where IPv6 is disabled; the image sets it); a comma list binds "
+            "each address on the same port",
             "127.0.0.1",
         ),
     ]
@@ -477,7 +479,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "IDV_FORWARDED_HOPS",
             _integer(0, 8),
             "how many proxies of ours append to `X-Forwarded-For`: the client is the entry that many places "
-            "from the right, never one further left, which the client wrote itself (`service/http/forwarding.py`)",
+            "from the right (Envoy: 1), never one further left, which the client wrote itself "
+            "(`service/http/forwarding.py`; uvicorn's own reading is off)",
             "1",
         ),
     ]
