@@ -131,7 +131,7 @@ class Composite:
     parts: Mapping[str, Variable[Any]] = field(default_factory=dict)
 
 
-SERVICE = Group("service")
+PROCESS = Group("process")
 DATABASE = Group("database")
 HTTP = Group("http")
 VAULT = Group("vault")
@@ -328,10 +328,10 @@ _MIN_ARGON2_MEMORY_KIB = 19 * 1024
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Every setting, each annotated with the one declaration of the variable it is read from."""
 
-    # service
+    # process
     env: Annotated[
         Environment,
-        SERVICE(
+        PROCESS(
             "IDV_ENV",
             _environment,
             "`development`, `test` or `production`, which refuses what the last column says",
@@ -340,7 +340,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ]
     state_dir: Annotated[
         Path,
-        SERVICE(
+        PROCESS(
             "IDV_STATE_DIR",
             _path,
             "local state: the embedded PostgreSQL, development keys, the file outbox",
@@ -349,16 +349,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "else `./.idv`",
         ),
     ]
-    log_level: Annotated[str, SERVICE("IDV_LOG_LEVEL", _upper, "log level", "INFO")]
+    log_level: Annotated[str, PROCESS("IDV_LOG_LEVEL", _upper, "log level", "INFO")]
     public_name: Annotated[
-        str, SERVICE("IDV_PUBLIC_NAME", _text, "issuer shown in authenticator apps and messages", "idv")
+        str, PROCESS("IDV_PUBLIC_NAME", _text, "issuer shown in authenticator apps and messages", "idv")
     ]
     time_zone: Annotated[
-        str, SERVICE("IDV_TIME_ZONE", _time_zone, "the zone whose date decides ages and birthdays", "Asia/Shanghai")
+        str, PROCESS("IDV_TIME_ZONE", _time_zone, "the zone whose date decides ages and birthdays", "Asia/Shanghai")
     ]
     cpu_workers: Annotated[
         int,
-        SERVICE(
+        PROCESS(
             "IDV_CPU_WORKERS",
             _integer(1, 1024),
             "threads for CPU-heavy work (face models, image screening)",

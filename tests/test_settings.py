@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from types import UnionType
+from typing import Union, get_args, get_origin, get_type_hints
 
 import msgspec
 import msgspec.inspect
@@ -237,6 +239,26 @@ def test_every_variable_is_documented_and_its_default_parses() -> None:
         assert variable.name.startswith("IDV_") or variable.name == "DATABASE_URL"
     # msgspec reads the annotated fields too (litestar hands Settings to handlers): they must evaluate.
     assert len(msgspec.inspect.type_info(Settings).fields) == len(msgspec.structs.fields(Settings))
+
+
+def _is_of_type(value: object, hint: object) -> bool:
+    if get_origin(hint) in {Union, UnionType}:
+        return any(_is_of_type(value, option) for option in get_args(hint))
+    if hint is type(None):
+        return value is None
+    return isinstance(value, get_origin(hint) or hint)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_each_declaration_gives_its_field_the_fields_type(tmp_path: Path, environment: str) -> None:
+    # mypy does not read what Annotated carries: a parser returning the wrong type is caught here.
+    if environment == "production":
+        everything_set = {"IDV_PG_PORT": "5433", "IDV_COOKIE_DOMAIN": "example.com", "IDV_SMS_GATEWAY_TOKEN": "t"}
+        settings = load_settings({**PRODUCTION, **everything_set, "IDV_STATE_DIR": str(tmp_path)})
+    else:
+        settings = load_settings({"IDV_STATE_DIR": str(tmp_path)})
+    for name, hint in get_type_hints(Settings).items():
+        assert _is_of_type(getattr(settings, name), hint), (name, getattr(settings, name))
 
 
 def test_a_refused_value_is_reported_and_its_default_stands_in(tmp_path: Path) -> None:
