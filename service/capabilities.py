@@ -18,6 +18,7 @@ from service.accounts.capability import CAPABILITY as ACCOUNTS
 from service.audit.capability import CAPABILITY as AUDIT
 from service.cases import catalogue, outcomes
 from service.cases.capability import CAPABILITY as CASES
+from service.cases.catalogue import CaseType
 from service.consents import effects
 from service.consents.capability import CAPABILITY as CONSENTS
 from service.consents.purposes import ConsentPurpose
@@ -78,7 +79,12 @@ FOUNDATIONS = frozenset({"database", "http", "jobs", "passwords"})
 
 
 def _register(capabilities: tuple[Capability, ...]) -> None:
-    declarations = [declaration for capability in capabilities for declaration in capability.case_types]
+    # In the order of CaseType, as the catalogue listed them before the manifests declared them.
+    order = list(CaseType)
+    declarations = sorted(
+        (declaration for capability in capabilities for declaration in capability.case_types),
+        key=lambda declaration: order.index(declaration.case_type),
+    )
     catalogue.CASE_TYPES.fill((declaration.case_type, declaration.spec) for declaration in declarations)
     outcomes.OUTCOMES.fill(
         (declaration.case_type, declaration.outcome) for declaration in declarations if declaration.outcome

@@ -137,7 +137,7 @@ def test_job_names_are_the_capabilitys_own_and_stay_as_stored() -> None:
 def test_every_case_type_is_declared_by_one_capability_with_its_outcome() -> None:
     declared = [declaration.case_type for capability in CAPABILITIES for declaration in capability.case_types]
     assert sorted(declared) == sorted(CaseType)
-    assert set(CASE_TYPES) == set(CaseType)
+    assert list(CASE_TYPES) == list(CaseType)
     for capability in CAPABILITIES:
         outcomes = {declaration.outcome for declaration in capability.case_types if declaration.outcome}
         defined = {
