@@ -15,16 +15,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
-from service.accounts.routes import ProfileController, RegistrationController
-from service.audit.routes import AuditController
-from service.cases.routes import OwnCasesController, ReviewQueueController
-from service.consents.routes import ConsentController
-from service.contacts.routes import ContactController
-from service.corrections.routes import CorrectionController
-from service.document_review.routes import DocumentReviewController
-from service.documents.routes import CaseDocumentController
-from service.face.routes import FaceController, FaceReviewController
-from service.guardians.routes import GuardianController
+from service.capabilities import CAPABILITIES
 from service.http.context import RequestContext
 from service.http.forwarding import TrustedForwarding, parse_networks
 from service.http.openapi import CompletedJsonRenderPlugin
@@ -35,27 +26,10 @@ from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_lim
 from service.http.request_guard import request_guard
 from service.http.requests import IdvRequest
 from service.jobs import JobRunner
-from service.lifecycle.routes import CancellationController
-from service.observability.health import HealthController, metrics_endpoint
 from service.operators.auth import provide_operator
-from service.operators.routes import (
-    OperatorAdminController,
-    OperatorEnrolmentController,
-    OperatorSelfController,
-    OperatorSignInController,
-)
-from service.policies.routes import PolicyController, PolicyPublishingController
-from service.qualifications.routes import QualificationController, QualificationRevocationController
-from service.realname.routes import RealNameController
-from service.recipients.routes import RecipientController
-from service.restrictions.routes import RestrictionController
-from service.rights.routes import ExportController, RightsRequestController
 from service.runtime import Runtime
 from service.sessions.auth import provide_principal
-from service.sessions.routes import SessionController
 from service.settings import Settings
-from service.termination.routes import TerminationController
-from service.totp.routes import TotpController
 from service.version import VERSION
 
 if TYPE_CHECKING:
@@ -65,40 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def route_handlers() -> Sequence[ControllerRouterHandler]:
-    return [
-        HealthController,
-        metrics_endpoint,
-        PolicyController,
-        RegistrationController,
-        ProfileController,
-        ContactController,
-        SessionController,
-        TotpController,
-        OperatorEnrolmentController,
-        OperatorSignInController,
-        OperatorSelfController,
-        OperatorAdminController,
-        ReviewQueueController,
-        OwnCasesController,
-        CorrectionController,
-        QualificationController,
-        QualificationRevocationController,
-        CaseDocumentController,
-        FaceController,
-        DocumentReviewController,
-        GuardianController,
-        CancellationController,
-        ExportController,
-        RightsRequestController,
-        TerminationController,
-        RestrictionController,
-        RecipientController,
-        FaceReviewController,
-        AuditController,
-        ConsentController,
-        PolicyPublishingController,
-        RealNameController,
-    ]
+    return [route for capability in CAPABILITIES for route in capability.routes]
 
 
 def provide_runtime(state: State) -> Runtime:

@@ -310,6 +310,7 @@ def verify_audit(_: argparse.Namespace) -> int:
 async def _replay_erasures(settings: Settings, dsn: str, migrations_dsn: str, ledger_url: str) -> int:
     import asyncpg
 
+    import service.capabilities  # noqa: F401  # registers what an erasure acts on
     from service.lifecycle.replay import read_ledger, replay
     from service.runtime import Runtime
 
@@ -335,6 +336,7 @@ def replay_erasures(args: argparse.Namespace) -> int:
 async def _retention_report(settings: Settings, dsn: str) -> list[str]:
     import asyncpg
 
+    import service.capabilities  # noqa: F401  # registers what the legal hold keeps
     from service.lifecycle.retention import own_clocks, report
 
     conn = await asyncpg.connect(dsn)

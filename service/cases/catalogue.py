@@ -1,4 +1,5 @@
-"""Case types and reason codes, as data: what each type needs, and what each reason means.
+"""Case types and reason codes, as data: the types' names (what each type needs is declared by the
+capability that owns it, in its manifest), and what each reason means.
 
 ``internal`` is for operators; ``user_message`` is what the user may read, and says nothing
 about how a check works.
@@ -12,6 +13,7 @@ from enum import StrEnum
 
 from service.cases.states import DecisionKind
 from service.operators.roles import Role
+from service.registration import RegisteredTable
 
 
 class CaseType(StrEnum):
@@ -54,47 +56,13 @@ class CaseTypeSpec:
 
 
 D = DecisionKind
-_REVIEWERS = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER})
-_VERIFY = frozenset({D.APPROVE, D.REJECT, D.REQUEST_RESUBMISSION})
+# What most case types are decided with, and by whom.
+REVIEWERS = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER})
+VERIFYING_DECISIONS = frozenset({D.APPROVE, D.REJECT, D.REQUEST_RESUBMISSION})
 
-CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
-    CaseType.REAL_NAME: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
-    CaseType.QUALIFICATION: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
-    CaseType.FACE: CaseTypeSpec(timedelta(hours=24), _REVIEWERS, _VERIFY),
-    CaseType.DOCUMENT_REVIEW: CaseTypeSpec(timedelta(hours=72), _REVIEWERS, _VERIFY),
-    CaseType.GUARDIAN_CONSENT: CaseTypeSpec(
-        timedelta(hours=72),
-        frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
-        _VERIFY,
-        frozenset({Role.SENIOR_REVIEWER, Role.PRIVACY_OFFICER}),
-        # The consent is the guardian's act (they revoke it themselves): the minor cannot withdraw it.
-        subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.APPEAL}),
-    ),
-    # An appeal is itself judged once: it may be withdrawn, not appealed again.
-    CaseType.APPEAL: CaseTypeSpec(
-        timedelta(days=7),
-        _REVIEWERS,
-        frozenset({D.UPHOLD, D.OVERTURN}),
-        subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.WITHDRAW}),
-    ),
-    CaseType.DATA_CORRECTION: CaseTypeSpec(timedelta(days=15), _REVIEWERS | {Role.PRIVACY_OFFICER}, _VERIFY),
-    # Users' rights requests are answered within 15 days.
-    CaseType.DATA_SUBJECT_REQUEST: CaseTypeSpec(
-        timedelta(days=15),
-        frozenset({Role.PRIVACY_OFFICER}),
-        frozenset({D.APPROVE, D.REJECT}),
-        frozenset({Role.PRIVACY_OFFICER}),
-    ),
-    # A case against the person, not a request of theirs: they can neither withdraw it nor see it
-    # before two operators have decided (a proposal is not a finding). An approved termination ends
-    # the account, so there is nothing left to appeal from it.
-    CaseType.ACCOUNT_TERMINATION: CaseTypeSpec(
-        timedelta(days=7),
-        frozenset({Role.SENIOR_REVIEWER}),
-        frozenset({D.APPROVE, D.REJECT}),
-        subject_rights=frozenset(),
-    ),
-}
+# Each type is declared, with its spec, by the capability that owns it (its manifest,
+# service.manifest); service.capabilities registers them here.
+CASE_TYPES: RegisteredTable[CaseType, CaseTypeSpec] = RegisteredTable("case types")
 
 
 def subject_may(case_type: CaseType, right: SubjectRight) -> bool:

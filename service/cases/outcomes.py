@@ -16,6 +16,7 @@ from service.accounts.suspension import reinstate_if_caused_by, suspend
 from service.audit import Actor
 from service.cases.catalogue import CaseType
 from service.cases.states import CaseEvent, CaseState
+from service.registration import RegisteredTable
 
 if TYPE_CHECKING:
     from service.cases.cases import Case
@@ -26,25 +27,9 @@ CaseOutcome = Callable[[asyncpg.Connection, "Case", CaseState], Awaitable[None]]
 FALSE_INFORMATION_REASON = "suspected_false_information"
 
 
-def _outcomes() -> dict[CaseType, CaseOutcome]:
-    # Imported when first used: these capabilities open cases through this package.
-    from service.corrections.outcomes import correction_case_changed
-    from service.document_review.outcomes import document_review_case_changed
-    from service.face.outcomes import face_case_changed
-    from service.guardians.outcomes import guardian_case_changed
-    from service.qualifications.outcomes import qualification_case_changed
-    from service.realname.outcomes import real_name_case_changed
-    from service.termination.termination import termination_case_changed
-
-    return {
-        CaseType.REAL_NAME: real_name_case_changed,
-        CaseType.QUALIFICATION: qualification_case_changed,
-        CaseType.FACE: face_case_changed,
-        CaseType.DOCUMENT_REVIEW: document_review_case_changed,
-        CaseType.GUARDIAN_CONSENT: guardian_case_changed,
-        CaseType.ACCOUNT_TERMINATION: termination_case_changed,
-        CaseType.DATA_CORRECTION: correction_case_changed,
-    }
+# What each case type's change of state does, declared by the capability that owns the type (its
+# manifest, service.manifest) and registered by service.capabilities: cases never imports them.
+OUTCOMES: RegisteredTable[CaseType, CaseOutcome] = RegisteredTable("case outcomes")
 
 
 async def case_changed(
@@ -54,6 +39,6 @@ async def case_changed(
         await suspend(conn, case.subject_account_id, "false_information", actor, case.id)
     if event is CaseEvent.OVERTURNED_ON_APPEAL:
         await reinstate_if_caused_by(conn, case.subject_account_id, case.id, actor)
-    outcome = _outcomes().get(case.case_type)
+    outcome = OUTCOMES.get(case.case_type)
     if outcome is not None:
         await outcome(conn, case, after)

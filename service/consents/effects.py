@@ -27,16 +27,15 @@ from service.lifecycle import ledger
 from service.lifecycle.ledger import Category
 from service.realname import store as realname
 from service.recipients.notices import NoticeEvent, queue_notices
+from service.registration import RegisteredTable
 from service.runtime import Runtime
 
 ERASE_BIOMETRIC_JOB = "consents.erase_biometric_data"
 CONSENT_WITHDRAWAL = Actor.system("consents.withdrawal")
 
-# Case types whose processing stops when the purpose is withdrawn.
-CASES_RELYING_ON: dict[ConsentPurpose, list[CaseType]] = {
-    ConsentPurpose.IDENTITY_DATA: [CaseType.REAL_NAME, CaseType.QUALIFICATION, CaseType.DOCUMENT_REVIEW],
-    ConsentPurpose.BIOMETRIC: [CaseType.FACE],
-}
+# Case types whose processing stops when the purpose is withdrawn: each type's manifest says what it
+# relies on (service.manifest ``relies_on``), and service.capabilities registers them here.
+CASES_RELYING_ON: RegisteredTable[ConsentPurpose, tuple[CaseType, ...]] = RegisteredTable("cases relying on consents")
 # Jobs that erase what the purpose allowed us to keep.
 ERASURE_JOBS: dict[ConsentPurpose, str] = {ConsentPurpose.BIOMETRIC: ERASE_BIOMETRIC_JOB}
 
@@ -55,7 +54,7 @@ async def apply_withdrawal_effects(
     if purpose is ConsentPurpose.IDENTITY_DATA:
         # The verification rested on this consent: it is no longer in force (its record stays).
         await realname.withdraw_for_account(conn, account_id)
-    case_types = [t.value for t in CASES_RELYING_ON.get(purpose, [])]
+    case_types = [t.value for t in CASES_RELYING_ON.get(purpose, ())]
     for case_id in await cases.open_of_subject(conn, account_id, case_types):
         case = await lock_case(conn, case_id)
         await transition(conn, case, CaseEvent.WITHDRAW, CONSENT_WITHDRAWAL, reason_code="consent_withdrawn")

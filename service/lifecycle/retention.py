@@ -170,12 +170,12 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
            WHERE c.id = e.case_id AND c.closed_at < now() - $1::interval RETURNING 1)
            SELECT count(*) FROM purged""",
     ),
-    _by_sql(
+    RetentionCategory(
         Retained.LEGAL_HOLD,
         "erased accounts' transaction records (verification outcomes, decisions, disclosures), kept "
         "minimized after the erasure (lifecycle.holds); counted per account",
-        holds.COUNT_ENDED,
-        holds.PURGE_ENDED,
+        holds.count_ended,
+        holds.purge_ended,
     ),
     _by_sql(
         Retained.GUARDIAN_INVITATIONS,

@@ -18,12 +18,11 @@ import msgspec
 
 from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, states_allowing
-from service.accounts.transitions import move
 from service.audit import AuditEntry
-from service.cases.cases import Case, conclude_checks, open_case
+from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence
-from service.cases.states import CaseEvent, CaseState
+from service.cases.states import CaseEvent
 from service.http.problems import ProblemError
 from service.http.schemas import FREE_TEXT, RequestBody
 from service.operators.auth import OperatorPrincipal
@@ -71,34 +70,6 @@ async def propose(
             conn, AuditEntry(operator.actor, "account.termination_proposed", "account", str(account_id), details)
         )
     return case.id
-
-
-async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
-    if after is not CaseState.APPROVED:
-        return
-    evidence = {
-        row["name"]: row["masked"]
-        for row in await conn.fetch("SELECT name, masked FROM review_case_evidence WHERE case_id = $1", case.id)
-    }
-    account_id = case.subject_account_id
-    await accounts.end_all_sessions(conn, account_id, "account_terminated")
-    await move(
-        conn,
-        account_id,
-        AccountEvent.TERMINATED,
-        actor="system:cases.termination",
-        reason_code=evidence["reason"],
-        case_id=case.id,
-    )
-    if evidence["reason"] == TerminationReason.FALSE_INFORMATION and "bar_days" in evidence:
-        await conn.execute(
-            """INSERT INTO identity_bars (id_number_index, case_id, barred_until)
-               SELECT DISTINCT id_number_index, $2::uuid, now() + make_interval(days => $3::int)
-               FROM real_name_verifications WHERE account_id = $1 AND status = 'verified'""",
-            account_id,
-            case.id,
-            int(evidence["bar_days"]),
-        )
 
 
 async def is_barred(conn: asyncpg.Connection, id_number_indexes: list[bytes]) -> bool:

@@ -1,0 +1,49 @@
+"""The manifest of accounts (service.manifest), listed in service.capabilities.
+
+Registration, the profile, account states and their notices.
+"""
+
+from __future__ import annotations
+
+from service.accounts.notices import state_notice_job
+from service.accounts.routes import ProfileController, RegistrationController
+from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, Erasure, PersonalData, Sealed
+from service.manifest import Capability
+
+# The tables holding personal data about account holders (lifecycle.personal_data).
+PERSONAL_DATA = (
+    PersonalData(
+        "accounts",
+        "account",
+        """SELECT a.id AS account_id, a.state, a.created_at, a.display_name, a.username, a.birth_date,
+                  a.in_doubt_since,
+                  EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id AND t.confirmed_at IS NOT NULL)
+                      AS totp_enabled
+           FROM accounts a WHERE a.id = $1""",
+        Erasure.SHREDDED,
+        WHILE_THE_ACCOUNT_LIVES,
+        sealed={
+            "display_name": Sealed("account.display_name"),
+            "username": Sealed("account.username"),
+            "birth_date": Sealed("account.birth_date"),
+        },
+        erased_by="accounts.erasure (identifiers blanked, the data key destroyed)",
+        single=True,
+    ),
+    PersonalData(
+        "account_state_changes",
+        "state_history",
+        """SELECT from_state, to_state, event, actor, reason_code, notice, case_id, at FROM account_state_changes
+           WHERE account_id = $1 ORDER BY id""",
+        Erasure.KEPT,
+        "kept for good: ids and codes only",
+    ),
+)
+
+
+CAPABILITY = Capability(
+    "accounts",
+    routes=(RegistrationController, ProfileController),
+    jobs=(state_notice_job,),
+    personal_data=PERSONAL_DATA,
+)

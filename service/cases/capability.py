@@ -1,0 +1,90 @@
+"""The manifest of cases (service.manifest), listed in service.capabilities.
+
+Review cases: the queue, decisions, appeals and the sweep of overdue cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from service.cases.catalogue import REVIEWERS, CaseType, CaseTypeSpec, SubjectRight
+from service.cases.routes import OwnCasesController, ReviewQueueController
+from service.cases.states import DecisionKind
+from service.cases.sweep import sweep_schedule
+from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
+from service.manifest import Capability, CaseTypeDeclaration
+
+
+def _evidence_field(row: Mapping[str, Any]) -> str:
+    return f"case.evidence.{row['name']}"
+
+
+# The tables holding personal data about account holders (lifecycle.personal_data).
+PERSONAL_DATA = (
+    PersonalData(
+        "review_cases",
+        "cases",
+        """SELECT id, case_type, state, priority, reason_code, due_at, parent_case_id, appealed_case_type,
+                  resubmissions, automated_results, created_at, updated_at, closed_at
+           FROM review_cases WHERE subject_account_id = $1 ORDER BY created_at""",
+        Erasure.KEPT,
+        "kept for good: ids, codes and scores; open cases expire at erasure",
+        erased_by="lifecycle.erasure (open cases expired)",
+        json=("automated_results",),
+    ),
+    PersonalData(
+        "review_case_evidence",
+        "case_evidence",
+        """SELECT case_id, name, value, version FROM review_case_evidence
+            WHERE case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1) ORDER BY case_id, name""",
+        Erasure.DELETED,
+        "closed_case_evidence",
+        sealed={"value": Sealed(_evidence_field)},
+        erased_by="cases.store.erase_evidence_of_subject",
+    ),
+    PersonalData(
+        "review_case_events",
+        "case_history",
+        """SELECT e.case_id, e.from_state, e.to_state, e.event, e.actor_type, e.actor_id,
+                   (SELECT o.roles FROM operators o WHERE o.id::text = e.actor_id AND e.actor_type = 'operator')
+                       AS actor_roles,
+                   e.reason_code, e.note, e.at
+            FROM review_case_events e
+            WHERE e.case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1) ORDER BY e.case_id, e.id""",
+        Erasure.SHREDDED,
+        "kept for good (codes); notes unreadable once the key is destroyed",
+        sealed={"note": Sealed("case.note")},
+    ),
+    PersonalData(
+        "staged_decisions",
+        "staged_decisions",
+        """SELECT case_id, decision, reason_code, note, staged_by, staged_at, status, resolved_by, resolved_at
+            FROM staged_decisions WHERE case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1)
+            ORDER BY staged_at""",
+        Erasure.SHREDDED,
+        "kept for good with the case; notes unreadable once the key is destroyed",
+        sealed={"note": Sealed("case.note")},
+    ),
+)
+
+
+CAPABILITY = Capability(
+    "cases",
+    routes=(ReviewQueueController, OwnCasesController),
+    schedules=(sweep_schedule,),
+    case_types=(
+        # An appeal is itself judged once: it may be withdrawn, not appealed again.
+        CaseTypeDeclaration(
+            CaseType.APPEAL,
+            CaseTypeSpec(
+                timedelta(days=7),
+                REVIEWERS,
+                frozenset({DecisionKind.UPHOLD, DecisionKind.OVERTURN}),
+                subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.WITHDRAW}),
+            ),
+        ),
+    ),
+    personal_data=PERSONAL_DATA,
+)

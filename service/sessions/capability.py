@@ -1,0 +1,40 @@
+"""The manifest of sessions (service.manifest), listed in service.capabilities.
+
+Sign-in, sessions and whoami.
+"""
+
+from __future__ import annotations
+
+from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
+from service.manifest import Capability
+from service.sessions.routes import SessionController
+
+# The tables holding personal data about account holders (lifecycle.personal_data).
+PERSONAL_DATA = (
+    PersonalData(
+        "sessions",
+        "sessions",
+        """SELECT created_at, last_seen_at, expires_at, ended_at, end_reason, client_address, user_agent
+           FROM sessions WHERE account_id = $1 ORDER BY created_at""",
+        Erasure.SHREDDED,
+        "sessions",
+        sealed={"client_address": Sealed("session.client_address"), "user_agent": Sealed("session.user_agent")},
+        erased_by="accounts.erasure (every session ended)",
+    ),
+    PersonalData(
+        "sign_in_throttle",
+        "",
+        None,
+        Erasure.KEPT,
+        "sign_in_throttle",
+        not_exported="keyed digests of identifiers and client addresses: no row can be tied to an account "
+        "without the blind-index key; each expires within a day",
+    ),
+)
+
+
+CAPABILITY = Capability(
+    "sessions",
+    routes=(SessionController,),
+    personal_data=PERSONAL_DATA,
+)
