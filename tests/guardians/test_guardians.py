@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -16,18 +16,9 @@ from service.guardians.lifecycle import end_at_majority, erase_without_consent
 from service.lifecycle.cancellation import erase_due
 from service.rights.exports import build
 from service.runtime import Runtime
-from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ZHANG_SAN, born, ready_for_real_name
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox, register, registration
-
-
-def born(runtime: Runtime, years: int) -> str:
-    today = runtime.settings.today()
-    try:
-        birthday = today.replace(year=today.year - years)
-    except ValueError:
-        birthday = date(today.year - years, 3, 1)
-    # A day past the birthday: exactly ``years`` old.
-    return (birthday - timedelta(days=1)).isoformat()
 
 
 async def _minor(client: httpx.AsyncClient, runtime: Runtime, years: int) -> tuple[uuid.UUID, dict[str, str]]:
@@ -40,7 +31,7 @@ async def _minor(client: httpx.AsyncClient, runtime: Runtime, years: int) -> tup
 
 
 async def _guardian(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
     return me
 
@@ -67,7 +58,7 @@ async def test_a_minor_waits_for_a_verified_adult_guardian(
 
     code = await _invite(client, runtime, minor, "parent@example.com")
     # Someone not real-name verified cannot consent, and does not spend the code.
-    _, unverified = await _person(client, runtime)
+    _, unverified = await ready_for_real_name(client, runtime)
     body = {"invitation_code": code, "relationship": "parent", "scopes": ["account", "identity_data"]}
     refused = await client.post("/v1/guardianships", json=body, headers=unverified)
     assert refused.status_code == 403 and refused.json()["code"] == "guardian_not_verified"
@@ -123,14 +114,14 @@ async def test_a_child_waits_until_two_operators_confirm_the_relationship(
 
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     privacy = await enrolled_operator(runtime, client, "privacy_officer")
-    staged = await _decide(client, senior, case_id, "approve", "evidence_consistent")
+    staged = await claim_and_decide(client, senior, case_id, "approve", "evidence_consistent")
     assert staged["staged"] is True  # children's data: four eyes
     confirmed = await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=privacy.headers)
     assert confirmed.status_code == 200, confirmed.text
     assert (await client.get("/v1/sessions/whoami", headers=first)).json()["state"] == "pending_verification"
 
     refused_case = other.json()["case_id"]
-    await _decide(client, senior, refused_case, "reject", "under_age_without_consent")
+    await claim_and_decide(client, senior, refused_case, "reject", "under_age_without_consent")
     await client.post(f"/v1/operator/cases/{refused_case}/staged-decision/confirm", headers=privacy.headers)
     assert (await client.get("/v1/sessions/whoami", headers=second)).json()["state"] == "awaiting_guardian"
     latest = await db.fetchrow(
@@ -174,7 +165,7 @@ async def test_a_guardian_sees_the_minor_and_revoking_suspends_then_deletes(
     minor_id, minor, guardianship = await _guarded_minor(client, runtime, guardian)
     seen = await client.get(f"/v1/guardianships/{guardianship}/minor", headers=guardian)
     assert seen.status_code == 200 and seen.json()["account_id"] == str(minor_id)
-    _, stranger = await _person(client, runtime)
+    _, stranger = await ready_for_real_name(client, runtime)
     assert (await client.get(f"/v1/guardianships/{guardianship}/minor", headers=stranger)).status_code == 404
     # Nobody grants guardian consent to themselves through the consents API.
     self_grant = await client.post("/v1/me/consents/guardian_consent", json={"version": "2026-11-01"}, headers=minor)

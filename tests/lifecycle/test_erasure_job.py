@@ -15,7 +15,8 @@ from service.accounts.states import AccountState
 from service.jobs.catalog import scheduled_jobs
 from service.lifecycle.cancellation import ERASABLE, erase_due
 from service.runtime import Runtime
-from tests.lifecycle.arrange import ZHANG_SAN, cancel_now_due, person, ready_export, terminate
+from tests.arrange.lifecycle import cancel_now_due, ready_export, terminate
+from tests.arrange.people import ZHANG_SAN, person
 
 
 async def _run_erasure_job(runtime: Runtime) -> None:

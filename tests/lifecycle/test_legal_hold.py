@@ -12,8 +12,8 @@ import httpx
 from service.lifecycle.cancellation import erase_due
 from service.lifecycle.retention import purge, report
 from service.runtime import Runtime
+from tests.arrange.people import real_name_verified
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, register
-from tests.lifecycle.test_cancellation import _verified_person
 
 HELD = (
     "real_name_verifications",
@@ -36,7 +36,7 @@ async def _held_rows(db: asyncpg.Connection, account_id: uuid.UUID) -> dict[str,
 async def test_transaction_records_are_held_minimized_then_purged_when_the_hold_ends(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, owner_db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     kept_id, _ = await _verified_person_with_other_identifiers(client, runtime)
     admin = await enrolled_operator(runtime, client, "admin")
     shop = {
