@@ -16,6 +16,7 @@ from service.lifecycle.cancellation import erase_due
 from service.runtime import Runtime
 from service.settings import load_settings
 from tests.arrange.cleartext import found_in_clear
+from tests.arrange.consents import grant
 from tests.arrange.people import PERSON, ZHANG_SAN, real_name_verified
 from tests.conftest import environment_for_tests
 from tests.helpers import STRONG_PASSWORD, bearer, register, registration
@@ -102,7 +103,7 @@ async def test_erasing_an_account_under_review_ends_its_cases(client: httpx.Asyn
         client, email="second@example.com", username="second_one", phone=None, birth_date="1949-12-31"
     )
     second = bearer(body["session"]["token"])
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=second)
+    await grant(client, second, "identity_data")
     duplicate = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=second)
     assert duplicate.status_code == 202  # the same identity: an operator reviews it
     assert (

@@ -25,6 +25,7 @@ from service.runtime import Runtime
 from service.settings import Settings
 from service.vault import DataKeyDestroyed
 from tests.arrange.cleartext import found_in_clear
+from tests.arrange.consents import grant
 from tests.arrange.lifecycle import ready_export
 from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
@@ -96,8 +97,7 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
     tmp_path: Path,
 ) -> None:
     account_id, me = await real_name_verified(client, runtime)
-    consent = await client.post("/v1/me/consents/biometric", json={"version": "2026-11-01"}, headers=me)
-    assert consent.status_code == 200, consent.text
+    await grant(client, me, "biometric")
     case_id = await db.fetchval("SELECT id FROM review_cases WHERE subject_account_id = $1", account_id)
     cipher = await runtime.vault.open(db, account_id)
     # A verified face (its template kept), an attempt whose images wait for review, a document
