@@ -12,24 +12,12 @@ import msgspec
 from service.accounts.notices import send_state_notice
 from service.accounts.transitions import StateNotice
 from service.runtime import Runtime
-from tests.cases.arrange import case_in_review
-from tests.helpers import STRONG_PASSWORD, OperatorLogin, bearer, enrolled_operator, latest_code, outbox, register
+from tests.arrange.cases import case_in_review
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ZHANG_SAN, ready_for_real_name
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox
 
-ZHANG_SAN = {"legal_name": "张三", "document_type": "resident_id_card", "id_number": "11010519491231002X"}
 WRONG_NAME = {**ZHANG_SAN, "legal_name": "李四"}
-
-
-async def _person(client: httpx.AsyncClient, runtime: Runtime) -> tuple[str, dict[str, str]]:
-    """A registered person with a verified e-mail and the identity_data consent."""
-    suffix = uuid.uuid4().hex[:8]
-    email = f"{suffix}@example.com"
-    body = await register(client, birth_date="1949-12-31", email=email, username=f"u_{suffix}", phone=None)
-    me = bearer(body["session"]["token"])
-    code = await latest_code(runtime, "email", email)
-    assert (await client.post("/v1/contacts/email/verify", json={"code": code}, headers=me)).status_code == 200
-    consent = await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
-    assert consent.status_code == 200
-    return email, me
 
 
 async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -44,21 +32,10 @@ async def _deliver_notices(runtime: Runtime, db: asyncpg.Connection) -> None:
     await runtime.courier.deliver_queued()
 
 
-async def _decide(client: httpx.AsyncClient, login: OperatorLogin, case_id: str, decision: str, reason: str) -> dict:
-    await client.post(f"/v1/operator/cases/{case_id}/claim", headers=login.headers)
-    response = await client.post(
-        f"/v1/operator/cases/{case_id}/decision",
-        json={"decision": decision, "reason_code": reason},
-        headers=login.headers,
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 async def test_repeated_mismatches_suspend_and_a_won_appeal_reinstates(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    email, me = await _person(client, runtime)
+    email, me = await ready_for_real_name(client, runtime)
     other_device = await _sign_in(client, email)
     for attempt in range(3):
         response = await client.post("/v1/me/verifications/real-name", json=WRONG_NAME, headers=me)
@@ -105,7 +82,7 @@ async def test_repeated_mismatches_suspend_and_a_won_appeal_reinstates(
     appeal_id = appeal.json()["case_id"]
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
-    staged = await _decide(client, reviewer, appeal_id, "overturn", "new_evidence_accepted")
+    staged = await claim_and_decide(client, reviewer, appeal_id, "overturn", "new_evidence_accepted")
     assert staged["staged"] is True
     confirmed = await client.post(f"/v1/operator/cases/{appeal_id}/staged-decision/confirm", headers=senior.headers)
     assert confirmed.status_code == 200, confirmed.text
@@ -119,13 +96,13 @@ async def test_repeated_mismatches_suspend_and_a_won_appeal_reinstates(
 async def test_false_information_suspends_only_with_a_second_operator(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    email, me = await _person(client, runtime)
+    email, me = await ready_for_real_name(client, runtime)
     account_id = uuid.UUID((await client.get("/v1/me", headers=me)).json()["account_id"])
     case_id = str(await case_in_review(client, runtime, account_id=account_id))
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
 
-    staged = await _decide(client, reviewer, case_id, "reject", "suspected_false_information")
+    staged = await claim_and_decide(client, reviewer, case_id, "reject", "suspected_false_information")
     assert staged["staged"] is True and staged["state"] == "pending_second_approval"
     assert (await client.get("/v1/sessions/whoami", headers=me)).json()["state"] == "active"
 
@@ -144,17 +121,17 @@ async def test_false_information_suspends_only_with_a_second_operator(
 async def test_an_operator_approving_a_referred_real_name_case_verifies_it(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, first = await _person(client, runtime)
+    _, first = await ready_for_real_name(client, runtime)
     assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=first)).status_code == 201
-    _, second = await _person(client, runtime)
+    _, second = await ready_for_real_name(client, runtime)
     pending = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=second)
     assert pending.status_code == 202
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     # Say the operator established that both accounts are one person's (an old and a new phone).
-    await _decide(client, reviewer, pending.json()["case_id"], "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, pending.json()["case_id"], "approve", "evidence_consistent")
     assert (await client.get("/v1/me/verifications/real-name", headers=second)).json()["status"] == "verified"
 
-    _, third = await _person(client, runtime)
+    _, third = await ready_for_real_name(client, runtime)
     pending = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=third)
-    await _decide(client, reviewer, pending.json()["case_id"], "reject", "duplicate_identity")
+    await claim_and_decide(client, reviewer, pending.json()["case_id"], "reject", "duplicate_identity")
     assert (await client.get("/v1/me/verifications/real-name", headers=third)).json()["status"] == "rejected"

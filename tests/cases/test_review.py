@@ -19,17 +19,10 @@ from service.cases.schemas import Evidence
 from service.cases.sweep import sweep_overdue
 from service.runtime import Runtime
 from service.settings import load_settings
-from tests.cases.arrange import ID_NUMBER, case_in_review
+from tests.arrange.cases import ID_NUMBER, case_in_review
+from tests.arrange.operators import decide
 from tests.conftest import environment_for_tests
-from tests.helpers import OperatorLogin, bearer, enrolled_operator, register
-
-
-async def decide(
-    client: httpx.AsyncClient, login: OperatorLogin, case_id: uuid.UUID, decision: str, reason: str, note: str = ""
-) -> httpx.Response:
-    # Deciding claims an unclaimed case in the same request (the rule itself: test_a_decision_needs_a_claim).
-    body = {"decision": decision, "reason_code": reason, "claim": True, **({"note": note} if note else {})}
-    return await client.post(f"/v1/operator/cases/{case_id}/decision", json=body, headers=login.headers)
+from tests.helpers import bearer, enrolled_operator, register
 
 
 async def test_a_reviewer_works_a_case_from_queue_to_decision(client: httpx.AsyncClient, runtime: Runtime) -> None:

@@ -16,8 +16,8 @@ from service.app import create_asgi
 from service.cases.catalogue import CaseType
 from service.runtime import Runtime
 from service.settings import SettingsError, load_settings
-from tests.cases.arrange import case_in_review
-from tests.cases.test_review import decide
+from tests.arrange.cases import case_in_review
+from tests.arrange.operators import decide
 from tests.conftest import environment_for_tests
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, register
 

@@ -19,7 +19,7 @@ from service.http.problems import ProblemError
 from service.policies.catalog import PolicySourceError, repository_documents
 from service.policies.publishing import publish_repository_documents
 from service.runtime import Runtime
-from tests.cases.arrange import case_in_review
+from tests.arrange.cases import case_in_review
 from tests.helpers import OperatorLogin, bearer, enrolled_operator, register
 
 CURRENT = "2026-11-01"

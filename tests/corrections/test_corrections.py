@@ -9,7 +9,8 @@ import asyncpg
 import httpx
 
 from service.runtime import Runtime
-from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ZHANG_SAN, ready_for_real_name
 from tests.helpers import enrolled_operator
 
 STATEMENT = "The hospital certificate shows the birth date was entered wrongly."
@@ -22,7 +23,7 @@ async def _account_id(client: httpx.AsyncClient, me: dict[str, str]) -> uuid.UUI
 async def test_a_birth_date_correction_applies_only_after_review(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     account_id = await _account_id(client, me)
     assert (await client.patch("/v1/me", json={"birth_date": "1950-01-01"}, headers=me)).status_code == 422
 
@@ -56,14 +57,14 @@ async def test_a_birth_date_correction_applies_only_after_review(
         uuid.UUID(correction["case_id"]),
     )
     assert STATEMENT[:10] not in stored
-    await _decide(client, reviewer, correction["case_id"], "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, correction["case_id"], "approve", "evidence_consistent")
     assert await birth_date() == "1950-01-01"
     listed = (await client.get("/v1/me/corrections", headers=me)).json()
     assert listed[0]["status"] == "applied" and listed[0]["decided_at"] is not None
 
 
 async def test_a_correction_must_agree_with_the_verified_identity(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     not_verified = await client.post(
         "/v1/me/corrections", json={"statement": STATEMENT, "legal_name": "张珊"}, headers=me
     )
@@ -95,13 +96,13 @@ async def test_a_correction_must_agree_with_the_verified_identity(client: httpx.
 async def test_a_corrected_identity_supersedes_the_verification_and_a_refusal_changes_nothing(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     account_id = await _account_id(client, me)
     assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
     reviewer = await enrolled_operator(runtime, client, "reviewer")
 
     refused = await client.post("/v1/me/corrections", json={"statement": STATEMENT, "legal_name": "张珊"}, headers=me)
-    await _decide(client, reviewer, refused.json()["case_id"], "reject", "name_mismatch")
+    await claim_and_decide(client, reviewer, refused.json()["case_id"], "reject", "name_mismatch")
     assert (await client.get("/v1/me/corrections", headers=me)).json()[0]["status"] == "refused"
 
     corrected = await client.post(
@@ -115,7 +116,7 @@ async def test_a_corrected_identity_supersedes_the_verification_and_a_refusal_ch
         headers=me,
     )
     assert corrected.status_code == 201, corrected.text
-    await _decide(client, reviewer, corrected.json()["case_id"], "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, corrected.json()["case_id"], "approve", "evidence_consistent")
 
     rows = await db.fetch(
         "SELECT status, provider, legal_name, id_number FROM real_name_verifications WHERE account_id = $1"
@@ -135,7 +136,7 @@ async def test_a_corrected_identity_supersedes_the_verification_and_a_refusal_ch
 async def test_a_statement_with_control_characters_is_refused_by_field(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     for bad in (STATEMENT + "\x00", STATEMENT + "\x1b[31m", "\x00" * 12):
         refused = await client.post(
             "/v1/me/corrections", json={"statement": bad, "birth_date": "1950-01-01"}, headers=me

@@ -9,9 +9,10 @@ import asyncpg
 import httpx
 
 from service.runtime import Runtime
-from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ZHANG_SAN, ready_for_real_name
+from tests.arrange.qualifications import certificate_jpeg
 from tests.helpers import enrolled_operator
-from tests.qualifications.test_qualifications import certificate_jpeg
 
 
 def b64(data: bytes) -> str:
@@ -21,7 +22,7 @@ def b64(data: bytes) -> str:
 async def test_an_operator_checks_the_document_and_the_photos_go_with_the_decision(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     body = {"front": b64(certificate_jpeg()), "back": b64(certificate_jpeg())}
     early = await client.post("/v1/me/verifications/document-review", json=body, headers=me)
     assert early.status_code == 409 and early.json()["code"] == "real_name_required"
@@ -42,7 +43,7 @@ async def test_an_operator_checks_the_document_and_the_photos_go_with_the_decisi
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     listed = (await client.get(f"/v1/operator/cases/{case_id}/documents", headers=reviewer.headers)).json()
     assert len(listed) == 2
-    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, case_id, "approve", "evidence_consistent")
     whoami = await client.get("/v1/sessions/whoami", headers=me)
     assert whoami.json()["assurance"]["document_reviewed"] is True
     assert whoami.json()["assurance"]["face_verified"] is False

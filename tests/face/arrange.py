@@ -14,10 +14,13 @@ import cv2
 import httpx
 
 from service.runtime import Runtime
-from tests.accounts.test_suspension import _person
+from tests.arrange.consents import grant
+from tests.arrange.people import ready_for_real_name
+from tests.face.photos import photo
 from verification.face.images import ImageBGR
 
-CONSENT = {"version": "2026-11-01"}
+# Genuine answers are different real photos of one person (see `test_face_api`).
+DOCUMENT = "obama3.jpg"
 
 
 def jpeg(image: ImageBGR, quality: int = 92) -> str:
@@ -26,10 +29,15 @@ def jpeg(image: ImageBGR, quality: int = 92) -> str:
     return base64.b64encode(encoded.tobytes()).decode()
 
 
+def live_frames() -> list[list[str]]:
+    """Frames for [turn_right, move_closer], each a different real photo: straight on, turned; closer."""
+    return [[jpeg(photo("obama.jpg")), jpeg(photo("obama2.jpg"))], [jpeg(photo("obama4.jpg"))]]
+
+
 async def ready(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
     """A registered person who gave the biometric consent; their authorization headers."""
-    _, me = await _person(client, runtime)
-    assert (await client.post("/v1/me/consents/biometric", json=CONSENT, headers=me)).status_code == 200
+    _, me = await ready_for_real_name(client, runtime)
+    await grant(client, me, "biometric")
     return me
 
 

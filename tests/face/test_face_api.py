@@ -22,28 +22,22 @@ import msgspec
 from service.consents.effects import erase_biometric_job
 from service.face.retention import erase_expired_images
 from service.runtime import Runtime
-from tests.accounts.test_suspension import _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ready_for_real_name
+from tests.face.arrange import DOCUMENT, jpeg, live_frames
 from tests.face.arrange import answer as _answer
 from tests.face.arrange import challenge as _challenge
-from tests.face.arrange import jpeg
 from tests.face.arrange import ready as _ready
 from tests.face.photos import photo
 from tests.helpers import enrolled_operator
 from verification.face import attacks
 from verification.face.engine import FaceEngine
 
-DOCUMENT = "obama3.jpg"
-
-
-def live_frames() -> list[list[str]]:
-    """Frames for [turn_right, move_closer], each a different real photo: straight on, turned; closer."""
-    return [[jpeg(photo("obama.jpg")), jpeg(photo("obama2.jpg"))], [jpeg(photo("obama4.jpg"))]]
-
 
 async def test_without_the_biometric_consent_there_is_no_face_processing(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     response = await client.post("/v1/me/verifications/face", headers=me)
     assert response.status_code == 403 and response.json()["code"] == "consent_missing"
     assert await db.fetchval("SELECT count(*) FROM face_verifications") == 0
@@ -198,7 +192,7 @@ async def test_the_grey_band_goes_to_an_operator_who_sees_every_photo(
         assert image.headers["cache-control"] == "no-store"
     opened = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'case.face_image_opened'")
     assert opened == 4
-    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, case_id, "approve", "evidence_consistent")
     latest = (await client.get("/v1/me/verifications/face", headers=me)).json()
     assert (latest["status"], latest["decided_by"]) == ("verified", "operator")
     # The images go with the decision; the template stays, sealed.

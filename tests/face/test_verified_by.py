@@ -16,10 +16,9 @@ import msgspec
 
 from service.runtime import Runtime
 from service.sessions import store as sessions_store
-from tests.accounts.test_suspension import _decide
-from tests.face.arrange import answer, challenge, jpeg, ready
+from tests.arrange.operators import claim_and_decide
+from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
 from tests.face.photos import photo
-from tests.face.test_face_api import DOCUMENT, live_frames
 from tests.helpers import enrolled_operator
 from verification.face.images import ImageBGR
 from verification.face.liveness import ChallengeAction, LivenessResult
@@ -105,7 +104,7 @@ async def test_a_verification_a_person_approved_says_so(
     assert await _told(client, me) == (None, "none", None)
     reviewer = await enrolled_operator(runtime, client, "reviewer")
     await client.post(f"/v1/operator/cases/{issued['case_id']}/claim", headers=reviewer.headers)
-    await _decide(client, reviewer, issued["case_id"], "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, issued["case_id"], "approve", "evidence_consistent")
     whoami, header, profile = await _told(client, me)
     assert header == "operator" and whoami == profile
     assert isinstance(whoami, dict) and (whoami["method"], whoami["pad"], whoami["certified_pad"]) == (

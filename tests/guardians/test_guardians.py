@@ -4,9 +4,8 @@ guardian as the actor."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -16,66 +15,33 @@ from service.guardians.lifecycle import end_at_majority, erase_without_consent
 from service.lifecycle.cancellation import erase_due
 from service.rights.exports import build
 from service.runtime import Runtime
-from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.arrange.guardians import guarded_minor, invitation_code, minor_awaiting_guardian, verified_guardian
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import born, ready_for_real_name
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, outbox, register, registration
-
-
-def born(runtime: Runtime, years: int) -> str:
-    today = runtime.settings.today()
-    try:
-        birthday = today.replace(year=today.year - years)
-    except ValueError:
-        birthday = date(today.year - years, 3, 1)
-    # A day past the birthday: exactly ``years`` old.
-    return (birthday - timedelta(days=1)).isoformat()
-
-
-async def _minor(client: httpx.AsyncClient, runtime: Runtime, years: int) -> tuple[uuid.UUID, dict[str, str]]:
-    suffix = uuid.uuid4().hex[:8]
-    body = await register(
-        client, birth_date=born(runtime, years), email=f"kid{suffix}@example.com", username=f"kid_{suffix}", phone=None
-    )
-    assert body["state"] == "awaiting_guardian", body
-    return uuid.UUID(body["account_id"]), bearer(body["session"]["token"])
-
-
-async def _guardian(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    _, me = await _person(client, runtime)
-    assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
-    return me
-
-
-async def _invite(client: httpx.AsyncClient, runtime: Runtime, minor: dict[str, str], email: str) -> str:
-    sent = await client.post("/v1/me/guardian-invitation", json={"email": email}, headers=minor)
-    assert sent.status_code == 201, sent.text
-    await runtime.courier.deliver_queued()
-    message = next(m for m in reversed(outbox(runtime)) if m["to"] == email)
-    match = re.search(r"^([A-Za-z0-9_-]{16})$", message["body"], re.MULTILINE)
-    assert match, message["body"]
-    return match.group(1)
 
 
 async def test_a_minor_waits_for_a_verified_adult_guardian(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    minor_id, minor = await _minor(client, runtime, 15)
+    minor_id, minor = await minor_awaiting_guardian(client, runtime, 15)
     whoami = await client.get("/v1/sessions/whoami", headers=minor)
     assert whoami.status_code == 200 and whoami.json()["state"] == "awaiting_guardian"
     blocked = await client.get("/v1/me/consents", headers=minor)
     assert blocked.status_code == 403 and blocked.json()["code"] == "guardian_consent_required"
     assert (await client.get("/v1/me", headers=minor)).status_code == 200
 
-    code = await _invite(client, runtime, minor, "parent@example.com")
+    code = await invitation_code(client, runtime, minor, "parent@example.com")
     # Someone not real-name verified cannot consent, and does not spend the code.
-    _, unverified = await _person(client, runtime)
+    _, unverified = await ready_for_real_name(client, runtime)
     body = {"invitation_code": code, "relationship": "parent", "scopes": ["account", "identity_data"]}
     refused = await client.post("/v1/guardianships", json=body, headers=unverified)
     assert refused.status_code == 403 and refused.json()["code"] == "guardian_not_verified"
     # Nor can another minor (their session reaches nothing yet).
-    _, other_minor = await _minor(client, runtime, 16)
+    _, other_minor = await minor_awaiting_guardian(client, runtime, 16)
     assert (await client.post("/v1/guardianships", json=body, headers=other_minor)).status_code == 403
 
-    guardian = await _guardian(client, runtime)
+    guardian = await verified_guardian(client, runtime)
     consented = await client.post("/v1/guardianships", json=body, headers=guardian)
     assert consented.status_code == 201, consented.text
     assert (consented.json()["state"], consented.json()["relationship"]) == ("active", "parent")
@@ -99,13 +65,13 @@ async def test_a_minor_waits_for_a_verified_adult_guardian(
 async def test_a_child_waits_until_two_operators_confirm_the_relationship(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    guardian = await _guardian(client, runtime)
-    first_id, first = await _minor(client, runtime, 10)
-    second_id, second = await _minor(client, runtime, 12)
+    guardian = await verified_guardian(client, runtime)
+    first_id, first = await minor_awaiting_guardian(client, runtime, 10)
+    second_id, second = await minor_awaiting_guardian(client, runtime, 12)
     body = {"relationship": "parent", "scopes": ["account"]}
     child = await client.post(
         "/v1/guardianships",
-        json={**body, "invitation_code": await _invite(client, runtime, first, "mum@example.com")},
+        json={**body, "invitation_code": await invitation_code(client, runtime, first, "mum@example.com")},
         headers=guardian,
     )
     assert child.status_code == 201 and child.json()["state"] == "pending_review"
@@ -116,21 +82,21 @@ async def test_a_child_waits_until_two_operators_confirm_the_relationship(
     # One guardian, two children: the second is refused by the operators.
     other = await client.post(
         "/v1/guardianships",
-        json={**body, "invitation_code": await _invite(client, runtime, second, "mum@example.com")},
+        json={**body, "invitation_code": await invitation_code(client, runtime, second, "mum@example.com")},
         headers=guardian,
     )
     assert other.status_code == 201
 
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     privacy = await enrolled_operator(runtime, client, "privacy_officer")
-    staged = await _decide(client, senior, case_id, "approve", "evidence_consistent")
+    staged = await claim_and_decide(client, senior, case_id, "approve", "evidence_consistent")
     assert staged["staged"] is True  # children's data: four eyes
     confirmed = await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=privacy.headers)
     assert confirmed.status_code == 200, confirmed.text
     assert (await client.get("/v1/sessions/whoami", headers=first)).json()["state"] == "pending_verification"
 
     refused_case = other.json()["case_id"]
-    await _decide(client, senior, refused_case, "reject", "under_age_without_consent")
+    await claim_and_decide(client, senior, refused_case, "reject", "under_age_without_consent")
     await client.post(f"/v1/operator/cases/{refused_case}/staged-decision/confirm", headers=privacy.headers)
     assert (await client.get("/v1/sessions/whoami", headers=second)).json()["state"] == "awaiting_guardian"
     latest = await db.fetchrow(
@@ -156,25 +122,14 @@ async def test_an_adult_needs_no_guardian(client: httpx.AsyncClient, runtime: Ru
     assert refused.status_code == 409 and refused.json()["code"] == "no_guardian_needed"
 
 
-async def _guarded_minor(
-    client: httpx.AsyncClient, runtime: Runtime, guardian: dict[str, str], years: int = 15
-) -> tuple[uuid.UUID, dict[str, str], str]:
-    minor_id, minor = await _minor(client, runtime, years)
-    code = await _invite(client, runtime, minor, f"g{uuid.uuid4().hex[:6]}@example.com")
-    body = {"invitation_code": code, "relationship": "legal_guardian", "scopes": ["account"]}
-    consented = await client.post("/v1/guardianships", json=body, headers=guardian)
-    assert consented.status_code == 201, consented.text
-    return minor_id, minor, consented.json()["guardianship_id"]
-
-
 async def test_a_guardian_sees_the_minor_and_revoking_suspends_then_deletes(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    guardian = await _guardian(client, runtime)
-    minor_id, minor, guardianship = await _guarded_minor(client, runtime, guardian)
+    guardian = await verified_guardian(client, runtime)
+    minor_id, minor, guardianship = await guarded_minor(client, runtime, guardian)
     seen = await client.get(f"/v1/guardianships/{guardianship}/minor", headers=guardian)
     assert seen.status_code == 200 and seen.json()["account_id"] == str(minor_id)
-    _, stranger = await _person(client, runtime)
+    _, stranger = await ready_for_real_name(client, runtime)
     assert (await client.get(f"/v1/guardianships/{guardianship}/minor", headers=stranger)).status_code == 404
     # Nobody grants guardian consent to themselves through the consents API.
     self_grant = await client.post("/v1/me/consents/guardian_consent", json={"version": "2026-11-01"}, headers=minor)
@@ -237,8 +192,8 @@ async def test_without_a_guardian_in_the_window_the_minors_data_is_deleted(
 
 
 async def test_guardianship_ends_on_the_18th_birthday(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    guardian = await _guardian(client, runtime)
-    _, minor, guardianship = await _guarded_minor(client, runtime, guardian, years=17)
+    guardian = await verified_guardian(client, runtime)
+    _, minor, guardianship = await guarded_minor(client, runtime, guardian, years=17)
     today = runtime.settings.today()
     assert await end_at_majority(runtime, today) == 0
     assert await end_at_majority(runtime, today + timedelta(days=366)) == 1
@@ -255,8 +210,8 @@ async def test_guardianship_ends_on_the_18th_birthday(client: httpx.AsyncClient,
 async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    guardian = await _guardian(client, runtime)
-    minor_id, minor, _ = await _guarded_minor(client, runtime, guardian)
+    guardian = await verified_guardian(client, runtime)
+    minor_id, minor, _ = await guarded_minor(client, runtime, guardian)
     username = (await client.get("/v1/me", headers=minor)).json()["username"]
     cancelled = await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=guardian)
     assert cancelled.status_code == 202, cancelled.text
@@ -279,9 +234,9 @@ async def test_a_child_whose_guardian_is_erased_is_suspended_not_left_alone(
 async def test_a_guardian_revoking_has_every_effect_of_a_withdrawal(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    guardian = await _guardian(client, runtime)
-    minor_id, minor = await _minor(client, runtime, 15)
-    code = await _invite(client, runtime, minor, f"g{uuid.uuid4().hex[:6]}@example.com")
+    guardian = await verified_guardian(client, runtime)
+    minor_id, minor = await minor_awaiting_guardian(client, runtime, 15)
+    code = await invitation_code(client, runtime, minor, f"g{uuid.uuid4().hex[:6]}@example.com")
     body = {"invitation_code": code, "relationship": "legal_guardian", "scopes": ["account", "biometric"]}
     consented = await client.post("/v1/guardianships", json=body, headers=guardian)
     assert consented.status_code == 201, consented.text

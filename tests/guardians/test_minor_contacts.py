@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from service.runtime import Runtime
-from tests.guardians.test_guardians import born
+from tests.arrange.people import born
 from tests.helpers import bearer, latest_code, register
 
 

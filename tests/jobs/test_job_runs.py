@@ -17,8 +17,9 @@ from service.jobs.catalog import scheduled_jobs
 from service.jobs.runner import ScheduledJob
 from service.jobs.runs import Trigger, last_runs, recorded
 from service.runtime import Runtime
+from tests.arrange.lifecycle import cancel_now_due
+from tests.arrange.people import person
 from tests.conftest import environment_for_tests
-from tests.lifecycle.arrange import cancel_now_due, person
 
 ROOT = Path(__file__).resolve().parents[2]
 

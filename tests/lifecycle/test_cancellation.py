@@ -15,32 +15,16 @@ from service.app import create_asgi
 from service.lifecycle.cancellation import erase_due
 from service.runtime import Runtime
 from service.settings import load_settings
-from tests.accounts.test_suspension import ZHANG_SAN
+from tests.arrange.cleartext import found_in_clear
+from tests.arrange.consents import grant
+from tests.arrange.people import PERSON, ZHANG_SAN, real_name_verified
 from tests.conftest import environment_for_tests
-from tests.helpers import STRONG_PASSWORD, bearer, latest_code, register, registration
+from tests.helpers import STRONG_PASSWORD, bearer, register, registration
 from verification.identity_numbers import mask_identity_number
-
-PERSON = {
-    "display_name": "李小龙",
-    "username": "bruce_lee",
-    "email": "bruce@example.com",
-    "phone": "+8613812345678",
-    "birth_date": "1949-12-31",
-}
-
-
-async def _verified_person(client: httpx.AsyncClient, runtime: Runtime) -> tuple[uuid.UUID, dict[str, str]]:
-    body = await register(client, **PERSON)
-    me = bearer(body["session"]["token"])
-    code = await latest_code(runtime, "email", PERSON["email"])
-    assert (await client.post("/v1/contacts/email/verify", json={"code": code}, headers=me)).status_code == 200
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
-    assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
-    return uuid.UUID(body["account_id"]), me
 
 
 async def test_cancelling_needs_the_password_and_can_be_withdrawn(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    _, me = await _verified_person(client, runtime)
+    _, me = await real_name_verified(client, runtime)
     wrong = await client.post("/v1/me/cancellation", json={"password": "not-my-password-at-all"}, headers=me)
     assert wrong.status_code == 403 and wrong.json()["code"] == "reauthentication_failed"
 
@@ -70,38 +54,11 @@ async def no_cooling_off(tmp_path: Path, database_url: str) -> AsyncIterator[tup
             yield http, runtime
 
 
-async def _columns(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
-    rows = await conn.fetch(
-        """SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
-           JOIN information_schema.tables t USING (table_schema, table_name)
-           WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-             AND c.data_type IN ('text', 'character varying', 'bytea', 'jsonb', 'json', 'ARRAY')"""
-    )
-    return [(r["table_name"], r["column_name"], r["data_type"]) for r in rows]
-
-
-async def _found_in_clear(conn: asyncpg.Connection, needle: str | bytes) -> list[str]:
-    """Every column holding the value (bytes, e.g. a ciphertext, only in bytea columns)."""
-    found = []
-    for table, column, data_type in await _columns(conn):
-        if data_type == "bytea":
-            condition = f'position($1::bytea in "{column}") > 0'
-            argument: object = needle.encode() if isinstance(needle, str) else needle
-        elif isinstance(needle, bytes):
-            continue
-        else:
-            condition = f'position($1 in "{column}"::text) > 0'
-            argument = needle
-        if await conn.fetchval(f'SELECT count(*) FROM "{table}" WHERE {condition}', argument):  # noqa: S608
-            found.append(f"{table}.{column}")
-    return found
-
-
 async def test_after_erasure_nothing_of_the_person_is_readable(
     no_cooling_off: tuple[httpx.AsyncClient, Runtime], owner_db: asyncpg.Connection
 ) -> None:
     client, runtime = no_cooling_off
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     secrets = [
         PERSON["email"],
         PERSON["phone"],
@@ -112,7 +69,7 @@ async def test_after_erasure_nothing_of_the_person_is_readable(
     # The scan can fail: a value planted in clear is found.
     await owner_db.execute("CREATE TABLE leak_control (note text)")
     await owner_db.execute("INSERT INTO leak_control VALUES ($1)", "contact bruce@example.com")
-    assert await _found_in_clear(owner_db, PERSON["email"]) == ["leak_control.note"]
+    assert await found_in_clear(owner_db, PERSON["email"]) == ["leak_control.note"]
     await owner_db.execute("DROP TABLE leak_control")
 
     cancelled = await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)
@@ -121,9 +78,9 @@ async def test_after_erasure_nothing_of_the_person_is_readable(
     assert await erase_due(runtime) == 0  # idempotent: nothing left to do
 
     for secret in secrets:
-        assert await _found_in_clear(owner_db, secret) == [], secret
+        assert await found_in_clear(owner_db, secret) == [], secret
     # Nor partly masked: case evidence shows an ID number's ends in clear.
-    assert await _found_in_clear(owner_db, mask_identity_number(ZHANG_SAN["id_number"])) == []
+    assert await found_in_clear(owner_db, mask_identity_number(ZHANG_SAN["id_number"])) == []
     evidence = await owner_db.fetchval(
         """SELECT count(*) FROM review_case_evidence e JOIN review_cases c ON c.id = e.case_id
            WHERE c.subject_account_id = $1""",
@@ -141,12 +98,12 @@ async def test_after_erasure_nothing_of_the_person_is_readable(
 
 
 async def test_erasing_an_account_under_review_ends_its_cases(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    _, first = await _verified_person(client, runtime)
+    _, first = await real_name_verified(client, runtime)
     body = await register(
         client, email="second@example.com", username="second_one", phone=None, birth_date="1949-12-31"
     )
     second = bearer(body["session"]["token"])
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=second)
+    await grant(client, second, "identity_data")
     duplicate = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=second)
     assert duplicate.status_code == 202  # the same identity: an operator reviews it
     assert (

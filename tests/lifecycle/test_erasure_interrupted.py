@@ -14,8 +14,9 @@ import pytest
 from service.lifecycle import erasure
 from service.lifecycle.cancellation import erase_due
 from service.runtime import Runtime
+from tests.arrange.cleartext import found_in_clear
+from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD
-from tests.lifecycle.test_cancellation import PERSON, _found_in_clear, _verified_person
 
 
 class WorkerKilled(BaseException):
@@ -40,7 +41,7 @@ async def test_a_killed_erasure_is_undone_and_then_completed(
     owner_db: asyncpg.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     assert (await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)).status_code == 202
     await db.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
 
@@ -56,4 +57,4 @@ async def test_a_killed_erasure_is_undone_and_then_completed(
     monkeypatch.undo()
     assert await erase_due(runtime) == 1
     assert await db.fetchval("SELECT state FROM accounts WHERE id = $1", account_id) == "erased"
-    assert await _found_in_clear(owner_db, PERSON["email"]) == []
+    assert await found_in_clear(owner_db, PERSON["email"]) == []

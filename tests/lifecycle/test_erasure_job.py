@@ -15,7 +15,9 @@ from service.accounts.states import AccountState
 from service.jobs.catalog import scheduled_jobs
 from service.lifecycle.cancellation import ERASABLE, erase_due
 from service.runtime import Runtime
-from tests.lifecycle.arrange import ZHANG_SAN, cancel_now_due, person, ready_export, terminate
+from tests.arrange.consents import grant
+from tests.arrange.lifecycle import cancel_now_due, ready_export, terminate
+from tests.arrange.people import ZHANG_SAN, person
 
 
 async def _run_erasure_job(runtime: Runtime) -> None:
@@ -56,7 +58,7 @@ async def test_a_terminated_account_is_erased_and_does_not_stop_later_erasures(
         await db.fetchval("SELECT count(*) FROM identity_bars WHERE barred_until > now() + interval '1000 days'") == 1
     )
     _, newcomer = await person(client, runtime)
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=newcomer)
+    await grant(client, newcomer, "identity_data")
     barred = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=newcomer)
     assert (barred.status_code, barred.json()["code"]) == (403, "identity_barred")
 

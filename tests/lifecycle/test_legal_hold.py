@@ -12,8 +12,10 @@ import httpx
 from service.lifecycle.cancellation import erase_due
 from service.lifecycle.retention import purge, report
 from service.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, register
-from tests.lifecycle.test_cancellation import _verified_person
+from tests.arrange.consents import grant
+from tests.arrange.contacts import verify_email
+from tests.arrange.people import real_name_verified
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, register
 
 HELD = (
     "real_name_verifications",
@@ -36,7 +38,7 @@ async def _held_rows(db: asyncpg.Connection, account_id: uuid.UUID) -> dict[str,
 async def test_transaction_records_are_held_minimized_then_purged_when_the_hold_ends(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection, owner_db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     kept_id, _ = await _verified_person_with_other_identifiers(client, runtime)
     admin = await enrolled_operator(runtime, client, "admin")
     shop = {
@@ -97,9 +99,8 @@ async def _verified_person_with_other_identifiers(
 ) -> tuple[uuid.UUID, dict[str, str]]:
     body = await register(client, email="kept@example.com", username="kept_one", phone=None, birth_date="1990-03-07")
     me = bearer(body["session"]["token"])
-    code = await latest_code(runtime, "email", "kept@example.com")
-    await client.post("/v1/contacts/email/verify", json={"code": code}, headers=me)
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
+    await verify_email(client, runtime, me, "kept@example.com")
+    await grant(client, me, "identity_data")
     verification = {"legal_name": "李四", "document_type": "resident_id_card", "id_number": "110101199003074477"}
     response = await client.post("/v1/me/verifications/real-name", json=verification, headers=me)
     assert response.status_code == 201, response.text

@@ -24,7 +24,8 @@ from service.lifecycle.personal_data import (
 from service.lifecycle.retention import BY_NAME, OWN_CLOCKS
 from service.runtime import Runtime
 from service.vault import DataKeyDestroyed
-from tests.lifecycle.arrange import ZHANG_SAN, cancel_now_due, held_about, person
+from tests.arrange.lifecycle import cancel_now_due, held_about
+from tests.arrange.people import ZHANG_SAN, person
 
 
 async def _tables(conn: asyncpg.Connection) -> set[str]:

@@ -24,9 +24,11 @@ from service.rights import store as exports
 from service.runtime import Runtime
 from service.settings import Settings
 from service.vault import DataKeyDestroyed
+from tests.arrange.cleartext import found_in_clear
+from tests.arrange.consents import grant
+from tests.arrange.lifecycle import ready_export
+from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
-from tests.lifecycle.arrange import ready_export
-from tests.lifecycle.test_cancellation import PERSON, _found_in_clear, _verified_person
 
 
 async def test_replaying_the_ledger_erases_again_what_a_restored_backup_brought_back(
@@ -37,7 +39,7 @@ async def test_replaying_the_ledger_erases_again_what_a_restored_backup_brought_
     empty_database_url: str,
     tmp_path: Path,
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     admin = await enrolled_operator(runtime, client, "admin")
     shop = {"name": "Shop", "kind": "relying_party", "webhook_url": "https://shop.example.com/idv", "secret": "A" * 44}
     recipient = (await client.post("/v1/operator/recipients", json=shop, headers=admin.headers)).json()
@@ -80,7 +82,7 @@ async def test_replaying_the_ledger_erases_again_what_a_restored_backup_brought_
     check = await asyncpg.connect(empty_database_url)
     try:
         for secret in (PERSON["email"], PERSON["phone"], PERSON["display_name"], "11010519491231002X"):
-            assert await _found_in_clear(check, secret) == [], secret
+            assert await found_in_clear(check, secret) == [], secret
     finally:
         await check.close()
 
@@ -94,9 +96,8 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
     empty_database_url: str,
     tmp_path: Path,
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
-    consent = await client.post("/v1/me/consents/biometric", json={"version": "2026-11-01"}, headers=me)
-    assert consent.status_code == 200, consent.text
+    account_id, me = await real_name_verified(client, runtime)
+    await grant(client, me, "biometric")
     case_id = await db.fetchval("SELECT id FROM review_cases WHERE subject_account_id = $1", account_id)
     cipher = await runtime.vault.open(db, account_id)
     # A verified face (its template kept), an attempt whose images wait for review, a document
@@ -159,7 +160,7 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
     try:
         # The backup brought all of it back.
         for name, value in sealed.items():
-            assert await _found_in_clear(check, value) != [], name
+            assert await found_in_clear(check, value) != [], name
         async with Runtime.open(settings, empty_database_url, apply_migrations=False) as restored:
             assert await replay(restored, ledger) == len(ledger)
             assert await replay(restored, ledger) == 0
@@ -169,7 +170,7 @@ async def test_replaying_partial_erasures_erases_again_face_data_documents_image
                         await restored.vault.open(conn, biometric_key_owner(verification_id))
         # A scan of the whole restored database finds nothing that was erased.
         for name, value in sealed.items():
-            assert await _found_in_clear(check, value) == [], name
+            assert await found_in_clear(check, value) == [], name
         assert await check.fetchval("SELECT status FROM face_verifications WHERE id = $1", verified) == "withdrawn"
         # The restored backup does not show the biometric consent granted again: it is withdrawn,
         # by the replay, once.

@@ -16,9 +16,10 @@ from service.lifecycle.retention import BY_NAME, own_clocks, purge, report
 from service.runtime import Runtime
 from service.settings import RETENTION_CATEGORIES, SettingsError, load_settings
 from service.vault import DataKeyDestroyed
+from tests.arrange.lifecycle import terminate
+from tests.arrange.people import ZHANG_SAN, person
 from tests.conftest import environment_for_tests
 from tests.helpers import bearer, register
-from tests.lifecycle.arrange import ZHANG_SAN, person, terminate
 
 
 def test_settings_name_every_category_and_refuse_unknown_ones(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from service.operators.auth import ROLES_OPT
 from service.operators.roles import Role
 from service.runtime import Runtime
 from service.settings import Settings
-from tests.cases.arrange import case_in_review
+from tests.arrange.cases import case_in_review
 from tests.helpers import enrolled_operator
 
 # Reachable without an operator session: how one becomes an operator and signs in.

@@ -14,7 +14,6 @@ import time
 import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -28,24 +27,11 @@ from service.memory_budget import MemoryBudget
 from service.qualifications.lifecycle import expire_and_erase
 from service.runtime import Runtime
 from service.settings import Settings
-from tests.accounts.test_suspension import _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ready_for_real_name
+from tests.arrange.qualifications import MARKER, certificate_jpeg, declaration
 from tests.conftest import environment_for_tests
 from tests.helpers import OperatorLogin, enrolled_operator, latest_code
-
-MARKER = b"GPS 39.9042N 116.4074E secret-marker"
-HUAWEI = "914403001922038216"
-
-
-def certificate_jpeg() -> bytes:
-    """A real JPEG (a drawn certificate) carrying a comment segment that must not survive."""
-    image = np.full((600, 800, 3), 245, np.uint8)
-    cv2.putText(image, "Certificate of Employment", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (20, 20, 20), 3)
-    cv2.rectangle(image, (40, 40), (760, 560), (60, 60, 160), 4)
-    ok, encoded = cv2.imencode(".jpg", image)
-    assert ok
-    data = encoded.tobytes()
-    comment = b"\xff\xfe" + struct.pack(">H", len(MARKER) + 2) + MARKER
-    return data[:2] + comment + data[2:]
 
 
 def png_bomb() -> bytes:
@@ -108,16 +94,6 @@ def simple_pdf(catalog: bytes, *extra: bytes) -> bytes:
     return bytes(out)
 
 
-def declaration(email: str, valid_days: int = 365) -> dict[str, str]:
-    return {
-        "organization_name": "华为技术有限公司",
-        "credit_code": HUAWEI,
-        "job_title": "软件工程师",
-        "work_email": email,
-        "valid_until": (datetime.now(UTC).date() + timedelta(days=valid_days)).isoformat(),
-    }
-
-
 async def upload(client: httpx.AsyncClient, me: dict[str, str], qid: str, data: bytes, media: str) -> httpx.Response:
     return await client.post(
         f"/v1/me/qualifications/{qid}/documents", content=data, headers={**me, "content-type": media}
@@ -147,7 +123,7 @@ async def _submitted(client: httpx.AsyncClient, runtime: Runtime, me: dict[str, 
 async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     work_email = "alice@corp.example.com"
     started = await client.post("/v1/me/qualifications", json=declaration(work_email), headers=me)
     assert started.status_code == 201, started.text
@@ -198,7 +174,7 @@ async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
     )
     assert audited == 1
 
-    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, case_id, "approve", "evidence_consistent")
     whoami = await client.get("/v1/sessions/whoami", headers=me)
     assert whoami.json()["assurance"]["qualified"] is True and whoami.headers["x-idv-qualified"] == "true"
     profile = (await client.get("/v1/me", headers=me)).json()
@@ -216,7 +192,7 @@ async def test_from_declaration_to_a_qualification_in_force_and_its_expiry(
 
 
 async def test_uploads_are_judged_by_their_bytes(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, me)
 
     bomb = await upload(client, me, qid, png_bomb(), "image/png")
@@ -260,8 +236,8 @@ async def test_uploads_to_someone_elses_or_a_full_qualification_are_refused_befo
     client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     heavy = png_of_zeros(4000, 4000)  # 48 MB of pixels in 50 KB: allowed, and takes a while to decode
-    _, alice = await _person(client, runtime)
-    _, mallory = await _person(client, runtime)
+    _, alice = await ready_for_real_name(client, runtime)
+    _, mallory = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, alice)
     decodes = DecodeCounter(monkeypatch)
 
@@ -284,7 +260,7 @@ async def test_uploads_to_someone_elses_or_a_full_qualification_are_refused_befo
 async def test_parallel_uploads_beyond_the_cap_are_refused_before_decoding(
     client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, me)
     assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
     decodes = DecodeCounter(monkeypatch)
@@ -297,7 +273,7 @@ async def test_parallel_uploads_beyond_the_cap_are_refused_before_decoding(
 async def test_a_16_bit_png_of_6300_by_6300_pixels_is_refused_before_decoding(
     client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, me)
     decodes = DecodeCounter(monkeypatch)
     bomb = png_of_zeros(6300, 6300, depth=16)  # 40 megapixels, under max_pixels; 227 MiB at 16 bits
@@ -311,7 +287,7 @@ async def test_a_16_bit_png_of_6300_by_6300_pixels_is_refused_before_decoding(
 async def test_an_upload_that_cannot_get_decode_memory_in_time_is_answered_503(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, me)
     runtime.decode_memory = MemoryBudget(runtime.decode_memory.capacity, patience=0.2)
     release = threading.Event()
@@ -333,7 +309,7 @@ async def test_parallel_heavy_uploads_stay_within_the_decode_memory_budget(
 ) -> None:
     # Six 5000 x 5000 PNGs at once, each allowed alone (about 150 MB while decoding), on six CPU workers: only
     # the 256 MiB budget stands between them and a gigabyte.
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid = await _draft(client, runtime, me)
     payload = tmp_path / "heavy.png"
     payload.write_bytes(png_of_zeros(5000, 5000))
@@ -369,9 +345,9 @@ async def test_parallel_heavy_uploads_stay_within_the_decode_memory_budget(
 async def test_resubmission_reopens_and_revocation_ends_it(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     qid, case_id, reviewer = await _submitted(client, runtime, me)
-    await _decide(client, reviewer, case_id, "request_resubmission", "document_unreadable")
+    await claim_and_decide(client, reviewer, case_id, "request_resubmission", "document_unreadable")
     reopened = (await client.get("/v1/me/qualifications", headers=me)).json()[0]
     assert reopened["status"] == "draft"
     assert (await upload(client, me, qid, certificate_jpeg(), "image/jpeg")).status_code == 201
@@ -380,7 +356,7 @@ async def test_resubmission_reopens_and_revocation_ends_it(
     assert await db.fetchval("SELECT resubmissions FROM review_cases WHERE id = $1", uuid.UUID(case_id)) == 1
     documents = (await client.get(f"/v1/operator/cases/{case_id}/documents", headers=reviewer.headers)).json()
     assert len(documents) == 2
-    await _decide(client, reviewer, case_id, "approve", "evidence_consistent")
+    await claim_and_decide(client, reviewer, case_id, "approve", "evidence_consistent")
 
     revoke_url = f"/v1/operator/qualifications/{qid}/revoke"
     body = {"reason_code": "employment_ended"}
@@ -398,7 +374,7 @@ async def test_resubmission_reopens_and_revocation_ends_it(
 
 @pytest.mark.parametrize("field", ["credit_code", "work_email", "valid_until"])
 async def test_declarations_are_validated(client: httpx.AsyncClient, runtime: Runtime, field: str) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     bad = {"credit_code": "914403001922038217", "work_email": "not-an-address", "valid_until": "2001-01-01"}
     response = await client.post(
         "/v1/me/qualifications", json={**declaration("bob@corp.example.com"), field: bad[field]}, headers=me

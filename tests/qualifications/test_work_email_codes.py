@@ -8,15 +8,15 @@ import uuid
 import httpx
 
 from service.runtime import Runtime
-from tests.accounts.test_suspension import _person
+from tests.arrange.people import ready_for_real_name
+from tests.arrange.qualifications import declaration
 from tests.helpers import latest_code
-from tests.qualifications.test_qualifications import declaration
 
 
 async def test_another_work_email_gets_its_code_at_once_and_the_same_one_waits(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     # Declared with one work e-mail, then withdrawn to declare with another, within the minute.
     first = await client.post("/v1/me/qualifications", json=declaration("first@corp.example.com"), headers=me)
     assert first.status_code == 201, first.text

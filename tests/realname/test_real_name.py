@@ -12,6 +12,7 @@ import httpx
 from service.realname.providers import SANDBOX_UNAVAILABLE, SandboxRealNameProvider
 from service.realname.verification import check_with_registry
 from service.runtime import Runtime
+from tests.arrange.consents import grant
 from tests.helpers import bearer, register
 
 ZHANG_SAN = {"legal_name": "张三", "document_type": "resident_id_card", "id_number": "11010519491231002x"}
@@ -23,8 +24,7 @@ async def verified_ready(client: httpx.AsyncClient, birth_date: str = "1949-12-3
         client, birth_date=birth_date, email=f"{suffix}@example.com", username=f"u_{suffix}", phone=None, **overrides
     )
     me = bearer(body["session"]["token"])
-    granted = await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
-    assert granted.status_code == 200
+    await grant(client, me, "identity_data")
     return me
 
 

@@ -20,8 +20,8 @@ from litestar import Request, Response, post
 from service.lifecycle.cancellation import erase_due
 from service.recipients.notices import DeliverNotice, NoticeNotAcknowledged, deliver
 from service.runtime import Runtime
+from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
-from tests.lifecycle.test_cancellation import PERSON, _verified_person
 from tests.peers import serving, signed_by
 
 SECRET = b"relying-party-shared-secret-0123456789abcdef"
@@ -67,7 +67,7 @@ async def test_recipients_are_told_to_delete_and_must_acknowledge(
     relying_party: tuple[RelyingParty, str],
 ) -> None:
     state, url = relying_party
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     admin = await enrolled_operator(runtime, client, "admin")
     privacy = await enrolled_operator(runtime, client, "privacy_officer")
     body = {"name": "Shop", "kind": "relying_party", "webhook_url": url, "secret": base64.b64encode(SECRET).decode()}
@@ -179,7 +179,7 @@ async def test_a_resend_after_the_retries_ran_out_starts_one_new_round(
     relying_party: tuple[RelyingParty, str],
 ) -> None:
     state, url = relying_party
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     admin = await enrolled_operator(runtime, client, "admin")
     privacy = await enrolled_operator(runtime, client, "privacy_officer")
     body = {"name": "Shop", "kind": "relying_party", "webhook_url": url, "secret": base64.b64encode(SECRET).decode()}

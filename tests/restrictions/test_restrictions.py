@@ -15,8 +15,8 @@ from service.accounts.suspension import reinstate_if_caused_by, suspend
 from service.accounts.transitions import StateNotice
 from service.audit import Actor
 from service.runtime import Runtime
+from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, latest_code, outbox
-from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
 async def _deliver_state_notices(runtime: Runtime, db: asyncpg.Connection) -> None:
@@ -29,7 +29,7 @@ async def _deliver_state_notices(runtime: Runtime, db: asyncpg.Connection) -> No
 async def test_a_restricted_account_reaches_only_verification_appeals_and_data_rights(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     assert (await client.get("/v1/sessions/whoami", headers=me)).headers["x-idv-real-name-verified"] == "true"
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     url = f"/v1/operator/accounts/{account_id}/restriction"
@@ -90,7 +90,7 @@ async def test_a_restricted_account_reaches_only_verification_appeals_and_data_r
 async def test_leaving_cancellation_or_suspension_returns_to_restricted(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     url = f"/v1/operator/accounts/{account_id}/restriction"
     await client.post(url, json={"reason_code": "identity_in_doubt"}, headers=senior.headers)
@@ -150,7 +150,7 @@ async def test_leaving_cancellation_or_suspension_returns_to_restricted(
 async def test_a_suspected_takeover_signs_everyone_out(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     url = f"/v1/operator/accounts/{account_id}/restriction"
     restricted = await client.post(url, json={"reason_code": "suspected_takeover"}, headers=senior.headers)

@@ -13,15 +13,15 @@ import msgspec
 
 from service.rights.exports import BuildExport, build
 from service.runtime import Runtime
+from tests.arrange.lifecycle import held_about
+from tests.arrange.people import PERSON, real_name_verified
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
-from tests.lifecycle.arrange import held_about
-from tests.lifecycle.test_cancellation import PERSON, _verified_person
 
 
 async def test_an_export_holds_everything_about_the_person_and_expires(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
     admin = await enrolled_operator(runtime, client, "admin")
     shop = {"name": "Shop", "kind": "relying_party", "webhook_url": "https://shop.example.com/idv", "secret": "A" * 44}
@@ -85,7 +85,7 @@ async def _built_archive(client: httpx.AsyncClient, runtime: Runtime, db: asyncp
 async def test_the_export_holds_statements_reasons_corrections_documents_and_who_acted(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    account_id, me = await _verified_person(client, runtime)
+    account_id, me = await real_name_verified(client, runtime)
     other = await register(client, email="someone.else@example.com", username="someone_else", phone=None)
     held = await held_about(client, runtime, db, account_id, me)
     officer, request_case, statement, reasons = held.officer, held.request_case, held.statement, held.reasons

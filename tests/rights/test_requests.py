@@ -10,14 +10,15 @@ import asyncpg
 import httpx
 
 from service.runtime import Runtime
-from tests.accounts.test_suspension import _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ready_for_real_name
 from tests.helpers import enrolled_operator
 
 
 async def test_a_request_is_due_in_15_days_and_a_refusal_comes_with_reasons(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     filed = await client.post(
         "/v1/me/requests",
         json={"kind": "deletion", "statement": "Please delete the photos of my old qualification documents."},
@@ -61,7 +62,7 @@ async def test_a_request_is_due_in_15_days_and_a_refusal_comes_with_reasons(
 async def test_overdue_requests_show_in_the_metrics(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     body = {"kind": "objection", "statement": "I object to the automated decision on my face check."}
     filed = (await client.post("/v1/me/requests", json=body, headers=me)).json()
     metrics = (await client.get("/metrics")).text
@@ -74,13 +75,13 @@ async def test_overdue_requests_show_in_the_metrics(
 
 
 async def test_an_objection_names_only_ones_own_case(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     body = {"kind": "objection", "statement": "Please have a person look at this.", "about_case_id": str(uuid.uuid4())}
     assert (await client.post("/v1/me/requests", json=body, headers=me)).status_code == 404
     approved = await client.post(
         "/v1/me/requests", json={"kind": "other", "statement": "Tell me who received my data."}, headers=me
     )
     officer = await enrolled_operator(runtime, client, "privacy_officer")
-    await _decide(client, officer, approved.json()["case_id"], "approve", "request_fulfilled")
+    await claim_and_decide(client, officer, approved.json()["case_id"], "approve", "request_fulfilled")
     (done,) = (await client.get("/v1/me/requests", headers=me)).json()
     assert done["state"] == "approved" and done["message"] == "Your request was carried out."

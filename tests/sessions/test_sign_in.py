@@ -16,8 +16,9 @@ import pytest
 from service.app import create_asgi
 from service.runtime import Runtime
 from service.settings import Settings, load_settings
+from tests.arrange.contacts import verify_email
 from tests.conftest import environment_for_tests
-from tests.helpers import STRONG_PASSWORD, bearer, latest_code, outbox, register
+from tests.helpers import STRONG_PASSWORD, bearer, outbox, register
 
 
 async def sign_in(
@@ -136,8 +137,7 @@ async def test_the_owner_is_told_once_when_guessing_from_many_addresses_locks_th
     settings: Settings, runtime: Runtime, client: httpx.AsyncClient
 ) -> None:
     me = bearer((await register(client))["session"]["token"])
-    code = await latest_code(runtime, "email", "bruce@example.com")
-    assert (await client.post("/v1/contacts/email/verify", json={"code": code}, headers=me)).status_code == 200
+    await verify_email(client, runtime, me, "bruce@example.com")
     # Twenty failures, four from each of five addresses: no address is held back, the person is.
     for address in range(5):
         async with client_at(settings, runtime, f"198.51.100.{address + 1}") as guesser:

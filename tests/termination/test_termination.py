@@ -10,14 +10,15 @@ import httpx
 
 from service.cases.catalogue import CASE_TYPES, CaseType, SubjectRight, subject_may
 from service.runtime import Runtime
-from tests.accounts.test_suspension import ZHANG_SAN, _decide, _person
+from tests.arrange.operators import claim_and_decide
+from tests.arrange.people import ZHANG_SAN, ready_for_real_name
 from tests.helpers import STRONG_PASSWORD, enrolled_operator
 
 
 async def test_two_operators_terminate_and_the_identity_is_barred(
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    email, me = await _person(client, runtime)
+    email, me = await ready_for_real_name(client, runtime)
     assert (await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)).status_code == 201
     account_id = (await client.get("/v1/me", headers=me)).json()["account_id"]
 
@@ -30,7 +31,7 @@ async def test_two_operators_terminate_and_the_identity_is_barred(
     assert proposed.status_code == 201, proposed.text
     case_id = proposed.json()["case_id"]
 
-    staged = await _decide(client, senior, case_id, "approve", "termination_warranted")
+    staged = await claim_and_decide(client, senior, case_id, "approve", "termination_warranted")
     assert staged["staged"] is True  # never on one operator's word
     assert (await client.get("/v1/sessions/whoami", headers=me)).status_code == 200
     second = await enrolled_operator(runtime, client, "senior_reviewer")
@@ -54,7 +55,7 @@ async def test_two_operators_terminate_and_the_identity_is_barred(
     assert 1094 <= bar["left"].days <= 1095
 
     # The same identity cannot be verified on a new account while the bar lasts.
-    _, other = await _person(client, runtime)
+    _, other = await ready_for_real_name(client, runtime)
     barred = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=other)
     assert barred.status_code == 403 and barred.json()["code"] == "identity_barred"
 
@@ -62,7 +63,7 @@ async def test_two_operators_terminate_and_the_identity_is_barred(
 async def test_the_subject_can_neither_see_nor_withdraw_a_termination_proposed_against_them(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    _, me = await _person(client, runtime)
+    _, me = await ready_for_real_name(client, runtime)
     account_id = (await client.get("/v1/me", headers=me)).json()["account_id"]
     senior = await enrolled_operator(runtime, client, "senior_reviewer")
     body = {"reason": "false_information", "note": "The employer confirmed the certificate was forged."}
@@ -78,7 +79,7 @@ async def test_the_subject_can_neither_see_nor_withdraw_a_termination_proposed_a
     assert case_id in [c["case_id"] for c in queue.json()]
 
     # Decided (not warranted, by two operators), the subject reads the outcome, and still cannot act on it.
-    await _decide(client, senior, case_id, "reject", "termination_not_warranted")
+    await claim_and_decide(client, senior, case_id, "reject", "termination_not_warranted")
     second = await enrolled_operator(runtime, client, "senior_reviewer")
     confirm = await client.post(f"/v1/operator/cases/{case_id}/staged-decision/confirm", headers=second.headers)
     assert confirm.status_code == 200, confirm.text

@@ -20,6 +20,7 @@ from service.runtime import Runtime
 from service.settings import Settings, load_settings
 from service.termination.termination import is_barred
 from service.vault import BlindIndex, reindex
+from tests.arrange.consents import grant
 from tests.conftest import BLIND_INDEX_KEY, environment_for_tests
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, register, totp_code
 
@@ -53,8 +54,7 @@ async def test_a_rotated_blind_index_key_finds_everyone_with_the_new_key_alone(
     # (as after a termination), and an operator.
     body = await register(client, birth_date="1949-12-31")
     me = bearer(body["session"]["token"])
-    granted = await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
-    assert granted.status_code == 200
+    await grant(client, me, "identity_data")
     verified = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)
     assert verified.json()["status"] == "verified", verified.text
     case_id = uuid.UUID(verified.json()["case_id"])
@@ -129,7 +129,7 @@ async def test_an_identity_bar_of_an_erased_person_is_left_behind_and_counted(
 ) -> None:
     body = await register(client, birth_date="1949-12-31")
     me = bearer(body["session"]["token"])
-    await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
+    await grant(client, me, "identity_data")
     verified = await client.post("/v1/me/verifications/real-name", json=ZHANG_SAN, headers=me)
     old = BlindIndex(OLD_KEY)
     await db.execute(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from verification.errors import InvalidValue
@@ -63,10 +61,3 @@ def test_weak_passwords_are_refused(password: str, code: str) -> None:
 
 def test_unicode_forms_are_normalized() -> None:
     assert check_password("ｖｉｏｌｅｔ-ｈａｒｂｏｕｒ-９１") == "violet-harbour-91"
-
-
-def test_the_check_costs_well_under_a_millisecond() -> None:
-    started = time.perf_counter()
-    for _ in range(200):
-        check_password("violet-harbour-tractor-91", PERSONAL)
-    assert (time.perf_counter() - started) / 200 < 0.001

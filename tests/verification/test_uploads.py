@@ -891,12 +891,11 @@ def test_a_pdf_that_would_keep_the_parser_busy_for_half_a_minute_is_stopped_at_t
     assert time.perf_counter() - started < pdf_process.WALL_SECONDS + 4  # and the inflating done here
 
 
-def test_a_crafted_pdf_costs_well_under_a_second() -> None:
+def test_a_crafted_pdf_of_10_mib_of_names_is_refused_as_corrupt() -> None:
+    # What the refusal costs against reading the file once: bench/screening.py.
     body = b"/J" * (LIMITS.max_bytes // 2 - 100)
     crafted = b"%PDF-1.7\n" + body + b"\n%%EOF\n"
-    started = time.perf_counter()
     assert refusal(lambda: inspect_upload(crafted, PDF_ONLY, LIMITS)) == "upload_corrupt"  # no objects at all
-    assert time.perf_counter() - started < 1.5
 
 
 # Fuzzing: whatever the bytes, only InvalidValue escapes

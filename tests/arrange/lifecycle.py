@@ -1,4 +1,5 @@
-"""People who cancel, and what happens to them meanwhile, as the service makes them (over HTTP)."""
+"""What happens to people over their account's life: cancellation, termination, an export, a little
+of every kind of data held about them; made as the service makes them (over HTTP where it can)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,7 @@ import httpx
 
 from service.face.keys import biometric_key_owner
 from service.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, OperatorLogin, bearer, enrolled_operator, latest_code, register
-
-ZHANG_SAN = {"legal_name": "张三", "document_type": "resident_id_card", "id_number": "11010519491231002X"}
-
-
-async def person(
-    client: httpx.AsyncClient, runtime: Runtime, *, identity: dict[str, str] | None = None
-) -> tuple[uuid.UUID, dict[str, str]]:
-    """A registered person with a verified e-mail (and a verified identity when given one)."""
-    suffix = uuid.uuid4().hex[:8]
-    email = f"{suffix}@example.com"
-    body = await register(client, birth_date="1949-12-31", email=email, username=f"u_{suffix}", phone=None)
-    me = bearer(body["session"]["token"])
-    code = await latest_code(runtime, "email", email)
-    assert (await client.post("/v1/contacts/email/verify", json={"code": code}, headers=me)).status_code == 200
-    if identity is not None:
-        consent = await client.post("/v1/me/consents/identity_data", json={"version": "2026-11-01"}, headers=me)
-        assert consent.status_code == 200
-        verified = await client.post("/v1/me/verifications/real-name", json=identity, headers=me)
-        assert verified.status_code == 201, verified.text
-    return uuid.UUID(body["account_id"]), me
+from tests.helpers import STRONG_PASSWORD, OperatorLogin, enrolled_operator
 
 
 async def cancel_now_due(client: httpx.AsyncClient, db: asyncpg.Connection, me: dict[str, str], ago: int = 1) -> None:
