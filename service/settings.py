@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from service.http.forwarding import parse_networks
-from service.lifecycle.retention_categories import DEFAULT_PERIODS, Retained
+from service.retention_categories import DEFAULT_PERIODS, Retained
 from verification.ages import AgeProfile, profile_named
 
 T = TypeVar("T")

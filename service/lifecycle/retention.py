@@ -30,8 +30,8 @@ from service.guardians import store as guardians
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import holds
 from service.lifecycle.erasure import erase_account
-from service.lifecycle.retention_categories import DEFAULT_PERIODS, Retained
 from service.qualifications import store as qualifications
+from service.retention_categories import DEFAULT_PERIODS, Retained
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -202,7 +202,7 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
 if set(BY_NAME) != set(Retained):
-    raise ImportError("each retention category (lifecycle/retention_categories.py) has one count and purge here")
+    raise ImportError("each retention category (retention_categories.py) has one count and purge here")
 # Not a configurable category: a bar is kept exactly as long as it bars (IDV_TERMINATION_BAR).
 PURGE_ENDED_BARS = "DELETE FROM identity_bars WHERE barred_until <= now()"
 
