@@ -13,9 +13,9 @@ from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountEvent, AccountState
 from service.contacts import store as contacts
+from service.errors import FieldProblem, NotFound, invalid_fields
 from service.face import store as faces
 from service.face.assurance import face_verified_by
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
@@ -41,7 +41,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         erase_after = await cancellations.open_erase_after(conn, account_id)
         face = await faces.verified_in_force(conn, account_id)
     if row is None:
-        raise ProblemError(404, "account_not_found", "No such account")
+        raise NotFound("account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
     email = cipher.open_optional("contact.email", row["email"])
     phone = cipher.open_optional("contact.phone", row["phone"])

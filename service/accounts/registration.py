@@ -14,7 +14,7 @@ from service.accounts.states import AccountEvent, AccountState
 from service.consents.ledger import record_policy_acceptance
 from service.contacts import store as contacts
 from service.contacts.codes import ContactKind, send_first_codes
-from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
+from service.errors import Conflict, FieldProblem, invalid_field, invalid_fields
 from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
@@ -124,11 +124,10 @@ async def _taken_under_previous_key(
     )
 
 
-def identifier_taken(field: str) -> ProblemError:
+def identifier_taken(field: str) -> Conflict:
     # This does tell a caller that the address is registered; registration is rate limited per
     # address, and the alternative (pretending success) cannot return a working session.
-    return ProblemError(
-        409,
+    return Conflict(
         "identifier_taken",
         "Already registered",
         errors=[FieldProblem(field, "taken", f"this {field} is already registered")],

@@ -23,7 +23,7 @@ from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent
 from service.corrections import store
 from service.corrections.schemas import CorrectionRequest, CorrectionStatus
-from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
+from service.errors import Conflict, FieldProblem, invalid_field, invalid_fields
 from service.realname.store import accounts_verified_with
 from service.runtime import Runtime
 from service.vault import OwnerCipher
@@ -74,8 +74,7 @@ def _check_against_current(
     checked: _Checked, declared: date, verified: asyncpg.Record | None, cipher: OwnerCipher
 ) -> None:
     if (checked.legal_name or checked.identity) and verified is None:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "nothing_verified",
             "There is no verified identity to correct",
             "verify with POST /v1/me/verifications/real-name instead",
@@ -157,7 +156,7 @@ async def request_correction(
             document_type=identity.document_type.value if identity else None,
         )
         if not inserted:
-            raise ProblemError(409, "correction_pending", "A correction is already pending; wait or withdraw it")
+            raise Conflict("correction_pending", "A correction is already pending; wait or withdraw it")
         named = (("birth_date", checked.birth_date), ("legal_name", checked.legal_name), ("id_number", identity))
         fields = [name for name, value in named if value is not None]
         await runtime.audit.append(

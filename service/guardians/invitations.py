@@ -14,9 +14,9 @@ from service.accounts.masking import mask_email, mask_phone
 from service.accounts.states import AccountState
 from service.audit import Actor, AuditEntry
 from service.courier.outbox import Message, queue_messages
+from service.errors import Conflict, RateLimited, invalid_field
 from service.guardians import store
 from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
-from service.http.problems import ProblemError, invalid_field
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from verification.contacts import normalize_email, normalize_mobile
@@ -49,13 +49,13 @@ async def invite(
     runtime: Runtime, principal: Principal, body: GuardianInvitationRequest, actor: Actor
 ) -> InvitationSent:
     if principal.state is not AccountState.AWAITING_GUARDIAN:
-        raise ProblemError(409, "no_guardian_needed", "This account does not wait for a guardian")
+        raise Conflict("no_guardian_needed", "This account does not wait for a guardian")
     kind, address = _contact(body, runtime.settings.default_phone_region)
     code = secrets.token_urlsafe(12)
     expires_at = datetime.now(UTC) + runtime.settings.guardian_consent_window
     async with runtime.database.transaction() as conn:
         if await store.invitations_since(conn, principal.account_id, timedelta(days=1)) >= INVITATIONS_PER_DAY:
-            raise ProblemError(429, "too_many_invitations", "Too many invitations today; try again tomorrow")
+            raise RateLimited("too_many_invitations", "Too many invitations today; try again tomorrow")
         cipher = await runtime.vault.open(conn, principal.account_id)
         await store.insert_invitation(
             conn,

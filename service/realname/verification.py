@@ -26,7 +26,7 @@ from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent
 from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.errors import Conflict, FieldProblem, Forbidden, invalid_fields
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname import store
@@ -86,7 +86,7 @@ async def submit(
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
         if await is_barred(conn, indexes):
-            raise ProblemError(403, "identity_barred", "This identity cannot be verified here; contact support")
+            raise Forbidden("identity_barred", "This identity cannot be verified here; contact support")
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
@@ -94,7 +94,7 @@ async def submit(
         if mismatches := check_consistency(identity, declared, None):
             raise invalid_fields(*(FieldProblem(field, m.code, m.message) for m in mismatches for field in m.fields))
         if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
-            raise ProblemError(409, "too_many_attempts", "Too many failed attempts; appeal the last decision instead")
+            raise Conflict("too_many_attempts", "Too many failed attempts; appeal the last decision instead")
         case = await open_case(
             conn,
             runtime.vault,
@@ -118,7 +118,7 @@ async def submit(
             birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat()),
         )
         if not inserted:
-            raise ProblemError(409, "verification_exists", "A real-name verification is already pending or done")
+            raise Conflict("verification_exists", "A real-name verification is already pending or done")
         if await store.accounts_verified_with(conn, indexes, account_id) >= runtime.settings.identity_accounts_limit:
             results = [AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")]
             await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="duplicate_identity")

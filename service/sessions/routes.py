@@ -10,11 +10,11 @@ from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionCreated, SessionGrant
 from service.audit import Actor, AuditEntry
+from service.errors import NotFound
 from service.face.assurance import verified_by_header
 from service.face.schemas import FaceVerifiedBy
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
-from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
@@ -126,7 +126,7 @@ class SessionController(Controller):
         async with runtime.database.transaction() as conn:
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
         if not ended:
-            raise ProblemError(404, "session_not_found", "No such live session")
+            raise NotFound("session_not_found", "No such live session")
 
 
 def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:
