@@ -8,8 +8,9 @@ in the transaction that raised one is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 import msgspec
 
@@ -29,10 +30,12 @@ __all__ = [
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
+    "checking",
     "invalid_field",
     "invalid_fields",
 ]
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -116,12 +119,25 @@ def invalid_field(field: str, code: str, message: str) -> Invalid:
     return invalid_fields(FieldProblem(field, code, message))
 
 
+@contextmanager
+def checking(field: str) -> Iterator[None]:
+    """One field checked alone (in sync or async code): its `InvalidValue` becomes an `Invalid` at once.
+
+    with checking("password"):
+        password_hash = await passwords.hash_new(password)
+    """
+    try:
+        yield
+    except InvalidValue as exc:
+        raise invalid_field(field, exc.code, exc.message) from None
+
+
 class FieldChecks:
     """Runs the checks of a form field by field and collects every `InvalidValue` as that field's
     problem, so a client fixing a form learns all of them at once:
 
         checks = FieldChecks()
-        name = checks.check("legal_name", lambda: normalize_name(body.legal_name))
+        name = checks.check("legal_name", normalize_legal_name, body.legal_name)
         checks.problem("document_type", "required", "say which document the number is from")
         checks.raise_if_any()  # one Invalid with the problems in the order they were found
     """
@@ -129,10 +145,10 @@ class FieldChecks:
     def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
 
-    def check(self, field: str, check: Callable[[], T]) -> T | None:
-        """``check()``'s value, or None with the field's problem kept when it raises `InvalidValue`."""
+    def check(self, field: str, check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """``check(*args, **kwargs)``, or None with the field's problem kept when it raises `InvalidValue`."""
         try:
-            return check()
+            return check(*args, **kwargs)
         except InvalidValue as exc:
             self.problems.append(FieldProblem(field, exc.code, exc.message))
             return None

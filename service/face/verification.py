@@ -25,7 +25,17 @@ from service.audit.entries import DetailValue
 from service.cases.cases import conclude_checks
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent
-from service.errors import Conflict, DomainError, FieldProblem, Forbidden, Gone, Invalid, NotFound, invalid_fields
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldChecks,
+    FieldProblem,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    invalid_fields,
+)
 from service.face import store
 from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
@@ -33,7 +43,6 @@ from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
 from service.runtime import Runtime
 from service.settings import Settings
-from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
@@ -82,22 +91,18 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
     """One image at a time, each checked by its header before decoding and kept small (see
     `decode_face_image`): an answer's 25 images hold a few megabytes each, never 48."""
-    problems: list[FieldProblem] = []
+    checks = FieldChecks()
 
     def decode(data: bytes, field: str, max_side: int = FACE_MAX_SIDE) -> ImageBGR | None:
-        try:
-            return decode_face_image(data, FACE_LIMITS, max_side)
-        except InvalidValue as exc:
-            problems.append(FieldProblem(field, exc.code, exc.message))
-            return None
+        return checks.check(field, decode_face_image, data, FACE_LIMITS, max_side)
 
     document = decode(submission.document, "document", DOCUMENT_MAX_SIDE)
     frames = [
         [decode(frame, f"frames[{i}][{j}]") for j, frame in enumerate(action)]
         for i, action in enumerate(submission.frames)
     ]
-    if problems or document is None:
-        raise invalid_fields(*problems)
+    checks.raise_if_any()
+    assert document is not None  # no problems: every image decoded
     return document, [[f for f in action if f is not None] for action in frames]
 
 

@@ -14,13 +14,12 @@ from service.accounts.masking import mask_email, mask_phone
 from service.accounts.states import AccountState
 from service.audit import Actor, AuditEntry
 from service.courier.outbox import Message, queue_messages
-from service.errors import Conflict, RateLimited, invalid_field
+from service.errors import Conflict, RateLimited, checking, invalid_field
 from service.guardians import store
 from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from verification.contacts import normalize_email, normalize_mobile
-from verification.errors import InvalidValue
 
 INVITATIONS_PER_DAY = 5
 
@@ -36,13 +35,12 @@ def invitation_digests(runtime: Runtime, code: str) -> list[bytes]:
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
     if (body.email is None) == (body.phone is None):
         raise invalid_field("email", "one_contact", "give the guardian's e-mail or mobile number, one of them")
-    try:
-        if body.email is not None:
+    if body.email is not None:
+        with checking("email"):
             return "email", normalize_email(body.email)
-        assert body.phone is not None
+    assert body.phone is not None
+    with checking("phone"):
         return "phone", normalize_mobile(body.phone, region)
-    except InvalidValue as exc:
-        raise invalid_field("email" if body.email is not None else "phone", exc.code, exc.message) from None
 
 
 async def invite(

@@ -20,7 +20,7 @@ import pyotp
 
 from service.audit import Actor, AuditEntry
 from service.courier.outbox import Message, queue_messages
-from service.errors import Conflict, Forbidden, NotFound, Rejected, invalid_field
+from service.errors import Conflict, Forbidden, NotFound, Rejected, checking
 from service.operators import store
 from service.operators.roles import Role
 from service.operators.schemas import EnrolmentFactor, NewOperator
@@ -28,7 +28,6 @@ from service.runtime import Runtime
 from service.sessions.tokens import token_digest
 from service.totp.factor import STEP_SECONDS, matching_step
 from verification.contacts import email_key, normalize_email
-from verification.errors import InvalidValue
 
 
 def _invalid_enrolment() -> NotFound:
@@ -38,10 +37,8 @@ def _invalid_enrolment() -> NotFound:
 async def _insert(
     runtime: Runtime, conn: asyncpg.Connection, email: str, roles: list[Role], creator: Actor
 ) -> uuid.UUID:
-    try:
+    with checking("email"):
         address = normalize_email(email)
-    except InvalidValue as exc:
-        raise invalid_field("email", exc.code, exc.message) from None
     previous = runtime.vault.blind_index.previous_digest("operator.email", email_key(address))
     if previous is not None and await store.by_email(conn, [previous]) is not None:
         raise Conflict("operator_exists", "An operator with this e-mail address exists")
@@ -106,10 +103,8 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
 
 
 async def begin_enrolment(runtime: Runtime, code: str, password: str, actor: Actor) -> EnrolmentFactor:
-    try:
+    with checking("password"):
         password_hash = await runtime.passwords.hash_new(password)
-    except InvalidValue as exc:
-        raise invalid_field("password", exc.code, exc.message) from None
     secret = pyotp.random_base32(length=32)
     async with runtime.database.transaction() as conn:
         row = await store.by_enrolment(conn, token_digest(code))

@@ -11,7 +11,7 @@ import collections
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -26,7 +26,7 @@ from service.cases.subjects import resubmit_case
 from service.contacts.codes import CodeCheck, check_purpose_code, send_purpose_code
 from service.documents import store as documents
 from service.documents.intake import keep, screen_upload
-from service.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_fields
+from service.errors import Conflict, FieldChecks, Invalid, NotFound
 from service.qualifications import store
 from service.qualifications.schemas import DocumentReceipt, QualificationRequest, QualificationView
 from service.qualifications.states import (
@@ -39,7 +39,6 @@ from service.runtime import Runtime
 from service.vault import BlindIndex, OwnerCipher
 from verification.contacts import normalize_email
 from verification.credit_codes import parse_credit_code
-from verification.errors import InvalidValue
 from verification.text import clean_text
 
 WORK_EMAIL_PURPOSE = "verify_work_email"
@@ -59,24 +58,21 @@ _FIELDS = ("organization_name", "credit_code", "job_title", "work_email")
 
 def _validate(body: QualificationRequest, today: date) -> dict[str, str]:
     values: dict[str, str] = {}
-    problems: list[FieldProblem] = []
-    checks = {
+    checks = FieldChecks()
+    normalizers = {
         "organization_name": lambda v: clean_text(v, min_length=2, max_length=100, label="organization name"),
         "credit_code": lambda v: parse_credit_code(v).code,
         "job_title": lambda v: clean_text(v, min_length=1, max_length=100, label="job title"),
         "work_email": normalize_email,
     }
-    for name, check in checks.items():
-        try:
-            values[name] = check(getattr(body, name))
-        except InvalidValue as exc:
-            problems.append(FieldProblem(name, exc.code, exc.message))
+    for name, normalize in normalizers.items():
+        if (value := checks.check(name, normalize, getattr(body, name))) is not None:
+            values[name] = value
     if body.valid_until <= today:
-        problems.append(FieldProblem("valid_until", "in_the_past", "the qualification must still be valid"))
+        checks.problem("valid_until", "in_the_past", "the qualification must still be valid")
     elif body.valid_until - today > LONGEST_VALIDITY:
-        problems.append(FieldProblem("valid_until", "implausible", "the end of validity is too far away"))
-    if problems:
-        raise invalid_fields(*problems)
+        checks.problem("valid_until", "implausible", "the end of validity is too far away")
+    checks.raise_if_any()
     return values
 
 
@@ -97,7 +93,7 @@ def _require(row: asyncpg.Record, state: QualificationState, action: str) -> Non
 
 
 async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, actor: Actor) -> QualificationView:
-    values = _validate(body, datetime.now(UTC).date())
+    values = _validate(body, runtime.settings.today())
     qualification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, account_id)

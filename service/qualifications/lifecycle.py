@@ -3,7 +3,6 @@ Documents that are no longer needed are erased by the same job."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from service.audit import Actor, AuditEntry
@@ -54,7 +53,7 @@ async def revoke(
 
 async def expire_and_erase(runtime: Runtime) -> tuple[int, int]:
     """(qualifications expired, documents erased)."""
-    today = datetime.now(UTC).date()
+    today = runtime.settings.today()
     async with runtime.database.transaction() as conn:
         due = await store.due_to_expire(conn, today)
         for row in due:
