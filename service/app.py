@@ -26,6 +26,7 @@ from service.documents.routes import CaseDocumentController
 from service.face.routes import FaceController, FaceReviewController
 from service.guardians.routes import GuardianController
 from service.http.context import RequestContext
+from service.http.dependencies import provide_actor
 from service.http.forwarding import TrustedForwarding, parse_networks
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.options import AllowedMethods
@@ -166,6 +167,7 @@ def create_litestar(
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "operator": Provide(provide_operator, sync_to_thread=False),
+            "actor": Provide(provide_actor),
         },
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},
