@@ -9,14 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
-from service.audit import AuditEntry
+from service.audit import AuditEntry, AuditTrail
 from service.cases import store
 from service.cases.cases import Case, case_not_found
 from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
 from service.cases.states import OPEN_STATES
 from service.errors import Conflict, Forbidden
 from service.operators.auth import OperatorPrincipal
-from service.runtime import Runtime
 
 
 def spec_for(case: Case) -> CaseTypeSpec:
@@ -70,12 +69,12 @@ def ensure_may_confirm(operator: OperatorPrincipal, case: Case) -> None:
 
 
 @asynccontextmanager
-async def refusals_audited(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> AsyncIterator[None]:
+async def refusals_audited(audit: AuditTrail, operator: OperatorPrincipal, case_id: UUID) -> AsyncIterator[None]:
     """Record every refusal to work a case, as the guard records refused endpoints."""
     try:
         yield
     except Forbidden as exc:
-        await runtime.audit.append_alone(
+        await audit.append_alone(
             AuditEntry(operator.actor, "operator.access_denied", "case", str(case_id), {"code": exc.code})
         )
         raise

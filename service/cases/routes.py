@@ -72,17 +72,17 @@ class ReviewQueueController(Controller):
 
     @get("/{case_id:uuid}", summary="One case, personal values masked (audited)", opt=allow(CASE_WORKERS))
     async def view(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseDetail:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.view(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/claim", status_code=200, summary="Claim a case", opt=allow(CASE_WORKERS))
     async def claim(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.claim(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/release", status_code=200, summary="Release one's claim", opt=allow(CASE_WORKERS))
     async def release(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.release(runtime, operator, case_id)
 
     @post(
@@ -99,7 +99,7 @@ class ReviewQueueController(Controller):
         name: EvidenceName,
         data: JSONBody[RevealRequest],
     ) -> RevealedEvidence:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.reveal(runtime, operator, case_id, name, data.reason)
 
     @post(
@@ -115,7 +115,7 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[DecisionRequest],
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.decide(
                 runtime, operator, case_id, data.decision, data.reason_code, data.note, claim=data.claim
             )
@@ -129,7 +129,7 @@ class ReviewQueueController(Controller):
     async def confirm(
         self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.confirm(runtime, operator, case_id)
 
     @post(
@@ -145,7 +145,7 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[SendBackRequest],
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.send_back(runtime, operator, case_id, data.note)
 
 

@@ -65,7 +65,7 @@ class FaceReviewController(Controller):
         opt=allow(CASE_WORKERS),
     )
     async def roles(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> list[str]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await face_image_roles(runtime, operator, case_id)
 
     @get(
@@ -82,7 +82,7 @@ class FaceReviewController(Controller):
         role: ImageRole,
         reason: FromQuery[RevealReason],
     ) -> Response[bytes]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             content = await open_face_image(runtime, operator, case_id, role, reason)
         headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox"}
         return Response(content, media_type="image/jpeg", headers=headers)

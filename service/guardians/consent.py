@@ -78,7 +78,7 @@ async def consent(
         await _guardian_is_verified_adult(runtime, conn, principal)
         invitation = None
         # An invitation sent before a blind-index rotation was digested under the previous key.
-        for digest in invitation_digests(runtime, body.invitation_code):
+        for digest in invitation_digests(runtime.vault.blind_index, body.invitation_code):
             invitation = invitation or await store.take_invitation(conn, digest)
         if invitation is None:
             raise NotFound("invitation_invalid", "This invitation code is not valid (used or expired?)")

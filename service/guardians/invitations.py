@@ -19,17 +19,18 @@ from service.guardians import store
 from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault import BlindIndex
 from verification.contacts import normalize_email, normalize_mobile
 
 INVITATIONS_PER_DAY = 5
 
 
-def invitation_digest(runtime: Runtime, code: str) -> bytes:
-    return runtime.vault.blind_index.digest("guardian.invitation", code)
+def invitation_digest(index: BlindIndex, code: str) -> bytes:
+    return index.digest("guardian.invitation", code)
 
 
-def invitation_digests(runtime: Runtime, code: str) -> list[bytes]:
-    return runtime.vault.blind_index.digests("guardian.invitation", code)
+def invitation_digests(index: BlindIndex, code: str) -> list[bytes]:
+    return index.digests("guardian.invitation", code)
 
 
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
@@ -61,7 +62,7 @@ async def invite(
             minor_account_id=principal.account_id,
             contact_kind=kind,
             contact=cipher.seal(f"guardian.{kind}", address),
-            code_digest=invitation_digest(runtime, code),
+            code_digest=invitation_digest(runtime.vault.blind_index, code),
             expires_at=expires_at,
         )
         template = "guardian_invitation" if kind == "email" else "guardian_invitation_sms"
