@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import FieldChecks, FieldProblem, Invalid
+from service.errors import FieldChecks, FieldProblem, Invalid, checking
 from verification.errors import InvalidValue
 
 
@@ -38,3 +38,11 @@ def test_other_exceptions_are_not_field_problems() -> None:
     checks = FieldChecks()
     with pytest.raises(ZeroDivisionError):
         checks.check("amount", lambda: 1 // 0)
+
+
+def test_a_field_checked_alone_is_invalid_at_once() -> None:
+    with pytest.raises(Invalid) as raised, checking("password"):
+        _refuse("too_short", "at least 10 characters")
+    assert raised.value.errors == [FieldProblem("password", "too_short", "at least 10 characters")]
+    with checking("password"):
+        pass  # nothing raised: nothing to report
