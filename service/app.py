@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from service.capabilities import CAPABILITIES
 from service.http.context import RequestContext
+from service.http.dependencies import provide_actor
 from service.http.forwarding import TrustedForwarding, parse_networks
 from service.http.openapi import CompletedJsonRenderPlugin
 from service.http.options import AllowedMethods
@@ -107,6 +108,7 @@ def create_litestar(
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "operator": Provide(provide_operator, sync_to_thread=False),
+            "actor": Provide(provide_actor),
         },
         middleware=[rate_limit_middleware(settings)],
         stores={STORE_NAME: rate_limit_store(settings)},

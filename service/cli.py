@@ -250,7 +250,7 @@ def vault_status(_: argparse.Namespace) -> int:
 
 def create_operator(args: argparse.Namespace) -> int:
     from service.database.local import database_urls
-    from service.http.problems import ProblemError
+    from service.errors import DomainError
     from service.operators.commands import create_from_command_line
     from service.operators.roles import Role
 
@@ -262,7 +262,7 @@ def create_operator(args: argparse.Namespace) -> int:
                     settings, urls.service, urls.migrations, args.email, [Role(r) for r in args.role]
                 )
             )
-        except ProblemError as exc:
+        except DomainError as exc:
             print(f"not created: {exc.title}", file=sys.stderr)
             return 1
     print(f"operator {created.operator_id} created")
@@ -274,7 +274,7 @@ def create_operator(args: argparse.Namespace) -> int:
 
 def publish_policy(args: argparse.Namespace) -> int:
     from service.database.local import database_urls
-    from service.http.problems import ProblemError
+    from service.errors import DomainError
     from service.policies.commands import publish_file
 
     settings = _settings()
@@ -286,7 +286,7 @@ def publish_policy(args: argparse.Namespace) -> int:
         try:
             source = path.read_text(encoding="utf-8")
             document = asyncio.run(publish_file(settings, urls.service, urls.migrations, path.name, source))
-        except ProblemError as exc:
+        except DomainError as exc:
             reasons = "; ".join(e.message for e in exc.errors) or exc.detail or ""
             print(f"not published: {exc.title}. {reasons}".strip(), file=sys.stderr)
             return 1

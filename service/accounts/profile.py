@@ -13,13 +13,12 @@ from service.accounts.registration import identifier_taken
 from service.accounts.schemas import Profile, ProfileChanges, QualificationInForce, Restriction, Suspension
 from service.accounts.states import AccountEvent, AccountState
 from service.contacts import store as contacts
+from service.errors import FieldChecks, NotFound
 from service.face import store as faces
 from service.face.assurance import face_verified_by
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
-from verification.errors import InvalidValue
 from verification.names import normalize_display_name
 from verification.usernames import normalize_username, username_key
 
@@ -41,7 +40,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         erase_after = await cancellations.open_erase_after(conn, account_id)
         face = await faces.verified_in_force(conn, account_id)
     if row is None:
-        raise ProblemError(404, "account_not_found", "No such account")
+        raise NotFound("account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
     email = cipher.open_optional("contact.email", row["email"])
     phone = cipher.open_optional("contact.phone", row["phone"])
@@ -96,22 +95,15 @@ def _suspension(row: asyncpg.Record) -> Suspension:
 
 
 async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileChanges) -> Profile:
-    problems: list[FieldProblem] = []
+    checks = FieldChecks()
     if changes.birth_date is not None:
-        problems.append(
-            FieldProblem("birth_date", "field_locked", "the birth date is fixed at registration; ask for a correction")
-        )
+        checks.problem("birth_date", "field_locked", "the birth date is fixed at registration; ask for a correction")
     display_name = username = None
-    try:
-        display_name = normalize_display_name(changes.display_name) if changes.display_name else None
-    except InvalidValue as exc:
-        problems.append(FieldProblem("display_name", exc.code, exc.message))
-    try:
-        username = normalize_username(changes.username) if changes.username else None
-    except InvalidValue as exc:
-        problems.append(FieldProblem("username", exc.code, exc.message))
-    if problems:
-        raise invalid_fields(*problems)
+    if changes.display_name:
+        display_name = checks.check("display_name", normalize_display_name, changes.display_name)
+    if changes.username:
+        username = checks.check("username", normalize_username, changes.username)
+    checks.raise_if_any()
     index = runtime.vault.blind_index
     username_index = index.digest("username", username_key(username)) if username else None
     try:

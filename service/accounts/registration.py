@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import asyncpg
 
@@ -14,7 +14,7 @@ from service.accounts.states import AccountEvent, AccountState
 from service.consents.ledger import record_policy_acceptance
 from service.contacts import store as contacts
 from service.contacts.codes import ContactKind, send_first_codes
-from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
+from service.errors import Conflict, FieldChecks, FieldProblem, checking
 from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
@@ -22,7 +22,6 @@ from service.vault import BlindIndex
 from verification.ages import AgeBand
 from verification.birth_dates import check_birth_date
 from verification.contacts import email_key, normalize_email, normalize_mobile
-from verification.errors import InvalidValue
 from verification.names import normalize_display_name
 from verification.usernames import normalize_username, username_key
 
@@ -68,36 +67,27 @@ class Registered:
 
 def validate(body: RegistrationRequest, policies: PolicyCatalog, phone_region: str, today: date) -> ValidRegistration:
     """Check every field and report every problem at once (the password comes later)."""
-    problems: list[FieldProblem] = []
-
-    def attempt(field: str, check: object, *args: object) -> object:
-        try:
-            return check(*args)  # type: ignore[operator]
-        except InvalidValue as exc:
-            problems.append(FieldProblem(field, exc.code, exc.message))
-            return None
-
-    display_name = attempt("display_name", normalize_display_name, body.display_name)
-    username = attempt("username", normalize_username, body.username) if body.username else None
-    email = attempt("email", normalize_email, body.email) if body.email else None
-    phone = attempt("phone", normalize_mobile, body.phone, phone_region) if body.phone else None
-    attempt("birth_date", check_birth_date, body.birth_date, today)
+    checks = FieldChecks()
+    display_name = checks.check("display_name", normalize_display_name, body.display_name)
+    username = checks.check("username", normalize_username, body.username) if body.username else None
+    email = checks.check("email", normalize_email, body.email) if body.email else None
+    phone = checks.check("phone", normalize_mobile, body.phone, phone_region) if body.phone else None
+    checks.check("birth_date", check_birth_date, body.birth_date, today)
     if body.email is None and body.phone is None:
-        problems.append(FieldProblem("email", "contact_required", "give an e-mail address or a mobile number"))
+        checks.problem("email", "contact_required", "give an e-mail address or a mobile number")
     for field, policy, accepted in (
         ("accepted_terms_version", PolicyKind.TERMS_OF_SERVICE, body.accepted_terms_version),
         ("accepted_privacy_version", PolicyKind.PRIVACY_POLICY, body.accepted_privacy_version),
     ):
         current = policies.current(policy)
         if accepted != current.version:
-            problems.append(FieldProblem(field, "policy_not_current", f"the current version is {current.version}"))
-    if problems:
-        raise invalid_fields(*problems)
+            checks.problem(field, "policy_not_current", f"the current version is {current.version}")
+    checks.raise_if_any()
     return ValidRegistration(
         display_name=str(display_name),
-        username=username if isinstance(username, str) else None,
-        email=email if isinstance(email, str) else None,
-        phone=phone if isinstance(phone, str) else None,
+        username=username,
+        email=email,
+        phone=phone,
         birth_date=body.birth_date,
         password=body.password,
     )
@@ -124,11 +114,10 @@ async def _taken_under_previous_key(
     )
 
 
-def identifier_taken(field: str) -> ProblemError:
+def identifier_taken(field: str) -> Conflict:
     # This does tell a caller that the address is registered; registration is rate limited per
     # address, and the alternative (pretending success) cannot return a working session.
-    return ProblemError(
-        409,
+    return Conflict(
         "identifier_taken",
         "Already registered",
         errors=[FieldProblem(field, "taken", f"this {field} is already registered")],
@@ -151,14 +140,15 @@ async def register(
 ) -> Registered:
     settings = runtime.settings
     index = runtime.vault.blind_index
-    valid = validate(body, runtime.policies, settings.default_phone_region, datetime.now(UTC).date())
-    try:
+    # One date for the whole registration, in the service's zone: the birth date is checked and
+    # the age band decided on the same day.
+    today = settings.today()
+    valid = validate(body, runtime.policies, settings.default_phone_region, today)
+    with checking("password"):
         password_hash = await runtime.passwords.hash_new(valid.password, valid.personal_words())
-    except InvalidValue as exc:
-        raise invalid_field("password", exc.code, exc.message) from None
 
     account_id = uuid.uuid4()
-    needs_guardian = settings.age_profile.band(valid.birth_date, settings.today()) in GUARDED_BANDS
+    needs_guardian = settings.age_profile.band(valid.birth_date, today) in GUARDED_BANDS
     try:
         async with runtime.database.transaction() as conn:
             if index.rotating and (taken := await _taken_under_previous_key(conn, index, valid, account_id)):

@@ -9,14 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
-from service.audit import AuditEntry
+from service.audit import AuditEntry, AuditTrail
 from service.cases import store
 from service.cases.cases import Case, case_not_found
 from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
 from service.cases.states import OPEN_STATES
-from service.http.problems import ProblemError
+from service.errors import Conflict, Forbidden
 from service.operators.auth import OperatorPrincipal
-from service.runtime import Runtime
 
 
 def spec_for(case: Case) -> CaseTypeSpec:
@@ -43,42 +42,39 @@ async def case_to_reveal(conn: asyncpg.Connection, operator: OperatorPrincipal, 
     case = await visible_case(conn, operator, case_id)
     ensure_may_decide(operator, case)
     if case.state not in OPEN_STATES:
-        raise ProblemError(409, "case_closed", "Personal values of a closed case are not shown")
+        raise Conflict("case_closed", "Personal values of a closed case are not shown")
     return case
 
 
 def ensure_may_see(operator: OperatorPrincipal, case: Case) -> None:
     if not operator.has_any(spec_for(case).workers):
-        raise ProblemError(403, "case_type_not_allowed", "Your roles do not cover this type of case")
+        raise Forbidden("case_type_not_allowed", "Your roles do not cover this type of case")
 
 
 def ensure_may_decide(operator: OperatorPrincipal, case: Case) -> None:
     ensure_may_see(operator, case)
     if operator.operator_id in case.excluded_operator_ids:
-        raise ProblemError(
-            403, "excluded_from_case", "You decided the original case; another operator must review the appeal"
-        )
+        raise Forbidden("excluded_from_case", "You decided the original case; another operator must review the appeal")
     if case.assignee_id not in (None, operator.operator_id):
-        raise ProblemError(409, "case_claimed_by_other", "Another operator has claimed this case")
+        raise Conflict("case_claimed_by_other", "Another operator has claimed this case")
 
 
 def ensure_may_confirm(operator: OperatorPrincipal, case: Case) -> None:
     """A second approver confirms what the claimant staged, so claims do not bind them."""
     ensure_may_see(operator, case)
     if operator.operator_id in case.excluded_operator_ids:
-        raise ProblemError(403, "excluded_from_case", "You decided the original case")
+        raise Forbidden("excluded_from_case", "You decided the original case")
     if not operator.has_any(spec_for(case).confirmers):
-        raise ProblemError(403, "cannot_confirm_this_type", "Your roles cannot confirm decisions on this type of case")
+        raise Forbidden("cannot_confirm_this_type", "Your roles cannot confirm decisions on this type of case")
 
 
 @asynccontextmanager
-async def refusals_audited(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> AsyncIterator[None]:
+async def refusals_audited(audit: AuditTrail, operator: OperatorPrincipal, case_id: UUID) -> AsyncIterator[None]:
     """Record every refusal to work a case, as the guard records refused endpoints."""
     try:
         yield
-    except ProblemError as exc:
-        if exc.status == 403:
-            await runtime.audit.append_alone(
-                AuditEntry(operator.actor, "operator.access_denied", "case", str(case_id), {"code": exc.code})
-            )
+    except Forbidden as exc:
+        await audit.append_alone(
+            AuditEntry(operator.actor, "operator.access_denied", "case", str(case_id), {"code": exc.code})
+        )
         raise

@@ -20,7 +20,7 @@ from service.cases.catalogue import CASE_TYPES, RESUBMISSION_WINDOW, CaseType
 from service.cases.outcomes import case_changed
 from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.vault import OwnerCipher, Vault
 
 
@@ -69,8 +69,8 @@ class Case:
         )
 
 
-def case_not_found() -> ProblemError:
-    return ProblemError(404, "case_not_found", "No such case")
+def case_not_found() -> NotFound:
+    return NotFound("case_not_found", "No such case")
 
 
 def case_digest_fields(case: Case, state: CaseState | None = None) -> dict[str, str | int | None]:
@@ -103,8 +103,8 @@ async def transition(
     try:
         after = next_state(case.state, event)
     except IllegalCaseTransition:
-        raise ProblemError(
-            409, "illegal_transition", "The case cannot do that now", f"'{event}' is not allowed in '{case.state}'"
+        raise Conflict(
+            "illegal_transition", "The case cannot do that now", f"'{event}' is not allowed in '{case.state}'"
         ) from None
     # What the user reads follows decisions in force: staging and its undoing leave it alone.
     shown_reason = case.reason_code if event in KEEPS_SHOWN_REASON else reason_code

@@ -24,7 +24,7 @@ from service.cases.outcomes import FALSE_INFORMATION_REASON
 from service.cases.queue import take_claim
 from service.cases.schemas import DecisionOutcome
 from service.cases.states import CaseEvent, CaseState, DecisionKind
-from service.http.problems import ProblemError, invalid_field
+from service.errors import Conflict, Forbidden, invalid_field
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.settings import Settings
@@ -61,8 +61,8 @@ def _check_decision(settings: Settings, case: Case, decision: DecisionKind, reas
     if reason is None or decision not in reason.decisions:
         raise invalid_field("reason_code", "reason_not_allowed", f"'{reason_code}' is not a reason for '{decision}'")
     if decision is DecisionKind.REQUEST_RESUBMISSION and case.resubmissions >= settings.case_max_resubmissions:
-        raise ProblemError(
-            409, "resubmission_cap_reached", "This case has had all the resubmissions allowed; approve or reject it"
+        raise Conflict(
+            "resubmission_cap_reached", "This case has had all the resubmissions allowed; approve or reject it"
         )
 
 
@@ -110,8 +110,7 @@ async def decide(
         # case from a list of ids without having taken it (and so opened it) first.
         if case.assignee_id is None:
             if not claim:
-                raise ProblemError(
-                    409,
+                raise Conflict(
                     "case_not_claimed",
                     "Claim the case before deciding it",
                     "or send claim: true with the decision",
@@ -152,9 +151,9 @@ async def _staged_for_second_operator(
     ensure_may_confirm(operator, case)
     staged = await store.pending_staged(conn, case.id)
     if staged is None:
-        raise ProblemError(409, "nothing_staged", "No decision is waiting for confirmation on this case")
+        raise Conflict("nothing_staged", "No decision is waiting for confirmation on this case")
     if staged["staged_by"] == operator.operator_id:
-        raise ProblemError(403, "four_eyes_same_operator", "A different operator must confirm your decision")
+        raise Forbidden("four_eyes_same_operator", "A different operator must confirm your decision")
     return case, staged
 
 
@@ -185,8 +184,8 @@ async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
             evidence_changed = False
     if evidence_changed:
         # Raised after the commit: the cancellation itself must stay recorded.
-        raise ProblemError(
-            409, "evidence_changed", "The evidence changed after the decision was staged; the case is back in review"
+        raise Conflict(
+            "evidence_changed", "The evidence changed after the decision was staged; the case is back in review"
         )
     return DecisionOutcome(case.id, after, staged=False)
 

@@ -24,7 +24,7 @@ from service.cases.schemas import (
     StagedDecisionView,
 )
 from service.cases.states import OPEN_STATES, CaseState
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
@@ -74,7 +74,7 @@ async def claim(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) ->
         case = await lock_case(conn, case_id)
         ensure_may_decide(operator, case)
         if case.state not in OPEN_STATES:
-            raise ProblemError(409, "case_closed", "This case is closed")
+            raise Conflict("case_closed", "This case is closed")
         await take_claim(conn, runtime.audit, operator, case)
         return summary(await lock_case(conn, case_id))
 
@@ -97,7 +97,7 @@ async def release(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
         case = await lock_case(conn, case_id)
         ensure_may_see(operator, case)
         if case.assignee_id != operator.operator_id:
-            raise ProblemError(409, "case_not_claimed_by_you", "You have not claimed this case")
+            raise Conflict("case_not_claimed_by_you", "You have not claimed this case")
         await store.assign(conn, case.id, None)
         await runtime.audit.append(conn, AuditEntry(operator.actor, "case.released", "case", str(case.id)))
         return summary(await lock_case(conn, case_id))
@@ -155,7 +155,7 @@ async def reveal(
         case = await case_to_reveal(conn, operator, case_id)
         item = await store.evidence_item(conn, case.id, name)
         if item is None:
-            raise ProblemError(404, "evidence_not_found", "This case has no such evidence")
+            raise NotFound("evidence_not_found", "This case has no such evidence")
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         value = cipher.open_text(f"case.evidence.{name}", item["value"])
         await runtime.audit.append(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
-from service.audit import Actor
 from service.cases import decisions, queue, subjects
 from service.cases.access import refusals_audited
 from service.cases.catalogue import REASONS, CaseType
@@ -26,8 +25,7 @@ from service.cases.schemas import (
     SendBackRequest,
 )
 from service.cases.states import CaseState
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS, SECOND_APPROVERS
 from service.operators.routes import CurrentOperator
@@ -74,17 +72,17 @@ class ReviewQueueController(Controller):
 
     @get("/{case_id:uuid}", summary="One case, personal values masked (audited)", opt=allow(CASE_WORKERS))
     async def view(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseDetail:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.view(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/claim", status_code=200, summary="Claim a case", opt=allow(CASE_WORKERS))
     async def claim(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.claim(runtime, operator, case_id)
 
     @post("/{case_id:uuid}/release", status_code=200, summary="Release one's claim", opt=allow(CASE_WORKERS))
     async def release(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> CaseSummary:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.release(runtime, operator, case_id)
 
     @post(
@@ -101,7 +99,7 @@ class ReviewQueueController(Controller):
         name: EvidenceName,
         data: JSONBody[RevealRequest],
     ) -> RevealedEvidence:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await queue.reveal(runtime, operator, case_id, name, data.reason)
 
     @post(
@@ -117,7 +115,7 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[DecisionRequest],
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.decide(
                 runtime, operator, case_id, data.decision, data.reason_code, data.note, claim=data.claim
             )
@@ -131,7 +129,7 @@ class ReviewQueueController(Controller):
     async def confirm(
         self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.confirm(runtime, operator, case_id)
 
     @post(
@@ -147,12 +145,8 @@ class ReviewQueueController(Controller):
         case_id: FromPath[UUID],
         data: JSONBody[SendBackRequest],
     ) -> DecisionOutcome:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await decisions.send_back(runtime, operator, case_id, data.note)
-
-
-def _user(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
-    return Actor.user(account_id, client_address(request), user_agent(request))
 
 
 class OwnCasesController(Controller):
@@ -168,22 +162,20 @@ class OwnCasesController(Controller):
     @post("/{case_id:uuid}/appeal", status_code=201, summary="Appeal a rejection")
     async def appeal(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         case_id: FromPath[UUID],
         data: JSONBody[AppealRequest],
     ) -> OwnCase:
-        appeal_id = await subjects.appeal(
-            runtime, _user(request, principal.account_id), principal.account_id, case_id, data.statement
-        )
+        appeal_id = await subjects.appeal(runtime, actor, principal.account_id, case_id, data.statement)
         cases = await subjects.own_cases(runtime, principal.account_id)
         return next(c for c in cases if c.case_id == appeal_id)
 
     @post("/{case_id:uuid}/withdraw", status_code=200, summary="Withdraw an open case")
     async def withdraw(
-        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn, case_id: FromPath[UUID]
+        self, runtime: CurrentRuntime, principal: SignedIn, actor: Acting, case_id: FromPath[UUID]
     ) -> OwnCase:
-        await subjects.withdraw(runtime, _user(request, principal.account_id), principal.account_id, case_id)
+        await subjects.withdraw(runtime, actor, principal.account_id, case_id)
         cases = await subjects.own_cases(runtime, principal.account_id)
         return next(c for c in cases if c.case_id == case_id)

@@ -14,7 +14,7 @@ from service.cases.catalogue import CaseType, SubjectRight, subject_may, user_me
 from service.cases.decisions import EXPLAINED_TO_SUBJECT
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent, CaseState
-from service.http.problems import ProblemError
+from service.errors import Conflict
 from service.runtime import Runtime
 from service.settings import Settings
 from service.vault import Vault
@@ -87,8 +87,7 @@ async def appeal(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UUID
         case = await _own_locked(conn, account_id, case_id)
         existing = await store.appeal_of(conn, case.id)
         if not _can_appeal(runtime.settings, case, existing, datetime.now(UTC)):
-            raise ProblemError(
-                409,
+            raise Conflict(
                 "appeal_not_possible",
                 "Only a rejection can be appealed, once, within the appeal window",
             )
@@ -116,7 +115,7 @@ async def withdraw(runtime: Runtime, actor: Actor, account_id: UUID, case_id: UU
     async with runtime.database.transaction() as conn:
         case = await _own_locked(conn, account_id, case_id)
         if not subject_may(case.case_type, SubjectRight.WITHDRAW):
-            raise ProblemError(409, "withdrawal_not_possible", f"A {case.case_type} case cannot be withdrawn")
+            raise Conflict("withdrawal_not_possible", f"A {case.case_type} case cannot be withdrawn")
         return await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
 
 
@@ -133,7 +132,7 @@ async def resubmit_case(
 ) -> Case:
     """``resubmit`` in the caller's transaction, for a case already locked and known to be the caller's."""
     if case.resubmissions >= settings.case_max_resubmissions:
-        raise ProblemError(409, "resubmission_cap_reached", "No more resubmissions are allowed for this case")
+        raise Conflict("resubmission_cap_reached", "No more resubmissions are allowed for this case")
     await transition(conn, case, CaseEvent.RESUBMIT, actor)
     await store.count_resubmission(conn, case.id)
     await replace_evidence(conn, vault, await lock_case(conn, case.id), evidence, actor)

@@ -16,7 +16,7 @@ from service.consents import store
 from service.consents.effects import apply_withdrawal_effects
 from service.consents.purposes import PURPOSES, REQUIRED_PURPOSES, ConsentPurpose
 from service.consents.schemas import ConsentEvent, ConsentOverview, ConsentState
-from service.http.problems import ProblemError
+from service.errors import Conflict, Forbidden
 from service.policies.catalog import PolicyCatalog, PolicyDocument
 
 
@@ -113,8 +113,7 @@ async def require_consent(
 ) -> None:
     """Refuse processing that needs ``purpose`` unless it is granted against an acceptable notice."""
     if not await has_consent(conn, catalog, account_id, purpose):
-        raise ProblemError(
-            403,
+        raise Forbidden(
             "consent_missing",
             "This needs your separate consent first",
             f"grant '{purpose}' with POST /v1/me/consents/{purpose}",
@@ -133,11 +132,10 @@ async def grant(
     channel: str = "api",
 ) -> None:
     if PURPOSES[purpose].guardian_only and channel != "guardian":
-        raise ProblemError(403, "guardian_only", "Only a guardian can give this consent, through a guardianship")
+        raise Forbidden("guardian_only", "Only a guardian can give this consent, through a guardianship")
     notice = catalog.current(PURPOSES[purpose].notice)
     if version != notice.version:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "policy_not_current",
             "Consent is given to the current notice",
             f"the current version is {notice.version}",
@@ -171,13 +169,13 @@ async def withdraw(
     channel: str = "api",
 ) -> None:
     if not PURPOSES[purpose].withdrawable:
-        raise ProblemError(
-            409, "consent_not_withdrawable", "The terms and privacy policy are withdrawn by cancelling the account"
+        raise Conflict(
+            "consent_not_withdrawable", "The terms and privacy policy are withdrawn by cancelling the account"
         )
     await store.lock_account(conn, account_id)
     latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}.get(purpose.value)
     if latest is None or latest["action"] != "granted":
-        raise ProblemError(409, "consent_not_granted", "This purpose is not granted")
+        raise Conflict("consent_not_granted", "This purpose is not granted")
     document = catalog.find(PURPOSES[purpose].notice, latest["policy_version"])
     await store.insert(
         conn,

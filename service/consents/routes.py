@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from service.audit import Actor
 from service.consents import ledger
 from service.consents.purposes import ConsentPurpose
 from service.consents.schemas import ConsentOverview, GrantRequest
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.sessions.auth import SELF_SERVICE, WHILE_RESTRICTED
 
 
@@ -33,13 +29,12 @@ class ConsentController(Controller):
     )
     async def grant(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         purpose: FromPath[ConsentPurpose],
         data: JSONBody[GrantRequest],
     ) -> ConsentOverview:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         async with runtime.database.transaction() as conn:
             await ledger.grant(
                 conn, runtime.policies, runtime.audit, principal.account_id, purpose, data.version, actor
@@ -55,12 +50,11 @@ class ConsentController(Controller):
     )
     async def withdraw(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         purpose: FromPath[ConsentPurpose],
     ) -> ConsentOverview:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         async with runtime.database.transaction() as conn:
             await ledger.withdraw(conn, runtime.policies, runtime.audit, principal.account_id, purpose, actor)
         async with runtime.database.connection() as conn:

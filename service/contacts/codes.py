@@ -17,7 +17,7 @@ import asyncpg
 
 from service.contacts import store
 from service.courier.outbox import Message, queue_messages
-from service.http.problems import ProblemError
+from service.errors import RateLimited
 from service.vault import BlindIndex, OwnerCipher
 
 CODE_TTL = timedelta(minutes=10)
@@ -64,18 +64,15 @@ async def send_purpose_code(
     since_last = recent["seconds_since_last"]
     if since_last is not None and since_last < RESEND_INTERVAL_SECONDS:
         wait = math.ceil(RESEND_INTERVAL_SECONDS - float(since_last))
-        raise ProblemError(
-            429,
+        raise RateLimited(
             "code_resend_too_soon",
             "A code was sent moments ago",
             f"Ask again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
+            retry_after=wait,
         )
     if recent["issued"] >= MAX_CODES_PER_HOUR:
         wait = max(1, math.ceil(float(recent["seconds_until_oldest_expires"])))
-        raise ProblemError(
-            429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": str(wait)}
-        )
+        raise RateLimited("too_many_codes", "Too many codes were sent in the last hour", retry_after=wait)
     code_id, code = uuid.uuid4(), new_code()
     await store.insert_code(conn, code_id, cipher.owner_id, purpose, code_digest(index, code_id, code), CODE_TTL)
     await queue_messages(conn, cipher, [_code_message(template, address, code)])

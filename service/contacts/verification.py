@@ -8,7 +8,7 @@ from service.accounts.states import AccountEvent, AccountState
 from service.accounts.transitions import move
 from service.contacts import store
 from service.contacts.codes import CodeCheck, ContactKind, check_code, send_code
-from service.http.problems import ProblemError
+from service.errors import Conflict, Invalid, NotFound
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 
@@ -16,9 +16,9 @@ from service.sessions.sessions import Principal
 async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> asyncpg.Record:
     contact = await store.lock(conn, principal.account_id, kind)
     if contact is None:
-        raise ProblemError(404, "contact_not_found", f"This account has no {kind.value} contact")
+        raise NotFound("contact_not_found", f"This account has no {kind.value} contact")
     if contact["verified_at"] is not None:
-        raise ProblemError(409, "already_verified", f"The {kind.value} is already verified")
+        raise Conflict("already_verified", f"The {kind.value} is already verified")
     return contact
 
 
@@ -39,5 +39,5 @@ async def verify_contact(runtime: Runtime, principal: Principal, kind: ContactKi
             return await move(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
     # Outside the transaction: the spent attempt is committed before we answer.
     if result is CodeCheck.WRONG:
-        raise ProblemError(422, "code_invalid", "The code is not right")
-    raise ProblemError(422, "code_expired", "There is no valid code: ask for a new one")
+        raise Invalid("code_invalid", "The code is not right")
+    raise Invalid("code_expired", "There is no valid code: ask for a new one")

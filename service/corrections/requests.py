@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -23,12 +23,11 @@ from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent
 from service.corrections import store
 from service.corrections.schemas import CorrectionRequest, CorrectionStatus
-from service.http.problems import FieldProblem, ProblemError, invalid_field, invalid_fields
+from service.errors import Conflict, FieldChecks, FieldProblem, invalid_field, invalid_fields
 from service.realname.store import accounts_verified_with
 from service.runtime import Runtime
 from service.vault import OwnerCipher
 from verification.birth_dates import check_birth_date
-from verification.errors import InvalidValue
 from verification.identity_numbers import (
     IdentityNumber,
     check_consistency,
@@ -46,36 +45,27 @@ class _Checked:
 
 
 def _validate(body: CorrectionRequest, today: date) -> _Checked:
-    problems: list[FieldProblem] = []
+    checks = FieldChecks()
     birth_date = legal_name = identity = None
     if body.birth_date is None and body.legal_name is None and body.id_number is None:
         raise invalid_field("birth_date", "nothing_to_correct", "give a birth_date, legal_name or id_number")
-    try:
-        birth_date = check_birth_date(body.birth_date, today) if body.birth_date else None
-    except InvalidValue as exc:
-        problems.append(FieldProblem("birth_date", exc.code, exc.message))
-    try:
-        legal_name = normalize_legal_name(body.legal_name) if body.legal_name else None
-    except InvalidValue as exc:
-        problems.append(FieldProblem("legal_name", exc.code, exc.message))
+    if body.birth_date:
+        birth_date = checks.check("birth_date", check_birth_date, body.birth_date, today)
+    if body.legal_name:
+        legal_name = checks.check("legal_name", normalize_legal_name, body.legal_name)
     if body.id_number is not None and body.document_type is None:
-        problems.append(FieldProblem("document_type", "required", "say which document the new number is from"))
+        checks.problem("document_type", "required", "say which document the new number is from")
     elif body.id_number is not None:
-        try:
-            identity = parse_identity_number(body.id_number, today, body.document_type)
-        except InvalidValue as exc:
-            problems.append(FieldProblem("id_number", exc.code, exc.message))
-    if problems:
-        raise invalid_fields(*problems)
+        identity = checks.check("id_number", parse_identity_number, body.id_number, today, body.document_type)
+    checks.raise_if_any()
     return _Checked(birth_date, legal_name, identity)
 
 
 def _check_against_current(
-    checked: _Checked, declared: date, verified: asyncpg.Record | None, cipher: OwnerCipher
+    checked: _Checked, declared: date, verified: asyncpg.Record | None, cipher: OwnerCipher, today: date
 ) -> None:
     if (checked.legal_name or checked.identity) and verified is None:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "nothing_verified",
             "There is no verified identity to correct",
             "verify with POST /v1/me/verifications/real-name instead",
@@ -85,7 +75,7 @@ def _check_against_current(
         mismatches = check_consistency(checked.identity, birth_date, None)
     elif checked.birth_date is not None and verified is not None:
         number = cipher.open_text("realname.id_number", verified["id_number"])
-        identity = parse_identity_number(number, datetime.now(UTC).date(), None)
+        identity = parse_identity_number(number, today, None)
         mismatches = check_consistency(identity, birth_date, None)
     else:
         mismatches = []
@@ -114,7 +104,8 @@ def _evidence(body: CorrectionRequest, checked: _Checked, declared: date) -> lis
 async def request_correction(
     runtime: Runtime, account_id: UUID, body: CorrectionRequest, actor: Actor
 ) -> CorrectionStatus:
-    checked = _validate(body, datetime.now(UTC).date())
+    today = runtime.settings.today()
+    checked = _validate(body, today)
     identity = checked.identity
     index = runtime.vault.blind_index.digest("identity.number", identity.number) if identity else None
     correction_id = uuid.uuid4()
@@ -124,7 +115,7 @@ async def request_correction(
         assert profile is not None
         declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
         verified = await store.verified_identity(conn, account_id)
-        _check_against_current(checked, declared, verified, cipher)
+        _check_against_current(checked, declared, verified, cipher, today)
         case = await open_case(
             conn,
             runtime.vault,
@@ -157,7 +148,7 @@ async def request_correction(
             document_type=identity.document_type.value if identity else None,
         )
         if not inserted:
-            raise ProblemError(409, "correction_pending", "A correction is already pending; wait or withdraw it")
+            raise Conflict("correction_pending", "A correction is already pending; wait or withdraw it")
         named = (("birth_date", checked.birth_date), ("legal_name", checked.legal_name), ("id_number", identity))
         fields = [name for name, value in named if value is not None]
         await runtime.audit.append(

@@ -7,11 +7,9 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
-from service.audit import Actor
 from service.corrections.requests import corrections_of, request_correction
 from service.corrections.schemas import CorrectionRequest, CorrectionStatus
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.sessions.auth import WHILE_RESTRICTED
 
 
@@ -27,9 +25,9 @@ class CorrectionController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[CorrectionRequest],
     ) -> CorrectionStatus:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         return await request_correction(runtime, principal.account_id, data, actor)
 
     @get("/", summary="One's correction requests, newest first")

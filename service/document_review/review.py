@@ -22,7 +22,7 @@ from service.consents.purposes import ConsentPurpose
 from service.document_review.schemas import DocumentReviewRequest, DocumentReviewStatus
 from service.documents import store as documents
 from service.documents.intake import ScreenedDocument, keep, screen_upload
-from service.http.problems import ProblemError
+from service.errors import Conflict
 from service.realname import store as realname
 from service.runtime import Runtime
 from verification.uploads import IMAGE_KINDS
@@ -38,11 +38,11 @@ async def request_review(
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
         verified = await realname.live_for_account(conn, account_id)
         if verified is None or verified["status"] != "verified":
-            raise ProblemError(
-                409, "real_name_required", "Verify your legal name and ID number first; the reviewer compares with them"
+            raise Conflict(
+                "real_name_required", "Verify your legal name and ID number first; the reviewer compares with them"
             )
         if await cases.open_of_subject(conn, account_id, [CaseType.DOCUMENT_REVIEW.value]):
-            raise ProblemError(409, "review_open", "A document review is already under way")
+            raise Conflict("review_open", "A document review is already under way")
         case = await open_case(
             conn,
             runtime.vault,

@@ -7,11 +7,9 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
-from service.audit import Actor
 from service.document_review.review import latest, request_review
 from service.document_review.schemas import MAX_BODY_BYTES, DocumentReviewRequest, DocumentReviewStatus
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 
 
 class DocumentReviewController(Controller):
@@ -29,9 +27,9 @@ class DocumentReviewController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[DocumentReviewRequest],
     ) -> DocumentReviewStatus:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         return await request_review(runtime, principal.account_id, data, actor)
 
     @get("/", summary="Where one's latest document review stands")

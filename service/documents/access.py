@@ -13,7 +13,7 @@ from service.audit import AuditEntry
 from service.cases.access import case_to_reveal, visible_case
 from service.cases.schemas import RevealReason
 from service.documents import store
-from service.http.problems import ProblemError
+from service.errors import NotFound
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from verification.uploads import UploadKind
@@ -53,7 +53,7 @@ async def open_document(
         case = await case_to_reveal(conn, operator, case_id)
         row = await store.content_for_case(conn, case.id, document_id)
         if row is None or row["content"] is None:
-            raise ProblemError(404, "document_not_found", "This case has no such document")
+            raise NotFound("document_not_found", "This case has no such document")
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         content = cipher.open("document.content", row["content"])
         details = {"document_id": str(document_id), "reason": reason.value, "child": case.subject_is_child}

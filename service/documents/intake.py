@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from service.documents import store
-from service.http.problems import ProblemError, invalid_field
+from service.errors import TooLarge, Unavailable, invalid_field
 from service.memory_budget import MemoryBudgetExhausted
 from service.runtime import DECODE_PATIENCE, Runtime
 from service.settings import Settings
@@ -69,14 +69,13 @@ async def screen_upload(
         return await budget.run(runtime.cpu, min(memory, budget.capacity), screen, data, allowed, limits)
     except InvalidValue as exc:
         if exc.code == "upload_too_large":
-            raise ProblemError(413, exc.code, exc.message) from None
+            raise TooLarge(exc.code, exc.message) from None
         raise invalid_field(field, exc.code, exc.message) from None
     except MemoryBudgetExhausted:
-        raise ProblemError(
-            503,
+        raise Unavailable(
             "uploads_busy",
             "Too many uploads are being checked right now; please try again shortly",
-            headers={"Retry-After": str(round(DECODE_PATIENCE))},
+            retry_after=round(DECODE_PATIENCE),
         ) from None
 
 

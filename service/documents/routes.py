@@ -39,7 +39,7 @@ class CaseDocumentController(Controller):
     async def list_all(
         self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> list[DocumentSummary]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await list_documents(runtime, operator, case_id)
 
     @get(
@@ -56,7 +56,7 @@ class CaseDocumentController(Controller):
         document_id: FromPath[UUID],
         reason: FromQuery[RevealReason],
     ) -> Response[bytes]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             document = await open_document(runtime, operator, case_id, document_id, reason)
         headers = {**_DOCUMENT_HEADERS, "Content-Disposition": _as_attachment(document_id, document.kind)}
         return Response(document.content, media_type=document.media_type, headers=headers)

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import asyncpg
 
+from service.errors import Conflict, RateLimited
 from service.face import store
-from service.http.problems import ProblemError
 from service.settings import Settings
 
 DOCUMENT_REVIEW = "/v1/me/verifications/document-review"
@@ -29,8 +29,7 @@ async def check_attempts(
     failures when answering: the challenge being answered was counted when it was issued)."""
     attempts = await store.lock_attempts(conn, account_id)
     if attempts.failures_in_a_row >= settings.face_failures_in_a_row:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "face_attempts_exhausted",
             "Face verification did not succeed; please use document review instead",
             f"After {settings.face_failures_in_a_row} unsuccessful attempts in a row, face verification is no"
@@ -41,11 +40,10 @@ async def check_attempts(
         return
     if attempts.challenges_today >= settings.face_challenges_per_day and attempts.oldest_today is not None:
         wait = (attempts.oldest_today + store.ATTEMPT_WINDOW - datetime.now(UTC)).total_seconds()
-        raise ProblemError(
-            429,
+        raise RateLimited(
             "face_challenges_exhausted",
             "Too many face verification attempts today",
             f"At most {settings.face_challenges_per_day} face challenges a day. Try again later, or have a"
             f" person review your identity document instead: POST {DOCUMENT_REVIEW}.",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            retry_after=max(1, math.ceil(wait)),
         )

@@ -8,9 +8,9 @@ from uuid import UUID
 from service.audit import AuditEntry
 from service.cases.access import case_to_reveal
 from service.cases.schemas import RevealReason
+from service.errors import NotFound
 from service.face import store
 from service.face.keys import biometric_key_owner
-from service.http.problems import ProblemError
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 
@@ -29,7 +29,7 @@ async def open_face_image(
         case = await case_to_reveal(conn, operator, case_id)
         sample = await store.sample_for_case(conn, case.id, role)
         if sample is None:
-            raise ProblemError(404, "image_not_found", "This case keeps no such image")
+            raise NotFound("image_not_found", "This case keeps no such image")
         cipher = await runtime.vault.open(conn, biometric_key_owner(sample["verification_id"]))
         image = cipher.open(f"face.sample.{role}", sample["content"])
         details = {"image": role, "reason": reason.value, "child": case.subject_is_child}

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 
-from service.audit import Actor
 from service.cases.access import refusals_audited
 from service.cases.schemas import RevealReason
 from service.face.challenge import start_challenge
 from service.face.review import face_image_roles, open_face_image
 from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
 from service.face.verification import current, submit
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
@@ -26,20 +24,14 @@ from service.sessions.auth import FOR_VERIFICATION
 ImageRole = Annotated[str, PathParameter(pattern=r"^(document|live|frame-[0-9]-[0-9])$")]
 
 
-def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
-    return Actor.user(account_id, client_address(request), user_agent(request))
-
-
 class FaceController(Controller):
     path = "/v1/me/verifications/face"
     tags = ["verifications"]
     opt = FOR_VERIFICATION
 
     @post("/", status_code=201, summary="Start: a liveness challenge (needs the biometric consent)")
-    async def start(
-        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
-    ) -> FaceChallenge:
-        return await start_challenge(runtime, principal.account_id, _actor(request, principal.account_id))
+    async def start(self, runtime: CurrentRuntime, principal: SignedIn, actor: Acting) -> FaceChallenge:
+        return await start_challenge(runtime, principal.account_id, actor)
 
     @post(
         "/{verification_id:uuid}",
@@ -49,13 +41,12 @@ class FaceController(Controller):
     )
     async def answer(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         verification_id: FromPath[UUID],
         data: JSONBody[FaceSubmission],
     ) -> FaceResult:
-        actor = _actor(request, principal.account_id)
         return await submit(runtime, principal.account_id, verification_id, data, actor)
 
     @get("/", summary="Where one's latest face verification stands")
@@ -74,7 +65,7 @@ class FaceReviewController(Controller):
         opt=allow(CASE_WORKERS),
     )
     async def roles(self, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]) -> list[str]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             return await face_image_roles(runtime, operator, case_id)
 
     @get(
@@ -91,7 +82,7 @@ class FaceReviewController(Controller):
         role: ImageRole,
         reason: FromQuery[RevealReason],
     ) -> Response[bytes]:
-        async with refusals_audited(runtime, operator, case_id):
+        async with refusals_audited(runtime.audit, operator, case_id):
             content = await open_face_image(runtime, operator, case_id, role, reason)
         headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox"}
         return Response(content, media_type="image/jpeg", headers=headers)

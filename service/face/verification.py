@@ -25,15 +25,24 @@ from service.audit.entries import DetailValue
 from service.cases.cases import conclude_checks
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldChecks,
+    FieldProblem,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    invalid_fields,
+)
 from service.face import store
 from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
 from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.runtime import Runtime
 from service.settings import Settings
-from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
@@ -67,37 +76,33 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
         await check_attempts(conn, runtime.settings, account_id, answering=True)
         row = await store.lock_own(conn, account_id, verification_id)
         if row is None:
-            raise ProblemError(404, "verification_not_found", "No such face verification")
+            raise NotFound("verification_not_found", "No such face verification")
         if row["status"] != "challenged":
-            raise ProblemError(409, "challenge_used", "This challenge was already answered; ask for a new one")
+            raise Conflict("challenge_used", "This challenge was already answered; ask for a new one")
         if not secrets.compare_digest(nonce_digest(nonce), row["nonce_digest"]):
-            raise ProblemError(403, "challenge_invalid", "The nonce does not belong to this challenge")
+            raise Forbidden("challenge_invalid", "The nonce does not belong to this challenge")
         expired = row["expired"]
         await store.set_status(conn, verification_id, "expired" if expired else "processing")
     if expired:
-        raise ProblemError(410, "challenge_expired", "The challenge expired; ask for a new one")
+        raise Gone("challenge_expired", "The challenge expired; ask for a new one")
     return _Claimed(account_id, row["case_id"], [ChallengeAction(a) for a in row["actions"]])
 
 
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
     """One image at a time, each checked by its header before decoding and kept small (see
     `decode_face_image`): an answer's 25 images hold a few megabytes each, never 48."""
-    problems: list[FieldProblem] = []
+    checks = FieldChecks()
 
     def decode(data: bytes, field: str, max_side: int = FACE_MAX_SIDE) -> ImageBGR | None:
-        try:
-            return decode_face_image(data, FACE_LIMITS, max_side)
-        except InvalidValue as exc:
-            problems.append(FieldProblem(field, exc.code, exc.message))
-            return None
+        return checks.check(field, decode_face_image, data, FACE_LIMITS, max_side)
 
     document = decode(submission.document, "document", DOCUMENT_MAX_SIDE)
     frames = [
         [decode(frame, f"frames[{i}][{j}]") for j, frame in enumerate(action)]
         for i, action in enumerate(submission.frames)
     ]
-    if problems or document is None:
-        raise invalid_fields(*problems)
+    checks.raise_if_any()
+    assert document is not None  # no problems: every image decoded
     return document, [[f for f in action if f is not None] for action in frames]
 
 
@@ -123,23 +128,23 @@ async def submit(
     claimed = await _claim(runtime, account_id, verification_id, submission.nonce)
     try:
         return await _verify(runtime, claimed, verification_id, submission, actor)
-    except ProblemError as problem:
-        # Nothing was decided. A photo to retake (422) keeps the challenge open, a few times and while
+    except DomainError as problem:
+        # Nothing was decided. A photo to retake (Invalid) keeps the challenge open, a few times and while
         # it lasts; otherwise the attempt is over and a new challenge starts the next one.
         async with runtime.database.transaction() as conn:
-            reopened = problem.status == 422 and await store.reopen_for_retake(conn, verification_id, MAX_RETAKES)
+            reopened = isinstance(problem, Invalid) and await store.reopen_for_retake(
+                conn, verification_id, MAX_RETAKES
+            )
             if not reopened:
                 await store.set_status(conn, verification_id, "retry")
-        if problem.status != 422:
+        if not isinstance(problem, Invalid):
             raise
         advice = (
             "Take the photo again and send the answer again with the same challenge before it expires."
             if reopened
             else "This challenge cannot be answered again: ask for a new one."
         )
-        raise ProblemError(
-            problem.status, problem.code, problem.title, advice, errors=problem.errors, headers=problem.headers
-        ) from None
+        raise Invalid(problem.code, problem.title, advice, errors=problem.errors) from None
 
 
 async def _verify(
@@ -159,8 +164,7 @@ async def _verify(
     )
     problems = _quality_problems(assessed.reference, "document") + _quality_problems(assessed.live, "frames[0][0]")
     if problems or assessed.outcome is None:
-        raise ProblemError(
-            422,
+        raise Invalid(
             "face_quality",
             "A photo could not be used; take it again",
             errors=problems,

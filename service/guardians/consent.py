@@ -27,10 +27,10 @@ from service.cases.schemas import Evidence
 from service.cases.states import CaseEvent
 from service.consents.ledger import grant
 from service.consents.purposes import PURPOSES, ConsentPurpose
+from service.errors import Conflict, Forbidden, NotFound
 from service.guardians import store
 from service.guardians.invitations import invitation_digests
 from service.guardians.schemas import GuardianConsentRequest, GuardianshipView, Relationship, Scope
-from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from verification.ages import AgeBand
@@ -44,12 +44,12 @@ PURPOSES_FOR_SCOPE = {
 
 async def _guardian_is_verified_adult(runtime: Runtime, conn: asyncpg.Connection, principal: Principal) -> None:
     if principal.state is not AccountState.ACTIVE or not principal.real_name_verified:
-        raise ProblemError(403, "guardian_not_verified", "A guardian must have an active, real-name verified account")
+        raise Forbidden("guardian_not_verified", "A guardian must have an active, real-name verified account")
     sealed = await store.verified_birth_date(conn, principal.account_id)
     cipher = await runtime.vault.open(conn, principal.account_id)
     born = date.fromisoformat(cipher.open_text("realname.birth_date", sealed)) if sealed else None
     if born is None or runtime.settings.age_profile.band(born, runtime.settings.today()) is not AgeBand.ADULT:
-        raise ProblemError(403, "guardian_not_adult", "A guardian must be an adult")
+        raise Forbidden("guardian_not_adult", "A guardian must be an adult")
 
 
 async def _minor_band(runtime: Runtime, conn: asyncpg.Connection, minor_id: UUID) -> AgeBand:
@@ -78,13 +78,13 @@ async def consent(
         await _guardian_is_verified_adult(runtime, conn, principal)
         invitation = None
         # An invitation sent before a blind-index rotation was digested under the previous key.
-        for digest in invitation_digests(runtime, body.invitation_code):
+        for digest in invitation_digests(runtime.vault.blind_index, body.invitation_code):
             invitation = invitation or await store.take_invitation(conn, digest)
         if invitation is None:
-            raise ProblemError(404, "invitation_invalid", "This invitation code is not valid (used or expired?)")
+            raise NotFound("invitation_invalid", "This invitation code is not valid (used or expired?)")
         minor_id: UUID = invitation["minor_account_id"]
         if minor_id == principal.account_id:
-            raise ProblemError(403, "guardian_not_adult", "A guardian must be an adult")
+            raise Forbidden("guardian_not_adult", "A guardian must be an adult")
         child = await _minor_band(runtime, conn, minor_id) is AgeBand.CHILD
         case_id = None
         if child:
@@ -113,7 +113,7 @@ async def consent(
             case_id=case_id,
         )
         if not inserted:
-            raise ProblemError(409, "already_guardian", "You are already this minor's guardian")
+            raise Conflict("already_guardian", "You are already this minor's guardian")
         # The consent is the guardian's act, recorded now; for a child it takes effect once the
         # relationship is confirmed (and is withdrawn if it is not).
         for scope in scopes:
@@ -152,7 +152,7 @@ async def ward_of(runtime: Runtime, principal: Principal, guardianship_id: UUID)
     async with runtime.database.connection() as conn:
         row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
     if row is None or row["state"] != "active":
-        raise ProblemError(404, "guardianship_not_found", "No such guardianship in force")
+        raise NotFound("guardianship_not_found", "No such guardianship in force")
     minor: UUID = row["minor_account_id"]
     return minor
 
@@ -162,7 +162,7 @@ async def minor_profile(runtime: Runtime, principal: Principal, guardianship_id:
     async with runtime.database.transaction() as conn:
         row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
         if row is None or row["state"] != "active":
-            raise ProblemError(404, "guardianship_not_found", "No such guardianship in force")
+            raise NotFound("guardianship_not_found", "No such guardianship in force")
         actor = Actor.user(principal.account_id)
         await runtime.audit.append(
             conn, AuditEntry(actor, "guardian.viewed_minor", "account", str(row["minor_account_id"]))

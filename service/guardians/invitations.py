@@ -14,48 +14,47 @@ from service.accounts.masking import mask_email, mask_phone
 from service.accounts.states import AccountState
 from service.audit import Actor, AuditEntry
 from service.courier.outbox import Message, queue_messages
+from service.errors import Conflict, RateLimited, checking, invalid_field
 from service.guardians import store
 from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
-from service.http.problems import ProblemError, invalid_field
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault import BlindIndex
 from verification.contacts import normalize_email, normalize_mobile
-from verification.errors import InvalidValue
 
 INVITATIONS_PER_DAY = 5
 
 
-def invitation_digest(runtime: Runtime, code: str) -> bytes:
-    return runtime.vault.blind_index.digest("guardian.invitation", code)
+def invitation_digest(index: BlindIndex, code: str) -> bytes:
+    return index.digest("guardian.invitation", code)
 
 
-def invitation_digests(runtime: Runtime, code: str) -> list[bytes]:
-    return runtime.vault.blind_index.digests("guardian.invitation", code)
+def invitation_digests(index: BlindIndex, code: str) -> list[bytes]:
+    return index.digests("guardian.invitation", code)
 
 
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
     if (body.email is None) == (body.phone is None):
         raise invalid_field("email", "one_contact", "give the guardian's e-mail or mobile number, one of them")
-    try:
-        if body.email is not None:
+    if body.email is not None:
+        with checking("email"):
             return "email", normalize_email(body.email)
-        assert body.phone is not None
+    assert body.phone is not None
+    with checking("phone"):
         return "phone", normalize_mobile(body.phone, region)
-    except InvalidValue as exc:
-        raise invalid_field("email" if body.email is not None else "phone", exc.code, exc.message) from None
 
 
 async def invite(
     runtime: Runtime, principal: Principal, body: GuardianInvitationRequest, actor: Actor
 ) -> InvitationSent:
     if principal.state is not AccountState.AWAITING_GUARDIAN:
-        raise ProblemError(409, "no_guardian_needed", "This account does not wait for a guardian")
+        raise Conflict("no_guardian_needed", "This account does not wait for a guardian")
     kind, address = _contact(body, runtime.settings.default_phone_region)
     code = secrets.token_urlsafe(12)
     expires_at = datetime.now(UTC) + runtime.settings.guardian_consent_window
     async with runtime.database.transaction() as conn:
         if await store.invitations_since(conn, principal.account_id, timedelta(days=1)) >= INVITATIONS_PER_DAY:
-            raise ProblemError(429, "too_many_invitations", "Too many invitations today; try again tomorrow")
+            raise RateLimited("too_many_invitations", "Too many invitations today; try again tomorrow")
         cipher = await runtime.vault.open(conn, principal.account_id)
         await store.insert_invitation(
             conn,
@@ -63,7 +62,7 @@ async def invite(
             minor_account_id=principal.account_id,
             contact_kind=kind,
             contact=cipher.seal(f"guardian.{kind}", address),
-            code_digest=invitation_digest(runtime, code),
+            code_digest=invitation_digest(runtime.vault.blind_index, code),
             expires_at=expires_at,
         )
         template = "guardian_invitation" if kind == "email" else "guardian_invitation_sms"

@@ -14,10 +14,10 @@ from service.accounts.states import AccountEvent
 from service.accounts.suspension import suspend
 from service.audit import Actor, AuditEntry
 from service.consents.effects import withdraw_on_behalf
+from service.errors import NotFound
 from service.guardians import store
 from service.guardians.consent import PURPOSES_FOR_SCOPE
 from service.guardians.schemas import Scope
-from service.http.problems import ProblemError
 from service.jobs.runner import ScheduledJob
 from service.lifecycle.erasure import erase_account
 from service.runtime import Runtime
@@ -33,7 +33,7 @@ async def revoke(runtime: Runtime, principal: Principal, guardianship_id: UUID, 
     async with runtime.database.transaction() as conn:
         row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
         if row is None or row["state"] not in ("active", "pending_review"):
-            raise ProblemError(404, "guardianship_not_found", "No such guardianship in force")
+            raise NotFound("guardianship_not_found", "No such guardianship in force")
         await store.set_state(conn, guardianship_id, "revoked", end_reason="revoked_by_guardian")
         purposes = [PURPOSES_FOR_SCOPE[Scope(s)].value for s in row["scopes"]]
         minor_id: UUID = row["minor_account_id"]

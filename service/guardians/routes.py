@@ -9,7 +9,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import Profile
-from service.audit import Actor
 from service.guardians.consent import consent, guardianships_of, minor_profile, ward_of
 from service.guardians.invitations import invite
 from service.guardians.lifecycle import revoke
@@ -19,15 +18,11 @@ from service.guardians.schemas import (
     GuardianshipView,
     InvitationSent,
 )
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.clients import client_address
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.rights.exports import ExportView, request_export
 from service.rights.routes import ExportRequest
 from service.sessions.auth import AWAITING_GUARDIAN, STATUS_CHECK
-
-
-def _actor(request: Request[Any, Any, Any], principal: SignedIn) -> Actor:
-    return Actor.user(principal.account_id, client_address(request), user_agent(request))
 
 
 class GuardianController(Controller):
@@ -42,32 +37,32 @@ class GuardianController(Controller):
     )
     async def invite(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[GuardianInvitationRequest],
     ) -> InvitationSent:
-        return await invite(runtime, principal, data, _actor(request, principal))
+        return await invite(runtime, principal, data, actor)
 
     @post("/guardianships", status_code=201, summary="A real-name verified adult consents as a minor's guardian")
     async def consent(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[GuardianConsentRequest],
     ) -> GuardianshipView:
-        return await consent(runtime, principal, data, _actor(request, principal))
+        return await consent(runtime, principal, data, actor)
 
     @post("/guardianships/{guardianship_id:uuid}/revoke", status_code=204, summary="A guardian withdraws consent")
     async def revoke(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         guardianship_id: FromPath[UUID],
     ) -> None:
-        await revoke(runtime, principal, guardianship_id, _actor(request, principal))
+        await revoke(runtime, principal, guardianship_id, actor)
 
     @get("/guardianships/{guardianship_id:uuid}/minor", summary="A guardian views the minor's profile (audited)")
     async def minor(self, runtime: CurrentRuntime, principal: SignedIn, guardianship_id: FromPath[UUID]) -> Profile:

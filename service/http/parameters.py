@@ -20,7 +20,8 @@ from litestar import Litestar, Request
 from litestar.enums import ParamType
 from litestar.routes import HTTPRoute
 
-from service.http.problems import FieldProblem, ProblemError, field_problem
+from service.errors import FieldProblem
+from service.http.problems import ProblemError, field_problem
 
 
 @dataclass(frozen=True)

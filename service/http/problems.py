@@ -24,6 +24,20 @@ from litestar.exceptions.http_exceptions import MethodNotAllowedException, Reque
 from litestar.utils.scope.state import ScopeState
 
 from service.database.pool import database_unavailability
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Rejected,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
 from service.http.requests import ClientDisconnected
 from service.observability.context import current_request_id
 from service.observability.logging import Throttle
@@ -31,12 +45,6 @@ from service.observability.logging import Throttle
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-
-class FieldProblem(msgspec.Struct, frozen=True):
-    field: str
-    code: str
-    message: str
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -52,7 +60,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 class ProblemError(Exception):
-    """Raise from domain code to answer with a problem; nothing in the transaction is kept."""
+    """Raise at the HTTP edge (routes, request parsing) to answer with a problem; domain code raises
+    `service.errors` instead. Nothing in the transaction is kept."""
 
     def __init__(
         self,
@@ -71,14 +80,6 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.headers = dict(headers or {})
-
-
-def invalid_fields(*errors: FieldProblem, detail: str | None = None) -> ProblemError:
-    return ProblemError(422, "validation_failed", "The request has invalid fields", detail, errors=errors)
-
-
-def invalid_field(field: str, code: str, message: str) -> ProblemError:
-    return invalid_fields(FieldProblem(field, code, message))
 
 
 def problem_response(
@@ -195,7 +196,40 @@ RETRY_AFTER_SECONDS = 5
 _unavailable_log = Throttle(logger, seconds=30)
 
 
+# The one place a domain error gets its HTTP status; a subclass answers as the nearest kind listed.
+DOMAIN_STATUSES: dict[type[DomainError], int] = {
+    Rejected: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
+    Invalid: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in DOMAIN_STATUSES:
+            return DOMAIN_STATUSES[kind]
+    raise TypeError(f"{type(exc).__name__} has no HTTP status: raise one of the kinds in service.errors")
+
+
+def domain_problem(exc: DomainError) -> Response[Problem]:
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited | Unavailable) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthenticated) and exc.challenge:
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem_response(domain_status(exc), exc.code, exc.title, exc.detail, exc.errors, headers)
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if isinstance(exc, DomainError):
+        return domain_problem(exc)
     if isinstance(exc, ProblemError):
         return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.headers)
     if isinstance(exc, ValidationException):

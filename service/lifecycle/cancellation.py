@@ -19,7 +19,7 @@ from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import Actor, AuditEntry
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import store
 from service.lifecycle.erasure import erase_account
@@ -56,7 +56,7 @@ async def cancel(
                 raise reauthentication_failed()
         state = await accounts.lock_state(conn, principal.account_id)
         if state not in CANCELLABLE:
-            raise ProblemError(409, "cannot_cancel_now", f"A {state} account cannot be cancelled this way")
+            raise Conflict("cannot_cancel_now", f"A {state} account cannot be cancelled this way")
         await store.insert(conn, uuid.uuid4(), principal.account_id, erase_after)
         await move(conn, principal.account_id, AccountEvent.CANCELLATION_REQUESTED, actor="self")
         details = {"erase_after": erase_after.isoformat()}
@@ -69,7 +69,7 @@ async def cancel(
 async def keep(runtime: Runtime, principal: Principal, actor: Actor) -> CancellationStatus:
     async with runtime.database.transaction() as conn:
         if not await store.withdraw(conn, principal.account_id):
-            raise ProblemError(404, "no_cancellation", "There is no cancellation to withdraw")
+            raise NotFound("no_cancellation", "There is no cancellation to withdraw")
         event = await way_back(conn, principal.account_id, AccountState.CANCELLATION_PENDING)
         state = await move(conn, principal.account_id, event, actor="self")
         await runtime.audit.append(

@@ -7,9 +7,8 @@ from typing import Any
 from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
-from service.audit import Actor
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.clients import client_address
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.lifecycle.cancellation import cancel, keep
 from service.lifecycle.schemas import CancellationRequest, CancellationStatus
 from service.sessions.auth import WHILE_RESTRICTED
@@ -26,14 +25,11 @@ class CancellationController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[CancellationRequest],
     ) -> CancellationStatus:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         return await cancel(runtime, principal, data, client_address(request), actor)
 
     @delete("/", status_code=200, summary="Keep the account: withdraw the cancellation during cooling-off")
-    async def keep(
-        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
-    ) -> CancellationStatus:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
+    async def keep(self, runtime: CurrentRuntime, principal: SignedIn, actor: Acting) -> CancellationStatus:
         return await keep(runtime, principal, actor)

@@ -16,8 +16,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from service.audit import Actor, AuditEntry
+from service.errors import Forbidden, Unauthenticated
 from service.http.clients import client_address, user_agent
-from service.http.problems import ProblemError
 from service.operators import store
 from service.operators.roles import Role
 from service.runtime import Runtime
@@ -91,12 +91,12 @@ async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler
                 {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]},
             )
         )
-        raise ProblemError(403, "role_not_allowed", "Your operator roles do not allow this")
+        raise Forbidden("role_not_allowed", "Your operator roles do not allow this")
     connection.state.operator = principal
 
 
-def _unauthenticated() -> ProblemError:
-    return ProblemError(401, "unauthenticated", "Sign in as an operator first", headers={"WWW-Authenticate": "Bearer"})
+def _unauthenticated() -> Unauthenticated:
+    return Unauthenticated("unauthenticated", "Sign in as an operator first", challenge=True)
 
 
 def provide_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:

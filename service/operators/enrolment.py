@@ -20,7 +20,7 @@ import pyotp
 
 from service.audit import Actor, AuditEntry
 from service.courier.outbox import Message, queue_messages
-from service.http.problems import ProblemError, invalid_field
+from service.errors import Conflict, Forbidden, NotFound, Rejected, checking
 from service.operators import store
 from service.operators.roles import Role
 from service.operators.schemas import EnrolmentFactor, NewOperator
@@ -28,23 +28,20 @@ from service.runtime import Runtime
 from service.sessions.tokens import token_digest
 from service.totp.factor import STEP_SECONDS, matching_step
 from verification.contacts import email_key, normalize_email
-from verification.errors import InvalidValue
 
 
-def _invalid_enrolment() -> ProblemError:
-    return ProblemError(404, "enrolment_invalid", "This enrolment code is unknown, used or expired")
+def _invalid_enrolment() -> NotFound:
+    return NotFound("enrolment_invalid", "This enrolment code is unknown, used or expired")
 
 
 async def _insert(
     runtime: Runtime, conn: asyncpg.Connection, email: str, roles: list[Role], creator: Actor
 ) -> uuid.UUID:
-    try:
+    with checking("email"):
         address = normalize_email(email)
-    except InvalidValue as exc:
-        raise invalid_field("email", exc.code, exc.message) from None
     previous = runtime.vault.blind_index.previous_digest("operator.email", email_key(address))
     if previous is not None and await store.by_email(conn, [previous]) is not None:
-        raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
+        raise Conflict("operator_exists", "An operator with this e-mail address exists")
     operator_id = uuid.uuid4()
     cipher = await runtime.vault.create_key(conn, operator_id)
     created = await store.insert(
@@ -56,7 +53,7 @@ async def _insert(
         created_by=creator.label,
     )
     if not created:
-        raise ProblemError(409, "operator_exists", "An operator with this e-mail address exists")
+        raise Conflict("operator_exists", "An operator with this e-mail address exists")
     details = {"roles": ",".join(sorted(r.value for r in roles))}
     await runtime.audit.append(conn, AuditEntry(creator, "operator.created", "operator", str(operator_id), details))
     return operator_id
@@ -90,11 +87,11 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
     async with runtime.database.transaction() as conn:
         row = await store.lock(conn, operator_id)
         if row is None or row["disabled_at"] is not None:
-            raise ProblemError(404, "operator_not_found", "No such operator")
+            raise NotFound("operator_not_found", "No such operator")
         if row["approved_at"] is not None:
-            raise ProblemError(409, "operator_already_approved", "This operator is approved already")
+            raise Conflict("operator_already_approved", "This operator is approved already")
         if row["created_by"] == approver.label:
-            raise ProblemError(403, "four_eyes_same_operator", "Another admin must approve the operator you created")
+            raise Forbidden("four_eyes_same_operator", "Another admin must approve the operator you created")
         issued = await _issue_code(runtime, conn, operator_id, approver)
         cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
         hours = str(int(runtime.settings.operator_enrolment_lifetime.total_seconds() // 3600))
@@ -106,10 +103,8 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
 
 
 async def begin_enrolment(runtime: Runtime, code: str, password: str, actor: Actor) -> EnrolmentFactor:
-    try:
+    with checking("password"):
         password_hash = await runtime.passwords.hash_new(password)
-    except InvalidValue as exc:
-        raise invalid_field("password", exc.code, exc.message) from None
     secret = pyotp.random_base32(length=32)
     async with runtime.database.transaction() as conn:
         row = await store.by_enrolment(conn, token_digest(code))
@@ -131,10 +126,10 @@ async def confirm_enrolment(runtime: Runtime, code: str, totp_code: str, actor: 
         if row is None:
             raise _invalid_enrolment()
         if row["totp_secret"] is None:
-            raise ProblemError(409, "enrolment_not_started", "Choose a password and get the TOTP secret first")
+            raise Conflict("enrolment_not_started", "Choose a password and get the TOTP secret first")
         cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
         step = matching_step(cipher.open_text("operator.totp", row["totp_secret"]), totp_code)
         if step is None:
-            raise ProblemError(400, "invalid_second_factor", "The code from the authenticator app is wrong")
+            raise Rejected("invalid_second_factor", "The code from the authenticator app is wrong")
         await store.complete_enrolment(conn, row["id"], step)
         await runtime.audit.append(conn, AuditEntry(actor, "operator.enrolled", "operator", str(row["id"])))

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from service.audit import Actor, AuditEntry
+from service.errors import Conflict, NotFound
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.operators import store
 from service.operators.auth import OperatorPrincipal, allow, operator_guard
@@ -153,10 +153,10 @@ class OperatorAdminController(Controller):
     )
     async def disable(self, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]) -> None:
         if operator_id == operator.operator_id:
-            raise ProblemError(409, "cannot_disable_self", "Another admin must disable your account")
+            raise Conflict("cannot_disable_self", "Another admin must disable your account")
         async with runtime.database.transaction() as conn:
             if not await store.disable(conn, operator_id):
-                raise ProblemError(404, "operator_not_found", "No such active operator")
+                raise NotFound("operator_not_found", "No such active operator")
             await runtime.audit.append(
                 conn, AuditEntry(operator.actor, "operator.disabled", "operator", str(operator_id))
             )

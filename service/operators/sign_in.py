@@ -15,7 +15,7 @@ import asyncpg
 import pyotp
 
 from service.audit import Actor, AuditEntry
-from service.http.problems import ProblemError
+from service.errors import Unauthenticated
 from service.operators import store
 from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
@@ -45,8 +45,8 @@ class NewOperatorSession:
 _DUMMY_SECRET = pyotp.random_base32(length=32)
 
 
-def _refused() -> ProblemError:
-    return ProblemError(401, "invalid_credentials", "The e-mail address, password or code is wrong")
+def _refused() -> Unauthenticated:
+    return Unauthenticated("invalid_credentials", "The e-mail address, password or code is wrong")
 
 
 async def _find(runtime: Runtime, email: str) -> tuple[str, asyncpg.Record | None]:

@@ -12,7 +12,7 @@ import asyncpg
 from service.audit import Actor, AuditEntry, AuditTrail
 from service.audit.entries import DetailValue
 from service.database.pool import CONNECTION_ERRORS, Backoff, ConnectionLost, Database
-from service.http.problems import ProblemError, invalid_field
+from service.errors import Conflict, invalid_field
 from service.policies import store
 from service.policies.catalog import (
     PolicyCatalog,
@@ -128,7 +128,7 @@ async def publish(
         raise invalid_field("source", "effective_before_a_later_version", f"versions {later} take effect later")
     async with database.transaction() as conn:
         if not await store.insert(conn, document, actor.label):
-            raise ProblemError(409, "policy_version_exists", "This version is published already; use a new version")
+            raise Conflict("policy_version_exists", "This version is published already; use a new version")
         details: dict[str, DetailValue] = {
             "major": document.major,
             "effective_at": document.effective_at.isoformat(),

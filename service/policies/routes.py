@@ -9,8 +9,8 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
+from service.errors import NotFound
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import ProblemError
 from service.http.schemas import RequestBody
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import ADMINS
@@ -53,7 +53,7 @@ class PolicyController(Controller):
     async def one(self, runtime: CurrentRuntime, kind: FromPath[PolicyKind], version: FromPath[str]) -> PolicyText:
         document = runtime.policies.find(kind, version)
         if document is None:
-            raise ProblemError(404, "policy_not_found", "No such policy version")
+            raise NotFound("policy_not_found", "No such policy version")
         return PolicyText(**msgspec.structs.asdict(_summary(document)), content=document.content)
 
 

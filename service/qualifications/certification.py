@@ -11,7 +11,7 @@ import collections
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -26,7 +26,7 @@ from service.cases.subjects import resubmit_case
 from service.contacts.codes import CodeCheck, check_purpose_code, send_purpose_code
 from service.documents import store as documents
 from service.documents.intake import keep, screen_upload
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.errors import Conflict, FieldChecks, Invalid, NotFound
 from service.qualifications import store
 from service.qualifications.schemas import DocumentReceipt, QualificationRequest, QualificationView
 from service.qualifications.states import (
@@ -39,7 +39,6 @@ from service.runtime import Runtime
 from service.vault import BlindIndex, OwnerCipher
 from verification.contacts import normalize_email
 from verification.credit_codes import parse_credit_code
-from verification.errors import InvalidValue
 from verification.text import clean_text
 
 WORK_EMAIL_PURPOSE = "verify_work_email"
@@ -59,29 +58,26 @@ _FIELDS = ("organization_name", "credit_code", "job_title", "work_email")
 
 def _validate(body: QualificationRequest, today: date) -> dict[str, str]:
     values: dict[str, str] = {}
-    problems: list[FieldProblem] = []
-    checks = {
+    checks = FieldChecks()
+    normalizers = {
         "organization_name": lambda v: clean_text(v, min_length=2, max_length=100, label="organization name"),
         "credit_code": lambda v: parse_credit_code(v).code,
         "job_title": lambda v: clean_text(v, min_length=1, max_length=100, label="job title"),
         "work_email": normalize_email,
     }
-    for name, check in checks.items():
-        try:
-            values[name] = check(getattr(body, name))
-        except InvalidValue as exc:
-            problems.append(FieldProblem(name, exc.code, exc.message))
+    for name, normalize in normalizers.items():
+        if (value := checks.check(name, normalize, getattr(body, name))) is not None:
+            values[name] = value
     if body.valid_until <= today:
-        problems.append(FieldProblem("valid_until", "in_the_past", "the qualification must still be valid"))
+        checks.problem("valid_until", "in_the_past", "the qualification must still be valid")
     elif body.valid_until - today > LONGEST_VALIDITY:
-        problems.append(FieldProblem("valid_until", "implausible", "the end of validity is too far away"))
-    if problems:
-        raise invalid_fields(*problems)
+        checks.problem("valid_until", "implausible", "the end of validity is too far away")
+    checks.raise_if_any()
     return values
 
 
-def qualification_not_found() -> ProblemError:
-    return ProblemError(404, "qualification_not_found", "No such qualification")
+def qualification_not_found() -> NotFound:
+    return NotFound("qualification_not_found", "No such qualification")
 
 
 async def _own(conn: asyncpg.Connection, account_id: UUID, qualification_id: UUID) -> asyncpg.Record:
@@ -93,11 +89,11 @@ async def _own(conn: asyncpg.Connection, account_id: UUID, qualification_id: UUI
 
 def _require(row: asyncpg.Record, state: QualificationState, action: str) -> None:
     if row["status"] != state:
-        raise ProblemError(409, "qualification_not_editable", f"A {row['status']} qualification cannot {action}")
+        raise Conflict("qualification_not_editable", f"A {row['status']} qualification cannot {action}")
 
 
 async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, actor: Actor) -> QualificationView:
-    values = _validate(body, datetime.now(UTC).date())
+    values = _validate(body, runtime.settings.today())
     qualification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, account_id)
@@ -109,9 +105,7 @@ async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, 
             valid_until=body.valid_until,
         )
         if not inserted:
-            raise ProblemError(
-                409, "qualification_open", "Finish or withdraw the qualification you are preparing first"
-            )
+            raise Conflict("qualification_open", "Finish or withdraw the qualification you are preparing first")
         index = runtime.vault.blind_index
         purpose = work_email_code_purpose(index, values["work_email"])
         await send_purpose_code(conn, index, cipher, purpose, WORK_EMAIL_PURPOSE, values["work_email"])
@@ -126,7 +120,7 @@ async def resend_work_email_code(runtime: Runtime, account_id: UUID, qualificati
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
         if row["work_email_verified_at"] is not None:
-            raise ProblemError(409, "already_verified", "The work e-mail is already confirmed")
+            raise Conflict("already_verified", "The work e-mail is already confirmed")
         cipher = await runtime.vault.open(conn, account_id)
         address = cipher.open_text("qualification.work_email", row["work_email"])
         index = runtime.vault.blind_index
@@ -148,14 +142,14 @@ async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id
             await store.mark_work_email_verified(conn, qualification_id)
     # Outside the transaction: the spent attempt is committed before we answer.
     if result is CodeCheck.WRONG:
-        raise ProblemError(422, "code_invalid", "The code is not right")
+        raise Invalid("code_invalid", "The code is not right")
     if result is CodeCheck.NONE_LIVE:
-        raise ProblemError(422, "code_expired", "There is no valid code: ask for a new one")
+        raise Invalid("code_expired", "There is no valid code: ask for a new one")
     return await view(runtime, account_id, qualification_id)
 
 
-def _too_many_documents() -> ProblemError:
-    return ProblemError(409, "too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
+def _too_many_documents() -> Conflict:
+    return Conflict("too_many_documents", f"At most {MAX_DOCUMENTS} documents per qualification")
 
 
 async def _room_for_document(
@@ -231,10 +225,10 @@ async def submit(runtime: Runtime, account_id: UUID, qualification_id: UUID, act
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "be submitted")
         if row["work_email_verified_at"] is None:
-            raise ProblemError(409, "work_email_unverified", "Confirm the work e-mail with its code first")
+            raise Conflict("work_email_unverified", "Confirm the work e-mail with its code first")
         document_ids = await store.document_ids(conn, qualification_id)
         if not document_ids:
-            raise ProblemError(409, "documents_missing", "Add at least one document first")
+            raise Conflict("documents_missing", "Add at least one document first")
         cipher = await runtime.vault.open(conn, account_id)
         evidence = _evidence(cipher, row)
         case = await _open_or_resubmit(runtime, conn, row, evidence, actor)
@@ -281,9 +275,7 @@ async def withdraw(runtime: Runtime, account_id: UUID, qualification_id: UUID, a
         try:
             after = next_state(state, QualificationEvent.WITHDRAW)
         except IllegalQualificationTransition:
-            raise ProblemError(
-                409, "qualification_not_editable", f"A {state} qualification cannot be withdrawn"
-            ) from None
+            raise Conflict("qualification_not_editable", f"A {state} qualification cannot be withdrawn") from None
         case = await lock_case(conn, row["case_id"]) if row["case_id"] is not None else None
         if case is not None and not is_closed(case.state):
             # The case's outcome rule withdraws the qualification with it.

@@ -3,13 +3,12 @@ Documents that are no longer needed are erased by the same job."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
 from service.documents import store as documents
-from service.http.problems import ProblemError, invalid_field
+from service.errors import Conflict, NotFound, invalid_field
 from service.jobs.runner import ScheduledJob
 from service.operators.auth import OperatorPrincipal
 from service.qualifications import store
@@ -39,11 +38,11 @@ async def revoke(
     async with runtime.database.transaction() as conn:
         row = await store.lock(conn, qualification_id)
         if row is None:
-            raise ProblemError(404, "qualification_not_found", "No such qualification")
+            raise NotFound("qualification_not_found", "No such qualification")
         try:
             after = next_state(QualificationState(row["status"]), QualificationEvent.REVOKE)
         except IllegalQualificationTransition:
-            raise ProblemError(409, "not_in_force", "Only a qualification in force can be revoked") from None
+            raise Conflict("not_in_force", "Only a qualification in force can be revoked") from None
         await store.set_state(conn, qualification_id, after, end_reason=reason_code)
         details: dict[str, DetailValue] = {"reason_code": reason_code, "noted": note is not None}
         await runtime.audit.append(
@@ -54,7 +53,7 @@ async def revoke(
 
 async def expire_and_erase(runtime: Runtime) -> tuple[int, int]:
     """(qualifications expired, documents erased)."""
-    today = datetime.now(UTC).date()
+    today = runtime.settings.today()
     async with runtime.database.transaction() as conn:
         due = await store.due_to_expire(conn, today)
         for row in due:

@@ -8,10 +8,8 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
-from service.audit import Actor
 from service.documents.intake import MAX_UPLOAD_BODY
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.request_guard import ACCEPTS_UPLOAD
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import Role
@@ -29,10 +27,6 @@ from service.qualifications.states import QualificationState
 from service.sessions.auth import FOR_VERIFICATION
 
 
-def _actor(request: Request[Any, Any, Any], account_id: UUID) -> Actor:
-    return Actor.user(account_id, client_address(request), user_agent(request))
-
-
 class QualificationController(Controller):
     path = "/v1/me/qualifications"
     tags = ["verifications"]
@@ -41,12 +35,12 @@ class QualificationController(Controller):
     @post("/", status_code=201, summary="Declare a qualification; a code goes to the work e-mail")
     async def start(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[QualificationRequest],
     ) -> QualificationView:
-        return await certification.start(runtime, principal.account_id, data, _actor(request, principal.account_id))
+        return await certification.start(runtime, principal.account_id, data, actor)
 
     @get("/", summary="One's qualifications, newest first")
     async def list_own(self, runtime: CurrentRuntime, principal: SignedIn) -> list[QualificationView]:
@@ -78,21 +72,20 @@ class QualificationController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         qualification_id: FromPath[UUID],
     ) -> DocumentReceipt:
-        actor = _actor(request, principal.account_id)
         # The body is read only once the qualification is known to be one's own and to have room.
         return await certification.add_document(runtime, principal.account_id, qualification_id, request.body, actor)
 
     @post("/{qualification_id:uuid}/submit", status_code=200, summary="Submit for review by an operator")
     async def submit(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         qualification_id: FromPath[UUID],
     ) -> QualificationView:
-        actor = _actor(request, principal.account_id)
         return await certification.submit(runtime, principal.account_id, qualification_id, actor)
 
     @post(
@@ -102,12 +95,11 @@ class QualificationController(Controller):
     )
     async def withdraw(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         qualification_id: FromPath[UUID],
     ) -> QualificationView:
-        actor = _actor(request, principal.account_id)
         return await certification.withdraw(runtime, principal.account_id, qualification_id, actor)
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import JSONBody
 
-from service.audit import Actor
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.realname import store
 from service.realname.schemas import RealNameRequest, RealNameStatus
 from service.realname.verification import Submission, submit
@@ -27,12 +24,11 @@ class RealNameController(Controller):
     @post("/", summary="Verify one's legal name and ID number (needs the identity_data consent)")
     async def start(
         self,
-        request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[RealNameRequest],
     ) -> Response[RealNameStatus]:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         submission = Submission(data.legal_name, data.document_type, data.id_number)
         status = await submit(runtime, runtime.real_name, principal.account_id, submission, actor)
         body = await _status(runtime, principal.account_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -26,14 +26,13 @@ from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent
 from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
-from service.http.problems import FieldProblem, ProblemError, invalid_fields
+from service.errors import Conflict, FieldChecks, FieldProblem, Forbidden, invalid_fields
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
 from service.termination.termination import is_barred
-from verification.errors import InvalidValue
 from verification.identity_numbers import (
     IdDocumentType,
     check_consistency,
@@ -66,19 +65,12 @@ async def submit(
     runtime: Runtime, provider: RealNameProvider, account_id: UUID, submission: Submission, actor: Actor
 ) -> str:
     """Check, store and (if the registry answers now) decide; returns the verification status."""
-    today = datetime.now(UTC).date()
-    problems: list[FieldProblem] = []
-    legal_name = identity = None
-    try:
-        legal_name = normalize_legal_name(submission.legal_name)
-    except InvalidValue as exc:
-        problems.append(FieldProblem("legal_name", exc.code, exc.message))
-    try:
-        identity = parse_identity_number(submission.id_number, today, submission.document_type)
-    except InvalidValue as exc:
-        problems.append(FieldProblem("id_number", exc.code, exc.message))
-    if problems or legal_name is None or identity is None:
-        raise invalid_fields(*problems)
+    today = runtime.settings.today()
+    checks = FieldChecks()
+    legal_name = checks.check("legal_name", normalize_legal_name, submission.legal_name)
+    identity = checks.check("id_number", parse_identity_number, submission.id_number, today, submission.document_type)
+    checks.raise_if_any()
+    assert legal_name is not None and identity is not None  # no problems: both checks gave values
 
     indexes = runtime.vault.blind_index.digests("identity.number", identity.number)
     index = indexes[0]
@@ -86,7 +78,7 @@ async def submit(
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
         if await is_barred(conn, indexes):
-            raise ProblemError(403, "identity_barred", "This identity cannot be verified here; contact support")
+            raise Forbidden("identity_barred", "This identity cannot be verified here; contact support")
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
@@ -94,7 +86,7 @@ async def submit(
         if mismatches := check_consistency(identity, declared, None):
             raise invalid_fields(*(FieldProblem(field, m.code, m.message) for m in mismatches for field in m.fields))
         if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
-            raise ProblemError(409, "too_many_attempts", "Too many failed attempts; appeal the last decision instead")
+            raise Conflict("too_many_attempts", "Too many failed attempts; appeal the last decision instead")
         case = await open_case(
             conn,
             runtime.vault,
@@ -118,7 +110,7 @@ async def submit(
             birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat()),
         )
         if not inserted:
-            raise ProblemError(409, "verification_exists", "A real-name verification is already pending or done")
+            raise Conflict("verification_exists", "A real-name verification is already pending or done")
         if await store.accounts_verified_with(conn, indexes, account_id) >= runtime.settings.identity_accounts_limit:
             results = [AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")]
             await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="duplicate_identity")

@@ -20,7 +20,7 @@ import httpx
 import msgspec
 
 from service.audit import AuditEntry
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.jobs import queue
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
@@ -129,9 +129,9 @@ async def resend(runtime: Runtime, operator: OperatorPrincipal, notice_id: UUID)
         # The lock orders resends of one notice: the second sees the first's job.
         acknowledged = await store.lock_notice(conn, notice_id)
         if acknowledged is None:
-            raise ProblemError(404, "notice_not_found", "No such notice")
+            raise NotFound("notice_not_found", "No such notice")
         if acknowledged:
-            raise ProblemError(409, "notice_acknowledged", "The recipient has acknowledged this notice")
+            raise Conflict("notice_acknowledged", "The recipient has acknowledged this notice")
         key = delivery_key(notice_id)
         live = (await queue.live_jobs(conn, [key])).get(key)
         if live is None:

@@ -16,7 +16,7 @@ import msgspec
 from service.accounts import store as accounts
 from service.accounts.states import AccountState
 from service.audit import AuditEntry
-from service.http.problems import ProblemError, invalid_field
+from service.errors import Conflict, NotFound, invalid_field
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
 from service.jobs import queue
 from service.operators.auth import OperatorPrincipal
@@ -85,7 +85,7 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
         sealed = cipher.seal("recipient.secret", secret)
         row = await store.insert_recipient(conn, recipient_id, body.name, body.kind, body.webhook_url, sealed)
         if row is None:
-            raise ProblemError(409, "recipient_exists", "A recipient with this name exists")
+            raise Conflict("recipient_exists", "A recipient with this name exists")
         await runtime.audit.append(
             conn,
             AuditEntry(operator.actor, "recipient.registered", "recipient", str(recipient_id), {"kind": body.kind}),
@@ -106,14 +106,14 @@ async def listed(runtime: Runtime) -> list[RecipientView]:
 async def disclose(runtime: Runtime, operator: OperatorPrincipal, recipient_id: UUID, body: Disclosure) -> None:
     async with runtime.database.transaction() as conn:
         if await store.recipient(conn, recipient_id) is None:
-            raise ProblemError(404, "recipient_not_found", "No such recipient")
+            raise NotFound("recipient_not_found", "No such recipient")
         # Locking the account orders this against an erasure: a disclosure recorded after one
         # would never be followed by the notice to delete.
         state = await accounts.lock_state(conn, body.account_id)
         if state is None:
-            raise ProblemError(404, "account_not_found", "No such account")
+            raise NotFound("account_not_found", "No such account")
         if state is AccountState.ERASED:
-            raise ProblemError(409, "account_erased", "The account is erased: there is nothing left to disclose")
+            raise Conflict("account_erased", "The account is erased: there is nothing left to disclose")
         await store.record_disclosure(conn, recipient_id, body.account_id, body.categories)
         details = {"recipient": str(recipient_id), "categories": ",".join(body.categories)}
         await runtime.audit.append(

@@ -17,7 +17,7 @@ from service.accounts.reasons import LiftReason, RestrictionReason
 from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import AuditEntry
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.http.schemas import RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
@@ -48,9 +48,9 @@ async def restrict(
     async with runtime.database.transaction() as conn:
         state = await accounts.lock_state(conn, account_id)
         if state is None:
-            raise ProblemError(404, "account_not_found", "No such account")
+            raise NotFound("account_not_found", "No such account")
         if state not in RESTRICTABLE:
-            raise ProblemError(409, "illegal_transition", f"A {state} account cannot be restricted")
+            raise Conflict("illegal_transition", f"A {state} account cannot be restricted")
         after = await move(conn, account_id, AccountEvent.RESTRICTED, actor=operator.actor.label, reason_code=reason)
         if body.reason_code in ENDS_SESSIONS:
             await accounts.end_all_sessions(conn, account_id, "account_restricted")
@@ -65,9 +65,9 @@ async def lift(runtime: Runtime, operator: OperatorPrincipal, account_id: UUID, 
     async with runtime.database.transaction() as conn:
         state = await accounts.lock_state(conn, account_id)
         if state is None:
-            raise ProblemError(404, "account_not_found", "No such account")
+            raise NotFound("account_not_found", "No such account")
         if state is not AccountState.RESTRICTED:
-            raise ProblemError(409, "not_restricted", f"The account is {state}, not restricted")
+            raise Conflict("not_restricted", f"The account is {state}, not restricted")
         event = await way_back(conn, account_id, AccountState.RESTRICTED)
         after = await move(conn, account_id, event, actor=operator.actor.label, reason_code=reason)
         await runtime.audit.append(

@@ -20,9 +20,9 @@ from service.accounts import store as accounts
 from service.audit import Actor, AuditEntry
 from service.audit.trail import origin_key_owner
 from service.cases.catalogue import user_message
+from service.errors import NotFound
 from service.face.keys import biometric_key_owner
 from service.guardians import store as guardians
-from service.http.problems import ProblemError
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.lifecycle import personal_data
@@ -113,7 +113,7 @@ async def _section(
 async def build_archive(conn: asyncpg.Connection, vault: Vault, cipher: OwnerCipher, account_id: UUID) -> bytes:
     """One section per entry of the personal-data registry: everything held about the person."""
     if await accounts.fetch_profile(conn, account_id) is None:
-        raise ProblemError(404, "account_not_found", "No such account")
+        raise NotFound("account_not_found", "No such account")
     keys = _Keys(conn, vault, cipher)
     archive: dict[str, Any] = {"format": FORMAT, "generated_at": datetime.now(UTC)}
     for entry in personal_data.EXPORTED:
@@ -163,7 +163,7 @@ async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
                 and not await guardians.guardian_in_force(conn, row["account_id"], requester)
             )
         ):
-            raise ProblemError(404, "export_not_ready", "No such export ready for download (expired?)")
+            raise NotFound("export_not_ready", "No such export ready for download (expired?)")
         cipher = await runtime.vault.open(conn, row["account_id"])
         await store.mark_downloaded(conn, export_id)
         details = {"requested_by": str(requester)}

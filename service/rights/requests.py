@@ -22,7 +22,7 @@ from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent
 from service.cases.subjects import own_cases
-from service.http.problems import ProblemError
+from service.errors import NotFound, RateLimited
 from service.http.schemas import FREE_TEXT, RequestBody
 from service.runtime import Runtime
 
@@ -49,7 +49,7 @@ async def file_request(runtime: Runtime, account_id: UUID, body: RightsRequest, 
     async with runtime.database.transaction() as conn:
         open_ones = await cases.open_of_subject(conn, account_id, [CaseType.DATA_SUBJECT_REQUEST.value])
         if len(open_ones) >= OPEN_REQUESTS_LIMIT:
-            raise ProblemError(429, "too_many_open_requests", "Wait for your open requests to be answered")
+            raise RateLimited("too_many_open_requests", "Wait for your open requests to be answered")
         evidence = [
             Evidence("kind", body.kind.value, body.kind.value),
             Evidence("statement", body.statement, f"{len(body.statement)} characters"),
@@ -57,7 +57,7 @@ async def file_request(runtime: Runtime, account_id: UUID, body: RightsRequest, 
         if body.about_case_id is not None:
             about = await cases.fetch(conn, body.about_case_id)
             if about is None or Case.from_row(about).subject_account_id != account_id:
-                raise ProblemError(404, "case_not_found", "No such case")
+                raise NotFound("case_not_found", "No such case")
             evidence.append(Evidence("about_case_id", str(body.about_case_id), str(body.about_case_id)))
         case = await open_case(
             conn,

@@ -9,10 +9,9 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from service.audit import Actor
 from service.cases.schemas import OwnCase
-from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.clients import client_address
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.schemas import RequestBody
 from service.rights.exports import ExportView, download, exports_of, request_export
 from service.rights.requests import RightsRequest, file_request, requests_of
@@ -64,9 +63,9 @@ class RightsRequestController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[RightsRequest],
     ) -> OwnCase:
-        actor = Actor.user(principal.account_id, client_address(request), user_agent(request))
         return await file_request(runtime, principal.account_id, data, actor)
 
     @get("/", summary="One's rights requests: status, due date, and the written reasons of a refusal")

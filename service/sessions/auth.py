@@ -8,7 +8,7 @@ from litestar import Request
 
 from service.accounts.states import AccountState
 from service.consents.ledger import required_acceptances
-from service.http.problems import ProblemError
+from service.errors import Forbidden, Unauthenticated
 from service.runtime import Runtime
 from service.sessions.cookies import cookie_name
 from service.sessions.sessions import Principal, resolve_session
@@ -39,8 +39,8 @@ REACHABLE_WHILE: dict[AccountState, frozenset[str]] = {
 }
 
 
-def unauthenticated() -> ProblemError:
-    return ProblemError(401, "unauthenticated", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
+def unauthenticated() -> Unauthenticated:
+    return Unauthenticated("unauthenticated", "Sign in first", challenge=True)
 
 
 def presented_token(request: Request[Any, Any, Any], cookie: str) -> tuple[str | None, bool]:
@@ -70,23 +70,20 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
         raise unauthenticated()
     opt = request.route_handler.opt
     if principal.state is AccountState.AWAITING_GUARDIAN and not opt.get(AWAITING_GUARDIAN_OPT):
-        raise ProblemError(
-            403,
+        raise Forbidden(
             "guardian_consent_required",
             "A parent or guardian must agree first",
             "invite them with POST /v1/me/guardian-invitation",
         )
     reachable = REACHABLE_WHILE.get(principal.state)
     if reachable is not None and not any(opt.get(key) for key in reachable):
-        raise ProblemError(
-            403,
+        raise Forbidden(
             "account_restricted",
             f"Your account is {principal.state}; only appeals and your data rights are available",
             "see GET /v1/me for the reason and GET /v1/me/cases to appeal",
         )
     if principal.consent_required and not opt.get(WITHOUT_CONSENT_OPT):
-        raise ProblemError(
-            403,
+        raise Forbidden(
             "consent_required",
             "Accept the updated terms or privacy policy first",
             "see GET /v1/me/consents; accept with POST /v1/me/consents/{purpose}",

@@ -6,15 +6,15 @@ password; one answer for every failure."""
 from __future__ import annotations
 
 from service.accounts import store as accounts
-from service.http.problems import ProblemError
+from service.errors import Forbidden
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from service.sessions.throttle import SignInThrottle
 from verification.passwords import normalize_password
 
 
-def reauthentication_failed() -> ProblemError:
-    return ProblemError(403, "reauthentication_failed", "The password or code is wrong")
+def reauthentication_failed() -> Forbidden:
+    return Forbidden("reauthentication_failed", "The password or code is wrong")
 
 
 async def confirm_password(runtime: Runtime, principal: Principal, password: str, client_address: str) -> None:

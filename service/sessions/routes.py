@@ -9,12 +9,12 @@ from litestar import Controller, Request, Response, delete, get, head, post, rou
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionCreated, SessionGrant
-from service.audit import Actor, AuditEntry
+from service.audit import AuditEntry
+from service.errors import NotFound
 from service.face.assurance import verified_by_header
 from service.face.schemas import FaceVerifiedBy
 from service.http.clients import client_address, user_agent
-from service.http.dependencies import CurrentRuntime, SignedIn
-from service.http.problems import ProblemError
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
@@ -85,15 +85,13 @@ class SessionController(Controller):
         return Response(None, headers=whoami_headers(principal))
 
     @delete("/current", status_code=204, summary="Sign out (end this session)", opt=STATUS_CHECK)
-    async def sign_out(
-        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, principal: SignedIn
-    ) -> Response[None]:
+    async def sign_out(self, runtime: CurrentRuntime, principal: SignedIn, actor: Acting) -> Response[None]:
         async with runtime.database.transaction() as conn:
             await store.end(conn, principal.account_id, principal.session_id, "signed_out")
             await runtime.audit.append(
                 conn,
                 AuditEntry(
-                    Actor.user(principal.account_id, client_address(request), user_agent(request)),
+                    actor,
                     "session.signed_out",
                     "account",
                     str(principal.account_id),
@@ -126,7 +124,7 @@ class SessionController(Controller):
         async with runtime.database.transaction() as conn:
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
         if not ended:
-            raise ProblemError(404, "session_not_found", "No such live session")
+            raise NotFound("session_not_found", "No such live session")
 
 
 def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:

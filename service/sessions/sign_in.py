@@ -23,7 +23,7 @@ from service.accounts.states import CAN_SIGN_IN, AccountState
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
 from service.contacts import store as contacts
-from service.http.problems import ProblemError
+from service.errors import Unauthenticated
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
 from service.sessions.throttle import AttemptsRefused, SignInThrottle, Subjects
@@ -50,8 +50,8 @@ class SignInAttempt:
     user_agent: str | None
 
 
-def invalid_credentials() -> ProblemError:
-    return ProblemError(401, "invalid_credentials", "The identifier or password is wrong")
+def invalid_credentials() -> Unauthenticated:
+    return Unauthenticated("invalid_credentials", "The identifier or password is wrong")
 
 
 def identifier_lookup(identifier: str, region: str) -> tuple[str, str] | None:
@@ -132,7 +132,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
 
     cipher = runtime.vault.open_wrapped(account["id"], account["master_key_id"], account["wrapped_key"])
     if account["totp_enabled"] and not (attempt.totp_code or attempt.recovery_code):
-        raise ProblemError(401, "second_factor_required", "Enter the code from your authenticator app")
+        raise Unauthenticated("second_factor_required", "Enter the code from your authenticator app")
     async with runtime.database.transaction() as conn:
         assurance = 1
         passed = True
@@ -161,7 +161,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
             )
     if not passed:
         await _audit_failure(runtime, attempt, account["id"], "invalid_second_factor")
-        raise ProblemError(401, "invalid_second_factor", "The second-factor code is wrong or was already used")
+        raise Unauthenticated("invalid_second_factor", "The second-factor code is wrong or was already used")
     if checked.needs_rehash:
         # Cost parameters live in the PHC string; an account hashed under older ones is
         # upgraded now, while we hold the plaintext.

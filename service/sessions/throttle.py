@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from service.http.problems import ProblemError
+from service.errors import RateLimited
 from service.vault import BlindIndex
 
 PAIR_FREE_ATTEMPTS = 5
@@ -44,17 +44,13 @@ RETURNING subject
 """
 
 
-class AttemptsRefused(ProblemError):
+class AttemptsRefused(RateLimited):
     """429 too_many_attempts; ``by_address`` says whether the client's address is what is held
     back (anything else is the named person, whose lock sign-in hides: see sessions.sign_in)."""
 
     def __init__(self, seconds: int, *, by_address: bool) -> None:
         super().__init__(
-            429,
-            "too_many_attempts",
-            "Too many failed attempts",
-            f"Try again in {seconds} seconds.",
-            headers={"Retry-After": str(seconds)},
+            "too_many_attempts", "Too many failed attempts", f"Try again in {seconds} seconds.", retry_after=seconds
         )
         self.by_address = by_address
 

@@ -23,7 +23,7 @@ from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence
 from service.cases.states import CaseEvent
-from service.http.problems import ProblemError
+from service.errors import Conflict, NotFound
 from service.http.schemas import FREE_TEXT, RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
@@ -48,9 +48,9 @@ async def propose(
     async with runtime.database.transaction() as conn:
         state = await accounts.lock_state(conn, account_id)
         if state is None:
-            raise ProblemError(404, "account_not_found", "No such account")
+            raise NotFound("account_not_found", "No such account")
         if state not in TERMINABLE:
-            raise ProblemError(409, "illegal_transition", f"A {state} account cannot be terminated")
+            raise Conflict("illegal_transition", f"A {state} account cannot be terminated")
         case = await open_case(
             conn,
             runtime.vault,

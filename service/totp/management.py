@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.accounts import store as accounts
 from service.contacts import store as contacts
-from service.http.problems import ProblemError
+from service.errors import Conflict, Invalid, NotFound
 from service.runtime import Runtime
 from service.sessions.reauthentication import reauthentication_failed
 from service.sessions.sessions import Principal
@@ -30,7 +30,7 @@ async def enroll_totp(runtime: Runtime, principal: Principal) -> Enrollment:
         cipher = await runtime.vault.open(conn, principal.account_id)
         enrollment = await factor.enroll(conn, cipher, label, runtime.settings.public_name)
     if enrollment is None:
-        raise ProblemError(409, "totp_already_enabled", "TOTP is already enabled; remove it first")
+        raise Conflict("totp_already_enabled", "TOTP is already enabled; remove it first")
     return enrollment
 
 
@@ -38,7 +38,7 @@ async def confirm_totp(runtime: Runtime, principal: Principal, code: str) -> lis
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, principal.account_id)
         if not await factor.check_code(conn, cipher, code, confirming=True):
-            raise ProblemError(422, "code_invalid", "The code is not right, or TOTP is not being enrolled")
+            raise Invalid("code_invalid", "The code is not right, or TOTP is not being enrolled")
         return await factor.issue_recovery_codes(conn, runtime.vault.blind_index, principal.account_id)
 
 
@@ -47,7 +47,7 @@ async def remove_totp(runtime: Runtime, principal: Principal, code: str | None, 
     async with runtime.database.transaction() as conn:
         row = await store.fetch(conn, principal.account_id)
         if row is None or row["confirmed_at"] is None:
-            raise ProblemError(404, "totp_not_enabled", "TOTP is not enabled")
+            raise NotFound("totp_not_enabled", "TOTP is not enabled")
         cipher = await runtime.vault.open(conn, principal.account_id)
         passed = (
             await factor.check_code(conn, cipher, code)

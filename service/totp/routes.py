@@ -9,9 +9,9 @@ from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from service.accounts.schemas import Password
+from service.errors import Invalid
 from service.http.clients import client_address
 from service.http.dependencies import CurrentRuntime, SignedIn
-from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import RequestBody
 from service.sessions.reauthentication import confirm_password
@@ -84,6 +84,6 @@ class TotpController(Controller):
         data: JSONBody[TotpRemoval],
     ) -> None:
         if not data.code and not data.recovery_code:
-            raise ProblemError(422, "second_factor_required", "Give a TOTP code or a recovery code")
+            raise Invalid("second_factor_required", "Give a TOTP code or a recovery code")
         await confirm_password(runtime, principal, data.password, client_address(request))
         await remove_totp(runtime, principal, data.code, data.recovery_code)

@@ -15,7 +15,7 @@ from service.consents.effects import erase_biometric_job
 from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
 from service.database import migrations
-from service.http.problems import ProblemError
+from service.errors import Forbidden
 from service.policies.catalog import PolicySourceError, repository_documents
 from service.policies.publishing import publish_repository_documents
 from service.runtime import Runtime
@@ -76,7 +76,7 @@ async def test_sensitive_processing_waits_for_its_own_consent_and_stops_when_wit
     client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
 ) -> None:
     account, me = await signed_up(client)
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(Forbidden) as refused:
         await require_consent(db, runtime.policies, account, ConsentPurpose.BIOMETRIC)
     assert refused.value.code == "consent_missing"
     # Refusing the sensitive purposes leaves basic service working.
@@ -85,7 +85,7 @@ async def test_sensitive_processing_waits_for_its_own_consent_and_stops_when_wit
     await client.post("/v1/me/consents/biometric", json={"version": CURRENT}, headers=me)
     await require_consent(db, runtime.policies, account, ConsentPurpose.BIOMETRIC)
     await client.post("/v1/me/consents/biometric/withdraw", headers=me)
-    with pytest.raises(ProblemError):
+    with pytest.raises(Forbidden):
         await require_consent(db, runtime.policies, account, ConsentPurpose.BIOMETRIC)
 
 
