@@ -19,6 +19,7 @@ from service.http.problems import FieldProblem, ProblemError, invalid_fields
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
+from service.vault.labels import IndexPurpose, VaultField
 from verification.errors import InvalidValue
 from verification.names import normalize_display_name
 from verification.usernames import normalize_username, username_key
@@ -43,18 +44,18 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
     cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
-    email = cipher.open_optional("contact.email", row["email"])
-    phone = cipher.open_optional("contact.phone", row["phone"])
+    email = cipher.open_optional(VaultField.CONTACT_EMAIL, row["email"])
+    phone = cipher.open_optional(VaultField.CONTACT_PHONE, row["phone"])
     return Profile(
         account_id=account_id,
         state=AccountState(row["state"]),
-        display_name=cipher.open_text("account.display_name", row["display_name"]),
-        username=cipher.open_optional("account.username", row["username"]),
+        display_name=cipher.open_text(VaultField.ACCOUNT_DISPLAY_NAME, row["display_name"]),
+        username=cipher.open_optional(VaultField.ACCOUNT_USERNAME, row["username"]),
         email=mask_email(email) if email else None,
         email_verified=row["email_verified_at"] is not None,
         phone=mask_phone(phone) if phone else None,
         phone_verified=row["phone_verified_at"] is not None,
-        birth_date=mask_birth_date(cipher.open_text("account.birth_date", row["birth_date"])),
+        birth_date=mask_birth_date(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, row["birth_date"])),
         totp_enabled=row["totp_enabled"],
         created_at=row["created_at"],
         locked_fields=list(LOCKED_FIELDS),
@@ -70,8 +71,8 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         qualifications=[
             QualificationInForce(
                 q["id"],
-                cipher.open_text("qualification.organization_name", q["organization_name"]),
-                cipher.open_text("qualification.job_title", q["job_title"]),
+                cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, q["organization_name"]),
+                cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, q["job_title"]),
                 q["valid_until"],
             )
             for q in qualified
@@ -113,18 +114,18 @@ async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileCha
     if problems:
         raise invalid_fields(*problems)
     index = runtime.vault.blind_index
-    username_index = index.digest("username", username_key(username)) if username else None
+    username_index = index.digest(IndexPurpose.USERNAME, username_key(username)) if username else None
     try:
         async with runtime.database.transaction() as conn:
             cipher = await runtime.vault.open(conn, account_id)
-            previous = index.previous_digest("username", username_key(username)) if username else None
+            previous = index.previous_digest(IndexPurpose.USERNAME, username_key(username)) if username else None
             if previous is not None and await contacts.taken_under_previous_key(conn, previous, [], account_id):
                 raise identifier_taken("username")
             await store.update_profile(
                 conn,
                 account_id,
-                display_name=cipher.seal("account.display_name", display_name) if display_name else None,
-                username=cipher.seal("account.username", username) if username else None,
+                display_name=cipher.seal(VaultField.ACCOUNT_DISPLAY_NAME, display_name) if display_name else None,
+                username=cipher.seal(VaultField.ACCOUNT_USERNAME, username) if username else None,
                 username_index=username_index,
             )
     except asyncpg.UniqueViolationError:

@@ -19,6 +19,7 @@ from service.contacts import store
 from service.courier.outbox import Message, queue_messages
 from service.http.problems import ProblemError
 from service.vault import BlindIndex, OwnerCipher
+from service.vault.labels import IndexPurpose
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -46,7 +47,7 @@ def new_code() -> str:
 
 
 def code_digest(index: BlindIndex, code_id: UUID, code: str) -> bytes:
-    return index.digest("one-time-code", f"{code_id}:{code}")
+    return index.digest(IndexPurpose.ONE_TIME_CODE, f"{code_id}:{code}")
 
 
 async def send_code(
@@ -115,6 +116,6 @@ async def check_purpose_code(
     live = await store.spend_attempt(conn, account_id, purpose, MAX_ATTEMPTS)
     if live is None:
         return CodeCheck.NONE_LIVE
-    if not index.matches("one-time-code", f"{live['id']}:{code}", live["code_digest"]):
+    if not index.matches(IndexPurpose.ONE_TIME_CODE, f"{live['id']}:{code}", live["code_digest"]):
         return CodeCheck.WRONG
     return CodeCheck.ACCEPTED if await store.consume(conn, live["id"]) else CodeCheck.NONE_LIVE

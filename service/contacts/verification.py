@@ -11,6 +11,7 @@ from service.contacts.codes import CodeCheck, ContactKind, check_code, send_code
 from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import VaultField
 
 
 async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> asyncpg.Record:
@@ -26,7 +27,7 @@ async def request_code(runtime: Runtime, principal: Principal, kind: ContactKind
     async with runtime.database.transaction() as conn:
         contact = await _unverified_contact(conn, principal, kind)
         cipher = await runtime.vault.open(conn, principal.account_id)
-        address = cipher.open_text(f"contact.{kind.value}", contact["address"])
+        address = cipher.open_text(VaultField.contact(kind), contact["address"])
         await send_code(conn, runtime.vault.blind_index, cipher, kind, address)
 
 

@@ -27,6 +27,7 @@ from service.http.problems import FieldProblem, ProblemError, invalid_field, inv
 from service.realname.store import accounts_verified_with
 from service.runtime import Runtime
 from service.vault import OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 from verification.birth_dates import check_birth_date
 from verification.errors import InvalidValue
 from verification.identity_numbers import (
@@ -84,7 +85,7 @@ def _check_against_current(
     if checked.identity is not None:
         mismatches = check_consistency(checked.identity, birth_date, None)
     elif checked.birth_date is not None and verified is not None:
-        number = cipher.open_text("realname.id_number", verified["id_number"])
+        number = cipher.open_text(VaultField.REALNAME_ID_NUMBER, verified["id_number"])
         identity = parse_identity_number(number, datetime.now(UTC).date(), None)
         mismatches = check_consistency(identity, birth_date, None)
     else:
@@ -116,13 +117,13 @@ async def request_correction(
 ) -> CorrectionStatus:
     checked = _validate(body, datetime.now(UTC).date())
     identity = checked.identity
-    index = runtime.vault.blind_index.digest("identity.number", identity.number) if identity else None
+    index = runtime.vault.blind_index.digest(IndexPurpose.IDENTITY_NUMBER, identity.number) if identity else None
     correction_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
-        declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile["birth_date"]))
         verified = await store.verified_identity(conn, account_id)
         _check_against_current(checked, declared, verified, cipher)
         case = await open_case(
@@ -135,7 +136,7 @@ async def request_correction(
         )
         results = []
         if identity is not None and await accounts_verified_with(
-            conn, runtime.vault.blind_index.digests("identity.number", identity.number), account_id
+            conn, runtime.vault.blind_index.digests(IndexPurpose.IDENTITY_NUMBER, identity.number), account_id
         ):
             results.append(AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity"))
         # Always a person's decision: these are the values everything else was checked against.
@@ -145,13 +146,15 @@ async def request_correction(
             correction_id=correction_id,
             account_id=account_id,
             case_id=case.id,
-            birth_date=cipher.seal_text("account.birth_date", checked.birth_date.isoformat())
+            birth_date=cipher.seal_text(VaultField.ACCOUNT_BIRTH_DATE, checked.birth_date.isoformat())
             if checked.birth_date
             else None,
-            legal_name=cipher.seal_text("realname.legal_name", checked.legal_name) if checked.legal_name else None,
-            id_number=cipher.seal_text("realname.id_number", identity.number) if identity else None,
+            legal_name=cipher.seal_text(VaultField.REALNAME_LEGAL_NAME, checked.legal_name)
+            if checked.legal_name
+            else None,
+            id_number=cipher.seal_text(VaultField.REALNAME_ID_NUMBER, identity.number) if identity else None,
             id_number_index=index,
-            identity_birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat())
+            identity_birth_date=cipher.seal_text(VaultField.REALNAME_BIRTH_DATE, identity.birth_date.isoformat())
             if identity
             else None,
             document_type=identity.document_type.value if identity else None,

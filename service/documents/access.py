@@ -16,6 +16,7 @@ from service.documents import store
 from service.http.problems import ProblemError
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.vault.labels import VaultField
 from verification.uploads import UploadKind
 
 
@@ -55,7 +56,7 @@ async def open_document(
         if row is None or row["content"] is None:
             raise ProblemError(404, "document_not_found", "This case has no such document")
         cipher = await runtime.vault.open(conn, case.subject_account_id)
-        content = cipher.open("document.content", row["content"])
+        content = cipher.open(VaultField.DOCUMENT_CONTENT, row["content"])
         details = {"document_id": str(document_id), "reason": reason.value, "child": case.subject_is_child}
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "case.document_opened", "case", str(case.id), details)

@@ -33,6 +33,7 @@ from service.guardians.schemas import GuardianConsentRequest, GuardianshipView, 
 from service.http.problems import ProblemError
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import VaultField
 from verification.ages import AgeBand
 
 PURPOSES_FOR_SCOPE = {
@@ -47,7 +48,7 @@ async def _guardian_is_verified_adult(runtime: Runtime, conn: asyncpg.Connection
         raise ProblemError(403, "guardian_not_verified", "A guardian must have an active, real-name verified account")
     sealed = await store.verified_birth_date(conn, principal.account_id)
     cipher = await runtime.vault.open(conn, principal.account_id)
-    born = date.fromisoformat(cipher.open_text("realname.birth_date", sealed)) if sealed else None
+    born = date.fromisoformat(cipher.open_text(VaultField.REALNAME_BIRTH_DATE, sealed)) if sealed else None
     if born is None or runtime.settings.age_profile.band(born, runtime.settings.today()) is not AgeBand.ADULT:
         raise ProblemError(403, "guardian_not_adult", "A guardian must be an adult")
 
@@ -56,7 +57,7 @@ async def _minor_band(runtime: Runtime, conn: asyncpg.Connection, minor_id: UUID
     profile = await accounts.fetch_profile(conn, minor_id)
     assert profile is not None
     cipher = await runtime.vault.open(conn, minor_id)
-    born = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+    born = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile["birth_date"]))
     return runtime.settings.age_profile.band(born, runtime.settings.today())
 
 

@@ -19,6 +19,7 @@ from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
 from service.http.problems import ProblemError, invalid_field
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import normalize_email, normalize_mobile
 from verification.errors import InvalidValue
 
@@ -26,11 +27,11 @@ INVITATIONS_PER_DAY = 5
 
 
 def invitation_digest(runtime: Runtime, code: str) -> bytes:
-    return runtime.vault.blind_index.digest("guardian.invitation", code)
+    return runtime.vault.blind_index.digest(IndexPurpose.GUARDIAN_INVITATION, code)
 
 
 def invitation_digests(runtime: Runtime, code: str) -> list[bytes]:
-    return runtime.vault.blind_index.digests("guardian.invitation", code)
+    return runtime.vault.blind_index.digests(IndexPurpose.GUARDIAN_INVITATION, code)
 
 
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
@@ -62,7 +63,7 @@ async def invite(
             invitation_id=uuid.uuid4(),
             minor_account_id=principal.account_id,
             contact_kind=kind,
-            contact=cipher.seal(f"guardian.{kind}", address),
+            contact=cipher.seal(VaultField.guardian_contact(kind), address),
             code_digest=invitation_digest(runtime, code),
             expires_at=expires_at,
         )

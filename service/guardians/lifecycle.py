@@ -22,6 +22,7 @@ from service.jobs.runner import ScheduledJob
 from service.lifecycle.erasure import erase_account
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import VaultField
 from verification.ages import AgeBand
 
 KEEPER = Actor.system("guardians.lifecycle")
@@ -61,12 +62,12 @@ async def _age_band(runtime: Runtime, conn: asyncpg.Connection, account_id: UUID
     cipher = await runtime.vault.open(conn, account_id)
     sealed = await store.verified_birth_date(conn, account_id)
     if sealed is not None:
-        born = date.fromisoformat(cipher.open_text("realname.birth_date", sealed))
+        born = date.fromisoformat(cipher.open_text(VaultField.REALNAME_BIRTH_DATE, sealed))
     else:
         profile = await accounts.fetch_profile(conn, account_id)
         if profile is None:
             return None
-        born = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        born = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile["birth_date"]))
     return runtime.settings.age_profile.band(born, today)
 
 

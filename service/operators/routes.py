@@ -30,6 +30,7 @@ from service.operators.schemas import (
     PendingOperator,
 )
 from service.operators.sign_in import OperatorSignIn, sign_in_operator
+from service.vault.labels import VaultField
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
 
@@ -116,7 +117,7 @@ class OperatorAdminController(Controller):
             summaries.append(
                 OperatorSummary(
                     operator_id=row["id"],
-                    email=cipher.open_text("operator.email", row["email"]),
+                    email=cipher.open_text(VaultField.OPERATOR_EMAIL, row["email"]),
                     roles=[Role(r) for r in row["roles"]],
                     approved=row["approved_at"] is not None,
                     enrolled=row["enrolled_at"] is not None,

@@ -21,6 +21,7 @@ from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
 from service.sessions.tokens import new_token, token_digest
 from service.totp.factor import matching_step
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import email_key, normalize_email
 from verification.errors import InvalidValue
 from verification.passwords import normalize_password
@@ -54,7 +55,7 @@ async def _find(runtime: Runtime, email: str) -> tuple[str, asyncpg.Record | Non
         key = email_key(normalize_email(email))
     except InvalidValue:
         return email.casefold(), None
-    digests = runtime.vault.blind_index.digests("operator.email", key)
+    digests = runtime.vault.blind_index.digests(IndexPurpose.OPERATOR_EMAIL, key)
     async with runtime.database.connection() as conn:
         return key, await store.by_email(conn, digests)
 
@@ -83,7 +84,7 @@ async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOper
 
     operator = Actor.operator(row["id"], attempt.client_address, attempt.user_agent)
     cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
-    step = matching_step(cipher.open_text("operator.totp", row["totp_secret"]), attempt.totp_code)
+    step = matching_step(cipher.open_text(VaultField.OPERATOR_TOTP, row["totp_secret"]), attempt.totp_code)
     token = new_token()
     session_id = uuid.uuid4()
     expires_at = datetime.now(UTC) + runtime.settings.operator_session_absolute_timeout

@@ -37,6 +37,7 @@ from service.qualifications.states import (
 )
 from service.runtime import Runtime
 from service.vault import BlindIndex, OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import normalize_email
 from verification.credit_codes import parse_credit_code
 from verification.errors import InvalidValue
@@ -49,7 +50,7 @@ def work_email_code_purpose(index: BlindIndex, address: str) -> str:
     """Codes for a work e-mail are kept (and throttled: once a minute, five an hour) per address,
     so declaring another qualification with another work e-mail is not held up by the last one,
     while one address cannot be flooded by starting qualification after qualification."""
-    return f"{WORK_EMAIL_PURPOSE}:{index.digest('work-email-code', address.casefold()).hex()[:32]}"
+    return f"{WORK_EMAIL_PURPOSE}:{index.digest(IndexPurpose.WORK_EMAIL_CODE, address.casefold()).hex()[:32]}"
 
 
 MAX_DOCUMENTS = 5
@@ -105,7 +106,7 @@ async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, 
             conn,
             qualification_id=qualification_id,
             account_id=account_id,
-            **{name: cipher.seal_text(f"qualification.{name}", values[name]) for name in _FIELDS},
+            **{name: cipher.seal_text(VaultField.qualification(name), values[name]) for name in _FIELDS},
             valid_until=body.valid_until,
         )
         if not inserted:
@@ -128,7 +129,7 @@ async def resend_work_email_code(runtime: Runtime, account_id: UUID, qualificati
         if row["work_email_verified_at"] is not None:
             raise ProblemError(409, "already_verified", "The work e-mail is already confirmed")
         cipher = await runtime.vault.open(conn, account_id)
-        address = cipher.open_text("qualification.work_email", row["work_email"])
+        address = cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row["work_email"])
         index = runtime.vault.blind_index
         await send_purpose_code(
             conn, index, cipher, work_email_code_purpose(index, address), WORK_EMAIL_PURPOSE, address
@@ -141,7 +142,7 @@ async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id
         _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
         cipher = await runtime.vault.open(conn, account_id)
         purpose = work_email_code_purpose(
-            runtime.vault.blind_index, cipher.open_text("qualification.work_email", row["work_email"])
+            runtime.vault.blind_index, cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row["work_email"])
         )
         result = await check_purpose_code(conn, runtime.vault.blind_index, account_id, purpose, code)
         if result is CodeCheck.ACCEPTED:
@@ -216,7 +217,7 @@ async def add_document(
 
 
 def _evidence(cipher: OwnerCipher, row: asyncpg.Record) -> list[Evidence]:
-    values = {name: cipher.open_text(f"qualification.{name}", row[name]) for name in _FIELDS}
+    values = {name: cipher.open_text(VaultField.qualification(name), row[name]) for name in _FIELDS}
     return [
         Evidence("organization_name", values["organization_name"], values["organization_name"]),
         Evidence("credit_code", values["credit_code"], values["credit_code"]),
@@ -297,10 +298,10 @@ def _view(cipher: OwnerCipher, row: asyncpg.Record) -> QualificationView:
     return QualificationView(
         qualification_id=row["id"],
         status=QualificationState(row["status"]),
-        organization_name=cipher.open_text("qualification.organization_name", row["organization_name"]),
-        credit_code=cipher.open_text("qualification.credit_code", row["credit_code"]),
-        job_title=cipher.open_text("qualification.job_title", row["job_title"]),
-        work_email=mask_email(cipher.open_text("qualification.work_email", row["work_email"])),
+        organization_name=cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, row["organization_name"]),
+        credit_code=cipher.open_text(VaultField.QUALIFICATION_CREDIT_CODE, row["credit_code"]),
+        job_title=cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, row["job_title"]),
+        work_email=mask_email(cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row["work_email"])),
         work_email_verified=row["work_email_verified_at"] is not None,
         valid_until=row["valid_until"],
         documents=row["documents"],

@@ -33,6 +33,7 @@ from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
 from service.termination.termination import is_barred
+from service.vault.labels import IndexPurpose, VaultField
 from verification.errors import InvalidValue
 from verification.identity_numbers import (
     IdDocumentType,
@@ -80,7 +81,7 @@ async def submit(
     if problems or legal_name is None or identity is None:
         raise invalid_fields(*problems)
 
-    indexes = runtime.vault.blind_index.digests("identity.number", identity.number)
+    indexes = runtime.vault.blind_index.digests(IndexPurpose.IDENTITY_NUMBER, identity.number)
     index = indexes[0]
     verification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
@@ -90,7 +91,7 @@ async def submit(
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
-        declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile["birth_date"]))
         if mismatches := check_consistency(identity, declared, None):
             raise invalid_fields(*(FieldProblem(field, m.code, m.message) for m in mismatches for field in m.fields))
         if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
@@ -112,10 +113,10 @@ async def submit(
             account_id=account_id,
             case_id=case.id,
             document_type=identity.document_type.value,
-            legal_name=cipher.seal_text("realname.legal_name", legal_name),
-            id_number=cipher.seal_text("realname.id_number", identity.number),
+            legal_name=cipher.seal_text(VaultField.REALNAME_LEGAL_NAME, legal_name),
+            id_number=cipher.seal_text(VaultField.REALNAME_ID_NUMBER, identity.number),
             id_number_index=index,
-            birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat()),
+            birth_date=cipher.seal_text(VaultField.REALNAME_BIRTH_DATE, identity.birth_date.isoformat()),
         )
         if not inserted:
             raise ProblemError(409, "verification_exists", "A real-name verification is already pending or done")
@@ -145,8 +146,8 @@ async def check_with_registry(runtime: Runtime, provider: RealNameProvider, veri
             return str(row["status"]) if row else "withdrawn"
         cipher = await runtime.vault.open(conn, row["account_id"])
         query = RealNameQuery(
-            cipher.open_text("realname.legal_name", row["legal_name"]),
-            cipher.open_text("realname.id_number", row["id_number"]),
+            cipher.open_text(VaultField.REALNAME_LEGAL_NAME, row["legal_name"]),
+            cipher.open_text(VaultField.REALNAME_ID_NUMBER, row["id_number"]),
             row["document_type"],
         )
     answer = await provider.check(query)
@@ -174,7 +175,7 @@ async def _record(
             # The row may be indexed under either key, other accounts' rows too.
             cipher = await runtime.vault.open(conn, row["account_id"])
             indexes = runtime.vault.blind_index.digests(
-                "identity.number", cipher.open_text("realname.id_number", row["id_number"])
+                IndexPurpose.IDENTITY_NUMBER, cipher.open_text(VaultField.REALNAME_ID_NUMBER, row["id_number"])
             )
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 11))", indexes[0])
         taken = await store.accounts_verified_with(conn, indexes, row["account_id"])

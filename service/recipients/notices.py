@@ -30,6 +30,7 @@ from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
 from service.runtime import Runtime
 from service.settings import Environment
+from service.vault.labels import VaultField
 
 DELIVER_JOB = "recipients.deliver_notice"
 _ONCE_NOTICES = uuid.UUID("4f0c2b8e-3a57-4c1d-9e62-7d5b1a0f8c34")
@@ -94,7 +95,7 @@ async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
         if row is None or row["acknowledged_at"] is not None:
             return row is not None
         cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
-    secret = cipher.open("recipient.secret", row["secret"])
+    secret = cipher.open(VaultField.RECIPIENT_SECRET, row["secret"])
     timestamp = str(int(time.time()))
     headers = {
         "content-type": "application/json",

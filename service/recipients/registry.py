@@ -25,6 +25,7 @@ from service.recipients.keys import RECIPIENT_SECRETS
 from service.recipients.notices import delivery_key
 from service.runtime import Runtime
 from service.settings import Environment
+from service.vault.labels import VaultField
 
 
 class RecipientKind(StrEnum):
@@ -82,7 +83,7 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
     recipient_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
-        sealed = cipher.seal("recipient.secret", secret)
+        sealed = cipher.seal(VaultField.RECIPIENT_SECRET, secret)
         row = await store.insert_recipient(conn, recipient_id, body.name, body.kind, body.webhook_url, sealed)
         if row is None:
             raise ProblemError(409, "recipient_exists", "A recipient with this name exists")

@@ -32,6 +32,7 @@ from service.runtime import Runtime
 from service.sessions.reauthentication import confirm_password
 from service.sessions.sessions import Principal
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
+from service.vault.labels import VaultField, sealed_field
 
 BUILD_JOB = "rights.build_export"
 FORMAT = "idv-export/1"
@@ -82,7 +83,7 @@ async def _open(keys: _Keys, sealed: Sealed, row: asyncpg.Record, value: bytes) 
     cipher, body = await keys.cipher(sealed, row, value)
     if cipher is None:
         return None
-    opened = cipher.open(sealed.field_for(dict(row)), body)
+    opened = cipher.open(sealed_field(sealed.field_for(dict(row))), body)
     if sealed.shape is Shape.TEXT:
         return opened.decode()
     if sealed.shape is Shape.JSON:
@@ -146,7 +147,7 @@ async def build(runtime: Runtime, export_id: UUID) -> None:
         cipher = await runtime.vault.open(conn, row["account_id"])
         archive = await build_archive(conn, runtime.vault, cipher, row["account_id"])
         expires_at = datetime.now(UTC) + runtime.settings.export_lifetime
-        await store.mark_ready(conn, export_id, cipher.seal("rights.export", archive), expires_at)
+        await store.mark_ready(conn, export_id, cipher.seal(VaultField.RIGHTS_EXPORT, archive), expires_at)
 
 
 async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
@@ -171,7 +172,7 @@ async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
             Actor.user(requester), "rights.export_downloaded", "account", str(row["account_id"]), details
         )
         await runtime.audit.append(conn, entry)
-    return cipher.open("rights.export", row["archive"])
+    return cipher.open(VaultField.RIGHTS_EXPORT, row["archive"])
 
 
 async def exports_of(runtime: Runtime, requester: UUID) -> list[ExportView]:

@@ -28,6 +28,7 @@ from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
 from service.sessions.throttle import AttemptsRefused, SignInThrottle, Subjects
 from service.totp import factor
+from service.vault.labels import IndexPurpose
 from verification.contacts import (
     email_key,
     looks_like_email,
@@ -73,8 +74,8 @@ async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> asy
     index = runtime.vault.blind_index
     async with runtime.database.connection() as conn:
         if kind == "username":
-            return await contacts.find_account_by_username(conn, index.digests("username", key))
-        return await contacts.find_account(conn, kind, index.digests(f"contact.{kind}", key))
+            return await contacts.find_account_by_username(conn, index.digests(IndexPurpose.USERNAME, key))
+        return await contacts.find_account(conn, kind, index.digests(IndexPurpose.contact(kind), key))
 
 
 async def _audit_failure(runtime: Runtime, attempt: SignInAttempt, account_id: UUID | None, reason: str) -> None:

@@ -23,6 +23,7 @@ import asyncpg
 
 from service.http.problems import ProblemError
 from service.vault import BlindIndex
+from service.vault.labels import IndexPurpose
 
 PAIR_FREE_ATTEMPTS = 5
 PERSON_FREE_ATTEMPTS = 20
@@ -73,9 +74,9 @@ class SignInThrottle:
     def subjects(self, person: str, address: str) -> Subjects:
         """``person`` is ``account:<id>`` for a known account, ``identifier:<key>`` otherwise."""
         return Subjects(
-            pair=self.index.digest("throttle", f"{person}|{address}"),
-            person=self.index.digest("throttle", person),
-            address=self.index.digest("throttle", f"address:{address}"),
+            pair=self.index.digest(IndexPurpose.THROTTLE, f"{person}|{address}"),
+            person=self.index.digest(IndexPurpose.THROTTLE, person),
+            address=self.index.digest(IndexPurpose.THROTTLE, f"address:{address}"),
         )
 
     async def reserve(self, conn: asyncpg.Connection, subjects: Subjects) -> None:

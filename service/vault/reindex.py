@@ -24,6 +24,7 @@ import asyncpg
 from service.database.pool import Database
 from service.vault.blind_index import BlindIndex
 from service.vault.cipher import OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 from service.vault.vault import Vault, VaultError
 from verification.contacts import email_key
 from verification.usernames import username_key
@@ -168,32 +169,32 @@ async def _owners(conn: asyncpg.Connection, vault: Vault, after: str | None) -> 
     for row in await conn.fetch(
         "SELECT account_id, kind, address, address_index FROM contacts WHERE account_id = ANY($1)", owners
     ):
-        address = ciphers[row["account_id"]].open_text(f"contact.{row['kind']}", row["address"])
+        address = ciphers[row["account_id"]].open_text(VaultField.contact(row["kind"]), row["address"])
         key = email_key(address) if row["kind"] == "email" else address
         await conn.execute(
             "UPDATE contacts SET address_index = $4 WHERE account_id = $1 AND kind = $2 AND address_index = $3",
             row["account_id"],
             row["kind"],
             row["address_index"],
-            index.digest(f"contact.{row['kind']}", key),
+            index.digest(IndexPurpose.contact(row["kind"]), key),
         )
     for row in await conn.fetch(
         "SELECT id, username, username_index FROM accounts WHERE id = ANY($1) AND username_index IS NOT NULL", owners
     ):
-        username = ciphers[row["id"]].open_text("account.username", row["username"])
+        username = ciphers[row["id"]].open_text(VaultField.ACCOUNT_USERNAME, row["username"])
         await conn.execute(
             "UPDATE accounts SET username_index = $3 WHERE id = $1 AND username_index = $2",
             row["id"],
             row["username_index"],
-            index.digest("username", username_key(username)),
+            index.digest(IndexPurpose.USERNAME, username_key(username)),
         )
     for row in await conn.fetch("SELECT id, email, email_index FROM operators WHERE id = ANY($1)", owners):
-        email = ciphers[row["id"]].open_text("operator.email", row["email"])
+        email = ciphers[row["id"]].open_text(VaultField.OPERATOR_EMAIL, row["email"])
         await conn.execute(
             "UPDATE operators SET email_index = $3 WHERE id = $1 AND email_index = $2",
             row["id"],
             row["email_index"],
-            index.digest("operator.email", email_key(email)),
+            index.digest(IndexPurpose.OPERATOR_EMAIL, email_key(email)),
         )
     for table in ("real_name_verifications", "correction_requests"):
         rows = await conn.fetch(
@@ -202,12 +203,12 @@ async def _owners(conn: asyncpg.Connection, vault: Vault, after: str | None) -> 
             owners,
         )
         for row in rows:
-            number = ciphers[row["account_id"]].open_text("realname.id_number", row["id_number"])
+            number = ciphers[row["account_id"]].open_text(VaultField.REALNAME_ID_NUMBER, row["id_number"])
             await conn.execute(
                 f"UPDATE {table} SET id_number_index = $3 WHERE id = $1 AND id_number_index = $2",  # noqa: S608
                 row["id"],
                 row["id_number_index"],
-                index.digest("identity.number", number),
+                index.digest(IndexPurpose.IDENTITY_NUMBER, number),
             )
     await _advance(conn, index, OWNERS, str(keys[-1]["owner_id"]), unreadable)
     return len(keys)
@@ -248,7 +249,7 @@ async def _bar_index(conn: asyncpg.Connection, vault: Vault, bar: asyncpg.Record
     for row in await conn.fetch(
         "SELECT id_number FROM real_name_verifications WHERE account_id = $1 AND length(id_number_index) > 0", subject
     ):
-        number = cipher.open_text("realname.id_number", row["id_number"])
-        if bar["id_number_index"] in index.digests("identity.number", number):
-            return index.digest("identity.number", number)
+        number = cipher.open_text(VaultField.REALNAME_ID_NUMBER, row["id_number"])
+        if bar["id_number_index"] in index.digests(IndexPurpose.IDENTITY_NUMBER, number):
+            return index.digest(IndexPurpose.IDENTITY_NUMBER, number)
     return None
