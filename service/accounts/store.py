@@ -185,22 +185,13 @@ async def has_verified_contact(conn: asyncpg.Connection, account_id: UUID) -> bo
     )
 
 
-async def end_all_sessions(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:
-    result: str = await conn.execute(
-        "UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL",
-        account_id,
-        reason,
-    )
-    return int(result.split()[-1])
+async def replace_birth_date(conn: asyncpg.Connection, account_id: UUID, sealed: bytes) -> None:
+    await conn.execute("UPDATE accounts SET birth_date = $2, updated_at = now() WHERE id = $1", account_id, sealed)
 
 
 async def erase_identifiers(conn: asyncpg.Connection, account_id: UUID) -> None:
-    """Everything that names the person in clear or through a blind index; sealed values become
-    unreadable when the caller destroys the data key, and are blanked here as well."""
-    await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM recovery_codes WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM totp_credentials WHERE account_id = $1", account_id)
+    """The account's username and its blind index; sealed values become unreadable when the caller
+    destroys the data key, and are blanked here as well."""
     await conn.execute(
         """UPDATE accounts SET username = NULL, username_index = NULL, display_name = '', birth_date = '',
                                password_hash = '!erased', updated_at = now()

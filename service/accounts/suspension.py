@@ -20,6 +20,7 @@ from service.accounts.reasons import SUSPENSION_REASONS
 from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import Actor
+from service.sessions import store as sessions
 
 # States a suspension may start from (terminated and erased accounts are past it).
 SUSPENDABLE = states_allowing(AccountEvent.SUSPENDED)
@@ -35,7 +36,7 @@ async def suspend(
     if await store.lock_state(conn, account_id) not in SUSPENDABLE:
         return False
     await move(conn, account_id, AccountEvent.SUSPENDED, actor=actor.label, reason_code=reason_code, case_id=case_id)
-    await store.end_all_sessions(conn, account_id, "account_suspended")
+    await sessions.end_all_for_account(conn, account_id, "account_suspended")
     return True
 
 

@@ -32,6 +32,31 @@ async def insert(
     )
 
 
+async def insert_grants(
+    conn: asyncpg.Connection,
+    *,
+    account_id: UUID,
+    purposes: list[str],
+    versions: list[str],
+    sha256s: list[str],
+    channel: str,
+    actor_account_id: UUID,
+) -> None:
+    """One grant per (purpose, version, sha256), in one statement."""
+    await conn.execute(
+        """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action,
+                                       channel, actor_account_id)
+           SELECT $1, purpose, version, sha256, 'granted', $5, $6
+           FROM unnest($2::text[], $3::text[], $4::text[]) AS d(purpose, version, sha256)""",
+        account_id,
+        purposes,
+        versions,
+        sha256s,
+        channel,
+        actor_account_id,
+    )
+
+
 async def lock_account(conn: asyncpg.Connection, account_id: UUID) -> None:
     """Grants and withdrawals of one account take turns, so the latest entry is the state."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))", str(account_id))

@@ -162,3 +162,9 @@ async def insert_first_codes(
         [c[2] for c in codes],
         ttl,
     )
+
+
+async def erase_for_account(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """The account's contacts and the codes sent to them (they name the person through a blind index)."""
+    await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)

@@ -58,38 +58,6 @@ async def set_status(conn: asyncpg.Connection, correction_id: UUID, status: str)
     )
 
 
-async def apply_birth_date(conn: asyncpg.Connection, account_id: UUID, sealed: bytes) -> None:
-    await conn.execute("UPDATE accounts SET birth_date = $2, updated_at = now() WHERE id = $1", account_id, sealed)
-
-
-async def replace_verification(conn: asyncpg.Connection, correction: asyncpg.Record, verification_id: UUID) -> bool:
-    """Supersede the account's verification in force with one carrying the corrected identity
-    (unchanged parts copied as ciphertext). False when none is in force."""
-    old = await conn.fetchrow(
-        """UPDATE real_name_verifications SET status = 'superseded', updated_at = now()
-           WHERE account_id = $1 AND status = 'verified'
-           RETURNING document_type, legal_name, id_number, id_number_index, birth_date""",
-        correction["account_id"],
-    )
-    if old is None:
-        return False
-    await conn.execute(
-        """INSERT INTO real_name_verifications
-               (id, account_id, case_id, status, document_type, legal_name, id_number, id_number_index, birth_date,
-                provider, provider_outcome, provider_reference, checked_at)
-           VALUES ($1, $2, $3, 'verified', $4, $5, $6, $7, $8, 'operator', 'corrected', $3::uuid::text, now())""",
-        verification_id,
-        correction["account_id"],
-        correction["case_id"],
-        correction["document_type"] or old["document_type"],
-        correction["legal_name"] or old["legal_name"],
-        correction["id_number"] or old["id_number"],
-        correction["id_number_index"] or old["id_number_index"],
-        correction["identity_birth_date"] or old["birth_date"],
-    )
-    return True
-
-
 async def verified_identity(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT legal_name, id_number, birth_date, document_type FROM real_name_verifications

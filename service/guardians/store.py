@@ -164,3 +164,19 @@ async def active_guardianships(conn: asyncpg.Connection) -> list[asyncpg.Record]
         """SELECT id, minor_account_id, guardian_account_id FROM guardianships
            WHERE state = 'active' FOR UPDATE SKIP LOCKED"""
     )
+
+
+async def end_live_involving(conn: asyncpg.Connection, account_id: UUID, end_reason: str) -> list[UUID]:
+    """End every live guardianship the account is in, as guardian or as minor; returns their minors."""
+    rows = await conn.fetch(
+        """UPDATE guardianships SET state = 'ended', end_reason = $2, ended_at = now()
+           WHERE (guardian_account_id = $1 OR minor_account_id = $1) AND state IN ('active', 'pending_review')
+           RETURNING minor_account_id""",
+        account_id,
+        end_reason,
+    )
+    return [row["minor_account_id"] for row in rows]
+
+
+async def delete_invitations_of_minor(conn: asyncpg.Connection, minor_account_id: UUID) -> None:
+    await conn.execute("DELETE FROM guardian_invitations WHERE minor_account_id = $1", minor_account_id)

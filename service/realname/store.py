@@ -131,3 +131,42 @@ async def registry_mismatches(conn: asyncpg.Connection, account_id: UUID) -> int
         account_id,
     )
     return count
+
+
+async def supersede_with_correction(
+    conn: asyncpg.Connection,
+    *,
+    verification_id: UUID,
+    account_id: UUID,
+    case_id: UUID,
+    document_type: str | None,
+    legal_name: bytes | None,
+    id_number: bytes | None,
+    id_number_index: bytes | None,
+    birth_date: bytes | None,
+) -> bool:
+    """Supersede the account's verification in force with one carrying a corrected identity
+    (the parts given as None are copied from it, as ciphertext). False when none is in force."""
+    old = await conn.fetchrow(
+        """UPDATE real_name_verifications SET status = 'superseded', updated_at = now()
+           WHERE account_id = $1 AND status = 'verified'
+           RETURNING document_type, legal_name, id_number, id_number_index, birth_date""",
+        account_id,
+    )
+    if old is None:
+        return False
+    await conn.execute(
+        """INSERT INTO real_name_verifications
+               (id, account_id, case_id, status, document_type, legal_name, id_number, id_number_index, birth_date,
+                provider, provider_outcome, provider_reference, checked_at)
+           VALUES ($1, $2, $3, 'verified', $4, $5, $6, $7, $8, 'operator', 'corrected', $3::uuid::text, now())""",
+        verification_id,
+        account_id,
+        case_id,
+        document_type or old["document_type"],
+        legal_name or old["legal_name"],
+        id_number or old["id_number"],
+        id_number_index or old["id_number_index"],
+        birth_date or old["birth_date"],
+    )
+    return True

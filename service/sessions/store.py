@@ -108,3 +108,12 @@ async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: tim
         account_id,
         idle,
     )
+
+
+async def end_all_for_account(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:
+    result: str = await conn.execute(
+        "UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL",
+        account_id,
+        reason,
+    )
+    return int(result.split()[-1])

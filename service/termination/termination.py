@@ -20,6 +20,7 @@ from service.accounts import store as accounts
 from service.accounts.states import AccountEvent, states_allowing
 from service.accounts.transitions import move
 from service.audit import AuditEntry
+from service.cases import store as cases
 from service.cases.cases import Case, conclude_checks, open_case
 from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence
@@ -28,6 +29,8 @@ from service.http.problems import ProblemError
 from service.http.schemas import FREE_TEXT, RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.sessions import store as sessions
+from service.termination import store
 
 TERMINABLE = states_allowing(AccountEvent.TERMINATED)
 
@@ -76,12 +79,9 @@ async def propose(
 async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
     if after is not CaseState.APPROVED:
         return
-    evidence = {
-        row["name"]: row["masked"]
-        for row in await conn.fetch("SELECT name, masked FROM review_case_evidence WHERE case_id = $1", case.id)
-    }
+    evidence = {row["name"]: row["masked"] for row in await cases.evidence(conn, case.id)}
     account_id = case.subject_account_id
-    await accounts.end_all_sessions(conn, account_id, "account_terminated")
+    await sessions.end_all_for_account(conn, account_id, "account_terminated")
     await move(
         conn,
         account_id,
@@ -91,22 +91,9 @@ async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: 
         case_id=case.id,
     )
     if evidence["reason"] == TerminationReason.FALSE_INFORMATION and "bar_days" in evidence:
-        await conn.execute(
-            """INSERT INTO identity_bars (id_number_index, case_id, barred_until)
-               SELECT DISTINCT id_number_index, $2::uuid, now() + make_interval(days => $3::int)
-               FROM real_name_verifications WHERE account_id = $1 AND status = 'verified'""",
-            account_id,
-            case.id,
-            int(evidence["bar_days"]),
-        )
+        await store.bar_verified_identity(conn, account_id, case.id, int(evidence["bar_days"]))
 
 
 async def is_barred(conn: asyncpg.Connection, id_number_indexes: list[bytes]) -> bool:
     """Whether the number (its index under each blind-index key in use) is barred."""
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM identity_bars
-                              WHERE id_number_index = ANY($1::bytea[]) AND barred_until > now())""",
-            id_number_indexes,
-        )
-    )
+    return await store.is_barred(conn, id_number_indexes)
