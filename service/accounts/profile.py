@@ -35,7 +35,7 @@ EXPLAINED_BY = {AccountState.SUSPENDED: AccountEvent.SUSPENDED, AccountState.RES
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
-        state = AccountState(row["state"]) if row is not None else None
+        state = row.state if row is not None else None
         cause = EXPLAINED_BY.get(state) if state else None
         limited = await store.latest_event(conn, account_id, cause) if cause else None
         qualified = await qualifications.in_force(conn, account_id)
@@ -43,21 +43,21 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         face = await faces.verified_in_force(conn, account_id)
     if row is None:
         raise ProblemError(404, "account_not_found", "No such account")
-    cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
-    email = cipher.open_optional(VaultField.CONTACT_EMAIL, row["email"])
-    phone = cipher.open_optional(VaultField.CONTACT_PHONE, row["phone"])
+    cipher = runtime.vault.open_wrapped(account_id, row.master_key_id, row.wrapped_key)
+    email = cipher.open_optional(VaultField.CONTACT_EMAIL, row.email)
+    phone = cipher.open_optional(VaultField.CONTACT_PHONE, row.phone)
     return Profile(
         account_id=account_id,
-        state=AccountState(row["state"]),
-        display_name=cipher.open_text(VaultField.ACCOUNT_DISPLAY_NAME, row["display_name"]),
-        username=cipher.open_optional(VaultField.ACCOUNT_USERNAME, row["username"]),
+        state=row.state,
+        display_name=cipher.open_text(VaultField.ACCOUNT_DISPLAY_NAME, row.display_name),
+        username=cipher.open_optional(VaultField.ACCOUNT_USERNAME, row.username),
         email=mask_email(email) if email else None,
-        email_verified=row["email_verified_at"] is not None,
+        email_verified=row.email_verified_at is not None,
         phone=mask_phone(phone) if phone else None,
-        phone_verified=row["phone_verified_at"] is not None,
-        birth_date=mask_birth_date(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, row["birth_date"])),
-        totp_enabled=row["totp_enabled"],
-        created_at=row["created_at"],
+        phone_verified=row.phone_verified_at is not None,
+        birth_date=mask_birth_date(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, row.birth_date)),
+        totp_enabled=row.totp_enabled,
+        created_at=row.created_at,
         locked_fields=list(LOCKED_FIELDS),
         suspension=_suspension(limited) if limited and state is AccountState.SUSPENDED else None,
         restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
@@ -66,33 +66,34 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         face_verification=face_verified_by(
             face["decided_by"], face["liveness_method"], face["pad_certified"], face["decided_at"]
         )
-        if face is not None and not row["in_doubt"]
+        if face is not None and not row.in_doubt
         else None,
         qualifications=[
             QualificationInForce(
-                q["id"],
-                cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, q["organization_name"]),
-                cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, q["job_title"]),
-                q["valid_until"],
+                q.id,
+                cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, q.organization_name),
+                cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, q.job_title),
+                q.valid_until,
             )
             for q in qualified
         ],
     )
 
 
-def _restriction(row: asyncpg.Record) -> Restriction:
-    return Restriction(reason_code=row["reason_code"], message=user_message(row["reason_code"]), since=row["at"])
+# Restricting and suspending always record a reason; the column is nullable for other events.
+def _restriction(row: store.StateChange) -> Restriction:
+    return Restriction(reason_code=row.reason_code or "", message=user_message(row.reason_code), since=row.at)
 
 
-def _suspension(row: asyncpg.Record) -> Suspension:
+def _suspension(row: store.StateChange) -> Suspension:
     return Suspension(
-        reason_code=row["reason_code"],
-        message=user_message(row["reason_code"]),
-        since=row["at"],
-        case_id=row["case_id"],
+        reason_code=row.reason_code or "",
+        message=user_message(row.reason_code),
+        since=row.at,
+        case_id=row.case_id,
         # Only a suspension an appeal can undo points to one: a minor without a guardian has no case.
-        how_to_appeal=HOW_TO_APPEAL if appealable(row["reason_code"]) else None,
-        next_step=next_step(row["reason_code"]),
+        how_to_appeal=HOW_TO_APPEAL if appealable(row.reason_code) else None,
+        next_step=next_step(row.reason_code),
     )
 
 

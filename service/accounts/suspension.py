@@ -45,7 +45,7 @@ async def reinstate_if_caused_by(conn: asyncpg.Connection, account_id: UUID, cas
     if await store.lock_state(conn, account_id) is not AccountState.SUSPENDED:
         return False
     suspension = await store.latest_change_into(conn, account_id, AccountState.SUSPENDED)
-    if suspension is None or suspension["case_id"] != case_id:
+    if suspension is None or suspension.case_id != case_id:
         return False
     event = await way_back(conn, account_id, AccountState.SUSPENDED)
     await move(conn, account_id, event, actor=actor.label, reason_code="overturned_on_appeal", case_id=case_id)

@@ -62,7 +62,7 @@ async def send_purpose_code(
 ) -> None:
     """Issue a code for a purpose and queue its message, or refuse with 429 when asked too often."""
     recent = await store.recent_codes(conn, cipher.owner_id, purpose, timedelta(hours=1))
-    since_last = recent["seconds_since_last"]
+    since_last = recent.seconds_since_last
     if since_last is not None and since_last < RESEND_INTERVAL_SECONDS:
         wait = math.ceil(RESEND_INTERVAL_SECONDS - float(since_last))
         raise ProblemError(
@@ -72,8 +72,8 @@ async def send_purpose_code(
             f"Ask again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
-    if recent["issued"] >= MAX_CODES_PER_HOUR:
-        wait = max(1, math.ceil(float(recent["seconds_until_oldest_expires"])))
+    if recent.issued >= MAX_CODES_PER_HOUR:
+        wait = max(1, math.ceil(float(recent.seconds_until_oldest_expires or 0)))
         raise ProblemError(
             429, "too_many_codes", "Too many codes were sent in the last hour", headers={"Retry-After": str(wait)}
         )
@@ -116,6 +116,6 @@ async def check_purpose_code(
     live = await store.spend_attempt(conn, account_id, purpose, MAX_ATTEMPTS)
     if live is None:
         return CodeCheck.NONE_LIVE
-    if not index.matches(IndexPurpose.ONE_TIME_CODE, f"{live['id']}:{code}", live["code_digest"]):
+    if not index.matches(IndexPurpose.ONE_TIME_CODE, f"{live.id}:{code}", live.code_digest):
         return CodeCheck.WRONG
-    return CodeCheck.ACCEPTED if await store.consume(conn, live["id"]) else CodeCheck.NONE_LIVE
+    return CodeCheck.ACCEPTED if await store.consume(conn, live.id) else CodeCheck.NONE_LIVE

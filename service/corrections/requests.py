@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-import asyncpg
-
 from service.accounts import store as accounts
 from service.accounts.masking import mask_birth_date
 from service.audit import Actor, AuditEntry
@@ -72,7 +70,7 @@ def _validate(body: CorrectionRequest, today: date) -> _Checked:
 
 
 def _check_against_current(
-    checked: _Checked, declared: date, verified: asyncpg.Record | None, cipher: OwnerCipher
+    checked: _Checked, declared: date, verified: store.VerifiedIdentity | None, cipher: OwnerCipher
 ) -> None:
     if (checked.legal_name or checked.identity) and verified is None:
         raise ProblemError(
@@ -85,7 +83,7 @@ def _check_against_current(
     if checked.identity is not None:
         mismatches = check_consistency(checked.identity, birth_date, None)
     elif checked.birth_date is not None and verified is not None:
-        number = cipher.open_text(VaultField.REALNAME_ID_NUMBER, verified["id_number"])
+        number = cipher.open_text(VaultField.REALNAME_ID_NUMBER, verified.id_number)
         identity = parse_identity_number(number, datetime.now(UTC).date(), None)
         mismatches = check_consistency(identity, birth_date, None)
     else:
@@ -123,7 +121,7 @@ async def request_correction(
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
-        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile["birth_date"]))
+        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile.birth_date))
         verified = await store.verified_identity(conn, account_id)
         _check_against_current(checked, declared, verified, cipher)
         case = await open_case(
@@ -174,12 +172,20 @@ async def corrections_of(runtime: Runtime, account_id: UUID) -> list[CorrectionS
         rows = await store.for_account(conn, account_id)
     return [
         CorrectionStatus(
-            correction_id=row["id"],
-            case_id=row["case_id"],
-            status=row["status"],
-            fields=[name for name in ("birth_date", "legal_name", "id_number") if row[name]],
-            created_at=row["created_at"],
-            decided_at=row["decided_at"],
+            correction_id=row.id,
+            case_id=row.case_id,
+            status=row.status,
+            fields=[
+                name
+                for name, corrected in (
+                    ("birth_date", row.birth_date),
+                    ("legal_name", row.legal_name),
+                    ("id_number", row.id_number),
+                )
+                if corrected
+            ],
+            created_at=row.created_at,
+            decided_at=row.decided_at,
         )
         for row in rows
     ]

@@ -2,9 +2,54 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+
+class CorrectionState(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class Correction(msgspec.Struct, frozen=True):
+    """A correction request; the requested values are sealed as the values they replace are."""
+
+    id: UUID
+    account_id: UUID
+    case_id: UUID
+    status: CorrectionState
+    birth_date: bytes | None
+    legal_name: bytes | None
+    id_number: bytes | None
+    id_number_index: bytes | None
+    identity_birth_date: bytes | None
+    document_type: str | None
+
+
+class CorrectionListing(msgspec.Struct, frozen=True):
+    """A correction request as its requester sees it: which fields it corrects, not their values."""
+
+    id: UUID
+    case_id: UUID
+    status: CorrectionState
+    created_at: datetime
+    decided_at: datetime | None
+    birth_date: bool
+    legal_name: bool
+    id_number: bool
+
+
+class VerifiedIdentity(msgspec.Struct, frozen=True):
+    legal_name: bytes
+    id_number: bytes
+    birth_date: bytes
+    document_type: str
 
 
 async def insert(
@@ -39,28 +84,58 @@ async def insert(
     return result is not None
 
 
-async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM correction_requests WHERE case_id = $1 FOR UPDATE", case_id)
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> Correction | None:
+    row = await conn.fetchrow("SELECT * FROM correction_requests WHERE case_id = $1 FOR UPDATE", case_id)
+    if row is None:
+        return None
+    return Correction(
+        id=row["id"],
+        account_id=row["account_id"],
+        case_id=row["case_id"],
+        status=CorrectionState(row["status"]),
+        birth_date=row["birth_date"],
+        legal_name=row["legal_name"],
+        id_number=row["id_number"],
+        id_number_index=row["id_number_index"],
+        identity_birth_date=row["identity_birth_date"],
+        document_type=row["document_type"],
+    )
 
 
-async def for_account(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def for_account(conn: asyncpg.Connection, account_id: UUID) -> list[CorrectionListing]:
+    rows = await conn.fetch(
         """SELECT id, case_id, status, created_at, decided_at, birth_date IS NOT NULL AS birth_date,
                   legal_name IS NOT NULL AS legal_name, id_number IS NOT NULL AS id_number
            FROM correction_requests WHERE account_id = $1 ORDER BY created_at DESC""",
         account_id,
     )
+    return [
+        CorrectionListing(
+            id=row["id"],
+            case_id=row["case_id"],
+            status=CorrectionState(row["status"]),
+            created_at=row["created_at"],
+            decided_at=row["decided_at"],
+            birth_date=row["birth_date"],
+            legal_name=row["legal_name"],
+            id_number=row["id_number"],
+        )
+        for row in rows
+    ]
 
 
-async def set_status(conn: asyncpg.Connection, correction_id: UUID, status: str) -> None:
+async def set_status(conn: asyncpg.Connection, correction_id: UUID, status: CorrectionState) -> None:
     await conn.execute(
         "UPDATE correction_requests SET status = $2, decided_at = now() WHERE id = $1", correction_id, status
     )
 
 
-async def verified_identity(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def verified_identity(conn: asyncpg.Connection, account_id: UUID) -> VerifiedIdentity | None:
+    row = await conn.fetchrow(
         """SELECT legal_name, id_number, birth_date, document_type FROM real_name_verifications
            WHERE account_id = $1 AND status = 'verified'""",
         account_id,
     )
+    if row is None:
+        return None
+    return VerifiedIdentity(row["legal_name"], row["id_number"], row["birth_date"], row["document_type"])

@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
 from service.accounts import store as accounts
@@ -94,8 +93,8 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
     return _view(row)
 
 
-def _view(row: asyncpg.Record) -> RecipientView:
-    return RecipientView(row["id"], row["name"], RecipientKind(row["kind"]), row["webhook_url"], row["created_at"])
+def _view(row: store.Recipient) -> RecipientView:
+    return RecipientView(row.id, row.name, RecipientKind(row.kind), row.webhook_url, row.created_at)
 
 
 async def listed(runtime: Runtime) -> list[RecipientView]:
@@ -125,19 +124,19 @@ async def disclose(runtime: Runtime, operator: OperatorPrincipal, recipient_id: 
 async def unacknowledged(runtime: Runtime) -> list[UnacknowledgedNotice]:
     async with runtime.database.connection() as conn:
         rows = await store.unacknowledged(conn)
-        live = await queue.live_jobs(conn, [delivery_key(r["id"]) for r in rows])
+        live = await queue.live_jobs(conn, [delivery_key(r.id) for r in rows])
     views = []
     for r in rows:
-        job = live.get(delivery_key(r["id"]))
+        job = live.get(delivery_key(r.id))
         views.append(
             UnacknowledgedNotice(
-                r["id"],
-                r["recipient"],
-                r["account_id"],
-                r["event"],
-                r["attempts"],
-                r["last_error"],
-                r["created_at"],
+                r.id,
+                r.recipient,
+                r.account_id,
+                r.event,
+                r.attempts,
+                r.last_error,
+                r.created_at,
                 None if job is None else job.due_at,
             )
         )

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 
 async def insert(
@@ -98,8 +99,18 @@ async def end(conn: asyncpg.Connection, account_id: UUID, session_id: UUID, reas
     return result.endswith(" 1")
 
 
-async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[asyncpg.Record]:
-    return await conn.fetch(
+class LiveSession(msgspec.Struct, frozen=True):
+    id: UUID
+    assurance: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: bytes | None  # sealed under the account's data key
+    user_agent: bytes | None  # sealed under the account's data key
+
+
+async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[LiveSession]:
+    rows = await conn.fetch(
         """SELECT id, assurance, created_at, last_seen_at, expires_at, client_address, user_agent
            FROM sessions
            WHERE account_id = $1 AND ended_at IS NULL AND expires_at > now()
@@ -108,6 +119,18 @@ async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: tim
         account_id,
         idle,
     )
+    return [
+        LiveSession(
+            row["id"],
+            row["assurance"],
+            row["created_at"],
+            row["last_seen_at"],
+            row["expires_at"],
+            row["client_address"],
+            row["user_agent"],
+        )
+        for row in rows
+    ]
 
 
 async def end_all_for_account(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:

@@ -62,13 +62,13 @@ async def enroll(conn: asyncpg.Connection, cipher: OwnerCipher, label: str, issu
 async def check_code(conn: asyncpg.Connection, cipher: OwnerCipher, code: str, *, confirming: bool = False) -> bool:
     """True once per time step for the right code; a replay within the step is refused."""
     row = await store.fetch(conn, cipher.owner_id)
-    if row is None or (row["confirmed_at"] is None) != confirming:
+    if row is None or (row.confirmed_at is None) != confirming:
         return False
-    step = matching_step(cipher.open_text(VaultField.TOTP_SECRET, row["secret"]), code)
+    step = matching_step(cipher.open_text(VaultField.TOTP_SECRET, row.secret), code)
     if step is None:
         return False
     # Claimed against the very secret checked: a re-enrolment in between makes the claim miss.
-    return await store.claim_step(conn, cipher.owner_id, row["secret"], step, confirming=confirming)
+    return await store.claim_step(conn, cipher.owner_id, row.secret, step, confirming=confirming)
 
 
 async def issue_recovery_codes(conn: asyncpg.Connection, index: BlindIndex, account_id: UUID) -> list[str]:
