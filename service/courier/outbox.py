@@ -80,13 +80,13 @@ class Courier:
             if row is None:
                 return False
             try:
-                cipher = await self.vault.open(conn, row["owner_id"])
+                cipher = await self.vault.open(conn, row.owner_id)
             except DataKeyDestroyed:
                 await store.mark_abandoned(conn, message_id, "account erased")
                 return False
-        recipient = cipher.open_text(VaultField.COURIER_RECIPIENT, row["recipient"])
-        variables = msgspec.json.decode(cipher.open(VaultField.COURIER_VARIABLES, row["variables"]))
-        template = TEMPLATES[row["template"]]
+        recipient = cipher.open_text(VaultField.COURIER_RECIPIENT, row.recipient)
+        variables = msgspec.json.decode(cipher.open(VaultField.COURIER_VARIABLES, row.variables))
+        template = TEMPLATES[row.template]
         subject, body = template.render({"service": self.service_name, **variables})
         try:
             if template.channel is Channel.EMAIL:
@@ -96,10 +96,10 @@ class Courier:
         except DeliveryFailed as failure:
             async with self.database.connection() as conn:
                 await store.mark_failed_attempt(conn, message_id, str(failure))
-            logger.warning("delivery failed", extra={"template": row["template"], "error": str(failure)})
+            logger.warning("delivery failed", extra={"template": row.template, "error": str(failure)})
             raise
         await self._record_sent(message_id)
-        logger.info("message sent", extra={"template": row["template"], "channel": template.channel})
+        logger.info("message sent", extra={"template": row.template, "channel": template.channel})
         return True
 
     async def _record_sent(self, message_id: UUID) -> None:

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+
+class WrappedDataKey(msgspec.Struct, frozen=True):
+    """An owner's data key as stored: both None once destroyed."""
+
+    master_key_id: str | None
+    wrapped_key: bytes | None
+
+
+class RewrapCandidate(msgspec.Struct, frozen=True):
+    owner_id: UUID
+    master_key_id: str
+    wrapped_key: bytes
+
+
+class MasterKeyRecord(msgspec.Struct, frozen=True):
+    key_id: str
+    active_since: datetime | None
+    emptied_at: datetime | None
 
 
 async def insert(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
@@ -26,8 +47,9 @@ async def insert_if_missing(conn: asyncpg.Connection, owner_id: UUID, master_key
     )
 
 
-async def fetch(conn: asyncpg.Connection, owner_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1", owner_id)
+async def fetch(conn: asyncpg.Connection, owner_id: UUID) -> WrappedDataKey | None:
+    row = await conn.fetchrow("SELECT master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1", owner_id)
+    return None if row is None else WrappedDataKey(row["master_key_id"], row["wrapped_key"])
 
 
 async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
@@ -41,10 +63,10 @@ async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
 
 async def wrapped_by_other_keys(
     conn: asyncpg.Connection, active_key_id: str, known_key_ids: list[str], limit: int
-) -> list[asyncpg.Record]:
+) -> list[RewrapCandidate]:
     """Live keys wrapped by a master key in the ring other than the active one (keys wrapped by
     a master key no longer in the ring cannot be re-wrapped, and are skipped)."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT owner_id, master_key_id, wrapped_key FROM data_keys
            WHERE destroyed_at IS NULL AND master_key_id <> $1 AND master_key_id = ANY($2::text[])
            ORDER BY owner_id LIMIT $3 FOR UPDATE SKIP LOCKED""",
@@ -52,6 +74,7 @@ async def wrapped_by_other_keys(
         known_key_ids,
         limit,
     )
+    return [RewrapCandidate(row["owner_id"], row["master_key_id"], row["wrapped_key"]) for row in rows]
 
 
 async def replace_wrapping(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
@@ -96,5 +119,6 @@ async def record_master_keys(
     )
 
 
-async def master_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT key_id, active_since, emptied_at FROM master_keys ORDER BY key_id")
+async def master_keys(conn: asyncpg.Connection) -> list[MasterKeyRecord]:
+    rows = await conn.fetch("SELECT key_id, active_since, emptied_at FROM master_keys ORDER BY key_id")
+    return [MasterKeyRecord(row["key_id"], row["active_since"], row["emptied_at"]) for row in rows]
