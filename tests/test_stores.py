@@ -30,9 +30,6 @@ NOT_STORES = {
     "lifecycle/personal_data.py": "issue 22.1 moves each table's export and erasure to its capability",
     "lifecycle/replay.py": "issue 22.1",
     "lifecycle/retention.py": "issue 22.1 moves each retention rule to its capability",
-    # Re-makes every capability's blind indexes (accounts, contacts, operators, identity bars) in
-    # one walk under one cursor; each owner's store should get its own re-index statement.
-    "vault/reindex.py": "not moved yet: one statement per owning store",
     # The only writer of sign_in_throttle; its statements are the throttle (one reservation
     # statement per attempt, see README), kept beside the code that explains them.
     "sessions/throttle.py": "sign_in_throttle's only writer",

@@ -256,3 +256,25 @@ async def erase_identifiers(conn: asyncpg.Connection, account_id: UUID) -> None:
            WHERE id = $1""",
         account_id,
     )
+
+
+class IndexedUsername(msgspec.Struct, frozen=True):
+    id: UUID
+    username: bytes  # sealed under the account's data key
+    username_index: bytes
+
+
+async def indexed_usernames(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedUsername]:
+    """The accounts' usernames with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch(
+        "SELECT id, username, username_index FROM accounts WHERE id = ANY($1) AND username_index IS NOT NULL",
+        account_ids,
+    )
+    return [IndexedUsername(row["id"], row["username"], row["username_index"]) for row in rows]
+
+
+async def replace_username_index(conn: asyncpg.Connection, account_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read (an erasure, a new username) wins."""
+    await conn.execute(
+        "UPDATE accounts SET username_index = $3 WHERE id = $1 AND username_index = $2", account_id, old, new
+    )

@@ -225,3 +225,29 @@ async def erase_for_account(conn: asyncpg.Connection, account_id: UUID) -> None:
     """The account's contacts and the codes sent to them (they name the person through a blind index)."""
     await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
     await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
+
+
+class IndexedAddress(msgspec.Struct, frozen=True):
+    account_id: UUID
+    kind: str
+    address: bytes  # sealed under the account's data key
+    address_index: bytes
+
+
+async def indexed_addresses(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedAddress]:
+    """The accounts' contacts with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch(
+        "SELECT account_id, kind, address, address_index FROM contacts WHERE account_id = ANY($1)", account_ids
+    )
+    return [IndexedAddress(row["account_id"], row["kind"], row["address"], row["address_index"]) for row in rows]
+
+
+async def replace_address_index(conn: asyncpg.Connection, account_id: UUID, kind: str, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read (an erasure, a new address) wins."""
+    await conn.execute(
+        "UPDATE contacts SET address_index = $4 WHERE account_id = $1 AND kind = $2 AND address_index = $3",
+        account_id,
+        kind,
+        old,
+        new,
+    )

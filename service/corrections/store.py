@@ -139,3 +139,28 @@ async def verified_identity(conn: asyncpg.Connection, account_id: UUID) -> Verif
     if row is None:
         return None
     return VerifiedIdentity(row["legal_name"], row["id_number"], row["birth_date"], row["document_type"])
+
+
+class IndexedIdNumber(msgspec.Struct, frozen=True):
+    id: UUID
+    account_id: UUID
+    id_number: bytes  # sealed under the account's data key
+    id_number_index: bytes
+
+
+async def indexed_id_numbers(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedIdNumber]:
+    """The accounts' correction requests with an ID number index (vault.reindex re-makes them; an index
+    blanked by the legal hold is empty and stays so)."""
+    rows = await conn.fetch(
+        """SELECT id, account_id, id_number, id_number_index FROM correction_requests
+           WHERE account_id = ANY($1) AND length(id_number_index) > 0""",
+        account_ids,
+    )
+    return [IndexedIdNumber(row["id"], row["account_id"], row["id_number"], row["id_number_index"]) for row in rows]
+
+
+async def replace_id_number_index(conn: asyncpg.Connection, row_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read wins."""
+    await conn.execute(
+        "UPDATE correction_requests SET id_number_index = $3 WHERE id = $1 AND id_number_index = $2", row_id, old, new
+    )

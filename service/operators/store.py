@@ -225,3 +225,22 @@ async def end_session(conn: asyncpg.Connection, session_id: UUID, reason: str) -
         session_id,
         reason,
     )
+
+
+class IndexedEmail(msgspec.Struct, frozen=True):
+    id: UUID
+    email: bytes  # sealed under the operator's data key
+    email_index: bytes
+
+
+async def indexed_emails(conn: asyncpg.Connection, operator_ids: list[UUID]) -> list[IndexedEmail]:
+    """The operators' e-mails with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch("SELECT id, email, email_index FROM operators WHERE id = ANY($1)", operator_ids)
+    return [IndexedEmail(row["id"], row["email"], row["email_index"]) for row in rows]
+
+
+async def replace_email_index(conn: asyncpg.Connection, operator_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read wins."""
+    await conn.execute(
+        "UPDATE operators SET email_index = $3 WHERE id = $1 AND email_index = $2", operator_id, old, new
+    )

@@ -255,3 +255,40 @@ async def supersede_with_correction(
         birth_date or old["birth_date"],
     )
     return True
+
+
+class IndexedIdNumber(msgspec.Struct, frozen=True):
+    id: UUID
+    account_id: UUID
+    id_number: bytes  # sealed under the account's data key
+    id_number_index: bytes
+
+
+async def indexed_id_numbers(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedIdNumber]:
+    """The accounts' verifications with an ID number index (vault.reindex re-makes them; an index
+    blanked by the legal hold is empty and stays so)."""
+    rows = await conn.fetch(
+        """SELECT id, account_id, id_number, id_number_index FROM real_name_verifications
+           WHERE account_id = ANY($1) AND length(id_number_index) > 0""",
+        account_ids,
+    )
+    return [IndexedIdNumber(row["id"], row["account_id"], row["id_number"], row["id_number_index"]) for row in rows]
+
+
+async def replace_id_number_index(conn: asyncpg.Connection, row_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read wins."""
+    await conn.execute(
+        "UPDATE real_name_verifications SET id_number_index = $3 WHERE id = $1 AND id_number_index = $2",
+        row_id,
+        old,
+        new,
+    )
+
+
+async def indexed_id_numbers_of(conn: asyncpg.Connection, account_id: UUID) -> list[bytes]:
+    """The ID numbers (sealed) of the account's verifications that still have an index."""
+    rows = await conn.fetch(
+        "SELECT id_number FROM real_name_verifications WHERE account_id = $1 AND length(id_number_index) > 0",
+        account_id,
+    )
+    return [row["id_number"] for row in rows]

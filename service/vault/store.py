@@ -16,7 +16,7 @@ class WrappedDataKey(msgspec.Struct, frozen=True):
     wrapped_key: bytes | None
 
 
-class RewrapCandidate(msgspec.Struct, frozen=True):
+class LiveDataKey(msgspec.Struct, frozen=True):
     owner_id: UUID
     master_key_id: str
     wrapped_key: bytes
@@ -63,7 +63,7 @@ async def destroy(conn: asyncpg.Connection, owner_id: UUID) -> bool:
 
 async def wrapped_by_other_keys(
     conn: asyncpg.Connection, active_key_id: str, known_key_ids: list[str], limit: int
-) -> list[RewrapCandidate]:
+) -> list[LiveDataKey]:
     """Live keys wrapped by a master key in the ring other than the active one (keys wrapped by
     a master key no longer in the ring cannot be re-wrapped, and are skipped)."""
     rows = await conn.fetch(
@@ -74,7 +74,7 @@ async def wrapped_by_other_keys(
         known_key_ids,
         limit,
     )
-    return [RewrapCandidate(row["owner_id"], row["master_key_id"], row["wrapped_key"]) for row in rows]
+    return [LiveDataKey(row["owner_id"], row["master_key_id"], row["wrapped_key"]) for row in rows]
 
 
 async def replace_wrapping(conn: asyncpg.Connection, owner_id: UUID, master_key_id: str, wrapped: bytes) -> None:
@@ -122,3 +122,78 @@ async def record_master_keys(
 async def master_keys(conn: asyncpg.Connection) -> list[MasterKeyRecord]:
     rows = await conn.fetch("SELECT key_id, active_since, emptied_at FROM master_keys ORDER BY key_id")
     return [MasterKeyRecord(row["key_id"], row["active_since"], row["emptied_at"]) for row in rows]
+
+
+async def live_keys_after(conn: asyncpg.Connection, after: str | None, limit: int) -> list[LiveDataKey]:
+    """The next live data keys by owner id (vault.reindex walks them)."""
+    rows = await conn.fetch(
+        """SELECT owner_id, master_key_id, wrapped_key FROM data_keys
+           WHERE destroyed_at IS NULL AND owner_id > $1::uuid ORDER BY owner_id LIMIT $2""",
+        after or "00000000-0000-0000-0000-000000000000",
+        limit,
+    )
+    return [LiveDataKey(row["owner_id"], row["master_key_id"], row["wrapped_key"]) for row in rows]
+
+
+class ReindexProgress(msgspec.Struct, frozen=True):
+    target: str
+    started_at: datetime
+    finished_at: datetime | None
+    left_behind: int
+
+
+class ReindexCursor(msgspec.Struct, frozen=True):
+    last_row: str | None
+    finished_at: datetime | None
+    # Started long enough ago (``REINDEX_SETTLE``) for every pod to write under the new key.
+    settled: bool
+
+
+# Pods still running with the old settings may write under the previous key for a little while
+# after the rotation is configured; the walk starts once a rolling update has surely finished.
+REINDEX_SETTLE = "15 minutes"
+
+
+async def reindex_progress(conn: asyncpg.Connection, fingerprint: bytes) -> dict[str, ReindexProgress]:
+    rows = await conn.fetch(
+        "SELECT target, started_at, finished_at, left_behind FROM blind_index_rotations WHERE key_fingerprint = $1",
+        fingerprint,
+    )
+    return {
+        row["target"]: ReindexProgress(row["target"], row["started_at"], row["finished_at"], row["left_behind"])
+        for row in rows
+    }
+
+
+async def lock_reindex_cursor(conn: asyncpg.Connection, fingerprint: bytes, target: str) -> ReindexCursor:
+    """The pass's cursor under this key, made on first use, locked until the transaction ends."""
+    await conn.execute(
+        """INSERT INTO blind_index_rotations (key_fingerprint, target) VALUES ($1, $2)
+           ON CONFLICT (key_fingerprint, target) DO NOTHING""",
+        fingerprint,
+        target,
+    )
+    row = await conn.fetchrow(
+        f"""SELECT last_row, finished_at, started_at < now() - interval '{REINDEX_SETTLE}' AS settled
+            FROM blind_index_rotations WHERE key_fingerprint = $1 AND target = $2 FOR UPDATE""",  # noqa: S608
+        fingerprint,
+        target,
+    )
+    assert row is not None
+    return ReindexCursor(row["last_row"], row["finished_at"], row["settled"])
+
+
+async def advance_reindex(
+    conn: asyncpg.Connection, fingerprint: bytes, target: str, last_row: str | None, left_behind: int
+) -> None:
+    """Move the pass's cursor to ``last_row``; None finishes the pass."""
+    await conn.execute(
+        """UPDATE blind_index_rotations
+           SET last_row = coalesce($3, last_row), left_behind = left_behind + $4,
+               finished_at = CASE WHEN $3 IS NULL THEN now() END
+           WHERE key_fingerprint = $1 AND target = $2""",
+        fingerprint,
+        target,
+        last_row,
+        left_behind,
+    )
