@@ -30,9 +30,6 @@ NOT_STORES = {
     "lifecycle/personal_data.py": "issue 22.1 moves each table's export and erasure to its capability",
     "lifecycle/replay.py": "issue 22.1",
     "lifecycle/retention.py": "issue 22.1 moves each retention rule to its capability",
-    # The only writer of sign_in_throttle; its statements are the throttle (one reservation
-    # statement per attempt, see README), kept beside the code that explains them.
-    "sessions/throttle.py": "sign_in_throttle's only writer",
 }
 
 _SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\b[\s\S]*\b(FROM|INTO|SET|WHERE|VALUES)\b")
