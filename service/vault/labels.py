@@ -117,7 +117,8 @@ def sealed_field(label: str) -> SealedField:
         return FieldFamily(family).of(name)
 
 
-_NAME: Final = re.compile(r"[a-z][a-z0-9_]*")
+# Evidence names and image roles (``statement``, ``frame-0-1``).
+_NAME: Final = re.compile(r"[a-z][a-z0-9_-]*")
 _FIELD: Final = re.compile(r"[a-z]+(\.[a-z][a-z0-9_]*)+")
 _PURPOSE: Final = re.compile(r"[a-z]+([.-][a-z]+)*")
 

@@ -81,7 +81,7 @@ def test_families_and_kinds_resolve_to_declared_labels_only() -> None:
     assert VaultField.guardian_contact("phone") is VaultField.GUARDIAN_PHONE
     assert VaultField.qualification("job_title") is VaultField.QUALIFICATION_JOB_TITLE
     assert IndexPurpose.contact("phone") is IndexPurpose.CONTACT_PHONE
-    assert FieldFamily.FACE_SAMPLE.of("frame_1") == "face.sample.frame_1"
+    assert FieldFamily.FACE_SAMPLE.of("frame-0-1") == "face.sample.frame-0-1"
     with pytest.raises(ValueError, match="not a valid VaultField"):
         VaultField.contact("fax")
     for malformed in ("", "Statement", "a.b", "a b", "1st"):
