@@ -17,13 +17,18 @@ from service.accounts import store
 from service.accounts.states import AccountEvent
 from service.accounts.transitions import move
 from service.audit import Actor
+from service.contacts import store as contacts
+from service.sessions import store as sessions
+from service.totp import store as totp
 from service.vault import Vault
 
 
 async def erase_personal_data(
     conn: asyncpg.Connection, vault: Vault, account_id: UUID, event: AccountEvent, actor: Actor, reason_code: str
 ) -> None:
-    await store.end_all_sessions(conn, account_id, "account_erased")
+    await sessions.end_all_for_account(conn, account_id, "account_erased")
+    await contacts.erase_for_account(conn, account_id)
+    await totp.remove(conn, account_id)
     await store.erase_identifiers(conn, account_id)
     await vault.destroy(conn, account_id)
     await move(conn, account_id, event, actor=actor.label, reason_code=reason_code)

@@ -16,6 +16,7 @@ from service.jobs.runner import JobDefinition
 from service.lifecycle import store as cancellations
 from service.runtime import Runtime
 from service.vault import DataKeyDestroyed
+from service.vault.labels import VaultField
 
 
 async def notify(
@@ -33,9 +34,9 @@ async def notify(
         return False
     for kind, template in zip(("email", "phone"), templates, strict=True):
         contact = await contacts.fetch(conn, account_id, kind)
-        if contact is None or contact["verified_at"] is None:
+        if contact is None or contact.verified_at is None:
             continue
-        recipient = cipher.open_text(f"contact.{kind}", contact["address"])
+        recipient = cipher.open_text(VaultField.contact(kind), contact.address)
         await queue_messages(conn, cipher, [Message(template, recipient, variables)])
         return True
     return False

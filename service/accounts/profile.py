@@ -19,6 +19,7 @@ from service.face.assurance import face_verified_by
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
+from service.vault.labels import IndexPurpose, VaultField
 from verification.names import normalize_display_name
 from verification.usernames import normalize_username, username_key
 
@@ -33,7 +34,7 @@ EXPLAINED_BY = {AccountState.SUSPENDED: AccountEvent.SUSPENDED, AccountState.RES
 async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
     async with runtime.database.connection() as conn:
         row = await store.fetch_profile(conn, account_id)
-        state = AccountState(row["state"]) if row is not None else None
+        state = row.state if row is not None else None
         cause = EXPLAINED_BY.get(state) if state else None
         limited = await store.latest_event(conn, account_id, cause) if cause else None
         qualified = await qualifications.in_force(conn, account_id)
@@ -41,21 +42,21 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         face = await faces.verified_in_force(conn, account_id)
     if row is None:
         raise NotFound("account_not_found", "No such account")
-    cipher = runtime.vault.open_wrapped(account_id, row["master_key_id"], row["wrapped_key"])
-    email = cipher.open_optional("contact.email", row["email"])
-    phone = cipher.open_optional("contact.phone", row["phone"])
+    cipher = runtime.vault.open_wrapped(account_id, row.master_key_id, row.wrapped_key)
+    email = cipher.open_optional(VaultField.CONTACT_EMAIL, row.email)
+    phone = cipher.open_optional(VaultField.CONTACT_PHONE, row.phone)
     return Profile(
         account_id=account_id,
-        state=AccountState(row["state"]),
-        display_name=cipher.open_text("account.display_name", row["display_name"]),
-        username=cipher.open_optional("account.username", row["username"]),
+        state=row.state,
+        display_name=cipher.open_text(VaultField.ACCOUNT_DISPLAY_NAME, row.display_name),
+        username=cipher.open_optional(VaultField.ACCOUNT_USERNAME, row.username),
         email=mask_email(email) if email else None,
-        email_verified=row["email_verified_at"] is not None,
+        email_verified=row.email_verified_at is not None,
         phone=mask_phone(phone) if phone else None,
-        phone_verified=row["phone_verified_at"] is not None,
-        birth_date=mask_birth_date(cipher.open_text("account.birth_date", row["birth_date"])),
-        totp_enabled=row["totp_enabled"],
-        created_at=row["created_at"],
+        phone_verified=row.phone_verified_at is not None,
+        birth_date=mask_birth_date(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, row.birth_date)),
+        totp_enabled=row.totp_enabled,
+        created_at=row.created_at,
         locked_fields=list(LOCKED_FIELDS),
         suspension=_suspension(limited) if limited and state is AccountState.SUSPENDED else None,
         restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
@@ -64,33 +65,34 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         face_verification=face_verified_by(
             face["decided_by"], face["liveness_method"], face["pad_certified"], face["decided_at"]
         )
-        if face is not None and not row["in_doubt"]
+        if face is not None and not row.in_doubt
         else None,
         qualifications=[
             QualificationInForce(
-                q["id"],
-                cipher.open_text("qualification.organization_name", q["organization_name"]),
-                cipher.open_text("qualification.job_title", q["job_title"]),
-                q["valid_until"],
+                q.id,
+                cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, q.organization_name),
+                cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, q.job_title),
+                q.valid_until,
             )
             for q in qualified
         ],
     )
 
 
-def _restriction(row: asyncpg.Record) -> Restriction:
-    return Restriction(reason_code=row["reason_code"], message=user_message(row["reason_code"]), since=row["at"])
+# Restricting and suspending always record a reason; the column is nullable for other events.
+def _restriction(row: store.StateChange) -> Restriction:
+    return Restriction(reason_code=row.reason_code or "", message=user_message(row.reason_code), since=row.at)
 
 
-def _suspension(row: asyncpg.Record) -> Suspension:
+def _suspension(row: store.StateChange) -> Suspension:
     return Suspension(
-        reason_code=row["reason_code"],
-        message=user_message(row["reason_code"]),
-        since=row["at"],
-        case_id=row["case_id"],
+        reason_code=row.reason_code or "",
+        message=user_message(row.reason_code),
+        since=row.at,
+        case_id=row.case_id,
         # Only a suspension an appeal can undo points to one: a minor without a guardian has no case.
-        how_to_appeal=HOW_TO_APPEAL if appealable(row["reason_code"]) else None,
-        next_step=next_step(row["reason_code"]),
+        how_to_appeal=HOW_TO_APPEAL if appealable(row.reason_code) else None,
+        next_step=next_step(row.reason_code),
     )
 
 
@@ -105,18 +107,18 @@ async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileCha
         username = checks.check("username", normalize_username, changes.username)
     checks.raise_if_any()
     index = runtime.vault.blind_index
-    username_index = index.digest("username", username_key(username)) if username else None
+    username_index = index.digest(IndexPurpose.USERNAME, username_key(username)) if username else None
     try:
         async with runtime.database.transaction() as conn:
             cipher = await runtime.vault.open(conn, account_id)
-            previous = index.previous_digest("username", username_key(username)) if username else None
+            previous = index.previous_digest(IndexPurpose.USERNAME, username_key(username)) if username else None
             if previous is not None and await contacts.taken_under_previous_key(conn, previous, [], account_id):
                 raise identifier_taken("username")
             await store.update_profile(
                 conn,
                 account_id,
-                display_name=cipher.seal("account.display_name", display_name) if display_name else None,
-                username=cipher.seal("account.username", username) if username else None,
+                display_name=cipher.seal(VaultField.ACCOUNT_DISPLAY_NAME, display_name) if display_name else None,
+                username=cipher.seal(VaultField.ACCOUNT_USERNAME, username) if username else None,
                 username_index=username_index,
             )
     except asyncpg.UniqueViolationError:

@@ -19,6 +19,7 @@ from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
 from service.vault import BlindIndex
+from service.vault.labels import IndexPurpose, VaultField
 from verification.ages import AgeBand
 from verification.birth_dates import check_birth_date
 from verification.contacts import email_key, normalize_email, normalize_mobile
@@ -98,15 +99,18 @@ GUARDED_BANDS = frozenset({AgeBand.GUARDED_MINOR, AgeBand.CHILD})
 
 
 def _contact_index(index: BlindIndex, kind: ContactKind, address: str) -> bytes:
-    return index.digest(f"contact.{kind.value}", email_key(address) if kind is ContactKind.EMAIL else address)
+    return index.digest(IndexPurpose.contact(kind), email_key(address) if kind is ContactKind.EMAIL else address)
 
 
 async def _taken_under_previous_key(
     conn: asyncpg.Connection, index: BlindIndex, valid: ValidRegistration, account_id: uuid.UUID
 ) -> str | None:
-    username = index.previous_digest("username", username_key(valid.username)) if valid.username else None
+    username = index.previous_digest(IndexPurpose.USERNAME, username_key(valid.username)) if valid.username else None
     addresses = [
-        (kind.value, index.previous_digest(f"contact.{kind.value}", email_key(a) if kind is ContactKind.EMAIL else a))
+        (
+            kind.value,
+            index.previous_digest(IndexPurpose.contact(kind), email_key(a) if kind is ContactKind.EMAIL else a),
+        )
         for kind, a in valid.contacts()
     ]
     return await contacts.taken_under_previous_key(
@@ -157,10 +161,12 @@ async def register(
             state = await store.insert(
                 conn,
                 account_id=account_id,
-                display_name=cipher.seal("account.display_name", valid.display_name),
-                username=cipher.seal("account.username", valid.username) if valid.username else None,
-                username_index=index.digest("username", username_key(valid.username)) if valid.username else None,
-                birth_date=cipher.seal("account.birth_date", valid.birth_date.isoformat()),
+                display_name=cipher.seal(VaultField.ACCOUNT_DISPLAY_NAME, valid.display_name),
+                username=cipher.seal(VaultField.ACCOUNT_USERNAME, valid.username) if valid.username else None,
+                username_index=index.digest(IndexPurpose.USERNAME, username_key(valid.username))
+                if valid.username
+                else None,
+                birth_date=cipher.seal(VaultField.ACCOUNT_BIRTH_DATE, valid.birth_date.isoformat()),
                 password_hash=password_hash,
                 event=AccountEvent.REGISTERED_AS_MINOR if needs_guardian else AccountEvent.REGISTERED,
             )
@@ -168,7 +174,7 @@ async def register(
                 conn,
                 account_id,
                 [
-                    (kind, cipher.seal(f"contact.{kind.value}", address), _contact_index(index, kind, address))
+                    (kind, cipher.seal(VaultField.contact(kind), address), _contact_index(index, kind, address))
                     for kind, address in valid.contacts()
                 ],
             )

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from service.accounts.states import DOUBT, AccountEvent, AccountState, next_state
+
+
+class AccountProfile(msgspec.Struct, frozen=True):
+    """An account with its contacts, its data key (wrapped) and whether TOTP is on. Personal
+    values are sealed under the account's data key."""
+
+    id: UUID
+    state: AccountState
+    display_name: bytes
+    username: bytes | None
+    birth_date: bytes
+    created_at: datetime
+    in_doubt: bool
+    master_key_id: str
+    wrapped_key: bytes
+    email: bytes | None
+    email_verified_at: datetime | None
+    phone: bytes | None
+    phone_verified_at: datetime | None
+    totp_enabled: bool
+
+
+class StateChange(msgspec.Struct, frozen=True):
+    """One change of an account's state, as its history records it."""
+
+    from_state: AccountState | None
+    reason_code: str | None
+    case_id: UUID | None
+    at: datetime
+
+
+def _state_change(row: asyncpg.Record | None) -> StateChange | None:
+    if row is None:
+        return None
+    before = row["from_state"]
+    return StateChange(AccountState(before) if before else None, row["reason_code"], row["case_id"], row["at"])
 
 
 async def insert(
@@ -98,8 +136,8 @@ async def apply_event(
     return before, after
 
 
-async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> AccountProfile | None:
+    row = await conn.fetchrow(
         """SELECT a.id, a.state, a.display_name, a.username, a.birth_date, a.created_at,
                   a.in_doubt_since IS NOT NULL AS in_doubt, k.master_key_id, k.wrapped_key,
                   e.address AS email, e.verified_at AS email_verified_at,
@@ -112,6 +150,24 @@ async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.R
            LEFT JOIN totp_credentials t ON t.account_id = a.id
            WHERE a.id = $1""",
         account_id,
+    )
+    if row is None:
+        return None
+    return AccountProfile(
+        id=row["id"],
+        state=AccountState(row["state"]),
+        display_name=row["display_name"],
+        username=row["username"],
+        birth_date=row["birth_date"],
+        created_at=row["created_at"],
+        in_doubt=row["in_doubt"],
+        master_key_id=row["master_key_id"],
+        wrapped_key=row["wrapped_key"],
+        email=row["email"],
+        email_verified_at=row["email_verified_at"],
+        phone=row["phone"],
+        phone_verified_at=row["phone_verified_at"],
+        totp_enabled=row["totp_enabled"],
     )
 
 
@@ -152,29 +208,31 @@ async def lock_state(conn: asyncpg.Connection, account_id: UUID) -> AccountState
     return AccountState(state) if state else None
 
 
-async def latest_change_into(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> asyncpg.Record | None:
+async def latest_change_into(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> StateChange | None:
     """The change that last put the account in this state (its reason, case and time)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT from_state, reason_code, case_id, at FROM account_state_changes
            WHERE account_id = $1 AND to_state = $2 ORDER BY id DESC LIMIT 1""",
         account_id,
         state,
     )
+    return _state_change(row)
 
 
-async def latest_event(conn: asyncpg.Connection, account_id: UUID, event: AccountEvent) -> asyncpg.Record | None:
+async def latest_event(conn: asyncpg.Connection, account_id: UUID, event: AccountEvent) -> StateChange | None:
     """The last change made by this event (its reason, case and time)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT from_state, reason_code, case_id, at FROM account_state_changes
            WHERE account_id = $1 AND event = $2 ORDER BY id DESC LIMIT 1""",
         account_id,
         event,
     )
+    return _state_change(row)
 
 
 async def state_before(conn: asyncpg.Connection, account_id: UUID, state: AccountState) -> AccountState | None:
     change = await latest_change_into(conn, account_id, state)
-    return AccountState(change["from_state"]) if change and change["from_state"] else None
+    return change.from_state if change else None
 
 
 async def has_verified_contact(conn: asyncpg.Connection, account_id: UUID) -> bool:
@@ -185,25 +243,38 @@ async def has_verified_contact(conn: asyncpg.Connection, account_id: UUID) -> bo
     )
 
 
-async def end_all_sessions(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:
-    result: str = await conn.execute(
-        "UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL",
-        account_id,
-        reason,
-    )
-    return int(result.split()[-1])
+async def replace_birth_date(conn: asyncpg.Connection, account_id: UUID, sealed: bytes) -> None:
+    await conn.execute("UPDATE accounts SET birth_date = $2, updated_at = now() WHERE id = $1", account_id, sealed)
 
 
 async def erase_identifiers(conn: asyncpg.Connection, account_id: UUID) -> None:
-    """Everything that names the person in clear or through a blind index; sealed values become
-    unreadable when the caller destroys the data key, and are blanked here as well."""
-    await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM recovery_codes WHERE account_id = $1", account_id)
-    await conn.execute("DELETE FROM totp_credentials WHERE account_id = $1", account_id)
+    """The account's username and its blind index; sealed values become unreadable when the caller
+    destroys the data key, and are blanked here as well."""
     await conn.execute(
         """UPDATE accounts SET username = NULL, username_index = NULL, display_name = '', birth_date = '',
                                password_hash = '!erased', updated_at = now()
            WHERE id = $1""",
         account_id,
+    )
+
+
+class IndexedUsername(msgspec.Struct, frozen=True):
+    id: UUID
+    username: bytes  # sealed under the account's data key
+    username_index: bytes
+
+
+async def indexed_usernames(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedUsername]:
+    """The accounts' usernames with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch(
+        "SELECT id, username, username_index FROM accounts WHERE id = ANY($1) AND username_index IS NOT NULL",
+        account_ids,
+    )
+    return [IndexedUsername(row["id"], row["username"], row["username_index"]) for row in rows]
+
+
+async def replace_username_index(conn: asyncpg.Connection, account_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read (an erasure, a new username) wins."""
+    await conn.execute(
+        "UPDATE accounts SET username_index = $3 WHERE id = $1 AND username_index = $2", account_id, old, new
     )

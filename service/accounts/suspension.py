@@ -20,6 +20,7 @@ from service.accounts.reasons import SUSPENSION_REASONS
 from service.accounts.states import AccountEvent, AccountState, states_allowing
 from service.accounts.transitions import move, way_back
 from service.audit import Actor
+from service.sessions import store as sessions
 
 # States a suspension may start from (terminated and erased accounts are past it).
 SUSPENDABLE = states_allowing(AccountEvent.SUSPENDED)
@@ -35,7 +36,7 @@ async def suspend(
     if await store.lock_state(conn, account_id) not in SUSPENDABLE:
         return False
     await move(conn, account_id, AccountEvent.SUSPENDED, actor=actor.label, reason_code=reason_code, case_id=case_id)
-    await store.end_all_sessions(conn, account_id, "account_suspended")
+    await sessions.end_all_for_account(conn, account_id, "account_suspended")
     return True
 
 
@@ -44,7 +45,7 @@ async def reinstate_if_caused_by(conn: asyncpg.Connection, account_id: UUID, cas
     if await store.lock_state(conn, account_id) is not AccountState.SUSPENDED:
         return False
     suspension = await store.latest_change_into(conn, account_id, AccountState.SUSPENDED)
-    if suspension is None or suspension["case_id"] != case_id:
+    if suspension is None or suspension.case_id != case_id:
         return False
     event = await way_back(conn, account_id, AccountState.SUSPENDED)
     await move(conn, account_id, event, actor=actor.label, reason_code="overturned_on_appeal", case_id=case_id)

@@ -48,14 +48,14 @@ class AuditController(Controller):
             )
         return [
             AuditRecord(
-                entry_id=row["id"],
-                at=row["at"],
-                actor_type=row["actor_type"],
-                actor_id=row["actor_id"],
-                action=row["action"],
-                target_type=row["target_type"],
-                target_id=row["target_id"],
-                details=msgspec.json.decode(row["details"]),
+                entry_id=row.id,
+                at=row.at,
+                actor_type=row.actor_type,
+                actor_id=row.actor_id,
+                action=row.action,
+                target_type=row.target_type,
+                target_id=row.target_id,
+                details=msgspec.json.decode(row.details),
             )
             for row in rows
         ]

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import asyncpg
+import msgspec
+
+
+class AuditLogEntry(msgspec.Struct, frozen=True):
+    id: int
+    at: datetime
+    actor_type: str
+    actor_id: str
+    action: str
+    target_type: str
+    target_id: str
+    # JSON text, as it was hashed into the chain.
+    details: str
+
 
 INSERT = """
 INSERT INTO audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id,
@@ -57,11 +72,24 @@ async def add_checkpoints(conn: asyncpg.Connection, heads: list[tuple[int, int, 
     await conn.executemany("INSERT INTO audit_checkpoints (chain, seq, hash) VALUES ($1, $2, $3)", heads)
 
 
-async def for_target(conn: asyncpg.Connection, target_type: str, target_id: str, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def for_target(conn: asyncpg.Connection, target_type: str, target_id: str, limit: int) -> list[AuditLogEntry]:
+    rows = await conn.fetch(
         """SELECT id, at, actor_type, actor_id, action, target_type, target_id, details
            FROM audit_log WHERE target_type = $1 AND target_id = $2 ORDER BY at DESC, id DESC LIMIT $3""",
         target_type,
         target_id,
         limit,
     )
+    return [
+        AuditLogEntry(
+            row["id"],
+            row["at"],
+            row["actor_type"],
+            row["actor_id"],
+            row["action"],
+            row["target_type"],
+            row["target_id"],
+            row["details"],
+        )
+        for row in rows
+    ]

@@ -20,6 +20,7 @@ from service.audit import store
 from service.audit.entries import AuditEntry, canonical_json
 from service.database.pool import Database
 from service.vault import OwnerCipher, Vault
+from service.vault.labels import VaultField
 
 _ORIGIN_KEYS = uuid.UUID("6a1d3c55-5f0e-4b8e-9d7e-0b1f2c3d4e5f")
 
@@ -74,12 +75,12 @@ class AuditTrail:
         cipher = await self._origin_cipher(month)
         origin = Origin(entry.actor.client_address, (entry.actor.user_agent or "")[:512] or None)
         # The month travels with the value, so opening never depends on whose clock said what.
-        return month.encode() + cipher.seal("audit.origin", msgspec.json.encode(origin))
+        return month.encode() + cipher.seal(VaultField.AUDIT_ORIGIN, msgspec.json.encode(origin))
 
     async def open_origin(self, conn: asyncpg.Connection, sealed: bytes) -> Origin:
         month, body = sealed[:7].decode(), sealed[7:]
         cipher = await self._vault.open(conn, origin_key_owner(month))
-        return msgspec.json.decode(cipher.open("audit.origin", body), type=Origin)
+        return msgspec.json.decode(cipher.open(VaultField.AUDIT_ORIGIN, body), type=Origin)
 
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> None:
         """Append within the caller's transaction: the entry exists only if the change does."""

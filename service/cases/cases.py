@@ -22,6 +22,7 @@ from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
 from service.errors import Conflict, NotFound
 from service.vault import OwnerCipher, Vault
+from service.vault.labels import FieldFamily
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,10 @@ KEEPS_SHOWN_REASON = frozenset({CaseEvent.STAGE, CaseEvent.SEND_BACK, CaseEvent.
 
 
 def seal_evidence(cipher: OwnerCipher, evidence: list[Evidence]) -> list[tuple[str, bytes, str]]:
-    return [(item.name, cipher.seal_text(f"case.evidence.{item.name}", item.value), item.masked) for item in evidence]
+    return [
+        (item.name, cipher.seal_text(FieldFamily.CASE_EVIDENCE.of(item.name), item.value), item.masked)
+        for item in evidence
+    ]
 
 
 async def open_case(

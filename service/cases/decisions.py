@@ -28,6 +28,7 @@ from service.errors import Conflict, Forbidden, invalid_field
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.settings import Settings
+from service.vault.labels import VaultField
 
 # What an appeal's outcome amounts to for the case appealed: overturning a rejection approves it.
 _AMOUNTS_TO = {DecisionKind.OVERTURN: DecisionKind.APPROVE, DecisionKind.UPHOLD: DecisionKind.REJECT}
@@ -117,7 +118,7 @@ async def decide(
                 )
             await take_claim(conn, runtime.audit, operator, case)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
-        sealed_note = cipher.seal_text("case.note", note) if note else None
+        sealed_note = cipher.seal_text(VaultField.CASE_NOTE, note) if note else None
         if needs_second_approval(runtime.settings, case, decision, reason_code):
             staged_id = uuid.uuid4()
             after = await transition(
@@ -194,7 +195,7 @@ async def send_back(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID
     async with runtime.database.transaction() as conn:
         case, staged = await _staged_for_second_operator(conn, operator, case_id)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
-        sealed_note = cipher.seal_text("case.note", note) if note else None
+        sealed_note = cipher.seal_text(VaultField.CASE_NOTE, note) if note else None
         after = await transition(conn, case, CaseEvent.SEND_BACK, operator.actor, note=sealed_note)
         await store.resolve_staged(conn, staged["id"], "sent_back", f"operator:{operator.operator_id}")
         details = {"staged_decision_id": str(staged["id"])}

@@ -27,6 +27,7 @@ from service.cases.states import OPEN_STATES, CaseState
 from service.errors import Conflict, NotFound
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.vault.labels import FieldFamily, VaultField
 
 
 def summary(case: Case) -> CaseSummary:
@@ -129,7 +130,7 @@ async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> 
                 actor_type=e["actor_type"],
                 actor_id=e["actor_id"],
                 reason_code=e["reason_code"],
-                note=cipher.open_optional("case.note", e["note"]),
+                note=cipher.open_optional(VaultField.CASE_NOTE, e["note"]),
                 at=e["at"],
             )
             for e in events
@@ -140,7 +141,7 @@ async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> 
             reason_code=staged["reason_code"],
             staged_by=staged["staged_by"],
             staged_at=staged["staged_at"],
-            note=cipher.open_optional("case.note", staged["note"]),
+            note=cipher.open_optional(VaultField.CASE_NOTE, staged["note"]),
         )
         if staged
         else None,
@@ -157,7 +158,7 @@ async def reveal(
         if item is None:
             raise NotFound("evidence_not_found", "This case has no such evidence")
         cipher = await runtime.vault.open(conn, case.subject_account_id)
-        value = cipher.open_text(f"case.evidence.{name}", item["value"])
+        value = cipher.open_text(FieldFamily.CASE_EVIDENCE.of(name), item["value"])
         await runtime.audit.append(
             conn,
             AuditEntry(

@@ -18,6 +18,7 @@ from service.errors import Conflict
 from service.runtime import Runtime
 from service.settings import Settings
 from service.vault import Vault
+from service.vault.labels import VaultField
 
 
 def _can_appeal(settings: Settings, case: Case, appeal_case_id: UUID | None, now: datetime) -> bool:
@@ -38,7 +39,7 @@ async def _explanation(conn: asyncpg.Connection, runtime: Runtime, case: Case) -
     if note is None:
         return None
     cipher = await runtime.vault.open(conn, case.subject_account_id)
-    return cipher.open_text("case.note", note)
+    return cipher.open_text(VaultField.CASE_NOTE, note)
 
 
 async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:

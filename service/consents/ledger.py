@@ -16,6 +16,7 @@ from service.consents import store
 from service.consents.effects import apply_withdrawal_effects
 from service.consents.purposes import PURPOSES, REQUIRED_PURPOSES, ConsentPurpose
 from service.consents.schemas import ConsentEvent, ConsentOverview, ConsentState
+from service.consents.store import ConsentAction
 from service.errors import Conflict, Forbidden
 from service.policies.catalog import PolicyCatalog, PolicyDocument
 
@@ -29,17 +30,14 @@ async def record_policy_acceptance(
     actor_account_id: UUID | None = None,
 ) -> None:
     """Grant each document's purpose, one ledger entry per document, in one statement."""
-    await conn.execute(
-        """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action,
-                                       channel, actor_account_id)
-           SELECT $1, purpose, version, sha256, 'granted', $5, $6
-           FROM unnest($2::text[], $3::text[], $4::text[]) AS d(purpose, version, sha256)""",
-        account_id,
-        [d.kind.value for d in documents],
-        [d.version for d in documents],
-        [d.sha256 for d in documents],
-        channel,
-        actor_account_id or account_id,
+    await store.insert_grants(
+        conn,
+        account_id=account_id,
+        purposes=[d.kind.value for d in documents],
+        versions=[d.version for d in documents],
+        sha256s=[d.sha256 for d in documents],
+        channel=channel,
+        actor_account_id=actor_account_id or account_id,
     )
 
 
@@ -54,12 +52,12 @@ def required_acceptances(catalog: PolicyCatalog) -> tuple[list[str], list[str]]:
     return purposes, versions
 
 
-def _state(catalog: PolicyCatalog, purpose: ConsentPurpose, latest: asyncpg.Record | None) -> ConsentState:
+def _state(catalog: PolicyCatalog, purpose: ConsentPurpose, latest: store.LatestConsent | None) -> ConsentState:
     spec = PURPOSES[purpose]
     in_effect = catalog.in_effect(spec.notice)
     current = in_effect[-1].version if in_effect else None
-    granted = latest is not None and latest["action"] == "granted"
-    version = latest["policy_version"] if granted and latest is not None else None
+    granted = latest is not None and latest.action is ConsentAction.GRANTED
+    version = latest.policy_version if granted and latest is not None else None
     acceptable = catalog.acceptable_versions(spec.notice)
     return ConsentState(
         purpose=purpose,
@@ -72,12 +70,12 @@ def _state(catalog: PolicyCatalog, purpose: ConsentPurpose, latest: asyncpg.Reco
         required_for_service=spec.required,
         sensitive=spec.sensitive,
         withdrawable=spec.withdrawable,
-        since=latest["at"] if latest is not None else None,
+        since=latest.at if latest is not None else None,
     )
 
 
 async def overview(conn: asyncpg.Connection, catalog: PolicyCatalog, account_id: UUID) -> ConsentOverview:
-    latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}
+    latest = await store.latest(conn, account_id)
     states = [
         _state(catalog, purpose, latest.get(purpose.value))
         for purpose in ConsentPurpose
@@ -85,14 +83,14 @@ async def overview(conn: asyncpg.Connection, catalog: PolicyCatalog, account_id:
     ]
     history = [
         ConsentEvent(
-            purpose=row["purpose"],
-            policy_version=row["policy_version"],
-            policy_sha256=row["policy_sha256"],
-            action=row["action"],
-            channel=row["channel"],
-            by_guardian=row["actor_account_id"] != account_id,
-            actor_account_id=row["actor_account_id"],
-            at=row["at"],
+            purpose=row.purpose,
+            policy_version=row.policy_version,
+            policy_sha256=row.policy_sha256,
+            action=row.action,
+            channel=row.channel,
+            by_guardian=row.actor_account_id != account_id,
+            actor_account_id=row.actor_account_id,
+            at=row.at,
         )
         for row in await store.history(conn, account_id)
     ]
@@ -103,7 +101,7 @@ async def overview(conn: asyncpg.Connection, catalog: PolicyCatalog, account_id:
 async def has_consent(
     conn: asyncpg.Connection, catalog: PolicyCatalog, account_id: UUID, purpose: ConsentPurpose
 ) -> bool:
-    latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}
+    latest = await store.latest(conn, account_id)
     state = _state(catalog, purpose, latest.get(purpose.value))
     return state.granted and not state.regrant_required
 
@@ -141,8 +139,8 @@ async def grant(
             f"the current version is {notice.version}",
         )
     await store.lock_account(conn, account_id)
-    latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}.get(purpose.value)
-    if latest is not None and latest["action"] == "granted" and latest["policy_version"] == version:
+    latest = (await store.latest(conn, account_id)).get(purpose.value)
+    if latest is not None and latest.action is ConsentAction.GRANTED and latest.policy_version == version:
         return
     await store.insert(
         conn,
@@ -150,7 +148,7 @@ async def grant(
         purpose=purpose,
         version=notice.version,
         sha256=notice.sha256,
-        action="granted",
+        action=ConsentAction.GRANTED,
         channel=channel,
         actor_account_id=UUID(actor.id) if actor.id else account_id,
     )
@@ -173,20 +171,20 @@ async def withdraw(
             "consent_not_withdrawable", "The terms and privacy policy are withdrawn by cancelling the account"
         )
     await store.lock_account(conn, account_id)
-    latest = {row["purpose"]: row for row in await store.latest(conn, account_id)}.get(purpose.value)
-    if latest is None or latest["action"] != "granted":
+    latest = (await store.latest(conn, account_id)).get(purpose.value)
+    if latest is None or latest.action is not ConsentAction.GRANTED:
         raise Conflict("consent_not_granted", "This purpose is not granted")
-    document = catalog.find(PURPOSES[purpose].notice, latest["policy_version"])
+    document = catalog.find(PURPOSES[purpose].notice, latest.policy_version)
     await store.insert(
         conn,
         account_id=account_id,
         purpose=purpose,
-        version=latest["policy_version"],
+        version=latest.policy_version,
         sha256=document.sha256 if document else "",
-        action="withdrawn",
+        action=ConsentAction.WITHDRAWN,
         channel=channel,
         actor_account_id=UUID(actor.id) if actor.id else account_id,
     )
     await apply_withdrawal_effects(conn, account_id, purpose)
-    details = {"purpose": purpose.value, "version": latest["policy_version"]}
+    details = {"purpose": purpose.value, "version": latest.policy_version}
     await audit.append(conn, AuditEntry(actor, "consent.withdrawn", "account", str(account_id), details))

@@ -19,6 +19,7 @@ from service.contacts import store
 from service.courier.outbox import Message, queue_messages
 from service.errors import RateLimited
 from service.vault import BlindIndex, OwnerCipher
+from service.vault.labels import IndexPurpose
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -46,7 +47,7 @@ def new_code() -> str:
 
 
 def code_digest(index: BlindIndex, code_id: UUID, code: str) -> bytes:
-    return index.digest("one-time-code", f"{code_id}:{code}")
+    return index.digest(IndexPurpose.ONE_TIME_CODE, f"{code_id}:{code}")
 
 
 async def send_code(
@@ -61,7 +62,7 @@ async def send_purpose_code(
 ) -> None:
     """Issue a code for a purpose and queue its message, or refuse with 429 when asked too often."""
     recent = await store.recent_codes(conn, cipher.owner_id, purpose, timedelta(hours=1))
-    since_last = recent["seconds_since_last"]
+    since_last = recent.seconds_since_last
     if since_last is not None and since_last < RESEND_INTERVAL_SECONDS:
         wait = math.ceil(RESEND_INTERVAL_SECONDS - float(since_last))
         raise RateLimited(
@@ -70,8 +71,8 @@ async def send_purpose_code(
             f"Ask again in {wait} seconds.",
             retry_after=wait,
         )
-    if recent["issued"] >= MAX_CODES_PER_HOUR:
-        wait = max(1, math.ceil(float(recent["seconds_until_oldest_expires"])))
+    if recent.issued >= MAX_CODES_PER_HOUR:
+        wait = max(1, math.ceil(float(recent.seconds_until_oldest_expires or 0)))
         raise RateLimited("too_many_codes", "Too many codes were sent in the last hour", retry_after=wait)
     code_id, code = uuid.uuid4(), new_code()
     await store.insert_code(conn, code_id, cipher.owner_id, purpose, code_digest(index, code_id, code), CODE_TTL)
@@ -112,6 +113,6 @@ async def check_purpose_code(
     live = await store.spend_attempt(conn, account_id, purpose, MAX_ATTEMPTS)
     if live is None:
         return CodeCheck.NONE_LIVE
-    if not index.matches("one-time-code", f"{live['id']}:{code}", live["code_digest"]):
+    if not index.matches(IndexPurpose.ONE_TIME_CODE, f"{live.id}:{code}", live.code_digest):
         return CodeCheck.WRONG
-    return CodeCheck.ACCEPTED if await store.consume(conn, live["id"]) else CodeCheck.NONE_LIVE
+    return CodeCheck.ACCEPTED if await store.consume(conn, live.id) else CodeCheck.NONE_LIVE

@@ -2,10 +2,60 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from service.accounts.states import AccountState
+
+
+class Contact(msgspec.Struct, frozen=True):
+    address: bytes  # sealed under the account's data key
+    verified_at: datetime | None
+
+
+class SignInAccount(msgspec.Struct, frozen=True):
+    """What sign-in needs of the account an identifier names."""
+
+    id: UUID
+    state: AccountState
+    password_hash: str
+    master_key_id: str
+    wrapped_key: bytes
+    totp_enabled: bool
+
+
+class RecentCodes(msgspec.Struct, frozen=True):
+    """The codes of one purpose issued to an account within a window."""
+
+    issued: int
+    seconds_since_last: Decimal | None
+    seconds_until_oldest_expires: Decimal | None
+
+
+class LiveCode(msgspec.Struct, frozen=True):
+    id: UUID
+    code_digest: bytes
+
+
+def _contact(row: asyncpg.Record | None) -> Contact | None:
+    return None if row is None else Contact(row["address"], row["verified_at"])
+
+
+def _sign_in_account(row: asyncpg.Record | None) -> SignInAccount | None:
+    if row is None:
+        return None
+    return SignInAccount(
+        row["id"],
+        AccountState(row["state"]),
+        row["password_hash"],
+        row["master_key_id"],
+        row["wrapped_key"],
+        row["totp_enabled"],
+    )
 
 
 async def insert_many(conn: asyncpg.Connection, account_id: UUID, rows: list[tuple[str, bytes, bytes]]) -> None:
@@ -21,16 +71,22 @@ async def insert_many(conn: asyncpg.Connection, account_id: UUID, rows: list[tup
     )
 
 
-async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2", account_id, kind
+async def fetch(conn: asyncpg.Connection, account_id: UUID, kind: str) -> Contact | None:
+    return _contact(
+        await conn.fetchrow(
+            "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2", account_id, kind
+        )
     )
 
 
-async def lock(conn: asyncpg.Connection, account_id: UUID, kind: str) -> asyncpg.Record | None:
+async def lock(conn: asyncpg.Connection, account_id: UUID, kind: str) -> Contact | None:
     """The contact, locked until the transaction ends: serializes code requests and checks for it."""
-    return await conn.fetchrow(
-        "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2 FOR UPDATE", account_id, kind
+    return _contact(
+        await conn.fetchrow(
+            "SELECT address, verified_at FROM contacts WHERE account_id = $1 AND kind = $2 FOR UPDATE",
+            account_id,
+            kind,
+        )
     )
 
 
@@ -42,10 +98,10 @@ async def mark_verified(conn: asyncpg.Connection, account_id: UUID, kind: str) -
     )
 
 
-async def find_account(conn: asyncpg.Connection, kind: str, indexes: list[bytes]) -> asyncpg.Record | None:
+async def find_account(conn: asyncpg.Connection, kind: str, indexes: list[bytes]) -> SignInAccount | None:
     """The account a sign-in identifier names, with what sign-in needs (``indexes``: the identifier's
     index under each blind-index key in use, during a rotation two)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
                   EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
                           AND t.confirmed_at IS NOT NULL) AS totp_enabled
@@ -54,10 +110,11 @@ async def find_account(conn: asyncpg.Connection, kind: str, indexes: list[bytes]
         kind,
         indexes,
     )
+    return _sign_in_account(row)
 
 
-async def find_account_by_username(conn: asyncpg.Connection, indexes: list[bytes]) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def find_account_by_username(conn: asyncpg.Connection, indexes: list[bytes]) -> SignInAccount | None:
+    row = await conn.fetchrow(
         """SELECT a.id, a.state, a.password_hash, k.master_key_id, k.wrapped_key,
                   EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id
                           AND t.confirmed_at IS NOT NULL) AS totp_enabled
@@ -65,6 +122,7 @@ async def find_account_by_username(conn: asyncpg.Connection, indexes: list[bytes
            WHERE a.username_index = ANY($1::bytea[])""",
         indexes,
     )
+    return _sign_in_account(row)
 
 
 async def taken_under_previous_key(
@@ -88,7 +146,7 @@ async def taken_under_previous_key(
     return None
 
 
-async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str, window: timedelta) -> asyncpg.Record:
+async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str, window: timedelta) -> RecentCodes:
     row = await conn.fetchrow(
         """SELECT count(*) AS issued, extract(epoch FROM now() - max(created_at)) AS seconds_since_last,
                   extract(epoch FROM min(created_at) + $3::interval - now()) AS seconds_until_oldest_expires
@@ -98,7 +156,7 @@ async def recent_codes(conn: asyncpg.Connection, account_id: UUID, purpose: str,
         window,
     )
     assert row is not None  # an aggregate always returns one row
-    return row
+    return RecentCodes(row["issued"], row["seconds_since_last"], row["seconds_until_oldest_expires"])
 
 
 async def insert_code(
@@ -122,11 +180,9 @@ async def insert_code(
     )
 
 
-async def spend_attempt(
-    conn: asyncpg.Connection, account_id: UUID, purpose: str, max_attempts: int
-) -> asyncpg.Record | None:
+async def spend_attempt(conn: asyncpg.Connection, account_id: UUID, purpose: str, max_attempts: int) -> LiveCode | None:
     """Count one attempt against the live code; None when there is none or it is used up."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """UPDATE one_time_codes SET attempts = attempts + 1
            WHERE id = (SELECT id FROM one_time_codes
                        WHERE account_id = $1 AND purpose = $2 AND consumed_at IS NULL
@@ -138,6 +194,7 @@ async def spend_attempt(
         purpose,
         max_attempts,
     )
+    return None if row is None else LiveCode(row["id"], row["code_digest"])
 
 
 async def consume(conn: asyncpg.Connection, code_id: UUID) -> bool:
@@ -161,4 +218,36 @@ async def insert_first_codes(
         [c[1] for c in codes],
         [c[2] for c in codes],
         ttl,
+    )
+
+
+async def erase_for_account(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """The account's contacts and the codes sent to them (they name the person through a blind index)."""
+    await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
+
+
+class IndexedAddress(msgspec.Struct, frozen=True):
+    account_id: UUID
+    kind: str
+    address: bytes  # sealed under the account's data key
+    address_index: bytes
+
+
+async def indexed_addresses(conn: asyncpg.Connection, account_ids: list[UUID]) -> list[IndexedAddress]:
+    """The accounts' contacts with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch(
+        "SELECT account_id, kind, address, address_index FROM contacts WHERE account_id = ANY($1)", account_ids
+    )
+    return [IndexedAddress(row["account_id"], row["kind"], row["address"], row["address_index"]) for row in rows]
+
+
+async def replace_address_index(conn: asyncpg.Connection, account_id: UUID, kind: str, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read (an erasure, a new address) wins."""
+    await conn.execute(
+        "UPDATE contacts SET address_index = $4 WHERE account_id = $1 AND kind = $2 AND address_index = $3",
+        account_id,
+        kind,
+        old,
+        new,
     )

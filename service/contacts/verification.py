@@ -11,13 +11,14 @@ from service.contacts.codes import CodeCheck, ContactKind, check_code, send_code
 from service.errors import Conflict, Invalid, NotFound
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import VaultField
 
 
-async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> asyncpg.Record:
+async def _unverified_contact(conn: asyncpg.Connection, principal: Principal, kind: ContactKind) -> store.Contact:
     contact = await store.lock(conn, principal.account_id, kind)
     if contact is None:
         raise NotFound("contact_not_found", f"This account has no {kind.value} contact")
-    if contact["verified_at"] is not None:
+    if contact.verified_at is not None:
         raise Conflict("already_verified", f"The {kind.value} is already verified")
     return contact
 
@@ -26,7 +27,7 @@ async def request_code(runtime: Runtime, principal: Principal, kind: ContactKind
     async with runtime.database.transaction() as conn:
         contact = await _unverified_contact(conn, principal, kind)
         cipher = await runtime.vault.open(conn, principal.account_id)
-        address = cipher.open_text(f"contact.{kind.value}", contact["address"])
+        address = cipher.open_text(VaultField.contact(kind), contact.address)
         await send_code(conn, runtime.vault.blind_index, cipher, kind, address)
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-import asyncpg
-
 from service.accounts import store as accounts
 from service.accounts.masking import mask_birth_date
 from service.audit import Actor, AuditEntry
@@ -27,6 +25,7 @@ from service.errors import Conflict, FieldChecks, FieldProblem, invalid_field, i
 from service.realname.store import accounts_verified_with
 from service.runtime import Runtime
 from service.vault import OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 from verification.birth_dates import check_birth_date
 from verification.identity_numbers import (
     IdentityNumber,
@@ -62,7 +61,7 @@ def _validate(body: CorrectionRequest, today: date) -> _Checked:
 
 
 def _check_against_current(
-    checked: _Checked, declared: date, verified: asyncpg.Record | None, cipher: OwnerCipher, today: date
+    checked: _Checked, declared: date, verified: store.VerifiedIdentity | None, cipher: OwnerCipher, today: date
 ) -> None:
     if (checked.legal_name or checked.identity) and verified is None:
         raise Conflict(
@@ -74,7 +73,7 @@ def _check_against_current(
     if checked.identity is not None:
         mismatches = check_consistency(checked.identity, birth_date, None)
     elif checked.birth_date is not None and verified is not None:
-        number = cipher.open_text("realname.id_number", verified["id_number"])
+        number = cipher.open_text(VaultField.REALNAME_ID_NUMBER, verified.id_number)
         identity = parse_identity_number(number, today, None)
         mismatches = check_consistency(identity, birth_date, None)
     else:
@@ -107,13 +106,13 @@ async def request_correction(
     today = runtime.settings.today()
     checked = _validate(body, today)
     identity = checked.identity
-    index = runtime.vault.blind_index.digest("identity.number", identity.number) if identity else None
+    index = runtime.vault.blind_index.digest(IndexPurpose.IDENTITY_NUMBER, identity.number) if identity else None
     correction_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
-        declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile.birth_date))
         verified = await store.verified_identity(conn, account_id)
         _check_against_current(checked, declared, verified, cipher, today)
         case = await open_case(
@@ -126,7 +125,7 @@ async def request_correction(
         )
         results = []
         if identity is not None and await accounts_verified_with(
-            conn, runtime.vault.blind_index.digests("identity.number", identity.number), account_id
+            conn, runtime.vault.blind_index.digests(IndexPurpose.IDENTITY_NUMBER, identity.number), account_id
         ):
             results.append(AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity"))
         # Always a person's decision: these are the values everything else was checked against.
@@ -136,13 +135,15 @@ async def request_correction(
             correction_id=correction_id,
             account_id=account_id,
             case_id=case.id,
-            birth_date=cipher.seal_text("account.birth_date", checked.birth_date.isoformat())
+            birth_date=cipher.seal_text(VaultField.ACCOUNT_BIRTH_DATE, checked.birth_date.isoformat())
             if checked.birth_date
             else None,
-            legal_name=cipher.seal_text("realname.legal_name", checked.legal_name) if checked.legal_name else None,
-            id_number=cipher.seal_text("realname.id_number", identity.number) if identity else None,
+            legal_name=cipher.seal_text(VaultField.REALNAME_LEGAL_NAME, checked.legal_name)
+            if checked.legal_name
+            else None,
+            id_number=cipher.seal_text(VaultField.REALNAME_ID_NUMBER, identity.number) if identity else None,
             id_number_index=index,
-            identity_birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat())
+            identity_birth_date=cipher.seal_text(VaultField.REALNAME_BIRTH_DATE, identity.birth_date.isoformat())
             if identity
             else None,
             document_type=identity.document_type.value if identity else None,
@@ -162,12 +163,20 @@ async def corrections_of(runtime: Runtime, account_id: UUID) -> list[CorrectionS
         rows = await store.for_account(conn, account_id)
     return [
         CorrectionStatus(
-            correction_id=row["id"],
-            case_id=row["case_id"],
-            status=row["status"],
-            fields=[name for name in ("birth_date", "legal_name", "id_number") if row[name]],
-            created_at=row["created_at"],
-            decided_at=row["decided_at"],
+            correction_id=row.id,
+            case_id=row.case_id,
+            status=row.status,
+            fields=[
+                name
+                for name, corrected in (
+                    ("birth_date", row.birth_date),
+                    ("legal_name", row.legal_name),
+                    ("id_number", row.id_number),
+                )
+                if corrected
+            ],
+            created_at=row.created_at,
+            decided_at=row.decided_at,
         )
         for row in rows
     ]

@@ -19,6 +19,7 @@ from service.database.pool import CONNECTION_ERRORS, Database
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
+from service.vault.labels import VaultField
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ async def queue_messages(conn: asyncpg.Connection, cipher: OwnerCipher, messages
             message_id,
             TEMPLATES[m.template].channel.value,
             m.template,
-            cipher.seal("courier.recipient", m.recipient),
-            cipher.seal("courier.variables", msgspec.json.encode(m.variables)),
+            cipher.seal(VaultField.COURIER_RECIPIENT, m.recipient),
+            cipher.seal(VaultField.COURIER_VARIABLES, msgspec.json.encode(m.variables)),
         )
         for message_id, m in zip(ids, messages, strict=True)
     ]
@@ -79,13 +80,13 @@ class Courier:
             if row is None:
                 return False
             try:
-                cipher = await self.vault.open(conn, row["owner_id"])
+                cipher = await self.vault.open(conn, row.owner_id)
             except DataKeyDestroyed:
                 await store.mark_abandoned(conn, message_id, "account erased")
                 return False
-        recipient = cipher.open_text("courier.recipient", row["recipient"])
-        variables = msgspec.json.decode(cipher.open("courier.variables", row["variables"]))
-        template = TEMPLATES[row["template"]]
+        recipient = cipher.open_text(VaultField.COURIER_RECIPIENT, row.recipient)
+        variables = msgspec.json.decode(cipher.open(VaultField.COURIER_VARIABLES, row.variables))
+        template = TEMPLATES[row.template]
         subject, body = template.render({"service": self.service_name, **variables})
         try:
             if template.channel is Channel.EMAIL:
@@ -95,10 +96,10 @@ class Courier:
         except DeliveryFailed as failure:
             async with self.database.connection() as conn:
                 await store.mark_failed_attempt(conn, message_id, str(failure))
-            logger.warning("delivery failed", extra={"template": row["template"], "error": str(failure)})
+            logger.warning("delivery failed", extra={"template": row.template, "error": str(failure)})
             raise
         await self._record_sent(message_id)
-        logger.info("message sent", extra={"template": row["template"], "channel": template.channel})
+        logger.info("message sent", extra={"template": row.template, "channel": template.channel})
         return True
 
     async def _record_sent(self, message_id: UUID) -> None:

@@ -5,6 +5,19 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+
+class QueuedMessage(msgspec.Struct, frozen=True):
+    """A message waiting to be sent; recipient and variables are sealed under the owner's key."""
+
+    id: UUID
+    owner_id: UUID
+    channel: str
+    template: str
+    recipient: bytes
+    # Wiped only when the message leaves the queue (sent or abandoned).
+    variables: bytes
 
 
 async def insert_many(
@@ -21,11 +34,16 @@ async def insert_many(
     )
 
 
-async def fetch_queued(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def fetch_queued(conn: asyncpg.Connection, message_id: UUID) -> QueuedMessage | None:
+    row = await conn.fetchrow(
         """SELECT id, owner_id, channel, template, recipient, variables FROM courier_messages
            WHERE id = $1 AND status = 'queued'""",
         message_id,
+    )
+    if row is None:
+        return None
+    return QueuedMessage(
+        row["id"], row["owner_id"], row["channel"], row["template"], row["recipient"], row["variables"]
     )
 
 

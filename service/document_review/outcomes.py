@@ -12,4 +12,4 @@ from service.documents import store as documents
 async def document_review_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
     if is_closed(after):
         listed = await documents.for_case(conn, case.id)
-        await documents.erase(conn, [row["id"] for row in listed])
+        await documents.erase(conn, [row.id for row in listed])

@@ -24,6 +24,7 @@ from service.documents import store as documents
 from service.documents.intake import ScreenedDocument, keep, screen_upload
 from service.errors import Conflict
 from service.realname import store as realname
+from service.realname.store import VerificationStatus
 from service.runtime import Runtime
 from verification.uploads import IMAGE_KINDS
 
@@ -37,7 +38,7 @@ async def request_review(
     async with runtime.database.transaction() as conn:
         await require_consent(conn, runtime.policies, account_id, ConsentPurpose.IDENTITY_DATA)
         verified = await realname.live_for_account(conn, account_id)
-        if verified is None or verified["status"] != "verified":
+        if verified is None or verified.status is not VerificationStatus.VERIFIED:
             raise Conflict(
                 "real_name_required", "Verify your legal name and ID number first; the reviewer compares with them"
             )
@@ -48,7 +49,7 @@ async def request_review(
             runtime.vault,
             case_type=CaseType.DOCUMENT_REVIEW,
             subject_account_id=account_id,
-            evidence=[Evidence("real_name_case", str(verified["case_id"]), str(verified["case_id"]))],
+            evidence=[Evidence("real_name_case", str(verified.case_id), str(verified.case_id))],
             actor=actor,
         )
         cipher = await runtime.vault.open(conn, account_id)

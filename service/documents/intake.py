@@ -21,6 +21,7 @@ from service.memory_budget import MemoryBudgetExhausted
 from service.runtime import DECODE_PATIENCE, Runtime
 from service.settings import Settings
 from service.vault import OwnerCipher
+from service.vault.labels import VaultField
 from verification.errors import InvalidValue
 from verification.uploads import (
     IMAGE_KINDS,
@@ -87,7 +88,7 @@ async def keep(conn: asyncpg.Connection, cipher: OwnerCipher, screened: Screened
         document_id=document_id,
         account_id=cipher.owner_id,
         kind=screened.kind,
-        content=cipher.seal("document.content", screened.content),
+        content=cipher.seal(VaultField.DOCUMENT_CONTENT, screened.content),
         byte_size=len(screened.content),
         width=screened.width,
         height=screened.height,

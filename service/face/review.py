@@ -13,6 +13,7 @@ from service.face import store
 from service.face.keys import biometric_key_owner
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.vault.labels import FieldFamily
 
 
 async def face_image_roles(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> list[str]:
@@ -31,7 +32,7 @@ async def open_face_image(
         if sample is None:
             raise NotFound("image_not_found", "This case keeps no such image")
         cipher = await runtime.vault.open(conn, biometric_key_owner(sample["verification_id"]))
-        image = cipher.open(f"face.sample.{role}", sample["content"])
+        image = cipher.open(FieldFamily.FACE_SAMPLE.of(role), sample["content"])
         details = {"image": role, "reason": reason.value, "child": case.subject_is_child}
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "case.face_image_opened", "case", str(case.id), details)

@@ -43,6 +43,7 @@ from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
 from service.runtime import Runtime
 from service.settings import Settings
+from service.vault.labels import FieldFamily, VaultField
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction, LivenessResult
@@ -327,7 +328,7 @@ async def _record(
         bio = await runtime.vault.open_or_create(conn, biometric_key_owner(verification_id))
         template = None
         if status in ("verified", "in_review") and live.embedding is not None:
-            template = bio.seal("face.template", live.embedding.astype(np.float32).tobytes())
+            template = bio.seal(VaultField.FACE_TEMPLATE, live.embedding.astype(np.float32).tobytes())
         decided_at = await store.record_decision(
             conn,
             verification_id,
@@ -343,7 +344,9 @@ async def _record(
             pad_certified=liveness.certified,
         )
         for role, sample in samples:
-            await store.put_sample(conn, verification_id, role, bio.seal(f"face.sample.{role}", sample), keep_until)
+            await store.put_sample(
+                conn, verification_id, role, bio.seal(FieldFamily.FACE_SAMPLE.of(role), sample), keep_until
+            )
         await conclude_checks(conn, claimed.case_id, event, results, reason_code=reason, engine="face")
         details: dict[str, DetailValue] = {"status": status, "score": f"{score:.4f}", "liveness": liveness.passed}
         await runtime.audit.append(

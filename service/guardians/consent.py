@@ -30,9 +30,11 @@ from service.consents.purposes import PURPOSES, ConsentPurpose
 from service.errors import Conflict, Forbidden, NotFound
 from service.guardians import store
 from service.guardians.invitations import invitation_digests
-from service.guardians.schemas import GuardianConsentRequest, GuardianshipView, Relationship, Scope
+from service.guardians.schemas import GuardianConsentRequest, GuardianshipView, Scope
+from service.guardians.store import GuardianshipState
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
+from service.vault.labels import VaultField
 from verification.ages import AgeBand
 
 PURPOSES_FOR_SCOPE = {
@@ -47,7 +49,7 @@ async def _guardian_is_verified_adult(runtime: Runtime, conn: asyncpg.Connection
         raise Forbidden("guardian_not_verified", "A guardian must have an active, real-name verified account")
     sealed = await store.verified_birth_date(conn, principal.account_id)
     cipher = await runtime.vault.open(conn, principal.account_id)
-    born = date.fromisoformat(cipher.open_text("realname.birth_date", sealed)) if sealed else None
+    born = date.fromisoformat(cipher.open_text(VaultField.REALNAME_BIRTH_DATE, sealed)) if sealed else None
     if born is None or runtime.settings.age_profile.band(born, runtime.settings.today()) is not AgeBand.ADULT:
         raise Forbidden("guardian_not_adult", "A guardian must be an adult")
 
@@ -56,7 +58,7 @@ async def _minor_band(runtime: Runtime, conn: asyncpg.Connection, minor_id: UUID
     profile = await accounts.fetch_profile(conn, minor_id)
     assert profile is not None
     cipher = await runtime.vault.open(conn, minor_id)
-    born = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+    born = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile.birth_date))
     return runtime.settings.age_profile.band(born, runtime.settings.today())
 
 
@@ -82,7 +84,7 @@ async def consent(
             invitation = invitation or await store.take_invitation(conn, digest)
         if invitation is None:
             raise NotFound("invitation_invalid", "This invitation code is not valid (used or expired?)")
-        minor_id: UUID = invitation["minor_account_id"]
+        minor_id: UUID = invitation.minor_account_id
         if minor_id == principal.account_id:
             raise Forbidden("guardian_not_adult", "A guardian must be an adult")
         child = await _minor_band(runtime, conn, minor_id) is AgeBand.CHILD
@@ -107,9 +109,9 @@ async def consent(
             guardianship_id=guardianship_id,
             minor_account_id=minor_id,
             guardian_account_id=principal.account_id,
-            relationship=body.relationship.value,
-            scopes=[s.value for s in scopes],
-            state="pending_review" if child else "active",
+            relationship=body.relationship,
+            scopes=list(scopes),
+            state=GuardianshipState.PENDING_REVIEW if child else GuardianshipState.ACTIVE,
             case_id=case_id,
         )
         if not inserted:
@@ -129,16 +131,16 @@ async def consent(
     return (await guardianships_of(runtime, principal.account_id))[0]
 
 
-def _view(row: asyncpg.Record) -> GuardianshipView:
+def _view(row: store.Guardianship) -> GuardianshipView:
     return GuardianshipView(
-        guardianship_id=row["id"],
-        minor_account_id=row["minor_account_id"],
-        guardian_account_id=row["guardian_account_id"],
-        relationship=Relationship(row["relationship"]),
-        scopes=[Scope(s) for s in row["scopes"]],
-        state=row["state"],
-        case_id=row["case_id"],
-        created_at=row["created_at"],
+        guardianship_id=row.id,
+        minor_account_id=row.minor_account_id,
+        guardian_account_id=row.guardian_account_id,
+        relationship=row.relationship,
+        scopes=list(row.scopes),
+        state=row.state,
+        case_id=row.case_id,
+        created_at=row.created_at,
     )
 
 
@@ -151,9 +153,9 @@ async def ward_of(runtime: Runtime, principal: Principal, guardianship_id: UUID)
     """The minor of a guardianship in force that the caller is the guardian in."""
     async with runtime.database.connection() as conn:
         row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
-    if row is None or row["state"] != "active":
+    if row is None or row.state is not GuardianshipState.ACTIVE:
         raise NotFound("guardianship_not_found", "No such guardianship in force")
-    minor: UUID = row["minor_account_id"]
+    minor: UUID = row.minor_account_id
     return minor
 
 
@@ -161,10 +163,10 @@ async def minor_profile(runtime: Runtime, principal: Principal, guardianship_id:
     """What a guardian in force sees of the minor (the minor's own view: masked contacts)."""
     async with runtime.database.transaction() as conn:
         row = await store.lock_own_as_guardian(conn, guardianship_id, principal.account_id)
-        if row is None or row["state"] != "active":
+        if row is None or row.state is not GuardianshipState.ACTIVE:
             raise NotFound("guardianship_not_found", "No such guardianship in force")
         actor = Actor.user(principal.account_id)
         await runtime.audit.append(
-            conn, AuditEntry(actor, "guardian.viewed_minor", "account", str(row["minor_account_id"]))
+            conn, AuditEntry(actor, "guardian.viewed_minor", "account", str(row.minor_account_id))
         )
-    return await read_profile(runtime, row["minor_account_id"])
+    return await read_profile(runtime, row.minor_account_id)

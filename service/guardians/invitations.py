@@ -20,17 +20,18 @@ from service.guardians.schemas import GuardianInvitationRequest, InvitationSent
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from service.vault import BlindIndex
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import normalize_email, normalize_mobile
 
 INVITATIONS_PER_DAY = 5
 
 
 def invitation_digest(index: BlindIndex, code: str) -> bytes:
-    return index.digest("guardian.invitation", code)
+    return index.digest(IndexPurpose.GUARDIAN_INVITATION, code)
 
 
 def invitation_digests(index: BlindIndex, code: str) -> list[bytes]:
-    return index.digests("guardian.invitation", code)
+    return index.digests(IndexPurpose.GUARDIAN_INVITATION, code)
 
 
 def _contact(body: GuardianInvitationRequest, region: str) -> tuple[str, str]:
@@ -61,7 +62,7 @@ async def invite(
             invitation_id=uuid.uuid4(),
             minor_account_id=principal.account_id,
             contact_kind=kind,
-            contact=cipher.seal(f"guardian.{kind}", address),
+            contact=cipher.seal(VaultField.guardian_contact(kind), address),
             code_digest=invitation_digest(runtime.vault.blind_index, code),
             expires_at=expires_at,
         )

@@ -3,11 +3,65 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from service.accounts.reasons import WITHOUT_GUARDIAN_REASONS
+from service.guardians.schemas import Relationship, Scope
+
+
+class GuardianshipState(StrEnum):
+    # A child's guardian: an operator confirms the relationship first.
+    PENDING_REVIEW = "pending_review"
+    ACTIVE = "active"
+    REFUSED = "refused"
+    REVOKED = "revoked"
+    ENDED = "ended"
+
+
+LIVE = (GuardianshipState.PENDING_REVIEW, GuardianshipState.ACTIVE)
+
+
+class Guardianship(msgspec.Struct, frozen=True):
+    id: UUID
+    minor_account_id: UUID
+    guardian_account_id: UUID
+    relationship: Relationship
+    scopes: tuple[Scope, ...]
+    state: GuardianshipState
+    case_id: UUID | None
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class ActiveGuardianship(msgspec.Struct, frozen=True):
+    id: UUID
+    minor_account_id: UUID
+    guardian_account_id: UUID
+
+
+class AcceptedInvitation(msgspec.Struct, frozen=True):
+    id: UUID
+    minor_account_id: UUID
+
+
+def _guardianship(row: asyncpg.Record) -> Guardianship:
+    return Guardianship(
+        id=row["id"],
+        minor_account_id=row["minor_account_id"],
+        guardian_account_id=row["guardian_account_id"],
+        relationship=Relationship(row["relationship"]),
+        scopes=tuple(Scope(scope) for scope in row["scopes"]),
+        state=GuardianshipState(row["state"]),
+        case_id=row["case_id"],
+        created_at=row["created_at"],
+        ended_at=row["ended_at"],
+        end_reason=row["end_reason"],
+    )
 
 
 async def insert_invitation(
@@ -41,14 +95,15 @@ async def invitations_since(conn: asyncpg.Connection, minor_account_id: UUID, wi
     return count
 
 
-async def take_invitation(conn: asyncpg.Connection, code_digest: bytes) -> asyncpg.Record | None:
+async def take_invitation(conn: asyncpg.Connection, code_digest: bytes) -> AcceptedInvitation | None:
     """The live invitation with this code, marked accepted; None when unknown, used or expired."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """UPDATE guardian_invitations SET accepted_at = now()
            WHERE code_digest = $1 AND accepted_at IS NULL AND expires_at > now()
            RETURNING id, minor_account_id""",
         code_digest,
     )
+    return None if row is None else AcceptedInvitation(row["id"], row["minor_account_id"])
 
 
 async def insert_guardianship(
@@ -57,9 +112,9 @@ async def insert_guardianship(
     guardianship_id: UUID,
     minor_account_id: UUID,
     guardian_account_id: UUID,
-    relationship: str,
-    scopes: list[str],
-    state: str,
+    relationship: Relationship,
+    scopes: list[Scope],
+    state: GuardianshipState,
     case_id: UUID | None,
 ) -> bool:
     result = await conn.fetchval(
@@ -78,11 +133,14 @@ async def insert_guardianship(
     return result is not None
 
 
-async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM guardianships WHERE case_id = $1 FOR UPDATE", case_id)
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> Guardianship | None:
+    row = await conn.fetchrow("SELECT * FROM guardianships WHERE case_id = $1 FOR UPDATE", case_id)
+    return None if row is None else _guardianship(row)
 
 
-async def set_state(conn: asyncpg.Connection, guardianship_id: UUID, state: str, end_reason: str | None = None) -> None:
+async def set_state(
+    conn: asyncpg.Connection, guardianship_id: UUID, state: GuardianshipState, end_reason: str | None = None
+) -> None:
     await conn.execute(
         """UPDATE guardianships SET state = $2, end_reason = $3,
                ended_at = CASE WHEN $2 IN ('refused', 'revoked', 'ended') THEN now() END
@@ -93,12 +151,13 @@ async def set_state(conn: asyncpg.Connection, guardianship_id: UUID, state: str,
     )
 
 
-async def involving(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def involving(conn: asyncpg.Connection, account_id: UUID) -> list[Guardianship]:
+    rows = await conn.fetch(
         """SELECT * FROM guardianships WHERE minor_account_id = $1 OR guardian_account_id = $1
            ORDER BY created_at DESC""",
         account_id,
     )
+    return [_guardianship(row) for row in rows]
 
 
 async def verified_birth_date(conn: asyncpg.Connection, account_id: UUID) -> bytes | None:
@@ -110,12 +169,13 @@ async def verified_birth_date(conn: asyncpg.Connection, account_id: UUID) -> byt
 
 async def lock_own_as_guardian(
     conn: asyncpg.Connection, guardianship_id: UUID, guardian_account_id: UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+) -> Guardianship | None:
+    row = await conn.fetchrow(
         "SELECT * FROM guardianships WHERE id = $1 AND guardian_account_id = $2 FOR UPDATE",
         guardianship_id,
         guardian_account_id,
     )
+    return None if row is None else _guardianship(row)
 
 
 async def guardian_in_force(conn: asyncpg.Connection, minor_account_id: UUID, guardian_account_id: UUID) -> bool:
@@ -159,8 +219,25 @@ async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> lis
     return [row["id"] for row in rows]
 
 
-async def active_guardianships(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def active_guardianships(conn: asyncpg.Connection) -> list[ActiveGuardianship]:
+    rows = await conn.fetch(
         """SELECT id, minor_account_id, guardian_account_id FROM guardianships
            WHERE state = 'active' FOR UPDATE SKIP LOCKED"""
     )
+    return [ActiveGuardianship(row["id"], row["minor_account_id"], row["guardian_account_id"]) for row in rows]
+
+
+async def end_live_involving(conn: asyncpg.Connection, account_id: UUID, end_reason: str) -> list[UUID]:
+    """End every live guardianship the account is in, as guardian or as minor; returns their minors."""
+    rows = await conn.fetch(
+        """UPDATE guardianships SET state = 'ended', end_reason = $2, ended_at = now()
+           WHERE (guardian_account_id = $1 OR minor_account_id = $1) AND state IN ('active', 'pending_review')
+           RETURNING minor_account_id""",
+        account_id,
+        end_reason,
+    )
+    return [row["minor_account_id"] for row in rows]
+
+
+async def delete_invitations_of_minor(conn: asyncpg.Connection, minor_account_id: UUID) -> None:
+    await conn.execute("DELETE FROM guardian_invitations WHERE minor_account_id = $1", minor_account_id)

@@ -71,13 +71,13 @@ async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler
     )
     if row is None:
         raise _unauthenticated()
-    if row["stale"]:
-        await store.touch_session(runtime.database.pool, row["id"])
+    if row.stale:
+        await store.touch_session(runtime.database.pool, row.id)
     principal = OperatorPrincipal(
-        session_id=row["id"],
-        operator_id=row["operator_id"],
-        roles=frozenset(Role(r) for r in row["roles"]),
-        expires_at=row["expires_at"],
+        session_id=row.id,
+        operator_id=row.operator_id,
+        roles=frozenset(row.roles),
+        expires_at=row.expires_at,
         client_address=client_address(connection),
         user_agent=user_agent(connection),
     )

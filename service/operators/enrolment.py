@@ -27,6 +27,7 @@ from service.operators.schemas import EnrolmentFactor, NewOperator
 from service.runtime import Runtime
 from service.sessions.tokens import token_digest
 from service.totp.factor import STEP_SECONDS, matching_step
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import email_key, normalize_email
 
 
@@ -39,7 +40,7 @@ async def _insert(
 ) -> uuid.UUID:
     with checking("email"):
         address = normalize_email(email)
-    previous = runtime.vault.blind_index.previous_digest("operator.email", email_key(address))
+    previous = runtime.vault.blind_index.previous_digest(IndexPurpose.OPERATOR_EMAIL, email_key(address))
     if previous is not None and await store.by_email(conn, [previous]) is not None:
         raise Conflict("operator_exists", "An operator with this e-mail address exists")
     operator_id = uuid.uuid4()
@@ -47,8 +48,8 @@ async def _insert(
     created = await store.insert(
         conn,
         operator_id=operator_id,
-        email=cipher.seal_text("operator.email", address),
-        email_index=runtime.vault.blind_index.digest("operator.email", email_key(address)),
+        email=cipher.seal_text(VaultField.OPERATOR_EMAIL, address),
+        email_index=runtime.vault.blind_index.digest(IndexPurpose.OPERATOR_EMAIL, email_key(address)),
         roles=sorted({role.value for role in roles}),
         created_by=creator.label,
     )
@@ -86,16 +87,16 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
     """A different admin approves; the enrolment code goes to the operator's own address."""
     async with runtime.database.transaction() as conn:
         row = await store.lock(conn, operator_id)
-        if row is None or row["disabled_at"] is not None:
+        if row is None or row.disabled_at is not None:
             raise NotFound("operator_not_found", "No such operator")
-        if row["approved_at"] is not None:
+        if row.approved_at is not None:
             raise Conflict("operator_already_approved", "This operator is approved already")
-        if row["created_by"] == approver.label:
+        if row.created_by == approver.label:
             raise Forbidden("four_eyes_same_operator", "Another admin must approve the operator you created")
         issued = await _issue_code(runtime, conn, operator_id, approver)
-        cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
+        cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
         hours = str(int(runtime.settings.operator_enrolment_lifetime.total_seconds() // 3600))
-        address = cipher.open_text("operator.email", row["email"])
+        address = cipher.open_text(VaultField.OPERATOR_EMAIL, row.email)
         await queue_messages(
             conn, cipher, [Message("operator_enrolment", address, {"code": issued.enrolment_code, "hours": hours})]
         )
@@ -110,10 +111,10 @@ async def begin_enrolment(runtime: Runtime, code: str, password: str, actor: Act
         row = await store.by_enrolment(conn, token_digest(code))
         if row is None:
             raise _invalid_enrolment()
-        cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
-        await store.set_pending_factors(conn, row["id"], password_hash, cipher.seal_text("operator.totp", secret))
-        email = cipher.open_text("operator.email", row["email"])
-        await runtime.audit.append(conn, AuditEntry(actor, "operator.enrolment_started", "operator", str(row["id"])))
+        cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
+        await store.set_pending_factors(conn, row.id, password_hash, cipher.seal_text(VaultField.OPERATOR_TOTP, secret))
+        email = cipher.open_text(VaultField.OPERATOR_EMAIL, row.email)
+        await runtime.audit.append(conn, AuditEntry(actor, "operator.enrolment_started", "operator", str(row.id)))
     uri = pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(
         name=email, issuer_name=f"{runtime.settings.public_name} operators"
     )
@@ -125,11 +126,11 @@ async def confirm_enrolment(runtime: Runtime, code: str, totp_code: str, actor: 
         row = await store.by_enrolment(conn, token_digest(code))
         if row is None:
             raise _invalid_enrolment()
-        if row["totp_secret"] is None:
+        if row.totp_secret is None:
             raise Conflict("enrolment_not_started", "Choose a password and get the TOTP secret first")
-        cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
-        step = matching_step(cipher.open_text("operator.totp", row["totp_secret"]), totp_code)
+        cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
+        step = matching_step(cipher.open_text(VaultField.OPERATOR_TOTP, row.totp_secret), totp_code)
         if step is None:
             raise Rejected("invalid_second_factor", "The code from the authenticator app is wrong")
-        await store.complete_enrolment(conn, row["id"], step)
-        await runtime.audit.append(conn, AuditEntry(actor, "operator.enrolled", "operator", str(row["id"])))
+        await store.complete_enrolment(conn, row.id, step)
+        await runtime.audit.append(conn, AuditEntry(actor, "operator.enrolled", "operator", str(row.id)))

@@ -17,7 +17,7 @@ from service.http.rate_limits import RateLimitGroup
 from service.operators import store
 from service.operators.auth import OperatorPrincipal, allow, operator_guard
 from service.operators.enrolment import approve_operator, begin_enrolment, confirm_enrolment, request_operator
-from service.operators.roles import ADMINS, ANY_ROLE, Role
+from service.operators.roles import ADMINS, ANY_ROLE
 from service.operators.schemas import (
     EnrolmentConfirmation,
     EnrolmentFactor,
@@ -30,6 +30,7 @@ from service.operators.schemas import (
     PendingOperator,
 )
 from service.operators.sign_in import OperatorSignIn, sign_in_operator
+from service.vault.labels import VaultField
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
 
@@ -112,16 +113,16 @@ class OperatorAdminController(Controller):
             rows = await store.list_all(conn)
         summaries = []
         for row in rows:
-            cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
+            cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
             summaries.append(
                 OperatorSummary(
-                    operator_id=row["id"],
-                    email=cipher.open_text("operator.email", row["email"]),
-                    roles=[Role(r) for r in row["roles"]],
-                    approved=row["approved_at"] is not None,
-                    enrolled=row["enrolled_at"] is not None,
-                    disabled=row["disabled_at"] is not None,
-                    created_at=row["created_at"],
+                    operator_id=row.id,
+                    email=cipher.open_text(VaultField.OPERATOR_EMAIL, row.email),
+                    roles=list(row.roles),
+                    approved=row.approved_at is not None,
+                    enrolled=row.enrolled_at is not None,
+                    disabled=row.disabled_at is not None,
+                    created_at=row.created_at,
                 )
             )
         return summaries

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-import asyncpg
 import pyotp
 
 from service.audit import Actor, AuditEntry
@@ -21,6 +20,7 @@ from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
 from service.sessions.tokens import new_token, token_digest
 from service.totp.factor import matching_step
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import email_key, normalize_email
 from verification.errors import InvalidValue
 from verification.passwords import normalize_password
@@ -49,12 +49,12 @@ def _refused() -> Unauthenticated:
     return Unauthenticated("invalid_credentials", "The e-mail address, password or code is wrong")
 
 
-async def _find(runtime: Runtime, email: str) -> tuple[str, asyncpg.Record | None]:
+async def _find(runtime: Runtime, email: str) -> tuple[str, store.Operator | None]:
     try:
         key = email_key(normalize_email(email))
     except InvalidValue:
         return email.casefold(), None
-    digests = runtime.vault.blind_index.digests("operator.email", key)
+    digests = runtime.vault.blind_index.digests(IndexPurpose.OPERATOR_EMAIL, key)
     async with runtime.database.connection() as conn:
         return key, await store.by_email(conn, digests)
 
@@ -62,45 +62,46 @@ async def _find(runtime: Runtime, email: str) -> tuple[str, asyncpg.Record | Non
 async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOperatorSession:
     key, row = await _find(runtime, attempt.email)
     throttle = SignInThrottle(runtime.vault.blind_index)
-    person = f"operator:{row['id']}" if row is not None else f"operator-identifier:{key}"
+    person = f"operator:{row.id}" if row is not None else f"operator-identifier:{key}"
     subjects = throttle.subjects(person, attempt.client_address)
     async with runtime.database.transaction() as conn:
         await throttle.reserve(conn, subjects)
     actor = Actor.anonymous(attempt.client_address, attempt.user_agent)
 
     password = normalize_password(attempt.password)
-    usable = row is not None and row["enrolled_at"] is not None and row["disabled_at"] is None
-    if row is None or row["password_hash"] is None:
+    usable = row is not None and row.enrolled_at is not None and row.disabled_at is None
+    if row is None or row.password_hash is None:
         await runtime.passwords.verify_unknown(password)
         checked = False
     else:
-        checked = (await runtime.passwords.verify(row["password_hash"], password)).matches
+        checked = (await runtime.passwords.verify(row.password_hash, password)).matches
     if row is None or not (usable and checked):
         # The TOTP check costs the same whether or not the password was right.
         matching_step(_DUMMY_SECRET, attempt.totp_code)
         await _audit_failure(runtime, actor, row)
         raise _refused()
 
-    operator = Actor.operator(row["id"], attempt.client_address, attempt.user_agent)
-    cipher = runtime.vault.open_wrapped(row["id"], row["master_key_id"], row["wrapped_key"])
-    step = matching_step(cipher.open_text("operator.totp", row["totp_secret"]), attempt.totp_code)
+    operator = Actor.operator(row.id, attempt.client_address, attempt.user_agent)
+    cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
+    assert row.totp_secret is not None  # enrolment stores the secret before it completes
+    step = matching_step(cipher.open_text(VaultField.OPERATOR_TOTP, row.totp_secret), attempt.totp_code)
     token = new_token()
     session_id = uuid.uuid4()
     expires_at = datetime.now(UTC) + runtime.settings.operator_session_absolute_timeout
     async with runtime.database.transaction() as conn:
-        if step is None or not await store.claim_step(conn, row["id"], step):
+        if step is None or not await store.claim_step(conn, row.id, step):
             failed = True
         else:
             failed = False
             await throttle.succeeded(conn, subjects)
-            await store.insert_session(conn, session_id, row["id"], token_digest(token), expires_at)
-            await runtime.audit.append(conn, AuditEntry(operator, "operator.signed_in", "operator", str(row["id"])))
+            await store.insert_session(conn, session_id, row.id, token_digest(token), expires_at)
+            await runtime.audit.append(conn, AuditEntry(operator, "operator.signed_in", "operator", str(row.id)))
     if failed:
         await _audit_failure(runtime, actor, row)
         raise _refused()
     return NewOperatorSession(session_id, token, expires_at)
 
 
-async def _audit_failure(runtime: Runtime, actor: Actor, row: asyncpg.Record | None) -> None:
-    target = str(row["id"]) if row is not None else ""
+async def _audit_failure(runtime: Runtime, actor: Actor, row: store.Operator | None) -> None:
+    target = str(row.id) if row is not None else ""
     await runtime.audit.append_alone(AuditEntry(actor, "operator.sign_in_failed", "operator", target))

@@ -6,6 +6,55 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+from service.operators.roles import Role
+
+
+class Operator(msgspec.Struct, frozen=True):
+    """An operator with its data key (wrapped); the e-mail and TOTP secret are sealed under it."""
+
+    id: UUID
+    email: bytes
+    roles: tuple[Role, ...]
+    password_hash: str | None
+    totp_secret: bytes | None
+    totp_last_step: int | None
+    enrolled_at: datetime | None
+    disabled_at: datetime | None
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None
+    master_key_id: str
+    wrapped_key: bytes
+
+
+class OperatorSession(msgspec.Struct, frozen=True):
+    id: UUID
+    operator_id: UUID
+    expires_at: datetime
+    roles: tuple[Role, ...]
+    # Last seen long enough ago to record activity again.
+    stale: bool
+
+
+def _operator(row: asyncpg.Record) -> Operator:
+    return Operator(
+        id=row["id"],
+        email=row["email"],
+        roles=tuple(Role(role) for role in row["roles"]),
+        password_hash=row["password_hash"],
+        totp_secret=row["totp_secret"],
+        totp_last_step=row["totp_last_step"],
+        enrolled_at=row["enrolled_at"],
+        disabled_at=row["disabled_at"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        approved_at=row["approved_at"],
+        master_key_id=row["master_key_id"],
+        wrapped_key=row["wrapped_key"],
+    )
+
 
 OPERATOR_COLUMNS = """o.id, o.email, o.roles, o.password_hash, o.totp_secret, o.totp_last_step,
     o.enrolled_at, o.disabled_at, o.created_at, o.created_by, o.approved_at, k.master_key_id, k.wrapped_key"""
@@ -46,31 +95,34 @@ async def approve(
     )
 
 
-async def by_enrolment(conn: asyncpg.Connection, digest: bytes) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def by_enrolment(conn: asyncpg.Connection, digest: bytes) -> Operator | None:
+    row = await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
             WHERE o.enrolment_digest = $1 AND o.enrolment_expires_at > now() AND o.disabled_at IS NULL
               AND o.approved_at IS NOT NULL
             FOR UPDATE OF o""",  # noqa: S608 - a constant column list
         digest,
     )
+    return None if row is None else _operator(row)
 
 
-async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_indexes: list[bytes]) -> asyncpg.Record | None:
+async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email_indexes: list[bytes]) -> Operator | None:
     """The operator with this e-mail (its index under each blind-index key in use)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
             WHERE o.email_index = ANY($1::bytea[])""",  # noqa: S608 - a constant column list
         email_indexes,
     )
+    return None if row is None else _operator(row)
 
 
-async def lock(conn: asyncpg.Connection, operator_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def lock(conn: asyncpg.Connection, operator_id: UUID) -> Operator | None:
+    row = await conn.fetchrow(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
             WHERE o.id = $1 FOR UPDATE OF o""",  # noqa: S608 - a constant column list
         operator_id,
     )
+    return None if row is None else _operator(row)
 
 
 async def set_pending_factors(conn: asyncpg.Connection, operator_id: UUID, password_hash: str, secret: bytes) -> None:
@@ -109,11 +161,12 @@ async def replace_password_hash(conn: asyncpg.Connection, operator_id: UUID, old
     )
 
 
-async def list_all(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def list_all(conn: asyncpg.Connection) -> list[Operator]:
+    rows = await conn.fetch(
         f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
             ORDER BY o.created_at"""  # noqa: S608 - a constant column list
     )
+    return [_operator(row) for row in rows]
 
 
 async def disable(conn: asyncpg.Connection, operator_id: UUID) -> bool:
@@ -144,8 +197,8 @@ async def insert_session(
 
 async def resolve_session(
     conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+) -> OperatorSession | None:
+    row = await conn.fetchrow(
         """SELECT s.id, s.operator_id, s.expires_at, o.roles,
                   s.last_seen_at < now() - interval '30 seconds' AS stale
            FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
@@ -154,6 +207,11 @@ async def resolve_session(
              AND o.disabled_at IS NULL AND o.enrolled_at IS NOT NULL""",
         digest,
         idle,
+    )
+    if row is None:
+        return None
+    return OperatorSession(
+        row["id"], row["operator_id"], row["expires_at"], tuple(Role(role) for role in row["roles"]), row["stale"]
     )
 
 
@@ -166,4 +224,23 @@ async def end_session(conn: asyncpg.Connection, session_id: UUID, reason: str) -
         "UPDATE operator_sessions SET ended_at = now(), end_reason = $2 WHERE id = $1 AND ended_at IS NULL",
         session_id,
         reason,
+    )
+
+
+class IndexedEmail(msgspec.Struct, frozen=True):
+    id: UUID
+    email: bytes  # sealed under the operator's data key
+    email_index: bytes
+
+
+async def indexed_emails(conn: asyncpg.Connection, operator_ids: list[UUID]) -> list[IndexedEmail]:
+    """The operators' e-mails with their blind indexes (vault.reindex re-makes them)."""
+    rows = await conn.fetch("SELECT id, email, email_index FROM operators WHERE id = ANY($1)", operator_ids)
+    return [IndexedEmail(row["id"], row["email"], row["email_index"]) for row in rows]
+
+
+async def replace_email_index(conn: asyncpg.Connection, operator_id: UUID, old: bytes, new: bytes) -> None:
+    """Compare-and-set: a change made since ``old`` was read wins."""
+    await conn.execute(
+        "UPDATE operators SET email_index = $3 WHERE id = $1 AND email_index = $2", operator_id, old, new
     )

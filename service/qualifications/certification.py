@@ -37,6 +37,7 @@ from service.qualifications.states import (
 )
 from service.runtime import Runtime
 from service.vault import BlindIndex, OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import normalize_email
 from verification.credit_codes import parse_credit_code
 from verification.text import clean_text
@@ -48,7 +49,7 @@ def work_email_code_purpose(index: BlindIndex, address: str) -> str:
     """Codes for a work e-mail are kept (and throttled: once a minute, five an hour) per address,
     so declaring another qualification with another work e-mail is not held up by the last one,
     while one address cannot be flooded by starting qualification after qualification."""
-    return f"{WORK_EMAIL_PURPOSE}:{index.digest('work-email-code', address.casefold()).hex()[:32]}"
+    return f"{WORK_EMAIL_PURPOSE}:{index.digest(IndexPurpose.WORK_EMAIL_CODE, address.casefold()).hex()[:32]}"
 
 
 MAX_DOCUMENTS = 5
@@ -80,16 +81,16 @@ def qualification_not_found() -> NotFound:
     return NotFound("qualification_not_found", "No such qualification")
 
 
-async def _own(conn: asyncpg.Connection, account_id: UUID, qualification_id: UUID) -> asyncpg.Record:
+async def _own(conn: asyncpg.Connection, account_id: UUID, qualification_id: UUID) -> store.Qualification:
     row = await store.lock_own(conn, account_id, qualification_id)
     if row is None:
         raise qualification_not_found()
     return row
 
 
-def _require(row: asyncpg.Record, state: QualificationState, action: str) -> None:
-    if row["status"] != state:
-        raise Conflict("qualification_not_editable", f"A {row['status']} qualification cannot {action}")
+def _require(row: store.Qualification, state: QualificationState, action: str) -> None:
+    if row.status != state:
+        raise Conflict("qualification_not_editable", f"A {row.status} qualification cannot {action}")
 
 
 async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, actor: Actor) -> QualificationView:
@@ -101,7 +102,7 @@ async def start(runtime: Runtime, account_id: UUID, body: QualificationRequest, 
             conn,
             qualification_id=qualification_id,
             account_id=account_id,
-            **{name: cipher.seal_text(f"qualification.{name}", values[name]) for name in _FIELDS},
+            **{name: cipher.seal_text(VaultField.qualification(name), values[name]) for name in _FIELDS},
             valid_until=body.valid_until,
         )
         if not inserted:
@@ -119,10 +120,10 @@ async def resend_work_email_code(runtime: Runtime, account_id: UUID, qualificati
     async with runtime.database.transaction() as conn:
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
-        if row["work_email_verified_at"] is not None:
+        if row.work_email_verified_at is not None:
             raise Conflict("already_verified", "The work e-mail is already confirmed")
         cipher = await runtime.vault.open(conn, account_id)
-        address = cipher.open_text("qualification.work_email", row["work_email"])
+        address = cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row.work_email)
         index = runtime.vault.blind_index
         await send_purpose_code(
             conn, index, cipher, work_email_code_purpose(index, address), WORK_EMAIL_PURPOSE, address
@@ -135,7 +136,7 @@ async def verify_work_email(runtime: Runtime, account_id: UUID, qualification_id
         _require(row, QualificationState.DRAFT, "have its work e-mail confirmed")
         cipher = await runtime.vault.open(conn, account_id)
         purpose = work_email_code_purpose(
-            runtime.vault.blind_index, cipher.open_text("qualification.work_email", row["work_email"])
+            runtime.vault.blind_index, cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row.work_email)
         )
         result = await check_purpose_code(conn, runtime.vault.blind_index, account_id, purpose, code)
         if result is CodeCheck.ACCEPTED:
@@ -209,14 +210,20 @@ async def add_document(
     return DocumentReceipt(document_id, screened.kind, len(screened.content), screened.width, screened.height)
 
 
-def _evidence(cipher: OwnerCipher, row: asyncpg.Record) -> list[Evidence]:
-    values = {name: cipher.open_text(f"qualification.{name}", row[name]) for name in _FIELDS}
+def _evidence(cipher: OwnerCipher, row: store.Qualification) -> list[Evidence]:
+    sealed = {
+        "organization_name": row.organization_name,
+        "credit_code": row.credit_code,
+        "job_title": row.job_title,
+        "work_email": row.work_email,
+    }
+    values = {name: cipher.open_text(VaultField.qualification(name), sealed[name]) for name in _FIELDS}
     return [
         Evidence("organization_name", values["organization_name"], values["organization_name"]),
         Evidence("credit_code", values["credit_code"], values["credit_code"]),
         Evidence("job_title", values["job_title"], values["job_title"]),
         Evidence("work_email", values["work_email"], mask_email(values["work_email"])),
-        Evidence("valid_until", row["valid_until"].isoformat(), row["valid_until"].isoformat()),
+        Evidence("valid_until", row.valid_until.isoformat(), row.valid_until.isoformat()),
     ]
 
 
@@ -224,7 +231,7 @@ async def submit(runtime: Runtime, account_id: UUID, qualification_id: UUID, act
     async with runtime.database.transaction() as conn:
         row = await _own(conn, account_id, qualification_id)
         _require(row, QualificationState.DRAFT, "be submitted")
-        if row["work_email_verified_at"] is None:
+        if row.work_email_verified_at is None:
             raise Conflict("work_email_unverified", "Confirm the work e-mail with its code first")
         document_ids = await store.document_ids(conn, qualification_id)
         if not document_ids:
@@ -240,7 +247,7 @@ async def submit(runtime: Runtime, account_id: UUID, qualification_id: UUID, act
         ]
         await conclude_checks(conn, case.id, CaseEvent.REFER, results, reason_code="checks_inconclusive")
         await store.set_case(conn, qualification_id, case.id)
-        after = next_state(QualificationState(row["status"]), QualificationEvent.SUBMIT)
+        after = next_state(row.status, QualificationEvent.SUBMIT)
         await store.set_state(conn, qualification_id, after)
         await runtime.audit.append(
             conn,
@@ -252,31 +259,31 @@ async def submit(runtime: Runtime, account_id: UUID, qualification_id: UUID, act
 
 
 async def _open_or_resubmit(
-    runtime: Runtime, conn: asyncpg.Connection, row: asyncpg.Record, evidence: list[Evidence], actor: Actor
+    runtime: Runtime, conn: asyncpg.Connection, row: store.Qualification, evidence: list[Evidence], actor: Actor
 ) -> Case:
-    if row["case_id"] is None:
+    if row.case_id is None:
         return await open_case(
             conn,
             runtime.vault,
             case_type=CaseType.QUALIFICATION,
-            subject_account_id=row["account_id"],
+            subject_account_id=row.account_id,
             evidence=evidence,
             actor=actor,
         )
     # An operator asked for better documents: the same case starts over.
-    case = await lock_case(conn, row["case_id"])
+    case = await lock_case(conn, row.case_id)
     return await resubmit_case(conn, runtime.vault, runtime.settings, case, evidence, actor)
 
 
 async def withdraw(runtime: Runtime, account_id: UUID, qualification_id: UUID, actor: Actor) -> QualificationView:
     async with runtime.database.transaction() as conn:
         row = await _own(conn, account_id, qualification_id)
-        state = QualificationState(row["status"])
+        state = row.status
         try:
             after = next_state(state, QualificationEvent.WITHDRAW)
         except IllegalQualificationTransition:
             raise Conflict("qualification_not_editable", f"A {state} qualification cannot be withdrawn") from None
-        case = await lock_case(conn, row["case_id"]) if row["case_id"] is not None else None
+        case = await lock_case(conn, row.case_id) if row.case_id is not None else None
         if case is not None and not is_closed(case.state):
             # The case's outcome rule withdraws the qualification with it.
             await transition(conn, case, CaseEvent.WITHDRAW, actor, reason_code="withdrawn_by_user")
@@ -285,21 +292,21 @@ async def withdraw(runtime: Runtime, account_id: UUID, qualification_id: UUID, a
     return await view(runtime, account_id, qualification_id)
 
 
-def _view(cipher: OwnerCipher, row: asyncpg.Record) -> QualificationView:
+def _view(cipher: OwnerCipher, row: store.QualificationListing) -> QualificationView:
     return QualificationView(
-        qualification_id=row["id"],
-        status=QualificationState(row["status"]),
-        organization_name=cipher.open_text("qualification.organization_name", row["organization_name"]),
-        credit_code=cipher.open_text("qualification.credit_code", row["credit_code"]),
-        job_title=cipher.open_text("qualification.job_title", row["job_title"]),
-        work_email=mask_email(cipher.open_text("qualification.work_email", row["work_email"])),
-        work_email_verified=row["work_email_verified_at"] is not None,
-        valid_until=row["valid_until"],
-        documents=row["documents"],
-        case_id=row["case_id"],
-        created_at=row["created_at"],
-        decided_at=row["decided_at"],
-        end_reason=row["end_reason"],
+        qualification_id=row.id,
+        status=row.status,
+        organization_name=cipher.open_text(VaultField.QUALIFICATION_ORGANIZATION_NAME, row.organization_name),
+        credit_code=cipher.open_text(VaultField.QUALIFICATION_CREDIT_CODE, row.credit_code),
+        job_title=cipher.open_text(VaultField.QUALIFICATION_JOB_TITLE, row.job_title),
+        work_email=mask_email(cipher.open_text(VaultField.QUALIFICATION_WORK_EMAIL, row.work_email)),
+        work_email_verified=row.work_email_verified_at is not None,
+        valid_until=row.valid_until,
+        documents=row.documents,
+        case_id=row.case_id,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        end_reason=row.end_reason,
     )
 
 

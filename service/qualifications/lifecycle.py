@@ -40,7 +40,7 @@ async def revoke(
         if row is None:
             raise NotFound("qualification_not_found", "No such qualification")
         try:
-            after = next_state(QualificationState(row["status"]), QualificationEvent.REVOKE)
+            after = next_state(row.status, QualificationEvent.REVOKE)
         except IllegalQualificationTransition:
             raise Conflict("not_in_force", "Only a qualification in force can be revoked") from None
         await store.set_state(conn, qualification_id, after, end_reason=reason_code)
@@ -56,10 +56,10 @@ async def expire_and_erase(runtime: Runtime) -> tuple[int, int]:
     today = runtime.settings.today()
     async with runtime.database.transaction() as conn:
         due = await store.due_to_expire(conn, today)
-        for row in due:
-            await store.set_state(conn, row["id"], QualificationState.EXPIRED, end_reason="validity_ended")
+        for qualification_id in due:
+            await store.set_state(conn, qualification_id, QualificationState.EXPIRED, end_reason="validity_ended")
             await runtime.audit.append(
-                conn, AuditEntry(EXPIRER, "qualification.expired", "qualification", str(row["id"]))
+                conn, AuditEntry(EXPIRER, "qualification.expired", "qualification", str(qualification_id))
             )
         unneeded = await store.documents_no_longer_needed(conn, runtime.settings.case_appeal_window)
         erased = await documents.erase(conn, unneeded)

@@ -10,7 +10,6 @@ from service.qualifications import store
 from service.qualifications.states import (
     IllegalQualificationTransition,
     QualificationEvent,
-    QualificationState,
     next_state,
 )
 
@@ -31,9 +30,9 @@ async def qualification_case_changed(conn: asyncpg.Connection, case: Case, after
     if event is None or row is None:
         return
     try:
-        state = next_state(QualificationState(row["status"]), event)
+        state = next_state(row.status, event)
     except IllegalQualificationTransition:
         return
     decided = event in (QualificationEvent.APPROVE, QualificationEvent.REJECT)
     end_reason = _END_REASONS.get(after)
-    await store.set_state(conn, row["id"], state, decided=decided, end_reason=end_reason)
+    await store.set_state(conn, row.id, state, decided=decided, end_reason=end_reason)

@@ -28,11 +28,11 @@ async def real_name_case_changed(conn: asyncpg.Connection, case: Case, after: Ca
         return
     applies_to, status = rule
     verification = await store.lock_for_case(conn, case.id)
-    if verification is None or verification["status"] not in applies_to:
+    if verification is None or verification.status not in applies_to:
         return
     if status == "verified":
         live = await store.live_for_account(conn, case.subject_account_id)
-        if live is not None and live["id"] != verification["id"]:
+        if live is not None and live.id != verification.id:
             # The person started another verification since; that one decides.
             return
-    await store.set_status(conn, verification["id"], status)
+    await store.set_status(conn, verification.id, status)

@@ -45,4 +45,4 @@ async def _status(runtime: Runtime, account_id: UUID) -> RealNameStatus:
         row = await store.latest_for_account(conn, account_id)
     if row is None:
         return RealNameStatus("none")
-    return RealNameStatus(row["status"], row["case_id"], IdDocumentType(row["document_type"]), row["checked_at"])
+    return RealNameStatus(row.status, row.case_id, IdDocumentType(row.document_type), row.checked_at)

@@ -33,6 +33,7 @@ from service.realname import store
 from service.realname.providers import Outcome, ProviderUnavailable, RealNameProvider, RealNameQuery
 from service.runtime import Runtime
 from service.termination.termination import is_barred
+from service.vault.labels import IndexPurpose, VaultField
 from verification.identity_numbers import (
     IdDocumentType,
     check_consistency,
@@ -72,7 +73,7 @@ async def submit(
     checks.raise_if_any()
     assert legal_name is not None and identity is not None  # no problems: both checks gave values
 
-    indexes = runtime.vault.blind_index.digests("identity.number", identity.number)
+    indexes = runtime.vault.blind_index.digests(IndexPurpose.IDENTITY_NUMBER, identity.number)
     index = indexes[0]
     verification_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
@@ -82,7 +83,7 @@ async def submit(
         cipher = await runtime.vault.open(conn, account_id)
         profile = await accounts.fetch_profile(conn, account_id)
         assert profile is not None
-        declared = date.fromisoformat(cipher.open_text("account.birth_date", profile["birth_date"]))
+        declared = date.fromisoformat(cipher.open_text(VaultField.ACCOUNT_BIRTH_DATE, profile.birth_date))
         if mismatches := check_consistency(identity, declared, None):
             raise invalid_fields(*(FieldProblem(field, m.code, m.message) for m in mismatches for field in m.fields))
         if await store.rejections(conn, account_id) > runtime.settings.case_max_resubmissions:
@@ -104,10 +105,10 @@ async def submit(
             account_id=account_id,
             case_id=case.id,
             document_type=identity.document_type.value,
-            legal_name=cipher.seal_text("realname.legal_name", legal_name),
-            id_number=cipher.seal_text("realname.id_number", identity.number),
+            legal_name=cipher.seal_text(VaultField.REALNAME_LEGAL_NAME, legal_name),
+            id_number=cipher.seal_text(VaultField.REALNAME_ID_NUMBER, identity.number),
             id_number_index=index,
-            birth_date=cipher.seal_text("realname.birth_date", identity.birth_date.isoformat()),
+            birth_date=cipher.seal_text(VaultField.REALNAME_BIRTH_DATE, identity.birth_date.isoformat()),
         )
         if not inserted:
             raise Conflict("verification_exists", "A real-name verification is already pending or done")
@@ -133,21 +134,21 @@ async def check_with_registry(runtime: Runtime, provider: RealNameProvider, veri
     """Ask the registry and record its answer. Raises ProviderUnavailable when it cannot answer."""
     async with runtime.database.connection() as conn:
         row = await store.fetch(conn, verification_id)
-        if row is None or row["status"] != "pending":
-            return str(row["status"]) if row else "withdrawn"
-        cipher = await runtime.vault.open(conn, row["account_id"])
+        if row is None or row.status != "pending":
+            return str(row.status) if row else "withdrawn"
+        cipher = await runtime.vault.open(conn, row.account_id)
         query = RealNameQuery(
-            cipher.open_text("realname.legal_name", row["legal_name"]),
-            cipher.open_text("realname.id_number", row["id_number"]),
-            row["document_type"],
+            cipher.open_text(VaultField.REALNAME_LEGAL_NAME, row.legal_name),
+            cipher.open_text(VaultField.REALNAME_ID_NUMBER, row.id_number),
+            row.document_type,
         )
     answer = await provider.check(query)
     async with runtime.database.transaction() as conn:
         row = await store.lock(conn, verification_id)
-        if row is None or row["status"] != "pending":
+        if row is None or row.status != "pending":
             # Withdrawn while the registry was thinking: its answer is not used.
-            return str(row["status"]) if row else "withdrawn"
-        account_id: UUID = row["account_id"]
+            return str(row.status) if row else "withdrawn"
+        account_id: UUID = row.account_id
         status = await _record(runtime, conn, row, answer.outcome, answer.provider, answer.reference)
         details = {"outcome": answer.outcome.value, "provider": answer.provider, "status": status}
         await runtime.audit.append(conn, AuditEntry(CHECKER, "real_name.checked", "account", str(account_id), details))
@@ -155,38 +156,43 @@ async def check_with_registry(runtime: Runtime, provider: RealNameProvider, veri
 
 
 async def _record(
-    runtime: Runtime, conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome, provider: str, reference: str
+    runtime: Runtime,
+    conn: asyncpg.Connection,
+    row: store.RealNameVerification,
+    outcome: Outcome,
+    provider: str,
+    reference: str,
 ) -> str:
     result = AutomatedResult("real_name_registry", outcome.value, provider)
     if outcome is Outcome.MATCH:
         # Serialize verifications of one number, then count again: two accounts racing on the
         # same identity must not both end verified.
-        indexes = [row["id_number_index"]]
+        indexes = [row.id_number_index]
         if runtime.vault.blind_index.rotating:
             # The row may be indexed under either key, other accounts' rows too.
-            cipher = await runtime.vault.open(conn, row["account_id"])
+            cipher = await runtime.vault.open(conn, row.account_id)
             indexes = runtime.vault.blind_index.digests(
-                "identity.number", cipher.open_text("realname.id_number", row["id_number"])
+                IndexPurpose.IDENTITY_NUMBER, cipher.open_text(VaultField.REALNAME_ID_NUMBER, row.id_number)
             )
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 11))", indexes[0])
-        taken = await store.accounts_verified_with(conn, indexes, row["account_id"])
+        taken = await store.accounts_verified_with(conn, indexes, row.account_id)
         if taken >= runtime.settings.identity_accounts_limit:
-            await store.record_answer(conn, row["id"], "pending", provider, outcome.value, reference)
+            await store.record_answer(conn, row.id, "pending", provider, outcome.value, reference)
             duplicate = AutomatedResult("identity_uniqueness", "duplicate", "idv", reason_code="duplicate_identity")
             await conclude_checks(
-                conn, row["case_id"], CaseEvent.REFER, [result, duplicate], reason_code="duplicate_identity"
+                conn, row.case_id, CaseEvent.REFER, [result, duplicate], reason_code="duplicate_identity"
             )
             return "pending"
-        await store.record_answer(conn, row["id"], "verified", provider, outcome.value, reference)
-        await conclude_checks(conn, row["case_id"], CaseEvent.AUTO_APPROVE, [result], reason_code="evidence_consistent")
+        await store.record_answer(conn, row.id, "verified", provider, outcome.value, reference)
+        await conclude_checks(conn, row.case_id, CaseEvent.AUTO_APPROVE, [result], reason_code="evidence_consistent")
         return "verified"
     reason = "name_mismatch" if outcome is Outcome.MISMATCH else "id_number_invalid"
-    await store.record_answer(conn, row["id"], "rejected", provider, outcome.value, reference)
-    await conclude_checks(conn, row["case_id"], CaseEvent.AUTO_REJECT, [result], reason_code=reason)
+    await store.record_answer(conn, row.id, "rejected", provider, outcome.value, reference)
+    await conclude_checks(conn, row.case_id, CaseEvent.AUTO_REJECT, [result], reason_code=reason)
     limit = runtime.settings.real_name_mismatches_before_suspension
-    if outcome is Outcome.MISMATCH and await store.registry_mismatches(conn, row["account_id"]) >= limit:
+    if outcome is Outcome.MISMATCH and await store.registry_mismatches(conn, row.account_id) >= limit:
         # Appealing this case (the last mismatch) is the way back.
-        await suspend(conn, row["account_id"], "repeated_identity_mismatch", CHECKER, row["case_id"])
+        await suspend(conn, row.account_id, "repeated_identity_mismatch", CHECKER, row.case_id)
     return "rejected"
 
 

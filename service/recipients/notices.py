@@ -30,6 +30,7 @@ from service.recipients import destinations, store
 from service.recipients.keys import RECIPIENT_SECRETS
 from service.runtime import Runtime
 from service.settings import Environment
+from service.vault.labels import VaultField
 
 DELIVER_JOB = "recipients.deliver_notice"
 _ONCE_NOTICES = uuid.UUID("4f0c2b8e-3a57-4c1d-9e62-7d5b1a0f8c34")
@@ -91,23 +92,23 @@ async def deliver(runtime: Runtime, notice_id: UUID) -> bool:
     """Send one notice; True once acknowledged. Raises NoticeNotAcknowledged to be retried."""
     async with runtime.database.connection() as conn:
         row = await store.notice_to_send(conn, notice_id)
-        if row is None or row["acknowledged_at"] is not None:
+        if row is None or row.acknowledged_at is not None:
             return row is not None
         cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
-    secret = cipher.open("recipient.secret", row["secret"])
+    secret = cipher.open(VaultField.RECIPIENT_SECRET, row.secret)
     timestamp = str(int(time.time()))
     headers = {
         "content-type": "application/json",
         "x-idv-timestamp": timestamp,
-        "x-idv-signature": signature(secret, timestamp, row["payload"]),
+        "x-idv-signature": signature(secret, timestamp, row.payload),
         "x-idv-notice-id": str(notice_id),
     }
     error: str | None = None
     try:
-        await destinations.check(row["webhook_url"], production=runtime.settings.env is Environment.PRODUCTION)
+        await destinations.check(row.webhook_url, production=runtime.settings.env is Environment.PRODUCTION)
         # Redirects are not followed: a 3xx is not an acknowledgement, and could point inward.
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = await client.post(row["webhook_url"], content=row["payload"], headers=headers)
+            response = await client.post(row.webhook_url, content=row.payload, headers=headers)
         if not response.is_success:
             error = f"HTTP {response.status_code}"
     except destinations.UnsafeDestination as exc:

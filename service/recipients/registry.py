@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
 from service.accounts import store as accounts
@@ -25,6 +24,7 @@ from service.recipients.keys import RECIPIENT_SECRETS
 from service.recipients.notices import delivery_key
 from service.runtime import Runtime
 from service.settings import Environment
+from service.vault.labels import VaultField
 
 
 class RecipientKind(StrEnum):
@@ -82,7 +82,7 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
     recipient_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open_or_create(conn, RECIPIENT_SECRETS)
-        sealed = cipher.seal("recipient.secret", secret)
+        sealed = cipher.seal(VaultField.RECIPIENT_SECRET, secret)
         row = await store.insert_recipient(conn, recipient_id, body.name, body.kind, body.webhook_url, sealed)
         if row is None:
             raise Conflict("recipient_exists", "A recipient with this name exists")
@@ -93,8 +93,8 @@ async def register(runtime: Runtime, operator: OperatorPrincipal, body: NewRecip
     return _view(row)
 
 
-def _view(row: asyncpg.Record) -> RecipientView:
-    return RecipientView(row["id"], row["name"], RecipientKind(row["kind"]), row["webhook_url"], row["created_at"])
+def _view(row: store.Recipient) -> RecipientView:
+    return RecipientView(row.id, row.name, RecipientKind(row.kind), row.webhook_url, row.created_at)
 
 
 async def listed(runtime: Runtime) -> list[RecipientView]:
@@ -124,19 +124,19 @@ async def disclose(runtime: Runtime, operator: OperatorPrincipal, recipient_id: 
 async def unacknowledged(runtime: Runtime) -> list[UnacknowledgedNotice]:
     async with runtime.database.connection() as conn:
         rows = await store.unacknowledged(conn)
-        live = await queue.live_jobs(conn, [delivery_key(r["id"]) for r in rows])
+        live = await queue.live_jobs(conn, [delivery_key(r.id) for r in rows])
     views = []
     for r in rows:
-        job = live.get(delivery_key(r["id"]))
+        job = live.get(delivery_key(r.id))
         views.append(
             UnacknowledgedNotice(
-                r["id"],
-                r["recipient"],
-                r["account_id"],
-                r["event"],
-                r["attempts"],
-                r["last_error"],
-                r["created_at"],
+                r.id,
+                r.recipient,
+                r.account_id,
+                r.event,
+                r.attempts,
+                r.last_error,
+                r.created_at,
                 None if job is None else job.due_at,
             )
         )

@@ -21,6 +21,7 @@ from service.errors import Conflict, NotFound
 from service.http.schemas import RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.sessions import store as sessions
 
 RESTRICTABLE = states_allowing(AccountEvent.RESTRICTED)
 # Reasons that also end every session: whoever took the account over is signed out at once, and
@@ -53,7 +54,7 @@ async def restrict(
             raise Conflict("illegal_transition", f"A {state} account cannot be restricted")
         after = await move(conn, account_id, AccountEvent.RESTRICTED, actor=operator.actor.label, reason_code=reason)
         if body.reason_code in ENDS_SESSIONS:
-            await accounts.end_all_sessions(conn, account_id, "account_restricted")
+            await sessions.end_all_for_account(conn, account_id, "account_restricted")
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "account.restricted", "account", str(account_id), {"reason": reason})
         )

@@ -28,10 +28,12 @@ from service.jobs.runner import JobDefinition
 from service.lifecycle import personal_data
 from service.lifecycle.personal_data import Key, PersonalData, Sealed, Shape
 from service.rights import store
+from service.rights.store import ExportStatus
 from service.runtime import Runtime
 from service.sessions.reauthentication import confirm_password
 from service.sessions.sessions import Principal
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
+from service.vault.labels import VaultField, sealed_field
 
 BUILD_JOB = "rights.build_export"
 FORMAT = "idv-export/1"
@@ -82,7 +84,7 @@ async def _open(keys: _Keys, sealed: Sealed, row: asyncpg.Record, value: bytes) 
     cipher, body = await keys.cipher(sealed, row, value)
     if cipher is None:
         return None
-    opened = cipher.open(sealed.field_for(dict(row)), body)
+    opened = cipher.open(sealed_field(sealed.field_for(dict(row))), body)
     if sealed.shape is Shape.TEXT:
         return opened.decode()
     if sealed.shape is Shape.JSON:
@@ -141,12 +143,12 @@ async def request_export(
 async def build(runtime: Runtime, export_id: UUID) -> None:
     async with runtime.database.transaction() as conn:
         row = await store.lock(conn, export_id)
-        if row is None or row["status"] != "preparing":
+        if row is None or row.status is not ExportStatus.PREPARING:
             return
-        cipher = await runtime.vault.open(conn, row["account_id"])
-        archive = await build_archive(conn, runtime.vault, cipher, row["account_id"])
+        cipher = await runtime.vault.open(conn, row.account_id)
+        archive = await build_archive(conn, runtime.vault, cipher, row.account_id)
         expires_at = datetime.now(UTC) + runtime.settings.export_lifetime
-        await store.mark_ready(conn, export_id, cipher.seal("rights.export", archive), expires_at)
+        await store.mark_ready(conn, export_id, cipher.seal(VaultField.RIGHTS_EXPORT, archive), expires_at)
 
 
 async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
@@ -157,21 +159,17 @@ async def download(runtime: Runtime, requester: UUID, export_id: UUID) -> bytes:
         # for an export that does not exist).
         if (
             row is None
-            or row["status"] != "ready"
-            or (
-                row["account_id"] != requester
-                and not await guardians.guardian_in_force(conn, row["account_id"], requester)
-            )
+            or row.status is not ExportStatus.READY
+            or (row.account_id != requester and not await guardians.guardian_in_force(conn, row.account_id, requester))
         ):
             raise NotFound("export_not_ready", "No such export ready for download (expired?)")
-        cipher = await runtime.vault.open(conn, row["account_id"])
+        cipher = await runtime.vault.open(conn, row.account_id)
         await store.mark_downloaded(conn, export_id)
         details = {"requested_by": str(requester)}
-        entry = AuditEntry(
-            Actor.user(requester), "rights.export_downloaded", "account", str(row["account_id"]), details
-        )
+        entry = AuditEntry(Actor.user(requester), "rights.export_downloaded", "account", str(row.account_id), details)
         await runtime.audit.append(conn, entry)
-    return cipher.open("rights.export", row["archive"])
+    assert row.archive is not None  # a ready export has its archive (a CHECK constraint)
+    return cipher.open(VaultField.RIGHTS_EXPORT, row.archive)
 
 
 async def exports_of(runtime: Runtime, requester: UUID) -> list[ExportView]:
@@ -179,9 +177,7 @@ async def exports_of(runtime: Runtime, requester: UUID) -> list[ExportView]:
     async with runtime.database.connection() as conn:
         rows = await store.requested_by(conn, requester)
     return [
-        ExportView(
-            r["id"], r["account_id"], r["status"], r["requested_at"], r["ready_at"], r["expires_at"], r["downloaded_at"]
-        )
+        ExportView(r.id, r.account_id, r.status, r.requested_at, r.ready_at, r.expires_at, r.downloaded_at)
         for r in rows
     ]
 

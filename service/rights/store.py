@@ -4,9 +4,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
+import msgspec
+
+
+class ExportStatus(StrEnum):
+    PREPARING = "preparing"
+    READY = "ready"
+    EXPIRED = "expired"
+
+
+class ExportListing(msgspec.Struct, frozen=True):
+    id: UUID
+    account_id: UUID
+    status: ExportStatus
+    requested_at: datetime
+    ready_at: datetime | None
+    expires_at: datetime | None
+    downloaded_at: datetime | None
+
+
+class DataExport(ExportListing, frozen=True):
+    requested_by: UUID
+    # Sealed under the account's data key; present exactly while the export is ready.
+    archive: bytes | None
+
+
+def _export(row: asyncpg.Record | None) -> DataExport | None:
+    if row is None:
+        return None
+    return DataExport(
+        row["id"],
+        row["account_id"],
+        ExportStatus(row["status"]),
+        row["requested_at"],
+        row["ready_at"],
+        row["expires_at"],
+        row["downloaded_at"],
+        row["requested_by"],
+        row["archive"],
+    )
 
 
 async def insert(conn: asyncpg.Connection, export_id: UUID, account_id: UUID, requested_by: UUID) -> None:
@@ -18,8 +58,8 @@ async def insert(conn: asyncpg.Connection, export_id: UUID, account_id: UUID, re
     )
 
 
-async def lock(conn: asyncpg.Connection, export_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM data_exports WHERE id = $1 FOR UPDATE", export_id)
+async def lock(conn: asyncpg.Connection, export_id: UUID) -> DataExport | None:
+    return _export(await conn.fetchrow("SELECT * FROM data_exports WHERE id = $1 FOR UPDATE", export_id))
 
 
 async def mark_ready(conn: asyncpg.Connection, export_id: UUID, archive: bytes, expires_at: datetime) -> None:
@@ -38,17 +78,33 @@ async def mark_downloaded(conn: asyncpg.Connection, export_id: UUID) -> None:
     )
 
 
-async def requested_by(conn: asyncpg.Connection, requester: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def requested_by(conn: asyncpg.Connection, requester: UUID) -> list[ExportListing]:
+    rows = await conn.fetch(
         """SELECT id, account_id, status, requested_at, ready_at, expires_at, downloaded_at FROM data_exports
            WHERE requested_by = $1 ORDER BY requested_at DESC""",
         requester,
     )
+    return [
+        ExportListing(
+            row["id"],
+            row["account_id"],
+            ExportStatus(row["status"]),
+            row["requested_at"],
+            row["ready_at"],
+            row["expires_at"],
+            row["downloaded_at"],
+        )
+        for row in rows
+    ]
 
 
-async def for_requester(conn: asyncpg.Connection, requester: UUID, export_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM data_exports WHERE id = $1 AND requested_by = $2 AND expires_at > now()", export_id, requester
+async def for_requester(conn: asyncpg.Connection, requester: UUID, export_id: UUID) -> DataExport | None:
+    return _export(
+        await conn.fetchrow(
+            "SELECT * FROM data_exports WHERE id = $1 AND requested_by = $2 AND expires_at > now()",
+            export_id,
+            requester,
+        )
     )
 
 

@@ -21,6 +21,7 @@ from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
 from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
 from service.sessions.sign_in import SignInAttempt, sign_in
+from service.vault.labels import VaultField
 
 
 class SessionController(Controller):
@@ -107,14 +108,14 @@ class SessionController(Controller):
             rows = await store.live_for_account(conn, principal.account_id, runtime.settings.session_idle_timeout)
         return [
             SessionInfo(
-                session_id=row["id"],
-                current=row["id"] == principal.session_id,
-                assurance_level=row["assurance"],
-                created_at=row["created_at"],
-                last_seen_at=row["last_seen_at"],
-                expires_at=row["expires_at"],
-                client_address=cipher.open_optional("session.client_address", row["client_address"]),
-                user_agent=cipher.open_optional("session.user_agent", row["user_agent"]),
+                session_id=row.id,
+                current=row.id == principal.session_id,
+                assurance_level=row.assurance,
+                created_at=row.created_at,
+                last_seen_at=row.last_seen_at,
+                expires_at=row.expires_at,
+                client_address=cipher.open_optional(VaultField.SESSION_CLIENT_ADDRESS, row.client_address),
+                user_agent=cipher.open_optional(VaultField.SESSION_USER_AGENT, row.user_agent),
             )
             for row in rows
         ]

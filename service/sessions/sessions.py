@@ -16,6 +16,7 @@ from service.face.schemas import FaceVerifiedBy
 from service.sessions import store
 from service.sessions.tokens import looks_like_token, new_token, token_digest
 from service.vault import OwnerCipher
+from service.vault.labels import VaultField
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ async def create_session(
         token_digest=token_digest(token),
         assurance=assurance,
         expires_at=expires_at,
-        client_address=cipher.seal("session.client_address", client_address) if client_address else None,
-        user_agent=cipher.seal("session.user_agent", user_agent[:512]) if user_agent else None,
+        client_address=cipher.seal(VaultField.SESSION_CLIENT_ADDRESS, client_address) if client_address else None,
+        user_agent=cipher.seal(VaultField.SESSION_USER_AGENT, user_agent[:512]) if user_agent else None,
     )
     return NewSession(session_id, token, expires_at)
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-import asyncpg
-
 from service.accounts import store as accounts
 from service.accounts.notices import notify
 from service.accounts.states import CAN_SIGN_IN, AccountState
@@ -28,6 +26,7 @@ from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
 from service.sessions.throttle import AttemptsRefused, SignInThrottle, Subjects
 from service.totp import factor
+from service.vault.labels import IndexPurpose
 from verification.contacts import (
     email_key,
     looks_like_email,
@@ -66,15 +65,15 @@ def identifier_lookup(identifier: str, region: str) -> tuple[str, str] | None:
         return None
 
 
-async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> asyncpg.Record | None:
+async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> contacts.SignInAccount | None:
     if lookup is None:
         return None
     kind, key = lookup
     index = runtime.vault.blind_index
     async with runtime.database.connection() as conn:
         if kind == "username":
-            return await contacts.find_account_by_username(conn, index.digests("username", key))
-        return await contacts.find_account(conn, kind, index.digests(f"contact.{kind}", key))
+            return await contacts.find_account_by_username(conn, index.digests(IndexPurpose.USERNAME, key))
+        return await contacts.find_account(conn, kind, index.digests(IndexPurpose.contact(kind), key))
 
 
 async def _audit_failure(runtime: Runtime, attempt: SignInAttempt, account_id: UUID | None, reason: str) -> None:
@@ -104,7 +103,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
     account = await _find_account(runtime, lookup)
     throttle = SignInThrottle(runtime.vault.blind_index)
     person = (
-        f"account:{account['id']}"
+        f"account:{account.id}"
         if account is not None
         else f"identifier:{lookup[1] if lookup else attempt.identifier.casefold()}"
     )
@@ -117,31 +116,31 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
         if refused.by_address:
             raise
         await runtime.passwords.verify_unknown(password)
-        await _audit_failure(runtime, attempt, account["id"] if account else None, "locked")
+        await _audit_failure(runtime, attempt, account.id if account else None, "locked")
         raise invalid_credentials() from None
 
     if account is None:
         await runtime.passwords.verify_unknown(password)
         await _audit_failure(runtime, attempt, None, "invalid_credentials")
         raise invalid_credentials()
-    checked = await runtime.passwords.verify(account["password_hash"], password)
-    if not checked.matches or AccountState(account["state"]) not in CAN_SIGN_IN:
-        await _audit_failure(runtime, attempt, account["id"], "invalid_credentials")
-        await _tell_owner_if_locked(runtime, throttle, subjects, account["id"])
+    checked = await runtime.passwords.verify(account.password_hash, password)
+    if not checked.matches or account.state not in CAN_SIGN_IN:
+        await _audit_failure(runtime, attempt, account.id, "invalid_credentials")
+        await _tell_owner_if_locked(runtime, throttle, subjects, account.id)
         raise invalid_credentials()
 
-    cipher = runtime.vault.open_wrapped(account["id"], account["master_key_id"], account["wrapped_key"])
-    if account["totp_enabled"] and not (attempt.totp_code or attempt.recovery_code):
+    cipher = runtime.vault.open_wrapped(account.id, account.master_key_id, account.wrapped_key)
+    if account.totp_enabled and not (attempt.totp_code or attempt.recovery_code):
         raise Unauthenticated("second_factor_required", "Enter the code from your authenticator app")
     async with runtime.database.transaction() as conn:
         assurance = 1
         passed = True
-        if account["totp_enabled"]:
+        if account.totp_enabled:
             if attempt.totp_code:
                 passed = await factor.check_code(conn, cipher, attempt.totp_code)
             elif attempt.recovery_code:
                 passed = await factor.use_recovery_code(
-                    conn, runtime.vault.blind_index, account["id"], attempt.recovery_code
+                    conn, runtime.vault.blind_index, account.id, attempt.recovery_code
                 )
             assurance = 2
         if passed:
@@ -154,18 +153,18 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
                 client_address=attempt.client_address,
                 user_agent=attempt.user_agent,
             )
-            actor = Actor.user(account["id"], attempt.client_address, attempt.user_agent)
+            actor = Actor.user(account.id, attempt.client_address, attempt.user_agent)
             details: dict[str, DetailValue] = {"assurance": assurance, "session_id": str(session.session_id)}
             await runtime.audit.append(
-                conn, AuditEntry(actor, "session.signed_in", "account", str(account["id"]), details)
+                conn, AuditEntry(actor, "session.signed_in", "account", str(account.id), details)
             )
     if not passed:
-        await _audit_failure(runtime, attempt, account["id"], "invalid_second_factor")
+        await _audit_failure(runtime, attempt, account.id, "invalid_second_factor")
         raise Unauthenticated("invalid_second_factor", "The second-factor code is wrong or was already used")
     if checked.needs_rehash:
         # Cost parameters live in the PHC string; an account hashed under older ones is
         # upgraded now, while we hold the plaintext.
         upgraded = await runtime.passwords.hash(password)
         async with runtime.database.transaction() as conn:
-            await accounts.replace_password_hash(conn, account["id"], account["password_hash"], upgraded)
-    return SignedIn(session, account["id"], AccountState(account["state"]))
+            await accounts.replace_password_hash(conn, account.id, account.password_hash, upgraded)
+    return SignedIn(session, account.id, account.state)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 
 async def insert(
@@ -98,8 +100,18 @@ async def end(conn: asyncpg.Connection, account_id: UUID, session_id: UUID, reas
     return result.endswith(" 1")
 
 
-async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[asyncpg.Record]:
-    return await conn.fetch(
+class LiveSession(msgspec.Struct, frozen=True):
+    id: UUID
+    assurance: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: bytes | None  # sealed under the account's data key
+    user_agent: bytes | None  # sealed under the account's data key
+
+
+async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: timedelta) -> list[LiveSession]:
+    rows = await conn.fetch(
         """SELECT id, assurance, created_at, last_seen_at, expires_at, client_address, user_agent
            FROM sessions
            WHERE account_id = $1 AND ended_at IS NULL AND expires_at > now()
@@ -107,4 +119,79 @@ async def live_for_account(conn: asyncpg.Connection, account_id: UUID, idle: tim
            ORDER BY created_at DESC""",
         account_id,
         idle,
+    )
+    return [
+        LiveSession(
+            row["id"],
+            row["assurance"],
+            row["created_at"],
+            row["last_seen_at"],
+            row["expires_at"],
+            row["client_address"],
+            row["user_agent"],
+        )
+        for row in rows
+    ]
+
+
+async def end_all_for_account(conn: asyncpg.Connection, account_id: UUID, reason: str) -> int:
+    result: str = await conn.execute(
+        "UPDATE sessions SET ended_at = now(), end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL",
+        account_id,
+        reason,
+    )
+    return int(result.split()[-1])
+
+
+# One attempt on each subject's counter (sessions.throttle): a subject past its free attempts whose
+# wait has not ended is not updated, and so not returned.
+_RESERVE_ATTEMPTS = """
+INSERT INTO sign_in_throttle AS t (subject, free_attempts, failures, next_allowed_at, updated_at)
+SELECT s.subject, s.free, 1, sign_in_next_allowed(1, s.free), clock_timestamp()
+FROM unnest($1::bytea[], $2::int[]) AS s(subject, free)
+ON CONFLICT (subject) DO UPDATE
+SET failures = CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END,
+    next_allowed_at = sign_in_next_allowed(
+        CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END, t.free_attempts),
+    updated_at = clock_timestamp()
+WHERE t.next_allowed_at <= clock_timestamp()
+RETURNING subject
+"""
+
+
+async def reserve_attempts(
+    conn: asyncpg.Connection, subjects: list[bytes], free_attempts: list[int], failure_memory: timedelta
+) -> int:
+    """Count one attempt against each subject; how many subjects allowed it."""
+    return len(await conn.fetch(_RESERVE_ATTEMPTS, subjects, free_attempts, failure_memory))
+
+
+async def held_back(conn: asyncpg.Connection, subjects: list[bytes]) -> dict[bytes, Decimal]:
+    """The subjects whose wait has not ended, with the seconds left."""
+    rows = await conn.fetch(
+        """SELECT subject, extract(epoch FROM next_allowed_at - clock_timestamp()) AS wait
+           FROM sign_in_throttle WHERE subject = ANY($1::bytea[]) AND next_allowed_at > clock_timestamp()""",
+        subjects,
+    )
+    return {row["subject"]: row["wait"] for row in rows}
+
+
+async def free_attempts_just_spent(conn: asyncpg.Connection, subject: bytes) -> bool:
+    return bool(
+        await conn.fetchval("SELECT failures = free_attempts FROM sign_in_throttle WHERE subject = $1", subject)
+    )
+
+
+async def clear_attempts(conn: asyncpg.Connection, subjects: list[bytes]) -> None:
+    await conn.execute("DELETE FROM sign_in_throttle WHERE subject = ANY($1::bytea[])", subjects)
+
+
+async def take_back_attempt(conn: asyncpg.Connection, subject: bytes) -> None:
+    """Take one failure back from the subject's counter, and lift its wait if that frees it."""
+    await conn.execute(
+        """UPDATE sign_in_throttle
+           SET failures = greatest(failures - 1, 0),
+               next_allowed_at = CASE WHEN failures - 1 < free_attempts THEN '-infinity' ELSE next_allowed_at END
+           WHERE subject = $1""",
+        subject,
     )

@@ -22,26 +22,15 @@ from datetime import timedelta
 import asyncpg
 
 from service.errors import RateLimited
+from service.sessions import store
 from service.vault import BlindIndex
+from service.vault.labels import IndexPurpose
 
 PAIR_FREE_ATTEMPTS = 5
 PERSON_FREE_ATTEMPTS = 20
 ADDRESS_FREE_ATTEMPTS = 100
 # Failures older than this are forgotten.
 FAILURE_MEMORY = timedelta(hours=1)
-
-_RESERVE = """
-INSERT INTO sign_in_throttle AS t (subject, free_attempts, failures, next_allowed_at, updated_at)
-SELECT s.subject, s.free, 1, sign_in_next_allowed(1, s.free), clock_timestamp()
-FROM unnest($1::bytea[], $2::int[]) AS s(subject, free)
-ON CONFLICT (subject) DO UPDATE
-SET failures = CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END,
-    next_allowed_at = sign_in_next_allowed(
-        CASE WHEN t.updated_at < clock_timestamp() - $3::interval THEN 1 ELSE t.failures + 1 END, t.free_attempts),
-    updated_at = clock_timestamp()
-WHERE t.next_allowed_at <= clock_timestamp()
-RETURNING subject
-"""
 
 
 class AttemptsRefused(RateLimited):
@@ -69,9 +58,9 @@ class SignInThrottle:
     def subjects(self, person: str, address: str) -> Subjects:
         """``person`` is ``account:<id>`` for a known account, ``identifier:<key>`` otherwise."""
         return Subjects(
-            pair=self.index.digest("throttle", f"{person}|{address}"),
-            person=self.index.digest("throttle", person),
-            address=self.index.digest("throttle", f"address:{address}"),
+            pair=self.index.digest(IndexPurpose.THROTTLE, f"{person}|{address}"),
+            person=self.index.digest(IndexPurpose.THROTTLE, person),
+            address=self.index.digest(IndexPurpose.THROTTLE, f"address:{address}"),
         )
 
     async def reserve(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
@@ -79,36 +68,19 @@ class SignInThrottle:
         then rolls the partial counting back)."""
         keys = [subjects.pair, subjects.person, subjects.address]
         frees = [PAIR_FREE_ATTEMPTS, PERSON_FREE_ATTEMPTS, ADDRESS_FREE_ATTEMPTS]
-        rows = await conn.fetch(_RESERVE, keys, frees, FAILURE_MEMORY)
-        if len(rows) == len(keys):
+        if await store.reserve_attempts(conn, keys, frees, FAILURE_MEMORY) == len(keys):
             return
-        held = await conn.fetch(
-            """SELECT subject, extract(epoch FROM next_allowed_at - clock_timestamp()) AS wait
-               FROM sign_in_throttle WHERE subject = ANY($1::bytea[]) AND next_allowed_at > clock_timestamp()""",
-            keys,
-        )
-        seconds = max([1, *(math.ceil(float(row["wait"])) for row in held)])
-        raise AttemptsRefused(seconds, by_address=any(row["subject"] == subjects.address for row in held))
+        held = await store.held_back(conn, keys)
+        seconds = max([1, *(math.ceil(float(wait)) for wait in held.values())])
+        raise AttemptsRefused(seconds, by_address=subjects.address in held)
 
     async def person_just_locked(self, conn: asyncpg.Connection, subjects: Subjects) -> bool:
         """Whether the failure just counted used up the person's free attempts (from every address):
         the moment their owner is locked out, and so the moment to tell them (once per lock)."""
-        return bool(
-            await conn.fetchval(
-                "SELECT failures = free_attempts FROM sign_in_throttle WHERE subject = $1", subjects.person
-            )
-        )
+        return await store.free_attempts_just_spent(conn, subjects.person)
 
     async def succeeded(self, conn: asyncpg.Connection, subjects: Subjects) -> None:
         """Clear the person's counters; take back only this attempt from the address's (a sprayer
         with one valid account must not be able to wipe it)."""
-        await conn.execute(
-            "DELETE FROM sign_in_throttle WHERE subject = ANY($1::bytea[])", [subjects.pair, subjects.person]
-        )
-        await conn.execute(
-            """UPDATE sign_in_throttle
-               SET failures = greatest(failures - 1, 0),
-                   next_allowed_at = CASE WHEN failures - 1 < free_attempts THEN '-infinity' ELSE next_allowed_at END
-               WHERE subject = $1""",
-            subjects.address,
-        )
+        await store.clear_attempts(conn, [subjects.pair, subjects.person])
+        await store.take_back_attempt(conn, subjects.address)

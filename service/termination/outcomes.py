@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.accounts import store as accounts
 from service.accounts.states import AccountEvent
 from service.accounts.transitions import move
+from service.cases import store as cases
 from service.cases.cases import Case
 from service.cases.states import CaseState
+from service.sessions import store as sessions
+from service.termination import store
 from service.termination.termination import TerminationReason
 
 
 async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
     if after is not CaseState.APPROVED:
         return
-    evidence = {
-        row["name"]: row["masked"]
-        for row in await conn.fetch("SELECT name, masked FROM review_case_evidence WHERE case_id = $1", case.id)
-    }
+    evidence = {row["name"]: row["masked"] for row in await cases.evidence(conn, case.id)}
     account_id = case.subject_account_id
-    await accounts.end_all_sessions(conn, account_id, "account_terminated")
+    await sessions.end_all_for_account(conn, account_id, "account_terminated")
     await move(
         conn,
         account_id,
@@ -31,11 +30,4 @@ async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: 
         case_id=case.id,
     )
     if evidence["reason"] == TerminationReason.FALSE_INFORMATION and "bar_days" in evidence:
-        await conn.execute(
-            """INSERT INTO identity_bars (id_number_index, case_id, barred_until)
-               SELECT DISTINCT id_number_index, $2::uuid, now() + make_interval(days => $3::int)
-               FROM real_name_verifications WHERE account_id = $1 AND status = 'verified'""",
-            account_id,
-            case.id,
-            int(evidence["bar_days"]),
-        )
+        await store.bar_verified_identity(conn, account_id, case.id, int(evidence["bar_days"]))

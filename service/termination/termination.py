@@ -27,6 +27,7 @@ from service.errors import Conflict, NotFound
 from service.http.schemas import FREE_TEXT, RequestBody
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.termination import store
 
 TERMINABLE = states_allowing(AccountEvent.TERMINATED)
 
@@ -74,10 +75,4 @@ async def propose(
 
 async def is_barred(conn: asyncpg.Connection, id_number_indexes: list[bytes]) -> bool:
     """Whether the number (its index under each blind-index key in use) is barred."""
-    return bool(
-        await conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM identity_bars
-                              WHERE id_number_index = ANY($1::bytea[]) AND barred_until > now())""",
-            id_number_indexes,
-        )
-    )
+    return await store.is_barred(conn, id_number_indexes)

@@ -13,6 +13,7 @@ import pyotp
 
 from service.totp import store
 from service.vault import BlindIndex, OwnerCipher
+from service.vault.labels import IndexPurpose, VaultField
 
 STEP_SECONDS = 30
 # Accept the previous and next step too: phones' clocks drift.
@@ -47,12 +48,12 @@ def new_recovery_code() -> str:
 
 def recovery_digest(index: BlindIndex, account_id: UUID, code: str) -> bytes:
     normalized = code.strip().lower().replace(" ", "")
-    return index.digest("recovery-code", f"{account_id}:{normalized}")
+    return index.digest(IndexPurpose.RECOVERY_CODE, f"{account_id}:{normalized}")
 
 
 async def enroll(conn: asyncpg.Connection, cipher: OwnerCipher, label: str, issuer: str) -> Enrollment | None:
     secret = pyotp.random_base32(length=32)
-    if not await store.put_pending(conn, cipher.owner_id, cipher.seal_text("totp.secret", secret)):
+    if not await store.put_pending(conn, cipher.owner_id, cipher.seal_text(VaultField.TOTP_SECRET, secret)):
         return None
     uri = pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=label, issuer_name=issuer)
     return Enrollment(secret, uri)
@@ -61,13 +62,13 @@ async def enroll(conn: asyncpg.Connection, cipher: OwnerCipher, label: str, issu
 async def check_code(conn: asyncpg.Connection, cipher: OwnerCipher, code: str, *, confirming: bool = False) -> bool:
     """True once per time step for the right code; a replay within the step is refused."""
     row = await store.fetch(conn, cipher.owner_id)
-    if row is None or (row["confirmed_at"] is None) != confirming:
+    if row is None or (row.confirmed_at is None) != confirming:
         return False
-    step = matching_step(cipher.open_text("totp.secret", row["secret"]), code)
+    step = matching_step(cipher.open_text(VaultField.TOTP_SECRET, row.secret), code)
     if step is None:
         return False
     # Claimed against the very secret checked: a re-enrolment in between makes the claim miss.
-    return await store.claim_step(conn, cipher.owner_id, row["secret"], step, confirming=confirming)
+    return await store.claim_step(conn, cipher.owner_id, row.secret, step, confirming=confirming)
 
 
 async def issue_recovery_codes(conn: asyncpg.Connection, index: BlindIndex, account_id: UUID) -> list[str]:
@@ -79,7 +80,7 @@ async def issue_recovery_codes(conn: asyncpg.Connection, index: BlindIndex, acco
 async def use_recovery_code(conn: asyncpg.Connection, index: BlindIndex, account_id: UUID, code: str) -> bool:
     # Codes issued before a blind-index rotation were digested under the previous key.
     normalized = code.strip().lower().replace(" ", "")
-    for digest in index.digests("recovery-code", f"{account_id}:{normalized}"):
+    for digest in index.digests(IndexPurpose.RECOVERY_CODE, f"{account_id}:{normalized}"):
         if await store.use_recovery_code(conn, account_id, digest):
             return True
     return False

@@ -10,6 +10,7 @@ from service.sessions.reauthentication import reauthentication_failed
 from service.sessions.sessions import Principal
 from service.totp import factor, store
 from service.totp.factor import Enrollment
+from service.vault.labels import VaultField
 
 
 async def _label(runtime: Runtime, principal: Principal) -> str:
@@ -20,8 +21,8 @@ async def _label(runtime: Runtime, principal: Principal) -> str:
         for kind in ("email", "phone"):
             contact = await contacts.fetch(conn, principal.account_id, kind)
             if contact is not None:
-                return cipher.open_text(f"contact.{kind}", contact["address"])
-        return cipher.open_optional("account.username", profile["username"]) or str(principal.account_id)
+                return cipher.open_text(VaultField.contact(kind), contact.address)
+        return cipher.open_optional(VaultField.ACCOUNT_USERNAME, profile.username) or str(principal.account_id)
 
 
 async def enroll_totp(runtime: Runtime, principal: Principal) -> Enrollment:
@@ -46,7 +47,7 @@ async def remove_totp(runtime: Runtime, principal: Principal, code: str | None, 
     """Remove the second factor; the caller has already confirmed the password."""
     async with runtime.database.transaction() as conn:
         row = await store.fetch(conn, principal.account_id)
-        if row is None or row["confirmed_at"] is None:
+        if row is None or row.confirmed_at is None:
             raise NotFound("totp_not_enabled", "TOTP is not enabled")
         cipher = await runtime.vault.open(conn, principal.account_id)
         passed = (

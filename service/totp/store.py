@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 
-async def fetch(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+class TotpCredential(msgspec.Struct, frozen=True):
+    secret: bytes  # sealed under the account's data key
+    confirmed_at: datetime | None
+    last_used_step: int | None
+
+
+async def fetch(conn: asyncpg.Connection, account_id: UUID) -> TotpCredential | None:
+    row = await conn.fetchrow(
         "SELECT secret, confirmed_at, last_used_step FROM totp_credentials WHERE account_id = $1",
         account_id,
     )
+    return None if row is None else TotpCredential(row["secret"], row["confirmed_at"], row["last_used_step"])
 
 
 async def put_pending(conn: asyncpg.Connection, account_id: UUID, secret: bytes) -> bool:

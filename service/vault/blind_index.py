@@ -8,13 +8,15 @@ import hmac
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from service.vault.labels import IndexPurpose
+
 
 class _Key:
     def __init__(self, root_key: bytes) -> None:
         self._root_key = root_key
-        self._subkeys: dict[str, bytes] = {}
+        self._subkeys: dict[IndexPurpose, bytes] = {}
 
-    def digest(self, purpose: str, normalized_value: str) -> bytes:
+    def digest(self, purpose: IndexPurpose, normalized_value: str) -> bytes:
         key = self._subkeys.get(purpose)
         if key is None:
             key = HKDF(
@@ -43,18 +45,18 @@ class BlindIndex:
     def rotating(self) -> bool:
         return self._previous is not None
 
-    def digest(self, purpose: str, normalized_value: str) -> bytes:
+    def digest(self, purpose: IndexPurpose, normalized_value: str) -> bytes:
         return self._current.digest(purpose, normalized_value)
 
-    def previous_digest(self, purpose: str, normalized_value: str) -> bytes | None:
+    def previous_digest(self, purpose: IndexPurpose, normalized_value: str) -> bytes | None:
         return None if self._previous is None else self._previous.digest(purpose, normalized_value)
 
-    def digests(self, purpose: str, normalized_value: str) -> list[bytes]:
+    def digests(self, purpose: IndexPurpose, normalized_value: str) -> list[bytes]:
         """Every index the value may be stored under: the current key's first."""
         keys = [self._current] if self._previous is None else [self._current, self._previous]
         return [key.digest(purpose, normalized_value) for key in keys]
 
-    def matches(self, purpose: str, normalized_value: str, expected: bytes) -> bool:
+    def matches(self, purpose: IndexPurpose, normalized_value: str, expected: bytes) -> bool:
         found = False
         for candidate in self.digests(purpose, normalized_value):
             found |= hmac.compare_digest(candidate, expected)
@@ -62,4 +64,4 @@ class BlindIndex:
 
     def fingerprint(self) -> bytes:
         """Names the current key in the database without revealing it."""
-        return self._current.digest("fingerprint", "idv.blind-index.key")
+        return self._current.digest(IndexPurpose.KEY_FINGERPRINT, "idv.blind-index.key")

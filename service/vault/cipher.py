@@ -8,6 +8,8 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from service.vault.labels import SealedField
+
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 
@@ -26,15 +28,15 @@ class OwnerCipher:
         self.owner_id = owner_id
         self._aead = AESGCM(data_key)
 
-    def _context(self, field: str) -> bytes:
+    def _context(self, field: SealedField) -> bytes:
         return b"idv.value.v1|" + self.owner_id.bytes + b"|" + field.encode()
 
-    def seal(self, field: str, plaintext: bytes | str) -> bytes:
+    def seal(self, field: SealedField, plaintext: bytes | str) -> bytes:
         data = plaintext.encode() if isinstance(plaintext, str) else plaintext
         nonce = os.urandom(_NONCE_BYTES)
         return _VERSION + nonce + self._aead.encrypt(nonce, data, self._context(field))
 
-    def open(self, field: str, sealed: bytes) -> bytes:
+    def open(self, field: SealedField, sealed: bytes) -> bytes:
         if sealed[:1] != _VERSION:
             raise CiphertextInvalid(f"unknown ciphertext version in {field}")
         nonce, body = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
@@ -43,11 +45,11 @@ class OwnerCipher:
         except InvalidTag:
             raise CiphertextInvalid(f"{field} does not open with this owner's key") from None
 
-    def seal_text(self, field: str, plaintext: str) -> bytes:
+    def seal_text(self, field: SealedField, plaintext: str) -> bytes:
         return self.seal(field, plaintext)
 
-    def open_text(self, field: str, sealed: bytes) -> str:
+    def open_text(self, field: SealedField, sealed: bytes) -> str:
         return self.open(field, sealed).decode()
 
-    def open_optional(self, field: str, sealed: bytes | None) -> str | None:
+    def open_optional(self, field: SealedField, sealed: bytes | None) -> str | None:
         return None if sealed is None else self.open(field, sealed).decode()

@@ -47,20 +47,20 @@ async def record(conn: asyncpg.Connection, vault: Vault) -> dict[str, int]:
 
 async def status(conn: asyncpg.Connection, vault: Vault, backup_retention: timedelta) -> list[MasterKeyStatus]:
     in_use = await store.count_by_master_key(conn)
-    rows = {row["key_id"]: row for row in await store.master_keys(conn)}
+    rows = {row.key_id: row for row in await store.master_keys(conn)}
     ring = vault.keyring.key_ids
     result = []
     for key_id in sorted(set(ring) | set(rows) | set(in_use)):
         row = rows.get(key_id)
         active = key_id == vault.keyring.active_key_id
-        emptied_at = None if row is None or active or in_use.get(key_id) else row["emptied_at"]
+        emptied_at = None if row is None or active or in_use.get(key_id) else row.emptied_at
         result.append(
             MasterKeyStatus(
                 key_id=key_id,
                 active=active,
                 in_ring=key_id in ring,
                 data_keys=in_use.get(key_id, 0),
-                active_since=None if row is None else row["active_since"],
+                active_since=None if row is None else row.active_since,
                 emptied_at=emptied_at,
                 retire_after=None if emptied_at is None else emptied_at + backup_retention,
             )

@@ -59,7 +59,7 @@ class Vault:
         row = await store.fetch(conn, owner_id)
         if row is None:
             raise DataKeyDestroyed(str(owner_id))
-        return self.open_wrapped(owner_id, row["master_key_id"], row["wrapped_key"])
+        return self.open_wrapped(owner_id, row.master_key_id, row.wrapped_key)
 
     async def destroy(self, conn: asyncpg.Connection, owner_id: UUID) -> bool:
         """Shred the owner's data key. Returns False when it was already destroyed."""
@@ -69,8 +69,8 @@ class Vault:
         """Re-wrap one batch of live data keys under the active master key; 0 when done."""
         rows = await store.wrapped_by_other_keys(conn, self.keyring.active_key_id, self.keyring.key_ids, batch_size)
         for row in rows:
-            owner_id: UUID = row["owner_id"]
-            data_key = self.keyring.unwrap(owner_id, row["master_key_id"], row["wrapped_key"])
+            owner_id = row.owner_id
+            data_key = self.keyring.unwrap(owner_id, row.master_key_id, row.wrapped_key)
             key_id, wrapped = self.keyring.wrap(owner_id, data_key)
             await store.replace_wrapping(conn, owner_id, key_id, wrapped)
         return len(rows)
