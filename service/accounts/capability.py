@@ -9,6 +9,7 @@ from service.accounts.notices import state_notice_job
 from service.accounts.routes import ProfileController, RegistrationController
 from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, Erasure, PersonalData, Sealed
 from service.manifest import Capability
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -23,9 +24,9 @@ PERSONAL_DATA = (
         Erasure.SHREDDED,
         WHILE_THE_ACCOUNT_LIVES,
         sealed={
-            "display_name": Sealed("account.display_name"),
-            "username": Sealed("account.username"),
-            "birth_date": Sealed("account.birth_date"),
+            "display_name": Sealed(VaultField.ACCOUNT_DISPLAY_NAME),
+            "username": Sealed(VaultField.ACCOUNT_USERNAME),
+            "birth_date": Sealed(VaultField.ACCOUNT_BIRTH_DATE),
         },
         erased_by="accounts.erasure (identifiers blanked, the data key destroyed)",
         single=True,

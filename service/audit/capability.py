@@ -8,6 +8,7 @@ from __future__ import annotations
 from service.audit.routes import AuditController
 from service.lifecycle.personal_data import Erasure, Key, PersonalData, Sealed, Shape
 from service.manifest import Capability
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -32,7 +33,7 @@ PERSONAL_DATA = (
             ORDER BY l.at, l.id""",
         Erasure.KEPT,
         "audit_origins",
-        sealed={"origin": Sealed("audit.origin", key=Key.AUDIT_MONTH, shape=Shape.JSON)},
+        sealed={"origin": Sealed(VaultField.AUDIT_ORIGIN, key=Key.AUDIT_MONTH, shape=Shape.JSON)},
         json=("details",),
     ),
 )

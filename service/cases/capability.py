@@ -15,6 +15,7 @@ from service.cases.states import DecisionKind
 from service.cases.sweep import sweep_schedule
 from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
 from service.manifest import Capability, CaseTypeDeclaration
+from service.vault.labels import VaultField
 
 
 def _evidence_field(row: Mapping[str, Any]) -> str:
@@ -55,7 +56,7 @@ PERSONAL_DATA = (
             WHERE e.case_id IN (SELECT id FROM review_cases WHERE subject_account_id = $1) ORDER BY e.case_id, e.id""",
         Erasure.SHREDDED,
         "kept for good (codes); notes unreadable once the key is destroyed",
-        sealed={"note": Sealed("case.note")},
+        sealed={"note": Sealed(VaultField.CASE_NOTE)},
     ),
     PersonalData(
         "staged_decisions",
@@ -65,7 +66,7 @@ PERSONAL_DATA = (
             ORDER BY staged_at""",
         Erasure.SHREDDED,
         "kept for good with the case; notes unreadable once the key is destroyed",
-        sealed={"note": Sealed("case.note")},
+        sealed={"note": Sealed(VaultField.CASE_NOTE)},
     ),
 )
 

@@ -13,6 +13,7 @@ from service.corrections.routes import CorrectionController
 from service.lifecycle.personal_data import Erasure, Hold, PersonalData, Sealed
 from service.manifest import Capability, CaseTypeDeclaration
 from service.operators.roles import Role
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -26,10 +27,10 @@ PERSONAL_DATA = (
         "legal_hold",
         # Sealed in the same fields as the values they replace (corrections.requests).
         sealed={
-            "birth_date": Sealed("account.birth_date"),
-            "legal_name": Sealed("realname.legal_name"),
-            "id_number": Sealed("realname.id_number"),
-            "identity_birth_date": Sealed("realname.birth_date"),
+            "birth_date": Sealed(VaultField.ACCOUNT_BIRTH_DATE),
+            "legal_name": Sealed(VaultField.REALNAME_LEGAL_NAME),
+            "id_number": Sealed(VaultField.REALNAME_ID_NUMBER),
+            "identity_birth_date": Sealed(VaultField.REALNAME_BIRTH_DATE),
         },
         erase=(
             """UPDATE correction_requests

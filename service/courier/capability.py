@@ -10,6 +10,7 @@ from service.jobs.runner import JobDefinition
 from service.lifecycle.personal_data import Erasure, PersonalData, Sealed, Shape
 from service.manifest import Capability
 from service.runtime import Runtime
+from service.vault.labels import VaultField
 
 
 def _delivery_job(runtime: Runtime) -> JobDefinition:
@@ -26,8 +27,8 @@ PERSONAL_DATA = (
         Erasure.SHREDDED,
         "outbox_messages",
         sealed={
-            "recipient": Sealed("courier.recipient"),
-            "variables": Sealed("courier.variables", shape=Shape.JSON, omit=("code",)),
+            "recipient": Sealed(VaultField.COURIER_RECIPIENT),
+            "variables": Sealed(VaultField.COURIER_VARIABLES, shape=Shape.JSON, omit=("code",)),
         },
     ),
 )

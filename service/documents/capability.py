@@ -8,6 +8,7 @@ from __future__ import annotations
 from service.documents.routes import CaseDocumentController
 from service.lifecycle.personal_data import Erasure, Hold, PersonalData, Sealed, Shape
 from service.manifest import Capability
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -21,7 +22,7 @@ PERSONAL_DATA = (
            FROM documents d WHERE d.account_id = $1 ORDER BY d.created_at""",
         Erasure.EMPTIED,
         "documents",
-        sealed={"content": Sealed("document.content", shape=Shape.BYTES)},
+        sealed={"content": Sealed(VaultField.DOCUMENT_CONTENT, shape=Shape.BYTES)},
         erase=("UPDATE documents SET content = NULL, deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL",),
         hold=Hold.LEGAL,
     ),

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from service.registration import RegisteredList, RegisteredTable
+from service.vault.labels import VaultField
 
 
 class Key(StrEnum):
@@ -46,14 +47,14 @@ class Shape(StrEnum):
 @dataclass(frozen=True)
 class Sealed:
     # The vault field: fixed, or given the row (e.g. ``contact.email`` for an e-mail contact).
-    field: str | Callable[[Mapping[str, Any]], str]
+    field: VaultField | Callable[[Mapping[str, Any]], str]
     key: Key = Key.PERSON
     shape: Shape = Shape.TEXT
     # JSON keys left out of the archive (one-time codes: secrets, not information about anyone).
     omit: tuple[str, ...] = ()
 
     def field_for(self, row: Mapping[str, Any]) -> str:
-        return self.field if isinstance(self.field, str) else self.field(row)
+        return self.field if isinstance(self.field, VaultField) else self.field(row)
 
 
 # Kept while the account lives; ended by its erasure (a cancellation, the guardian window, or the

@@ -14,6 +14,7 @@ from service.manifest import Capability, CaseTypeDeclaration
 from service.qualifications.lifecycle import expiry_schedule
 from service.qualifications.outcomes import qualification_case_changed
 from service.qualifications.routes import QualificationController, QualificationRevocationController
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -26,7 +27,7 @@ PERSONAL_DATA = (
         Erasure.BLANKED,
         "legal_hold",
         sealed={
-            name: Sealed(f"qualification.{name}")
+            name: Sealed(VaultField.qualification(name))
             for name in ("organization_name", "credit_code", "job_title", "work_email")
         },
         erase=(

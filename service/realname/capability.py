@@ -16,6 +16,7 @@ from service.realname.outcomes import real_name_case_changed
 from service.realname.routes import RealNameController
 from service.realname.verification import check_job
 from service.runtime import Runtime
+from service.vault.labels import VaultField
 
 
 def _check_job(runtime: Runtime) -> JobDefinition:
@@ -33,9 +34,9 @@ PERSONAL_DATA = (
         Erasure.BLANKED,
         "legal_hold",
         sealed={
-            "legal_name": Sealed("realname.legal_name"),
-            "id_number": Sealed("realname.id_number"),
-            "birth_date": Sealed("realname.birth_date"),
+            "legal_name": Sealed(VaultField.REALNAME_LEGAL_NAME),
+            "id_number": Sealed(VaultField.REALNAME_ID_NUMBER),
+            "birth_date": Sealed(VaultField.REALNAME_BIRTH_DATE),
         },
         erase=(
             """UPDATE real_name_verifications

@@ -8,6 +8,7 @@ from __future__ import annotations
 from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
 from service.manifest import Capability
 from service.sessions.routes import SessionController
+from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
 PERSONAL_DATA = (
@@ -18,7 +19,10 @@ PERSONAL_DATA = (
            FROM sessions WHERE account_id = $1 ORDER BY created_at""",
         Erasure.SHREDDED,
         "sessions",
-        sealed={"client_address": Sealed("session.client_address"), "user_agent": Sealed("session.user_agent")},
+        sealed={
+            "client_address": Sealed(VaultField.SESSION_CLIENT_ADDRESS),
+            "user_agent": Sealed(VaultField.SESSION_USER_AGENT),
+        },
         erased_by="accounts.erasure (every session ended)",
     ),
     PersonalData(
