@@ -128,6 +128,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_verify_without_review: str
     face_capture_min_ms: int
     face_capture_max_ms: int
+    face_pad: str
+    face_pad_name: str | None
+    face_pad_url: str | None
+    face_pad_key_id: str | None
+    face_pad_secret: bytes | None
+    face_pad_timeout: float
+    face_certified_pad_suffices: bool
     age_profile_name: str
     digital_consent_age: int
     time_zone: str
@@ -285,6 +292,21 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_FACE_CAPTURE_MAX_MS": (
         "120000",
         "a face answer's frames captured (by the client's clock) over more than this many ms go to review",
+    ),
+    "IDV_FACE_PAD": (
+        "builtin",
+        "presentation-attack detection: builtin (the active challenge alone, not certified), http (a certified "
+        "vendor, with the challenge's checks too), sandbox (development only)",
+    ),
+    "IDV_FACE_PAD_NAME": (None, "the certified PAD vendor's product and version, recorded with its decisions (http)"),
+    "IDV_FACE_PAD_URL": (None, "HTTPS endpoint of the certified PAD vendor (http)"),
+    "IDV_FACE_PAD_KEY_ID": (None, "key id sent with each signed request to the PAD vendor"),
+    "IDV_FACE_PAD_SECRET": (None, "base64 HMAC-SHA256 key that signs requests to the PAD vendor"),
+    "IDV_FACE_PAD_TIMEOUT_SECONDS": ("10", "how long one PAD vendor request may take; past it, an operator decides"),
+    "IDV_FACE_CERTIFIED_PAD_SUFFICES": (
+        "false",
+        "true: a certified PAD's pass verifies (with a face match) even where a built-in check failed or had no "
+        "margin; false: such answers go to an operator",
     ),
     "IDV_AGE_PROFILE": ("pipl", "who is a minor or a child: pipl (18/14), gdpr (digital consent age), coppa (13)"),
     "IDV_DIGITAL_CONSENT_AGE": ("16", "for the gdpr profile: the member state's age of digital consent (13-16)"),
@@ -585,6 +607,22 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
     if production and real_name_provider == "sandbox":
         problems.append("IDV_REAL_NAME_PROVIDER=sandbox is a development adapter; production refuses it")
 
+    face_pad = get("IDV_FACE_PAD") or "builtin"
+    face_pad_secret: bytes | None = None
+    if face_pad not in {"builtin", "http", "sandbox"}:
+        problems.append("IDV_FACE_PAD must be builtin, http or sandbox")
+    if face_pad == "http" and not (get("IDV_FACE_PAD_URL") and get("IDV_FACE_PAD_KEY_ID") and get("IDV_FACE_PAD_NAME")):
+        problems.append("IDV_FACE_PAD=http needs IDV_FACE_PAD_URL, _KEY_ID and _NAME")
+    if face_pad == "http" and keyed:
+        try:
+            face_pad_secret = base64.b64decode(get("IDV_FACE_PAD_SECRET") or "", validate=True)
+        except ValueError:
+            problems.append("IDV_FACE_PAD_SECRET is not base64")
+        if not face_pad_secret:
+            problems.append("IDV_FACE_PAD=http needs IDV_FACE_PAD_SECRET")
+    if production and face_pad == "sandbox":
+        problems.append("IDV_FACE_PAD=sandbox is a development adapter; production refuses it")
+
     pg_port_raw = get("IDV_PG_PORT")
     cpu_workers = integer("IDV_CPU_WORKERS", 1, 1024) if get("IDV_CPU_WORKERS") else available_cpus()
     settings = Settings(
@@ -656,6 +694,13 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         face_verify_without_review=get("IDV_FACE_VERIFY_WITHOUT_REVIEW") or "margin",
         face_capture_min_ms=integer("IDV_FACE_CAPTURE_MIN_MS", 0, 600_000),
         face_capture_max_ms=integer("IDV_FACE_CAPTURE_MAX_MS", 1, 3_600_000),
+        face_pad=face_pad,
+        face_pad_name=get("IDV_FACE_PAD_NAME"),
+        face_pad_url=get("IDV_FACE_PAD_URL"),
+        face_pad_key_id=get("IDV_FACE_PAD_KEY_ID"),
+        face_pad_secret=face_pad_secret,
+        face_pad_timeout=float(integer("IDV_FACE_PAD_TIMEOUT_SECONDS", 1, 60)),
+        face_certified_pad_suffices=(get("IDV_FACE_CERTIFIED_PAD_SUFFICES") or "false").lower() in {"1", "true", "yes"},
         age_profile_name=get("IDV_AGE_PROFILE") or "pipl",
         digital_consent_age=integer("IDV_DIGITAL_CONSENT_AGE", 13, 16),
         time_zone=get("IDV_TIME_ZONE") or "Asia/Shanghai",

@@ -245,12 +245,14 @@ class _Outcome:
 
 
 def may_verify_without_review(liveness: LivenessResult, policy: str) -> bool:
-    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed); `margin` (that,
-    or every built-in check passed with margin)."""
+    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed without doubt);
+    `margin` (that, or every built-in check passed with margin). A certified pass with a doubt (the vendor
+    could not be reached, or passed what the built-in checks did not, see `service.face.pad`) is no pass
+    without a person."""
     if policy == "never" or not liveness.passed:
         return False
     if liveness.certified:
-        return True
+        return liveness.confident
     return policy == "margin" and liveness.confident
 
 

@@ -99,6 +99,7 @@ class LivenessIssue(StrEnum):
     PLANAR_MOTION = "planar_motion"
     CHALLENGE_OUT_OF_ORDER = "challenge_out_of_order"
     CHALLENGE_NOT_PERFORMED = "challenge_not_performed"
+    PAD_ATTACK_DETECTED = "pad_attack_detected"  # a certified PAD vendor judged the frames an attack
 
 
 class Uncertainty(StrEnum):
@@ -108,6 +109,11 @@ class Uncertainty(StrEnum):
     # The turned face is the neutral frame's picture again: mirrored, bent or re-rendered (see `reuse`).
     TURN_LIKE_BASELINE = "turn_like_baseline"
     LOOK_UP_UNCALIBRATED = "look_up_uncalibrated"
+    # A certified PAD vendor (see `presentation`) could not judge: it timed out, failed or answered nonsense.
+    PAD_UNAVAILABLE = "pad_unavailable"
+    PAD_ANSWER_INVALID = "pad_answer_invalid"
+    # The certified PAD passed an answer the built-in checks failed (or passed without margin).
+    PAD_PASSED_CHECKS_DID_NOT = "pad_passed_checks_did_not"
 
 
 @dataclass(frozen=True, slots=True)
