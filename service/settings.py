@@ -128,6 +128,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     face_verify_without_review: str
     face_capture_min_ms: int
     face_capture_max_ms: int
+    face_min_frames: int
     face_pad: str
     face_pad_name: str | None
     face_pad_url: str | None
@@ -292,6 +293,11 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "IDV_FACE_CAPTURE_MAX_MS": (
         "120000",
         "a face answer's frames captured (by the client's clock) over more than this many ms go to review",
+    ),
+    "IDV_FACE_MIN_FRAMES_PER_ACTION": (
+        "1",
+        "a face answer with fewer frames than this for any action goes to review (raise it to what your "
+        "client's continuous capture sends)",
     ),
     "IDV_FACE_PAD": (
         "builtin",
@@ -694,6 +700,7 @@ def load_settings(environ: Mapping[str, str] | None = None, workload: Workload =
         face_verify_without_review=get("IDV_FACE_VERIFY_WITHOUT_REVIEW") or "margin",
         face_capture_min_ms=integer("IDV_FACE_CAPTURE_MIN_MS", 0, 600_000),
         face_capture_max_ms=integer("IDV_FACE_CAPTURE_MAX_MS", 1, 3_600_000),
+        face_min_frames=integer("IDV_FACE_MIN_FRAMES_PER_ACTION", 1, 6),
         face_pad=face_pad,
         face_pad_name=get("IDV_FACE_PAD_NAME"),
         face_pad_url=get("IDV_FACE_PAD_URL"),

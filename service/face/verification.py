@@ -41,7 +41,7 @@ from verification.face.matching import MatchDecision, Thresholds, cosine_similar
 from verification.face.pool import FacePool
 from verification.face.presentation import PresentationAttackDetector
 from verification.face.quality import QualityIssue
-from verification.face.timing import CaptureBounds, CaptureDoubt, capture_doubts, order_problems
+from verification.face.timing import CaptureBounds, CaptureDoubt, capture_doubts, frame_count_doubts, order_problems
 from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
@@ -152,6 +152,7 @@ async def _verify(
             )
         )
     doubts = _capture_doubts(submission, runtime.settings)
+    doubts += frame_count_doubts([len(action) for action in submission.frames], runtime.settings.face_min_frames)
     loop = asyncio.get_running_loop()
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
     assessed = await assess_answer(
