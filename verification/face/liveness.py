@@ -179,6 +179,7 @@ class LivenessResult:
     actions: tuple[ActionOutcome, ...] = field(default=())
     frame_problems: tuple[FrameProblem, ...] = field(default=())
     baseline: FrameObservation | None = None  # the neutral frame, to match against the document photo
+    portrait: FrameObservation | None = None  # the document's portrait as observed (not observed again)
     method: str = METHOD
     uncertainties: tuple[Uncertainty, ...] = field(default=())  # why a pass has no margin
     certified: bool = False  # judged by a certified PAD (see `presentation`), not by this challenge
@@ -288,6 +289,7 @@ def check_challenge(
         actions=outcomes,
         frame_problems=tuple(problems),
         baseline=baseline,
+        portrait=document,
         uncertainties=()
         if issues
         else (
