@@ -242,6 +242,7 @@ async def test_through_the_api_a_certified_pass_is_verified_and_recorded_with_th
         answered = await answer(client, me, issued, jpeg(photo(DOCUMENT)), live_frames())
     finally:
         runtime.liveness = built_in
+    assert f"certified presentation-attack detection vendor: {VENDOR}" in issued["liveness"]
     assert answered.json()["status"] == "verified", answered.text
     assert answered.json()["liveness_method"] == VENDOR
     row = await db.fetchrow(
