@@ -5,11 +5,16 @@ splice is what an attacker would do: another real person's photo sent as one act
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 import httpx
 import msgspec
+import pytest
 
 from service.runtime import Runtime
+from service.settings import SettingsError, load_settings
+from tests.conftest import environment_for_tests
 from tests.face.arrange import answer, challenge, jpeg, ready
 from tests.face.photos import photo
 from tests.face.test_face_api import DOCUMENT, live_frames
@@ -20,6 +25,14 @@ def test_an_action_with_fewer_frames_than_the_minimum_is_doubted() -> None:
     assert frame_count_doubts([2, 1], 1) == ()
     assert frame_count_doubts([3, 3, 3], 3) == ()
     assert frame_count_doubts([3, 2, 3], 3) == (CaptureDoubt.TOO_FEW_FRAMES,)
+
+
+def test_the_minimum_is_a_setting_no_answer_could_exceed(tmp_path: Path) -> None:
+    environment = environment_for_tests(tmp_path / "state")
+    assert load_settings(environment).face_min_frames == 1
+    assert load_settings({**environment, "IDV_FACE_MIN_FRAMES_PER_ACTION": "6"}).face_min_frames == 6
+    with pytest.raises(SettingsError, match="IDV_FACE_MIN_FRAMES_PER_ACTION must be between 1 and 6"):
+        load_settings({**environment, "IDV_FACE_MIN_FRAMES_PER_ACTION": "7"})  # an action holds 6 frames at most
 
 
 async def test_a_capture_shorter_than_the_minimum_goes_to_review_not_to_rejection(
