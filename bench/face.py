@@ -12,6 +12,12 @@ Prints, all measured now on this machine, on photos from shared/faces resized to
      one thread per core with its own detector and networks, and one loop that leaves the cores to
      OpenCV's internal threads. Overhead = direct verifications/s / pool verifications/s (target <= 1.2).
 
+  4. the cost of one whole answer (`service.face.verification.assess_answer`: quality of the document and
+     the first frame, the active challenge on every frame, the match) for a genuine [turn_right, move_closer]
+     answer of 3 real frames and a document, all at 640, 960 and 1280 px wide, on one worker, against the
+     raw cost of a document + selfie pass (one YuNet pass and SFace per photo, OpenCV directly, one thread).
+     Each the fastest of --repeat runs, alternating. Ratio = whole / raw (target <= 1.5).
+
 Photos wider than the engine's 1280 px longer side are downscaled for detection, in both paths alike.
 Other work on the machine shows up in the figures: run it on an idle machine to compare runs. This is a
 benchmark, not a test: it asserts nothing and prints what it measured.
@@ -32,10 +38,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from service.face.verification import Assessment, assess_answer, judge
 from verification.face.engine import COARSE_FACTOR, DEFAULT_MAX_SIDE, FaceEngine
 from verification.face.images import ImageBGR, read_image
+from verification.face.liveness import ChallengeAction
+from verification.face.matching import DEFAULT_THRESHOLDS
 from verification.face.models import LoadedModels, load_models
 from verification.face.pool import FacePool
+from verification.face.presentation import ActiveChallengeDetector
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"
 PHOTOS = ("obama.jpg", "obama4.jpg", "biden.jpg", "person_a_2.jpg", "person_b_1.jpg", "person_c_1.jpg")
@@ -101,11 +111,12 @@ class DirectOpenCV:
         rows: npt.NDArray[np.float32] | None = self.detectors[index].detect(small)[1]  # type: ignore[assignment]
         return rows
 
-    def embed(self, image: ImageBGR) -> npt.NDArray[np.float32]:
+    def embed(self, image: ImageBGR, coarse: bool = True) -> npt.NDArray[np.float32]:
         height, width = image.shape[:2]
         scale = min(1.0, DEFAULT_MAX_SIDE / max(height, width))
         rows = self.detect(image, 0, scale)
-        self.detect(image, 1, scale * COARSE_FACTOR)  # the engine always runs its coarse pass too
+        if coarse:
+            self.detect(image, 1, scale * COARSE_FACTOR)  # the engine runs its coarse pass too
         assert rows is not None
         row = rows[0].copy()
         row[:14] /= scale
@@ -170,16 +181,70 @@ async def run_pool(pool: FacePool, images: list[ImageBGR], seconds: float, full:
     return done / (time.perf_counter() - start)
 
 
+ANSWER_ACTIONS = [ChallengeAction.TURN_RIGHT, ChallengeAction.MOVE_CLOSER]
+ANSWER_DOCUMENT = "obama3.jpg"
+ANSWER_FRAMES = [["obama.jpg", "obama2.jpg"], ["obama4.jpg"]]  # straight on, turned; closer (real photos)
+
+
+def whole_answer_cost(models: LoadedModels, width: int, repeat: int) -> tuple[float, float, str]:
+    """(ms of a whole answer on one worker, ms of the raw document + selfie pass on one thread, decision),
+    each the fastest of `repeat` runs, the two alternating so that other work on the machine hits both."""
+    document = resized(read_image(FACES / ANSWER_DOCUMENT), width)
+    frames = [[resized(read_image(FACES / name), width) for name in action] for action in ANSWER_FRAMES]
+    cv2.setNumThreads(1)
+    pool = FacePool(workers=1, models=models)
+    opencv = DirectOpenCV(models)
+    selfie = frames[0][0]
+    try:
+        detector = ActiveChallengeDetector(pool)
+
+        async def whole() -> Assessment:
+            return await assess_answer(pool, detector, DEFAULT_THRESHOLDS, ANSWER_ACTIONS, document, frames)
+
+        def raw() -> float:
+            return float(opencv.embed(document, coarse=False) @ opencv.embed(selfie, coarse=False))
+
+        assessed = asyncio.run(whole())  # warm-up: engines built, input sizes set
+        raw()
+        whole_ms, raw_ms = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            asyncio.run(whole())
+            middle = time.perf_counter()
+            raw()
+            whole_ms.append((middle - start) * 1000)
+            raw_ms.append((time.perf_counter() - middle) * 1000)
+    finally:
+        pool.close()
+    outcome = assessed.outcome
+    decision = "no decision" if outcome is None else judge(outcome, "margin").status
+    return min(whole_ms), min(raw_ms), decision
+
+
+def whole_answers(models: LoadedModels, repeat: int) -> None:
+    print("4. one whole answer (3 frames + document, liveness included) vs raw document + selfie, one core, best:")
+    for width in (640, 960, 1280):
+        whole_ms, raw_ms, decision = whole_answer_cost(models, width, repeat)
+        print(
+            f"  {width:>5} px wide  whole {whole_ms:7.1f} ms  raw {raw_ms:7.1f} ms  ratio {whole_ms / raw_ms:4.2f}x"
+            f"  (target <= 1.5; the answer is {decision})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=8, help="latency samples per photo and size")
+    parser.add_argument("--answers-only", action="store_true", help="measure only 4, the whole answer's cost")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # OpenCV 5 warns on every network load
     print(f"face bench: {platform.processor() or platform.machine()}, {cores} cores, OpenCV {cv2.__version__}")
     models = load_models()
+    if args.answers_only:
+        whole_answers(models, args.repeat)
+        return
     originals = [read_image(FACES / name) for name in PHOTOS]
     by_width = {width: [resized(image, width) for image in originals] for width in (640, 1280)}
 
@@ -223,6 +288,7 @@ def main() -> None:
     best = max(max(runs["threads"]), max(runs["internal"]))
     print(f"overhead of the pool (best direct / pool, same work): {best / max(runs['bare']):.2f}x (target <= 1.2)")
     print(f"pool with quality checks vs best direct:              {best / max(runs['full']):.2f}x")
+    whole_answers(models, args.repeat)
 
 
 if __name__ == "__main__":

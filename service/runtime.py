@@ -26,6 +26,7 @@ from service.courier.outbox import Courier
 from service.database import migrations
 from service.database.pool import Database
 from service.database.roles import writable_append_only_tables
+from service.face.pad import SANDBOX_METHOD, CertifiedPadDetector, HttpPadVendor, SandboxPadVendor
 from service.memory_budget import MemoryBudget
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
@@ -124,7 +125,7 @@ class Runtime:
                     cpu=cpu,
                     decode_memory=MemoryBudget(settings.decode_memory_budget_mib * 1024 * 1024, DECODE_PATIENCE),
                     faces=faces,
-                    liveness=ActiveChallengeDetector(faces),
+                    liveness=presentation_attack_detector(settings, faces, cpu),
                 )
             finally:
                 stop_watching.set()
@@ -172,6 +173,28 @@ def real_name_provider(settings: Settings) -> RealNameProvider:
             timeout=settings.real_name_timeout,
         )
     return SandboxRealNameProvider()
+
+
+def presentation_attack_detector(
+    settings: Settings, faces: FacePool, encoder: ThreadPoolExecutor | None
+) -> PresentationAttackDetector:
+    """The built-in active challenge, or a certified vendor beside it; production settings never name the
+    sandbox vendor."""
+    built_in = ActiveChallengeDetector(faces)
+    suffices = settings.face_certified_pad_suffices
+    if settings.face_pad == "http" and settings.face_pad_url and settings.face_pad_secret:
+        vendor = HttpPadVendor(
+            settings.face_pad_url,
+            settings.face_pad_key_id or "",
+            settings.face_pad_secret,
+            timeout=settings.face_pad_timeout,
+        )
+        return CertifiedPadDetector(
+            vendor, built_in, encoder, method=settings.face_pad_name or "http-pad", suffices=suffices
+        )
+    if settings.face_pad == "sandbox":
+        return CertifiedPadDetector(SandboxPadVendor(), built_in, encoder, method=SANDBOX_METHOD, suffices=suffices)
+    return built_in
 
 
 def couriers(settings: Settings) -> tuple[EmailSender, SmsSender]:

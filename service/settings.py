@@ -938,6 +938,64 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "120000",
         ),
     ]
+    face_min_frames: Annotated[
+        int,
+        FACE(
+            "IDV_FACE_MIN_FRAMES_PER_ACTION",
+            _integer(1, 6),
+            "a face answer with fewer frames than this for any action goes to review (raise it to what your "
+            "client's continuous capture sends)",
+            "1",
+        ),
+    ]
+    face_pad: Annotated[
+        str,
+        FACE(
+            "IDV_FACE_PAD",
+            _one_of("builtin", "http", "sandbox"),
+            "presentation-attack detection: `builtin` (the active challenge alone, not certified), `http` (a "
+            "certified vendor, with the challenge's checks too), `sandbox` (development only)",
+            "builtin",
+            production=(_development_adapter("sandbox"),),
+        ),
+    ]
+    face_pad_name: Annotated[
+        str | None,
+        FACE("IDV_FACE_PAD_NAME", _text, "the certified PAD vendor's product and version, recorded with its decisions"),
+    ]
+    face_pad_url: Annotated[str | None, FACE("IDV_FACE_PAD_URL", _text, "HTTPS endpoint of the certified PAD vendor")]
+    face_pad_key_id: Annotated[
+        str | None, FACE("IDV_FACE_PAD_KEY_ID", _text, "key id sent with each signed request to the PAD vendor")
+    ]
+    face_pad_secret: Annotated[
+        bytes | None,
+        FACE(
+            "IDV_FACE_PAD_SECRET",
+            _base64,
+            "base64 HMAC-SHA256 key that signs requests to the PAD vendor (read by the service, not `idv migrate`)",
+            read_for=Workload.SERVICE,
+            read_if=("IDV_FACE_PAD", "http"),
+        ),
+    ]
+    face_pad_timeout: Annotated[
+        float,
+        FACE(
+            "IDV_FACE_PAD_TIMEOUT_SECONDS",
+            _seconds(1, 60),
+            "how long one PAD vendor request may take; past it, an operator decides",
+            "10",
+        ),
+    ]
+    face_certified_pad_suffices: Annotated[
+        bool,
+        FACE(
+            "IDV_FACE_CERTIFIED_PAD_SUFFICES",
+            _false_unless_true,
+            "`true`: a certified PAD's pass verifies (with a face match) even where a built-in check failed or had "
+            "no margin; `false`: such answers go to an operator",
+            "false",
+        ),
+    ]
 
     # guardians
     age_profile_name: Annotated[
@@ -1279,6 +1337,11 @@ def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
             problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL and _KEY_ID")
         if keyed and not (settings.real_name_url and settings.real_name_key_id and settings.real_name_secret):
             problems.append("IDV_REAL_NAME_PROVIDER=http needs IDV_REAL_NAME_URL, _KEY_ID and _SECRET")
+    if settings.face_pad == "http":
+        if not (settings.face_pad_url and settings.face_pad_key_id and settings.face_pad_name):
+            problems.append("IDV_FACE_PAD=http needs IDV_FACE_PAD_URL, _KEY_ID and _NAME")
+        if keyed and not settings.face_pad_secret:
+            problems.append("IDV_FACE_PAD=http needs IDV_FACE_PAD_SECRET")
     if settings.operator_session_absolute_timeout > settings.session_absolute_timeout or (
         settings.operator_session_idle_timeout > settings.session_idle_timeout
     ):

@@ -19,7 +19,7 @@ from service.consents.ledger import require_consent
 from service.consents.purposes import ConsentPurpose
 from service.face import store
 from service.face.attempts import check_attempts
-from service.face.schemas import FaceChallenge
+from service.face.schemas import CERTIFIED_LIVENESS_NOTICE, FaceChallenge
 from service.runtime import Runtime
 
 _RANDOM = random.SystemRandom()
@@ -67,4 +67,7 @@ async def start_challenge(runtime: Runtime, account_id: UUID, actor: Actor) -> F
         await runtime.audit.append(
             conn, AuditEntry(actor, "face.challenge_issued", "account", str(account_id), details)
         )
-    return FaceChallenge(verification_id, case.id, nonce, list(actions), expires_at)
+    challenge = FaceChallenge(verification_id, case.id, nonce, list(actions), expires_at)
+    if runtime.liveness.certified:
+        challenge.liveness = CERTIFIED_LIVENESS_NOTICE.format(method=runtime.liveness.method)
+    return challenge

@@ -15,6 +15,10 @@ LIVENESS_NOTICE = (
     "Liveness here is an active challenge (the face must turn or come closer as asked, in "
     "order, within minutes): it is not certified presentation-attack detection."
 )
+CERTIFIED_LIVENESS_NOTICE = (
+    "Liveness here is an active challenge (the face must turn or come closer as asked, in order, within "
+    "minutes), and the frames are also judged by a certified presentation-attack detection vendor: {method}."
+)
 MAX_FRAMES_PER_ACTION = 6
 # JSON carries images as base64 (about 4/3 of their size).
 MAX_BODY_BYTES = 24 * 1024 * 1024

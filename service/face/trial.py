@@ -22,6 +22,7 @@ from verification.errors import InvalidValue
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
 from verification.face.liveness import ChallengeAction
+from verification.face.matching import Thresholds
 from verification.face.pool import FacePool
 from verification.face.presentation import ActiveChallengeDetector, PresentationAttackDetector
 
@@ -80,7 +81,8 @@ async def run_trial(
         document = _read(photos.document, DOCUMENT_MAX_SIDE)
         frames = [[_read(photos.moves[action], FACE_MAX_SIDE)] for action in chosen]
         frames[0].insert(0, _read(photos.straight, FACE_MAX_SIDE))
-        assessed = await assess_answer(pool, liveness, settings, chosen, document, frames)
+        thresholds = Thresholds(settings.face_accept_threshold, settings.face_reject_threshold)
+        assessed = await assess_answer(pool, liveness, thresholds, chosen, document, frames)
     finally:
         pool.close()
     return chosen, assessed, report(settings, chosen, assessed)

@@ -44,14 +44,14 @@ from service.face.schemas import FaceResult, FaceSubmission
 from service.runtime import Runtime
 from service.settings import Settings
 from service.vault.labels import FieldFamily, VaultField
-from verification.face.analysis import FaceAnalysis
+from verification.face.analysis import FaceAnalysis, analysis_of_detections
 from verification.face.images import FACE_MAX_SIDE, ImageBGR, decode_face_image
-from verification.face.liveness import ChallengeAction, LivenessResult
+from verification.face.liveness import ChallengeAction, FrameObservation, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
 from verification.face.pool import FacePool
 from verification.face.presentation import PresentationAttackDetector
 from verification.face.quality import QualityIssue
-from verification.face.timing import CaptureBounds, CaptureDoubt, capture_doubts, order_problems
+from verification.face.timing import CaptureBounds, CaptureDoubt, capture_doubts, frame_count_doubts, order_problems
 from verification.uploads import UploadLimits
 
 FACE_LIMITS = UploadLimits(max_bytes=5 * 1024 * 1024, max_pixels=16_000_000, max_side=6000, min_side=64)
@@ -158,10 +158,12 @@ async def _verify(
             )
         )
     doubts = _capture_doubts(submission, runtime.settings)
+    doubts += frame_count_doubts([len(action) for action in submission.frames], runtime.settings.face_min_frames)
     loop = asyncio.get_running_loop()
     document, frames = await loop.run_in_executor(runtime.cpu, _decode_all, submission)
+    thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
     assessed = await assess_answer(
-        runtime.faces, runtime.liveness, runtime.settings, claimed.actions, document, frames, doubts
+        runtime.faces, runtime.liveness, thresholds, claimed.actions, document, frames, doubts
     )
     problems = _quality_problems(assessed.reference, "document") + _quality_problems(assessed.live, "frames[0][0]")
     if problems or assessed.outcome is None:
@@ -189,24 +191,30 @@ class Assessment:
 async def assess_answer(
     faces: FacePool,
     liveness: PresentationAttackDetector,
-    settings: Settings,
+    thresholds: Thresholds,
     actions: Sequence[ChallengeAction],
     document: ImageBGR,
     frames: Sequence[Sequence[ImageBGR]],
     capture_doubts: tuple[CaptureDoubt, ...] = (),
 ) -> Assessment:
-    """The checks the service runs on decoded images (also `idv dev face-try`'s), on the face pool."""
-    reference, live, judged = await asyncio.gather(
-        faces.analyze(document),
-        faces.analyze(frames[0][0]),
-        liveness.assess(actions, frames, document),
+    """The checks the service runs on decoded images (also `idv dev face-try`'s), on the face pool. The
+    liveness checks detect and embed every image once; the quality of the document and the first frame is
+    judged on those detections (a detector that does not return them costs a second analysis)."""
+    judged = await liveness.assess(actions, frames, document)
+    reference, live = await asyncio.gather(
+        _analysis(faces, document, judged.portrait), _analysis(faces, frames[0][0], judged.baseline)
     )
     if not (reference.quality.passed and live.quality.passed) or reference.embedding is None or live.embedding is None:
         return Assessment(reference, live, judged, None)
-    thresholds = Thresholds(settings.face_accept_threshold, settings.face_reject_threshold)
     score = cosine_similarity(reference.embedding, live.embedding)
     outcome = _Outcome(judged, score, thresholds, decide(score, thresholds), capture_doubts)
     return Assessment(reference, live, judged, outcome)
+
+
+async def _analysis(faces: FacePool, image: ImageBGR, observed: FrameObservation | None) -> FaceAnalysis:
+    if observed is None:
+        return await faces.analyze(image)
+    return await faces.run(lambda _: analysis_of_detections(image, observed.faces, observed.embedding))
 
 
 def _capture_doubts(submission: FaceSubmission, settings: Settings) -> tuple[CaptureDoubt, ...]:
@@ -250,12 +258,14 @@ class _Outcome:
 
 
 def may_verify_without_review(liveness: LivenessResult, policy: str) -> bool:
-    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed); `margin` (that,
-    or every built-in check passed with margin)."""
+    """IDV_FACE_VERIFY_WITHOUT_REVIEW: `never`; `certified_pad` (a certified PAD passed without doubt);
+    `margin` (that, or every built-in check passed with margin). A certified pass with a doubt (the vendor
+    could not be reached, or passed what the built-in checks did not, see `service.face.pad`) is no pass
+    without a person."""
     if policy == "never" or not liveness.passed:
         return False
     if liveness.certified:
-        return True
+        return liveness.confident
     return policy == "margin" and liveness.confident
 
 

@@ -10,6 +10,7 @@ is ever called genuine here.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 
@@ -232,3 +233,22 @@ def test_one_frame_turned_like_a_picture_fails_the_answer_whatever_the_best_fram
     result = check_challenge([RIGHT], [[frame(frontal), frame(sheared), frame(turned)]])
     assert result.reason_codes == (LivenessIssue.PLANAR_MOTION,)
     assert [(p.action_index, p.frame_index) for p in result.frame_problems] == [(0, 1)]
+
+
+def test_a_frame_only_a_little_like_the_baseline_goes_to_a_person(frames: Frames) -> None:
+    """No real photo pair of shared/faces falls between 0.363 and 0.50 (one person 0.60-0.81, two people at
+    most 0.26), so the turned frame's embedding is drawn toward another person's until it does."""
+    base = frames["neutral"].signature
+    turned, other = frames["right"].signature, frames["someone_else"].signature
+    assert base is not None and turned is not None and other is not None
+    for weight in np.linspace(1.0, 0.0, 41):
+        mixed = weight * turned.embedding + (1.0 - weight) * other.embedding
+        mixed = (mixed / np.linalg.norm(mixed)).astype(np.float32)
+        similarity = float(np.dot(base.embedding, mixed))
+        if similarity < 0.45:
+            break
+    assert 0.363 <= similarity < 0.50, similarity
+    doubted = dataclasses.replace(frames["right"], signature=dataclasses.replace(turned, embedding=mixed))
+    result = check_challenge([RIGHT, CLOSER], [[frames["neutral"], doubted], [frames["closer"]]])
+    assert result.passed and not result.confident
+    assert Uncertainty.FACE_CHANGED_WITHOUT_MARGIN in result.uncertainties

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from verification.face.engine import FaceEngine
+from verification.face.geometry import DetectedFace
 from verification.face.images import ImageBGR
 from verification.face.matching import (
     DEFAULT_THRESHOLDS,
@@ -39,6 +41,18 @@ def analyze_image(engine: FaceEngine, image: ImageBGR, quality: QualityConfig = 
     report = assess_quality(image, faces, quality)
     embedding = engine.embed(image, report.face) if report.face is not None else None
     return FaceAnalysis(quality=report, embedding=embedding)
+
+
+def analysis_of_detections(
+    image: ImageBGR,
+    faces: Sequence[DetectedFace],
+    embedding: Embedding | None,
+    quality: QualityConfig = DEFAULT_QUALITY,
+) -> FaceAnalysis:
+    """`analyze_image` for an image whose faces were already detected (and the one face embedded, as
+    `liveness.observe_frame` does): the quality checks only, no second detection or embedding."""
+    report = assess_quality(image, faces, quality)
+    return FaceAnalysis(quality=report, embedding=embedding if report.face is not None else None)
 
 
 def compare_analyses(

@@ -15,7 +15,10 @@ signatures of `reuse`):
 - The first frame of the first action is the neutral baseline: it must look roughly at the camera
   (`baseline_not_frontal`). Every movement is measured against it, in the person's own frame of reference.
 - Every frame must show the baseline's person: SFace cosine to the baseline at least 0.363, SFace's published
-  same-person threshold (`face_changed`).
+  same-person threshold (`face_changed`: another person spliced into the capture). From 0.363 to under 0.50
+  (the match's accept threshold) the person is neither clearly the same nor clearly another, so an operator
+  looks (`face_changed_without_margin`). Real photos of one person in different poses score 0.60-0.81
+  against each other on shared/faces, different people at most 0.26.
 - No picture twice: a frame of one action that is a frame of another action again (`frames_reused`), or a
   frame that is the document's portrait again (`document_reused`), fails.
 - The frames given for action i must show action i. A turn counts by its depth-made part only
@@ -47,7 +50,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from verification.face.geometry import DetectedFace, HeadPose, estimate_pose
-from verification.face.matching import PUBLISHED_SFACE_COSINE_THRESHOLD, Embedding, cosine_similarity
+from verification.face.matching import (
+    DEFAULT_THRESHOLDS,
+    PUBLISHED_SFACE_COSINE_THRESHOLD,
+    Embedding,
+    cosine_similarity,
+)
 from verification.face.parallax import DepthMotion, depth_motion
 from verification.face.reuse import (
     DEFAULT_REUSE,
@@ -99,6 +107,7 @@ class LivenessIssue(StrEnum):
     PLANAR_MOTION = "planar_motion"
     CHALLENGE_OUT_OF_ORDER = "challenge_out_of_order"
     CHALLENGE_NOT_PERFORMED = "challenge_not_performed"
+    PAD_ATTACK_DETECTED = "pad_attack_detected"  # a certified PAD vendor judged the frames an attack
 
 
 class Uncertainty(StrEnum):
@@ -108,6 +117,13 @@ class Uncertainty(StrEnum):
     # The turned face is the neutral frame's picture again: mirrored, bent or re-rendered (see `reuse`).
     TURN_LIKE_BASELINE = "turn_like_baseline"
     LOOK_UP_UNCALIBRATED = "look_up_uncalibrated"
+    # A frame's face is the baseline's person only by a little (SFace cosine in the match's grey band).
+    FACE_CHANGED_WITHOUT_MARGIN = "face_changed_without_margin"
+    # A certified PAD vendor (see `presentation`) could not judge: it timed out, failed or answered nonsense.
+    PAD_UNAVAILABLE = "pad_unavailable"
+    PAD_ANSWER_INVALID = "pad_answer_invalid"
+    # The certified PAD passed an answer the built-in checks failed (or passed without margin).
+    PAD_PASSED_CHECKS_DID_NOT = "pad_passed_checks_did_not"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +135,7 @@ class LivenessConfig:
     max_baseline_yaw: float = 20.0  # degrees
     max_baseline_pitch: float = 20.0
     min_same_face: float = PUBLISHED_SFACE_COSINE_THRESHOLD  # cosine to the baseline
+    margin_same_face: float = DEFAULT_THRESHOLDS.accept  # from here the same person with margin
     reuse: ReuseConfig = DEFAULT_REUSE
 
 
@@ -162,6 +179,7 @@ class LivenessResult:
     actions: tuple[ActionOutcome, ...] = field(default=())
     frame_problems: tuple[FrameProblem, ...] = field(default=())
     baseline: FrameObservation | None = None  # the neutral frame, to match against the document photo
+    portrait: FrameObservation | None = None  # the document's portrait as observed (not observed again)
     method: str = METHOD
     uncertainties: tuple[Uncertainty, ...] = field(default=())  # why a pass has no margin
     certified: bool = False  # judged by a certified PAD (see `presentation`), not by this challenge
@@ -225,11 +243,14 @@ def check_challenge(
         issues.append(LivenessIssue.BASELINE_NOT_FRONTAL)
 
     base_embedding = _signature(baseline).embedding
+    same_face_doubted = False
     for i, frames in enumerate(frames_per_action):
         for j, frame in enumerate(frames):
             similarity = cosine_similarity(base_embedding, _signature(frame).embedding)
             if not similarity >= config.min_same_face:
                 problems.append(FrameProblem(i, j, LivenessIssue.FACE_CHANGED, similarity))
+            elif similarity < config.margin_same_face:
+                same_face_doubted = True
     reused = _reused(frames_per_action, document, config.reuse)
     problems.extend(reused)
     issues.extend(_distinct(problem.issue for problem in problems))
@@ -268,7 +289,13 @@ def check_challenge(
         actions=outcomes,
         frame_problems=tuple(problems),
         baseline=baseline,
-        uncertainties=() if issues else _uncertainties(actions, frames_per_action, moves, config),
+        portrait=document,
+        uncertainties=()
+        if issues
+        else (
+            *((Uncertainty.FACE_CHANGED_WITHOUT_MARGIN,) if same_face_doubted else ()),
+            *_uncertainties(actions, frames_per_action, moves, config),
+        ),
     )
 
 

@@ -5,7 +5,8 @@ A certified PAD vendor (ISO/IEC 30107-3, iBeta level 1 or 2) plugs in by impleme
 which one judged it, and `certified` says whether a pass may count as certified presentation-attack
 detection (the service's `IDV_FACE_VERIFY_WITHOUT_REVIEW` reads it). A vendor with passive detection
 issues an empty challenge and is given its frames as a single group. The document's portrait is passed
-along so that a detector can refuse it as a live frame.
+along so that a detector can refuse it as a live frame. The HTTP adapter for a vendor, which runs the
+active challenge beside it, lives in the service (`service.face.pad`): nothing here talks to a network.
 """
 
 from __future__ import annotations

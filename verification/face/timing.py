@@ -27,6 +27,15 @@ class CaptureDoubt(StrEnum):
 
     TOO_SHORT = "capture_too_short"
     TOO_LONG = "capture_too_long"
+    TOO_FEW_FRAMES = "too_few_frames"  # an action with fewer frames than a continuous capture gives
+
+
+def frame_count_doubts(frames_per_action: Sequence[int], min_frames_per_action: int) -> tuple[CaptureDoubt, ...]:
+    """A continuous capture gives many frames per move; fewer than `min_frames_per_action` for any action
+    (`IDV_FACE_MIN_FRAMES_PER_ACTION`) sends an otherwise verifiable answer to an operator."""
+    if any(count < min_frames_per_action for count in frames_per_action):
+        return (CaptureDoubt.TOO_FEW_FRAMES,)
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
