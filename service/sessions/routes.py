@@ -19,7 +19,8 @@ from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
-from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
+from service.sessions.passwords import change_password
+from service.sessions.schemas import Assurance, PasswordChange, SessionInfo, SignInRequest, WhoAmI
 from service.sessions.sign_in import SignInAttempt, sign_in
 
 
@@ -127,6 +128,33 @@ class SessionController(Controller):
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
         if not ended:
             raise ProblemError(404, "session_not_found", "No such live session")
+
+
+class PasswordController(Controller):
+    path = "/v1/me/password"
+    tags = ["sessions"]
+
+    @post(
+        "/",
+        status_code=204,
+        summary="Change one's password: the current one, throttled like sign-in; every other session ends",
+        opt={**STATUS_CHECK, "rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[PasswordChange],
+    ) -> None:
+        await change_password(
+            runtime,
+            principal,
+            data.current_password,
+            data.new_password,
+            client_address=client_address(request),
+            user_agent=user_agent(request),
+        )
 
 
 def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:

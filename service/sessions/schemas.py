@@ -23,6 +23,11 @@ class SignInRequest(RequestBody):
     )
 
 
+class PasswordChange(RequestBody):
+    current_password: Password
+    new_password: Password
+
+
 class Assurance(msgspec.Struct):
     level: int
     email_verified: bool
