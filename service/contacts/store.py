@@ -162,3 +162,13 @@ async def insert_first_codes(
         [c[2] for c in codes],
         ttl,
     )
+
+
+async def consume_live(conn: asyncpg.Connection, code_id: UUID) -> bool:
+    """Use the code up if it is still live: not used, not expired, not replaced by a newer one."""
+    result = await conn.fetchval(
+        """UPDATE one_time_codes SET consumed_at = now()
+           WHERE id = $1 AND consumed_at IS NULL AND expires_at > now() RETURNING 1""",
+        code_id,
+    )
+    return result is not None
