@@ -143,6 +143,18 @@ async def _spend_attempt(runtime: Runtime, account_id: UUID, code: str) -> UUID 
 
 
 async def complete_recovery(runtime: Runtime, attempt: RecoveryAttempt) -> Recovered:
+    """Every answer that says only "wrong" comes after ANSWER_FLOOR too: a wrong code for a known
+    account costs a committed write that an unknown identifier does not."""
+    started = time.monotonic()
+    try:
+        return await _complete(runtime, attempt)
+    except ProblemError as problem:
+        if problem.code == "invalid_recovery_code":
+            await asyncio.sleep(max(0.0, ANSWER_FLOOR.total_seconds() - (time.monotonic() - started)))
+        raise
+
+
+async def _complete(runtime: Runtime, attempt: RecoveryAttempt) -> Recovered:
     account = await find_account(runtime, identifier_lookup(attempt.identifier, runtime.settings.default_phone_region))
     if account is None or AccountState(account["state"]) not in CAN_SIGN_IN:
         raise recovery_failed()

@@ -296,3 +296,26 @@ async def test_bad_input_is_a_problem_not_a_fault(client: httpx.AsyncClient) -> 
         assert response.headers["content-type"].startswith("application/problem+json")
     weird = await ask(client, "😀" * 50)
     assert weird.status_code == 202
+
+
+async def test_wrong_codes_take_as_long_for_known_and_unknown_identifiers(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    known = []
+    for _ in range(5):
+        suffix = uuid.uuid4().hex[:8]
+        email = f"k{suffix}@example.com"
+        await verified_person(client, runtime, email=email, username=f"k_{suffix}", phone=None)
+        await ask(client, email)
+        code = await recovery_code(runtime, email)
+        known += [(email, "000000" if code != "000000" else "111111")] * 3
+    known_times, unknown_times = [], []
+    for email, wrong in known:
+        for identifier, times in ((email, known_times), (f"n{uuid.uuid4().hex[:8]}@example.com", unknown_times)):
+            started = time.perf_counter()
+            response = await complete(client, identifier, wrong)
+            times.append(time.perf_counter() - started)
+            assert response.json()["code"] == "invalid_recovery_code"
+    known_median, unknown_median = statistics.median(known_times), statistics.median(unknown_times)
+    print(f"wrong-code medians: known {known_median * 1000:.1f} ms, unknown {unknown_median * 1000:.1f} ms")
+    assert abs(known_median - unknown_median) < 0.03, (known_median, unknown_median)
