@@ -1037,6 +1037,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "15d",
         ),
     ]
+    unverified_account_lifetime: Annotated[
+        timedelta,
+        LIFECYCLE(
+            "IDV_UNVERIFIED_ACCOUNT_LIFETIME",
+            _duration(),
+            "how long an account may stay `pending_verification` (no contact verified) before it is erased and "
+            "its e-mail, phone and username are free again",
+            "7d",
+        ),
+    ]
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
     retention: Annotated[
         dict[str, timedelta],

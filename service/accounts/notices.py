@@ -42,6 +42,30 @@ async def notify(
     return False
 
 
+async def notify_every_contact(
+    runtime: Runtime,
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    templates: tuple[str, str],
+    variables: dict[str, str],
+) -> int:
+    """Queue a security notice to every verified contact of the account (e-mail and SMS templates):
+    a password change or a recovery must reach the owner wherever they still read. Unverified
+    contacts get nothing: they may be someone else's. How many were queued."""
+    try:
+        cipher = await runtime.vault.open(conn, account_id)
+    except DataKeyDestroyed:
+        return 0
+    messages = []
+    for kind, template in zip(("email", "phone"), templates, strict=True):
+        contact = await contacts.fetch(conn, account_id, kind)
+        if contact is not None and contact.verified_at is not None:
+            messages.append(Message(template, cipher.open_text(VaultField.contact(kind), contact.address), variables))
+    if messages:
+        await queue_messages(conn, cipher, messages)
+    return len(messages)
+
+
 async def send_state_notice(runtime: Runtime, notice: StateNotice) -> bool:
     """Queue the notice of a state change; its templates may use {reason}, {next_step} and {erase_on}."""
     async with runtime.database.transaction() as conn:

@@ -48,6 +48,8 @@ class AccountEvent(StrEnum):
     CANCELLATION_WITHDRAWN_UNVERIFIED = "cancellation_withdrawn_unverified"
     CANCELLATION_WITHDRAWN_RESTRICTED = "cancellation_withdrawn_restricted"
     ERASED = "erased"
+    # Registered but never verified within IDV_UNVERIFIED_ACCOUNT_LIFETIME: erased, its identifiers freed.
+    UNVERIFIED_EXPIRED = "unverified_expired"
     # An erasure re-applied to a database restored from a backup taken before it.
     ERASURE_REPLAYED = "erasure_replayed"
 
@@ -87,6 +89,7 @@ TRANSITIONS: dict[tuple[AccountState | None, AccountEvent], AccountState] = {
     # account is erased too, its records under the legal hold, its identity bar kept for its own time.
     (AccountState.TERMINATED, AccountEvent.ERASED): AccountState.ERASED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
+    (AccountState.PENDING_VERIFICATION, AccountEvent.UNVERIFIED_EXPIRED): AccountState.ERASED,
     (AccountState.ACTIVE, AccountEvent.CONTACT_VERIFIED): AccountState.ACTIVE,
     (AccountState.SUSPENDED, AccountEvent.CONTACT_VERIFIED): AccountState.SUSPENDED,
     (AccountState.PENDING_VERIFICATION, AccountEvent.SUSPENDED): AccountState.SUSPENDED,

@@ -203,6 +203,11 @@ async def replace_password_hash(conn: asyncpg.Connection, account_id: UUID, old:
     )
 
 
+async def set_password_hash(conn: asyncpg.Connection, account_id: UUID, new: str) -> None:
+    """A new password (changed or recovered); a pending rehash of the old one then matches nothing."""
+    await conn.execute("UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1", account_id, new)
+
+
 async def lock_state(conn: asyncpg.Connection, account_id: UUID) -> AccountState | None:
     state = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
     return AccountState(state) if state else None

@@ -251,3 +251,13 @@ async def replace_address_index(conn: asyncpg.Connection, account_id: UUID, kind
         old,
         new,
     )
+
+
+async def consume_live(conn: asyncpg.Connection, code_id: UUID) -> bool:
+    """Use the code up if it is still live: not used, not expired, not replaced by a newer one."""
+    result = await conn.fetchval(
+        """UPDATE one_time_codes SET consumed_at = now()
+           WHERE id = $1 AND consumed_at IS NULL AND expires_at > now() RETURNING 1""",
+        code_id,
+    )
+    return result is not None

@@ -154,4 +154,41 @@ TEMPLATES: dict[str, Template] = {
         "[{service}] Verification code {code}, valid {minutes} min. Do not share it. "
         "验证码 {code}，{minutes} 分钟内有效，请勿泄露。",
     ),
+    "password_changed": Template(
+        Channel.EMAIL,
+        "Your password was changed",
+        "The password of your {service} account was changed, and every other session was signed out.\n\n"
+        "If it was you, there is nothing to do. If it was not, recover your account at once with the "
+        '"forgot password" link, and consider a second factor.',
+    ),
+    "password_changed_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Your password was changed and other sessions signed out. Not you? Recover your account now.",
+    ),
+    "recovery_code": Template(
+        Channel.EMAIL,
+        "Your account recovery code",
+        "Someone asked to reset the password of your {service} account. The code is {code}; it expires in "
+        "{minutes} minutes.\n\n"
+        "If it was not you, ignore this message: nothing changes without the code. Never share it with anyone.",
+    ),
+    "recovery_code_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Password reset code {code}, valid {minutes} min. Not you? Ignore this. Never share it.",
+    ),
+    "account_recovered": Template(
+        Channel.EMAIL,
+        "Your password was reset",
+        "The password of your {service} account was reset with a recovery code sent to you, and every other "
+        "session was signed out.\n\n"
+        "If it was not you, someone can read your messages: secure your e-mail or phone, then recover "
+        "your account again and add a second factor.",
+    ),
+    "account_recovered_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Your password was reset with a recovery code and other sessions signed out. Not you? Act now.",
+    ),
 }

@@ -24,6 +24,7 @@ from service.jobs.runner import ScheduledJob
 from service.lifecycle import store
 from service.lifecycle.erasure import erase_account
 from service.lifecycle.schemas import CancellationRequest, CancellationStatus
+from service.lifecycle.unverified import erase_unverified
 from service.rights import store as exports
 from service.runtime import Runtime
 from service.sessions.reauthentication import confirm_password, reauthentication_failed
@@ -162,8 +163,11 @@ def erasure_schedule(runtime: Runtime) -> ScheduledJob:
         try:
             await erase_due(runtime)
         finally:
-            # Exports expire whatever happened to the erasures.
-            async with runtime.database.transaction() as conn:
-                await exports.expire(conn)
+            try:
+                await erase_unverified(runtime)
+            finally:
+                # Exports expire whatever happened to the erasures.
+                async with runtime.database.transaction() as conn:
+                    await exports.expire(conn)
 
     return ScheduledJob("lifecycle.erase_due", "*/10 * * * *", run)

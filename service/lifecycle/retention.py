@@ -30,6 +30,7 @@ from service.guardians import store as guardians
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import holds
 from service.lifecycle.erasure import erase_account
+from service.lifecycle.unverified import count_unverified_past
 from service.qualifications import store as qualifications
 from service.retention_categories import DEFAULT_PERIODS, Retained
 from service.runtime import Runtime
@@ -266,6 +267,14 @@ OWN_CLOCKS: tuple[OwnClock, ...] = (
         "minors' accounts no guardian consented for within the window (IDV_GUARDIAN_CONSENT_WINDOW), erased",
         "guardians.daily",
         _minors_due,
+    ),
+    OwnClock(
+        "unverified_accounts",
+        lambda settings: settings.unverified_account_lifetime,
+        "accounts still pending verification (no contact verified) this long, erased so their e-mail, phone "
+        "and username are free again (IDV_UNVERIFIED_ACCOUNT_LIFETIME)",
+        "lifecycle.erase_due",
+        lambda conn, settings: count_unverified_past(conn, settings.unverified_account_lifetime),
     ),
     OwnClock(
         "identity_bars",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
 from service.manifest import Capability
-from service.sessions.routes import SessionController
+from service.sessions.routes import PasswordController, RecoveryController, SessionController
 from service.vault.labels import VaultField
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
@@ -39,6 +39,6 @@ PERSONAL_DATA = (
 
 CAPABILITY = Capability(
     "sessions",
-    routes=(SessionController,),
+    routes=(SessionController, PasswordController, RecoveryController),
     personal_data=PERSONAL_DATA,
 )

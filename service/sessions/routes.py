@@ -19,7 +19,18 @@ from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
-from service.sessions.schemas import Assurance, SessionInfo, SignInRequest, WhoAmI
+from service.sessions.passwords import change_password
+from service.sessions.recovery import RecoveryAttempt, complete_recovery, request_recovery
+from service.sessions.schemas import (
+    Assurance,
+    PasswordChange,
+    RecoveryCompletion,
+    RecoveryRequest,
+    RecoveryRequested,
+    SessionInfo,
+    SignInRequest,
+    WhoAmI,
+)
 from service.sessions.sign_in import SignInAttempt, sign_in
 from service.vault.labels import VaultField
 
@@ -126,6 +137,89 @@ class SessionController(Controller):
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
         if not ended:
             raise NotFound("session_not_found", "No such live session")
+
+
+class PasswordController(Controller):
+    path = "/v1/me/password"
+    tags = ["sessions"]
+
+    @post(
+        "/",
+        status_code=204,
+        summary="Change one's password: the current one, throttled like sign-in; every other session ends",
+        opt={**STATUS_CHECK, "rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[PasswordChange],
+    ) -> None:
+        await change_password(
+            runtime,
+            principal,
+            data.current_password,
+            data.new_password,
+            client_address=client_address(request),
+            user_agent=user_agent(request),
+        )
+
+
+RECOVERY_REQUESTED = RecoveryRequested(
+    "If this identifier belongs to an account with a verified e-mail or phone, a code was sent there."
+)
+
+
+class RecoveryController(Controller):
+    path = "/v1/recovery"
+    tags = ["sessions"]
+
+    @post(
+        "/",
+        status_code=202,
+        summary="Forgotten password: a code to every verified contact; the same answer for unknown identifiers",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def request_code(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[RecoveryRequest]
+    ) -> RecoveryRequested:
+        await request_recovery(
+            runtime, data.identifier, client_address=client_address(request), user_agent=user_agent(request)
+        )
+        return RECOVERY_REQUESTED
+
+    @post(
+        "/complete",
+        status_code=201,
+        summary="Set a new password with the code (and the second factor): a session, as sign-in answers",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def complete(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[RecoveryCompletion]
+    ) -> Response[SessionCreated]:
+        recovered = await complete_recovery(
+            runtime,
+            RecoveryAttempt(
+                identifier=data.identifier,
+                code=data.code,
+                new_password=data.new_password,
+                totp_code=data.totp_code,
+                recovery_code=data.recovery_code,
+                client_address=client_address(request),
+                user_agent=user_agent(request),
+            ),
+        )
+        session = recovered.session
+        return Response(
+            SessionCreated(
+                recovered.account_id,
+                recovered.state,
+                SessionGrant(session.session_id, session.token, session.expires_at),
+            ),
+            status_code=201,
+            cookies=[session_cookie(runtime.settings, session.token, session.expires_at)],
+        )
 
 
 def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:

@@ -23,6 +23,34 @@ class SignInRequest(RequestBody):
     )
 
 
+class PasswordChange(RequestBody):
+    current_password: Password
+    new_password: Password
+
+
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=320, pattern=NO_CONTROL_CHARACTERS)]
+
+
+class RecoveryRequest(RequestBody):
+    identifier: Identifier
+
+
+class RecoveryRequested(msgspec.Struct):
+    """The same whether or not the identifier names an account."""
+
+    message: str
+
+
+class RecoveryCompletion(RequestBody):
+    identifier: Identifier
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+    new_password: Password
+    totp_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")] | None = None
+    recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=NO_CONTROL_CHARACTERS)] | None = (
+        None
+    )
+
+
 class Assurance(msgspec.Struct):
     level: int
     email_verified: bool

@@ -65,7 +65,7 @@ def identifier_lookup(identifier: str, region: str) -> tuple[str, str] | None:
         return None
 
 
-async def _find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> contacts.SignInAccount | None:
+async def find_account(runtime: Runtime, lookup: tuple[str, str] | None) -> contacts.SignInAccount | None:
     if lookup is None:
         return None
     kind, key = lookup
@@ -100,7 +100,7 @@ class SignedIn:
 
 async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
     lookup = identifier_lookup(attempt.identifier, runtime.settings.default_phone_region)
-    account = await _find_account(runtime, lookup)
+    account = await find_account(runtime, lookup)
     throttle = SignInThrottle(runtime.vault.blind_index)
     person = (
         f"account:{account.id}"

@@ -195,3 +195,15 @@ async def take_back_attempt(conn: asyncpg.Connection, subject: bytes) -> None:
            WHERE subject = $1""",
         subject,
     )
+
+
+async def end_all_but(conn: asyncpg.Connection, account_id: UUID, keep: UUID | None, reason: str) -> int:
+    """End every live session of the account except ``keep`` (a password change keeps the caller's)."""
+    result: str = await conn.execute(
+        """UPDATE sessions SET ended_at = now(), end_reason = $3
+           WHERE account_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2""",
+        account_id,
+        keep,
+        reason,
+    )
+    return int(result.split()[-1])
