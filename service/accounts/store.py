@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -283,3 +283,28 @@ async def replace_username_index(conn: asyncpg.Connection, account_id: UUID, old
     await conn.execute(
         "UPDATE accounts SET username_index = $3 WHERE id = $1 AND username_index = $2", account_id, old, new
     )
+
+
+# Pending accounts with no verified contact, pending for longer than $1 (since their last change
+# into the state: registration, or a way back that found no verified contact).
+_PAST_LIFETIME = """SELECT a.id FROM accounts a
+    WHERE a.state = 'pending_verification'
+      AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.verified_at IS NOT NULL)
+      AND coalesce((SELECT max(s.at) FROM account_state_changes s
+                    WHERE s.account_id = a.id AND s.to_state = 'pending_verification'), a.created_at)
+          < now() - $1::interval"""
+
+
+async def count_unverified_past(conn: asyncpg.Connection, lifetime: timedelta) -> int:
+    due: int = await conn.fetchval(f"SELECT count(*) FROM ({_PAST_LIFETIME}) t", lifetime)  # noqa: S608
+    return due
+
+
+async def lock_next_unverified_past(
+    conn: asyncpg.Connection, lifetime: timedelta, passed_over: list[UUID]
+) -> UUID | None:
+    """One such account, locked, skipping those another sweeper holds and those that failed this run."""
+    account_id: UUID | None = await conn.fetchval(
+        _PAST_LIFETIME + " AND a.id <> ALL($2::uuid[]) LIMIT 1 FOR UPDATE OF a SKIP LOCKED", lifetime, passed_over
+    )
+    return account_id

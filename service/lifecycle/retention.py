@@ -23,6 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
+from service.accounts import store as accounts
 from service.accounts.states import AccountEvent
 from service.audit import Actor
 from service.audit.trail import origin_key_owner
@@ -30,7 +31,6 @@ from service.guardians import store as guardians
 from service.jobs.runner import ScheduledJob
 from service.lifecycle import holds
 from service.lifecycle.erasure import erase_account
-from service.lifecycle.unverified import count_unverified_past
 from service.qualifications import store as qualifications
 from service.retention_categories import DEFAULT_PERIODS, Retained
 from service.runtime import Runtime
@@ -274,7 +274,7 @@ OWN_CLOCKS: tuple[OwnClock, ...] = (
         "accounts still pending verification (no contact verified) this long, erased so their e-mail, phone "
         "and username are free again (IDV_UNVERIFIED_ACCOUNT_LIFETIME)",
         "lifecycle.erase_due",
-        lambda conn, settings: count_unverified_past(conn, settings.unverified_account_lifetime),
+        lambda conn, settings: accounts.count_unverified_past(conn, settings.unverified_account_lifetime),
     ),
     OwnClock(
         "identity_bars",
