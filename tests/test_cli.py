@@ -273,6 +273,7 @@ def test_retention_report_prints_each_category(database_url: str, state_dir: Pat
         "documents",
         "exports",
         "guardian_window",
+        "unverified_accounts",
         "identity_bars",
     }
     assert "keep 7 days" in lines["sessions"]

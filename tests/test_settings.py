@@ -26,25 +26,10 @@ from service.settings import (
     markdown_table,
     parse_duration,
 )
-from tests.conftest import BLIND_INDEX_KEY, MASTER_KEY, environment_for_tests
+from tests.arrange.settings import PRODUCTION
+from tests.conftest import BLIND_INDEX_KEY, environment_for_tests
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-PRODUCTION = {
-    "IDV_ENV": "production",
-    "DATABASE_URL": "postgresql://idv@db/idv",
-    "IDV_MASTER_KEYS": f"2026-11:{MASTER_KEY}",
-    "IDV_BLIND_INDEX_KEY": BLIND_INDEX_KEY,
-    "IDV_COURIER_EMAIL": "smtp",
-    "IDV_SMTP_URL": "smtps://mailer:secret@smtp.example.com:465",
-    "IDV_COURIER_SMS": "http",
-    "IDV_SMS_GATEWAY_URL": "https://sms.example.com/v1/messages",
-    "IDV_REAL_NAME_PROVIDER": "http",
-    "IDV_REAL_NAME_URL": "https://registry.example.com/verify",
-    "IDV_REAL_NAME_KEY_ID": "idv-prod",
-    "IDV_REAL_NAME_SECRET": BLIND_INDEX_KEY,
-    "IDV_REDIS_URL": "redis://:secret@idv-valkey:6379/0",
-}
 
 
 def test_production_with_real_adapters_starts(tmp_path: Path) -> None:

@@ -15,9 +15,8 @@ import pytest
 from service.runtime import Runtime
 from service.settings import SettingsError, load_settings
 from tests.conftest import environment_for_tests
-from tests.face.arrange import answer, challenge, jpeg, ready
+from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
 from tests.face.photos import photo
-from tests.face.test_face_api import DOCUMENT, live_frames
 from verification.face.timing import CaptureDoubt, frame_count_doubts
 
 

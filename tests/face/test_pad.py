@@ -37,12 +37,11 @@ from service.face.pad import (
 from service.face.verification import judge, may_verify_without_review
 from service.runtime import Runtime, presentation_attack_detector
 from service.settings import SettingsError, load_settings
+from tests.arrange.settings import PRODUCTION
 from tests.conftest import environment_for_tests
-from tests.face.arrange import answer, challenge, jpeg, ready
+from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
 from tests.face.photos import photo
-from tests.face.test_face_api import DOCUMENT, live_frames
 from tests.peers import serving, signed_by
-from tests.test_settings import PRODUCTION
 from verification.face.images import ImageBGR
 from verification.face.liveness import METHOD, ChallengeAction, LivenessIssue, Uncertainty
 from verification.face.models import LoadedModels
