@@ -198,6 +198,7 @@ async def erase_identifiers(conn: asyncpg.Connection, account_id: UUID) -> None:
     """Everything that names the person in clear or through a blind index; sealed values become
     unreadable when the caller destroys the data key, and are blanked here as well."""
     await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM contact_additions WHERE account_id = $1", account_id)
     await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
     await conn.execute("DELETE FROM recovery_codes WHERE account_id = $1", account_id)
     await conn.execute("DELETE FROM totp_credentials WHERE account_id = $1", account_id)
