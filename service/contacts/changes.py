@@ -18,6 +18,8 @@ from uuid import UUID
 import asyncpg
 
 from service.accounts.masking import mask_email, mask_phone
+from service.accounts.states import AccountEvent
+from service.accounts.transitions import move
 from service.contacts import store
 from service.contacts.codes import CodeCheck, ContactKind, check_purpose_code, send_purpose_code
 from service.courier.outbox import Message, queue_messages
@@ -208,6 +210,8 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
                         raise
                     taken = True
             if not taken:
+                # As the registration's code does: a first verified contact activates the account.
+                await move(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
                 replaced = next((row for row in contacts if row["kind"] == kind.value), None)
                 told = _verified(cipher, contacts, leaving_out=None)
                 template = "contact_changed" if replaced is not None and replaced["verified_at"] else "contact_added"

@@ -11,12 +11,16 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pyotp
 
 from service.accounts.notices import notify
+from service.lifecycle.cancellation import erase_due
 from service.lifecycle.retention import purge, report
+from service.rights.exports import build_archive
 from service.runtime import Runtime
 from tests.arrange.contacts import verify_email
+from tests.arrange.lifecycle import cancel_now_due
 from tests.helpers import STRONG_PASSWORD, bearer, latest_code, outbox, register, registration
 
 
@@ -371,3 +375,34 @@ async def test_an_address_that_waited_in_vain_goes_with_the_codes_retention(
     assert due["one_time_codes"] == 1
     assert (await purge(runtime))["one_time_codes"] == 1
     assert await db.fetchval("SELECT count(*) FROM contact_additions") == 0
+
+
+async def test_a_waiting_address_is_exported_and_erased_with_the_account(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    _, me = await _active(client, runtime)
+    address = f"export-{uuid.uuid4().hex[:8]}@example.com"
+    await _add(client, me, "email", address)
+    account_id = uuid.UUID((await client.get("/v1/me", headers=me)).json()["account_id"])
+    async with runtime.database.connection() as conn:
+        archive = msgspec.json.decode(
+            await build_archive(conn, runtime.vault, await runtime.vault.open(conn, account_id), account_id)
+        )
+    assert [row["address"] for row in archive["contact_additions"]] == [address]
+    assert {"id", "receives_notices"} <= set(archive["contacts"][0])
+    await cancel_now_due(client, db, me)
+    assert await erase_due(runtime) == 1
+    assert await db.fetchval("SELECT count(*) FROM contact_additions WHERE account_id = $1", account_id) == 0
+
+
+async def test_a_mistyped_registration_address_is_replaced_and_the_account_activated(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    body = await register(client, email="typo@exmaple.com", username="typo_one", phone=None)
+    me = bearer(body["session"]["token"])
+    assert (await client.get("/v1/me/contacts", headers=me)).json()["contacts"][0]["verified"] is False
+    await _add_verified(client, runtime, me, "email", "right@example.com")
+    assert (await client.get("/v1/sessions/whoami", headers=me)).json()["state"] == "active"
+    assert await _sign_in(client, "typo@exmaple.com") == 401
+    # The mistyped address is free again for whoever owns it.
+    await register(client, email="typo@exmaple.com", username="typo_owner", phone=None)
