@@ -406,3 +406,22 @@ async def test_a_mistyped_registration_address_is_replaced_and_the_account_activ
     assert await _sign_in(client, "typo@exmaple.com") == 401
     # The mistyped address is free again for whoever owns it.
     await register(client, email="typo@exmaple.com", username="typo_owner", phone=None)
+
+
+async def test_parallel_additions_send_one_code_and_a_code_proves_once(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    _, me = await _active(client, runtime)
+    addresses = [f"burst-{n}-{uuid.uuid4().hex[:6]}@example.com" for n in range(5)]
+    answers = await asyncio.gather(
+        *(client.post("/v1/me/contacts", json={"kind": "email", "address": a}, headers=me) for a in addresses)
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [429] * 4, [a.text for a in answers]
+    added = next(a.json() for a in answers if a.status_code == 201)
+    address = addresses[[a.status_code for a in answers].index(201)]
+    code = await latest_code(runtime, "email", address)
+    assert await db.fetchval("SELECT count(*) FROM one_time_codes WHERE purpose = 'add_email'") == 1
+    proofs = await asyncio.gather(
+        *(client.post(f"/v1/me/contacts/{added['id']}/verify", json={"code": code}, headers=me) for _ in range(4))
+    )
+    assert sorted(p.status_code for p in proofs) == [200, 404, 404, 404], [p.text for p in proofs]
