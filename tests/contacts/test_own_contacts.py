@@ -216,6 +216,17 @@ async def test_malformed_addresses_and_bodies_are_refused(client: httpx.AsyncCli
         400,
         404,
     )
+    email_id = (await _contacts(client, me))[0]["id"]
+    for body in ({"receives_notices": "yes"}, {"receives_notices": True, "address": "x@example.com"}, {}):
+        response = await client.patch(f"/v1/me/contacts/{email_id}", json=body, headers=me)
+        assert 400 <= response.status_code < 500, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    for code in ("abcdef", "1" * 17, "", "12\n34"):
+        response = await client.post(f"/v1/me/contacts/{email_id}/verify", json={"code": code}, headers=me)
+        assert 400 <= response.status_code < 500, response.text
+    for body in ({"password": 7}, {"password": STRONG_PASSWORD, "totp_code": "12"}, {"password": "x" * 2000}):
+        response = await client.request("DELETE", f"/v1/me/contacts/{email_id}", json=body, headers=me)
+        assert 400 <= response.status_code < 500 and response.status_code != 409, response.text
     assert [c["kind"] for c in await _contacts(client, me)] == ["email"]
 
 
