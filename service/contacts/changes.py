@@ -3,8 +3,9 @@ removing one after re-authentication, and choosing which one receives notices (i
 
 An address being added waits in ``contact_additions`` and holds nothing: sign-in, codes and
 notices read ``contacts`` only. Its code moves it there, replacing the account's contact of that
-kind (a change) or joining it (an addition); the unique constraint on contact addresses lets
-exactly one account prove an address. Every addition, change and removal is told to the account's
+kind (a change) or joining it (an addition), and taking it from an account that registered it
+without ever proving it; the unique constraint on contact addresses lets exactly one account prove
+an address. Every addition, change and removal is told to the account's
 other verified contacts, and a change or removal to the old address too, through the courier.
 """
 
@@ -143,7 +144,8 @@ async def add_contact(runtime: Runtime, principal: Principal, kind: ContactKind,
         contacts = await store.lock_contacts(conn, principal.account_id)
         if any(row["kind"] == kind.value and row["address_index"] in indexes for row in contacts):
             raise ProblemError(409, "contact_exists", f"This {NOTICE_WORDS[kind]} is already yours")
-        if await store.held_by_other(conn, kind.value, indexes, principal.account_id):
+        # An address another account registered but never proved is not theirs: it blocks nothing.
+        if await store.proven_by_other(conn, kind.value, indexes, principal.account_id):
             raise address_taken()
         cipher = await runtime.vault.open(conn, principal.account_id)
         addition_id = uuid.uuid4()
@@ -197,6 +199,10 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
             if not taken:
                 try:
                     async with conn.transaction():
+                        # Proven here, the address leaves an account that only registered it.
+                        await store.release_unproven(
+                            conn, kind.value, index.digests(f"contact.{kind.value}", key), principal.account_id
+                        )
                         await store.put_verified(
                             conn,
                             addition_id,

@@ -192,16 +192,29 @@ async def lock_contacts(conn: asyncpg.Connection, account_id: UUID) -> list[asyn
     return rows
 
 
-async def held_by_other(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> bool:
-    """Whether another account holds the address (under any blind-index key in use)."""
+async def proven_by_other(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> bool:
+    """Whether another account verified the address (under any blind-index key in use)."""
     return bool(
         await conn.fetchval(
             """SELECT EXISTS (SELECT 1 FROM contacts
-                              WHERE kind = $1 AND address_index = ANY($2::bytea[]) AND account_id <> $3)""",
+                              WHERE kind = $1 AND address_index = ANY($2::bytea[]) AND account_id <> $3
+                                AND verified_at IS NOT NULL)""",
             kind,
             indexes,
             account_id,
         )
+    )
+
+
+async def release_unproven(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> None:
+    """Take the address from another account that registered it and never proved it. A holder
+    verifying it at this moment holds its row's lock: this waits, and then finds it verified."""
+    await conn.execute(
+        """DELETE FROM contacts
+           WHERE kind = $1 AND address_index = ANY($2::bytea[]) AND account_id <> $3 AND verified_at IS NULL""",
+        kind,
+        indexes,
+        account_id,
     )
 
 

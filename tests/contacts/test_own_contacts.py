@@ -436,3 +436,48 @@ async def test_parallel_additions_send_one_code_and_a_code_proves_once(
         *(client.post(f"/v1/me/contacts/{added['id']}/verify", json={"code": code}, headers=me) for _ in range(4))
     )
     assert sorted(p.status_code for p in proofs) == [200, 404, 404, 404], [p.text for p in proofs]
+
+
+async def test_an_address_registered_but_never_proven_goes_to_whoever_proves_it(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    squatted = f"squatted-{uuid.uuid4().hex[:8]}@example.com"
+    squatter = bearer(
+        (await register(client, email=squatted, username=f"s_{uuid.uuid4().hex[:8]}", phone="+8613012340000"))[
+            "session"
+        ]["token"]
+    )
+    squatter_code = await latest_code(runtime, "email", squatted)
+    _, owner = await _active(client, runtime)
+    await _add_verified(client, runtime, owner, "email", squatted)
+    assert await _sign_in(client, squatted) == 201
+    late = await client.post("/v1/contacts/email/verify", json={"code": squatter_code}, headers=squatter)
+    assert late.status_code == 404 and late.json()["code"] == "contact_not_found"
+    assert [c["kind"] for c in await _contacts(client, squatter)] == ["phone"]
+    # Nobody is told at the address's old holder: it was never theirs.
+    await runtime.courier.deliver_queued()
+    assert not any("contact" in n.lower() for n in _notices(runtime, "+8613012340000"))
+
+
+async def test_a_registration_proving_its_address_and_another_account_proving_it_at_once_one_wins(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    contested = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    registrant = bearer(
+        (await register(client, email=contested, username=f"r_{uuid.uuid4().hex[:8]}", phone=None))["session"]["token"]
+    )
+    registration_code = await latest_code(runtime, "email", contested)
+    _, adder = await _active(client, runtime)
+    added = await _add(client, adder, "email", contested)
+    addition_code = await latest_code(runtime, "email", contested)
+    answers = await asyncio.gather(
+        client.post("/v1/contacts/email/verify", json={"code": registration_code}, headers=registrant),
+        client.post(f"/v1/me/contacts/{added['id']}/verify", json={"code": addition_code}, headers=adder),
+    )
+    assert sorted(a.status_code for a in answers) in ([200, 404], [200, 409]), [a.text for a in answers]
+    holders = await db.fetch(
+        "SELECT verified_at FROM contacts WHERE kind = 'email' AND address_index = $1",
+        runtime.vault.blind_index.digest("contact.email", contested),
+    )
+    assert len(holders) == 1 and holders[0]["verified_at"] is not None
+    assert await _sign_in(client, contested) == 201
