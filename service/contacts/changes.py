@@ -276,5 +276,13 @@ async def choose_notice_recipient(runtime: Runtime, principal: Principal, contac
             raise contact_not_found()
         if target is None or target["verified_at"] is None:
             raise ProblemError(409, "contact_not_verified", "Only a verified contact can receive notices")
+        previous = await store.notice_recipient(conn, principal.account_id)
         await store.choose_notice_recipient(conn, principal.account_id, contact_id)
+        if previous is not None and previous["id"] != contact_id:
+            # Whoever received notices until now learns where they go from now on.
+            cipher = await runtime.vault.open(conn, principal.account_id)
+            kind = ContactKind(target["kind"])
+            address = cipher.open_text(f"contact.{kind.value}", target["address"])
+            told = [(previous["kind"], cipher.open_text(f"contact.{previous['kind']}", previous["address"]))]
+            await _tell(conn, cipher, told, "contact_notices_moved", mask(kind, address), kind)
     return await list_contacts(runtime, principal)

@@ -283,7 +283,7 @@ async def choose_notice_recipient(conn: asyncpg.Connection, account_id: UUID, co
 async def notice_recipient(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
     """The verified contact notices go to: the one the person chose, else the e-mail, else the phone."""
     return await conn.fetchrow(
-        """SELECT kind, address FROM contacts WHERE account_id = $1 AND verified_at IS NOT NULL
+        """SELECT id, kind, address FROM contacts WHERE account_id = $1 AND verified_at IS NOT NULL
            ORDER BY receives_notices DESC, kind LIMIT 1""",
         account_id,
     )

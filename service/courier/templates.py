@@ -178,6 +178,15 @@ TEMPLATES: dict[str, Template] = {
     "contact_removed_sms": Template(
         Channel.SMS, "", "[{service}] The {contact} {address} was removed from your account. Not you? Act now."
     ),
+    "contact_notices_moved": Template(
+        Channel.EMAIL,
+        "Your account's notices go elsewhere now",
+        "From now on, notices about your {service} account go to the {contact} {address}, not here.\n\n"
+        "If this was not you, sign in, choose this address again, change your password and add a second factor.",
+    ),
+    "contact_notices_moved_sms": Template(
+        Channel.SMS, "", "[{service}] Your account's notices now go to the {contact} {address}. Not you? Act now."
+    ),
     "verify_phone": Template(
         Channel.SMS,
         "",

@@ -363,6 +363,12 @@ async def test_notices_go_to_the_contact_the_person_chose(client: httpx.AsyncCli
         ("email", False),
         ("phone", True),
     ]
+    await runtime.courier.deliver_queued()
+    assert "Your account's notices go elsewhere now" in _notices(runtime, email)
+    again = await client.patch(f"/v1/me/contacts/{chosen['id']}", json={"receives_notices": True}, headers=me)
+    assert again.status_code == 200
+    await runtime.courier.deliver_queued()
+    assert _notices(runtime, email).count("Your account's notices go elsewhere now") == 1
     account_id = (await client.get("/v1/me", headers=me)).json()["account_id"]
     async with runtime.database.transaction() as conn:
         assert await notify(runtime, conn, uuid.UUID(account_id), ("sign_in_locked", "sign_in_locked_sms"), {})
