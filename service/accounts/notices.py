@@ -26,20 +26,21 @@ async def notify(
     templates: tuple[str, str],
     variables: dict[str, str],
 ) -> bool:
-    """Queue a notice to the account's first verified contact, e-mail first (it can carry the whole
-    explanation), with the (e-mail, SMS) templates. False when there is nobody to tell."""
+    """Queue a notice to the verified contact the person chose for notices, else the e-mail (it can
+    carry the whole explanation), else the phone, with the (e-mail, SMS) templates. False when
+    there is nobody to tell."""
     try:
         cipher = await runtime.vault.open(conn, account_id)
     except DataKeyDestroyed:
         return False
-    for kind, template in zip(("email", "phone"), templates, strict=True):
-        contact = await contacts.fetch(conn, account_id, kind)
-        if contact is None or contact.verified_at is None:
-            continue
-        recipient = cipher.open_text(VaultField.contact(kind), contact.address)
-        await queue_messages(conn, cipher, [Message(template, recipient, variables)])
-        return True
-    return False
+    contact = await contacts.notice_recipient(conn, account_id)
+    if contact is None:
+        return False
+    kind = contact["kind"]
+    recipient = cipher.open_text(VaultField.contact(kind), contact["address"])
+    template = templates[0] if kind == "email" else templates[1]
+    await queue_messages(conn, cipher, [Message(template, recipient, variables)])
+    return True
 
 
 async def notify_every_contact(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from service.contacts.routes import ContactController
+from service.contacts.routes import ContactController, OwnContactsController
 from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, Erasure, PersonalData, Sealed
 from service.manifest import Capability
 
@@ -22,9 +22,20 @@ PERSONAL_DATA = (
     PersonalData(
         "contacts",
         "contacts",
-        "SELECT kind, address, verified_at, created_at FROM contacts WHERE account_id = $1 ORDER BY kind",
+        """SELECT id, kind, address, verified_at, receives_notices, created_at FROM contacts
+           WHERE account_id = $1 ORDER BY kind""",
         Erasure.DELETED,
         WHILE_THE_ACCOUNT_LIVES,
+        sealed={"address": Sealed(_contact_field)},
+        erased_by="accounts.erasure",
+    ),
+    PersonalData(
+        "contact_additions",
+        "contact_additions",
+        """SELECT id, kind, address, created_at, expires_at FROM contact_additions
+           WHERE account_id = $1 ORDER BY kind""",
+        Erasure.DELETED,
+        "one_time_codes",
         sealed={"address": Sealed(_contact_field)},
         erased_by="accounts.erasure",
     ),
@@ -42,6 +53,6 @@ PERSONAL_DATA = (
 
 CAPABILITY = Capability(
     "contacts",
-    routes=(ContactController,),
+    routes=(ContactController, OwnContactsController),
     personal_data=PERSONAL_DATA,
 )

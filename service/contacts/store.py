@@ -224,6 +224,7 @@ async def insert_first_codes(
 async def erase_for_account(conn: asyncpg.Connection, account_id: UUID) -> None:
     """The account's contacts and the codes sent to them (they name the person through a blind index)."""
     await conn.execute("DELETE FROM contacts WHERE account_id = $1", account_id)
+    await conn.execute("DELETE FROM contact_additions WHERE account_id = $1", account_id)
     await conn.execute("DELETE FROM one_time_codes WHERE account_id = $1", account_id)
 
 
@@ -261,3 +262,128 @@ async def consume_live(conn: asyncpg.Connection, code_id: UUID) -> bool:
         code_id,
     )
     return result is not None
+
+
+# A signed-in person's own contacts and the addresses they are adding (issue 19).
+
+
+async def list_for_account(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    """The account's contacts, then the addresses waiting for their code, e-mail first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT id, kind, address, verified_at IS NOT NULL AS verified, receives_notices, created_at
+           FROM contacts WHERE account_id = $1
+           UNION ALL
+           SELECT id, kind, address, false, false, created_at
+           FROM contact_additions WHERE account_id = $1 AND expires_at > now()
+           ORDER BY verified DESC, kind, created_at""",
+        account_id,
+    )
+    return rows
+
+
+async def lock_contacts(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    """The account's contacts, locked until the transaction ends: serializes every change to them
+    (two removals in parallel cannot each leave the other as the last)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT id, kind, address, address_index, verified_at, receives_notices FROM contacts
+           WHERE account_id = $1 ORDER BY kind FOR UPDATE""",
+        account_id,
+    )
+    return rows
+
+
+async def proven_by_other(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> bool:
+    """Whether another account verified the address (under any blind-index key in use)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM contacts
+                              WHERE kind = $1 AND address_index = ANY($2::bytea[]) AND account_id <> $3
+                                AND verified_at IS NOT NULL)""",
+            kind,
+            indexes,
+            account_id,
+        )
+    )
+
+
+async def release_unproven(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> None:
+    """Take the address from another account that registered it and never proved it. A holder
+    verifying it at this moment holds its row's lock: this waits, and then finds it verified."""
+    await conn.execute(
+        """DELETE FROM contacts
+           WHERE kind = $1 AND address_index = ANY($2::bytea[]) AND account_id <> $3 AND verified_at IS NULL""",
+        kind,
+        indexes,
+        account_id,
+    )
+
+
+async def put_addition(
+    conn: asyncpg.Connection, addition_id: UUID, account_id: UUID, kind: str, address: bytes, lifetime: timedelta
+) -> None:
+    """The address waiting for its code; it replaces one of the same kind still waiting."""
+    await conn.execute(
+        """INSERT INTO contact_additions (id, account_id, kind, address, expires_at)
+           VALUES ($1, $2, $3, $4, now() + $5::interval)
+           ON CONFLICT (account_id, kind) DO UPDATE
+           SET id = excluded.id, address = excluded.address, created_at = now(), expires_at = excluded.expires_at""",
+        addition_id,
+        account_id,
+        kind,
+        address,
+        lifetime,
+    )
+
+
+async def lock_addition(conn: asyncpg.Connection, account_id: UUID, addition_id: UUID) -> asyncpg.Record | None:
+    """The account's live addition with this id (another account's id is None, like an unknown one)."""
+    return await conn.fetchrow(
+        """SELECT id, kind, address FROM contact_additions
+           WHERE id = $1 AND account_id = $2 AND expires_at > now() FOR UPDATE""",
+        addition_id,
+        account_id,
+    )
+
+
+async def delete_addition(conn: asyncpg.Connection, addition_id: UUID) -> None:
+    await conn.execute("DELETE FROM contact_additions WHERE id = $1", addition_id)
+
+
+async def put_verified(
+    conn: asyncpg.Connection, contact_id: UUID, account_id: UUID, kind: str, address: bytes, address_index: bytes
+) -> None:
+    """The proven address becomes the account's contact of its kind, replacing the one it had. The
+    unique constraint on the address decides between accounts proving it at the same time."""
+    await conn.execute(
+        """INSERT INTO contacts (id, account_id, kind, address, address_index, verified_at)
+           VALUES ($1, $2, $3, $4, $5, now())
+           ON CONFLICT (account_id, kind) DO UPDATE
+           SET id = excluded.id, address = excluded.address, address_index = excluded.address_index,
+               verified_at = now(), created_at = now()""",
+        contact_id,
+        account_id,
+        kind,
+        address,
+        address_index,
+    )
+
+
+async def delete_contact(conn: asyncpg.Connection, contact_id: UUID) -> None:
+    await conn.execute("DELETE FROM contacts WHERE id = $1", contact_id)
+
+
+async def choose_notice_recipient(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID) -> None:
+    # Two statements: the index allowing one recipient per account is checked row by row.
+    await conn.execute(
+        "UPDATE contacts SET receives_notices = false WHERE account_id = $1 AND receives_notices", account_id
+    )
+    await conn.execute("UPDATE contacts SET receives_notices = true WHERE id = $1", contact_id)
+
+
+async def notice_recipient(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+    """The verified contact notices go to: the one the person chose, else the e-mail, else the phone."""
+    return await conn.fetchrow(
+        """SELECT id, kind, address FROM contacts WHERE account_id = $1 AND verified_at IS NOT NULL
+           ORDER BY receives_notices DESC, kind LIMIT 1""",
+        account_id,
+    )

@@ -148,6 +148,45 @@ TEMPLATES: dict[str, Template] = {
         "您的工作邮箱验证码是 {code}，{minutes} 分钟内有效。\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
+    "contact_added": Template(
+        Channel.EMAIL,
+        "A contact was added to your account",
+        "The {contact} {address} was added to your {service} account: it can now be used to sign in "
+        "and receive codes.\n\n"
+        "If this was not you, sign in, remove it, change your password and add a second factor.",
+    ),
+    "contact_added_sms": Template(
+        Channel.SMS, "", "[{service}] The {contact} {address} was added to your account. Not you? Remove it now."
+    ),
+    "contact_changed": Template(
+        Channel.EMAIL,
+        "A contact of your account was changed",
+        "The {contact} of your {service} account was changed to {address}: the old one no longer signs in "
+        "or receives codes.\n\n"
+        "If this was not you, sign in, change it back, change your password and add a second factor.",
+    ),
+    "contact_changed_sms": Template(
+        Channel.SMS, "", "[{service}] The {contact} of your account was changed to {address}. Not you? Act now."
+    ),
+    "contact_removed": Template(
+        Channel.EMAIL,
+        "A contact was removed from your account",
+        "The {contact} {address} was removed from your {service} account: it no longer signs in or "
+        "receives codes.\n\n"
+        "If this was not you, sign in, change your password and add a second factor.",
+    ),
+    "contact_removed_sms": Template(
+        Channel.SMS, "", "[{service}] The {contact} {address} was removed from your account. Not you? Act now."
+    ),
+    "contact_notices_moved": Template(
+        Channel.EMAIL,
+        "Your account's notices go elsewhere now",
+        "From now on, notices about your {service} account go to the {contact} {address}, not here.\n\n"
+        "If this was not you, sign in, choose this address again, change your password and add a second factor.",
+    ),
+    "contact_notices_moved_sms": Template(
+        Channel.SMS, "", "[{service}] Your account's notices now go to the {contact} {address}. Not you? Act now."
+    ),
     "verify_phone": Template(
         Channel.SMS,
         "",

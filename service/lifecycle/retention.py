@@ -141,10 +141,12 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
     ),
     _by_sql(
         Retained.ONE_TIME_CODES,
-        "one-time codes expired or used longer ago",
-        "SELECT count(*) FROM one_time_codes WHERE expires_at < now() - $1::interval",
-        """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1)
-           SELECT count(*) FROM purged""",
+        "one-time codes expired or used longer ago, and addresses that waited for one in vain (sealed)",
+        """SELECT (SELECT count(*) FROM one_time_codes WHERE expires_at < now() - $1::interval)
+                + (SELECT count(*) FROM contact_additions WHERE expires_at < now() - $1::interval)""",
+        """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1),
+                additions AS (DELETE FROM contact_additions WHERE expires_at < now() - $1::interval RETURNING 1)
+           SELECT (SELECT count(*) FROM purged) + (SELECT count(*) FROM additions)""",
     ),
     _by_sql(
         Retained.OUTBOX_MESSAGES,
