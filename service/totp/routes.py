@@ -9,7 +9,8 @@ from litestar import Controller, Request, delete, post
 from litestar.params import JSONBody
 
 from service.accounts.schemas import Password
-from service.http.clients import client_address
+from service.audit import Actor
+from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
@@ -43,6 +44,10 @@ class TotpRemoval(RequestBody):
     recovery_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
 
 
+def _actor(request: Request[Any, Any, Any], principal: SignedIn) -> Actor:
+    return Actor.user(principal.account_id, client_address(request), user_agent(request))
+
+
 class TotpController(Controller):
     path = "/v1/me/totp"
     tags = ["second factor"]
@@ -66,9 +71,13 @@ class TotpController(Controller):
 
     @post("/confirm", status_code=200, summary="Confirm with a first code; returns recovery codes once")
     async def confirm(
-        self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[TotpConfirmation]
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        data: JSONBody[TotpConfirmation],
     ) -> RecoveryCodes:
-        return RecoveryCodes(await confirm_totp(runtime, principal, data.code))
+        return RecoveryCodes(await confirm_totp(runtime, principal, data.code, _actor(request, principal)))
 
     @delete(
         "/",
@@ -86,4 +95,4 @@ class TotpController(Controller):
         if not data.code and not data.recovery_code:
             raise ProblemError(422, "second_factor_required", "Give a TOTP code or a recovery code")
         await confirm_password(runtime, principal, data.password, client_address(request))
-        await remove_totp(runtime, principal, data.code, data.recovery_code)
+        await remove_totp(runtime, principal, data.code, data.recovery_code, _actor(request, principal))
