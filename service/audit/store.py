@@ -95,3 +95,13 @@ async def activity_of(
         before,
         limit,
     )
+
+
+async def any_for_target(conn: asyncpg.Connection, action: str, target_type: str, target_id: str) -> bool:
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM audit_log WHERE target_type = $1 AND target_id = $2 AND action = $3)""",
+        target_type,
+        target_id,
+        action,
+    )
+    return found

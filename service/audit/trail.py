@@ -85,6 +85,10 @@ class AuditTrail:
         """Append within the caller's transaction: the entry exists only if the change does."""
         await _insert(conn, entry, await self.seal_origin(entry))
 
+    async def recorded(self, conn: asyncpg.Connection, action: str, target_type: str, target_id: str) -> bool:
+        """Whether the trail holds any ``action`` about the target (e.g. whether an account ever signed in)."""
+        return await store.any_for_target(conn, action, target_type, target_id)
+
     async def append_alone(self, entry: AuditEntry) -> None:
         """Append in a transaction of its own (e.g. a failed sign-in, where nothing else commits)."""
         origin = await self.seal_origin(entry)

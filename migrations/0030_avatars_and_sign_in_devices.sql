@@ -9,3 +9,7 @@ CREATE TABLE avatars (
     side integer NOT NULL CHECK (side BETWEEN 1 AND 512),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Whether a sign-in comes from a new device is judged against the account's latest sessions, live or
+-- ended, in the sign-in's transaction (service/sessions/new_device.py): an index, not a scan of sessions.
+CREATE INDEX sessions_by_account_idx ON sessions (account_id, created_at DESC);
