@@ -6,9 +6,11 @@ import asyncio
 import base64
 import json
 import struct
+import threading
 import time
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +21,7 @@ import pytest
 
 from service.avatars.avatars import AVATAR_FIELD
 from service.lifecycle.cancellation import erase_due
+from service.memory_budget import MemoryBudget
 from service.rights.exports import build_archive
 from service.runtime import Runtime
 from tests.arrange.cleartext import found_in_clear
@@ -137,8 +140,25 @@ async def test_a_small_png_stays_a_png_at_its_own_size_and_a_new_picture_replace
     assert decoded((await client.get("/v1/me/avatar", headers=me)).content).shape == (512, 512, 3)
 
 
-async def test_hostile_uploads_are_refused_with_a_stable_code(client: httpx.AsyncClient, runtime: Runtime) -> None:
+class DecodeCounter:
+    """Counts the calls to OpenCV's decoder, which it still runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        decode = cv2.imdecode
+
+        def counted(buffer: object, flags: int) -> object:
+            self.calls += 1
+            return decode(buffer, flags)
+
+        monkeypatch.setattr(cv2, "imdecode", counted)
+
+
+async def test_hostile_uploads_are_refused_with_a_stable_code(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, me = await person(client, runtime)
+    decodes = DecodeCounter(monkeypatch)
     started = time.perf_counter()
     bomb = await put(client, me, png_declaring(100_000, 100_000), "image/png")
     assert problem(bomb) == (422, "image_too_many_pixels")
@@ -146,7 +166,7 @@ async def test_hostile_uploads_are_refused_with_a_stable_code(client: httpx.Asyn
     # 16 bits a sample: 7000 x 5000 is within the pixel count, not the decode memory; refused from its header.
     deep = await put(client, me, png_declaring(7000, 5000, depth=16), "image/png")
     assert problem(deep) == (422, "image_too_large")
-    assert time.perf_counter() - started < 1.0  # neither was decoded
+    assert time.perf_counter() - started < 1.0 and decodes.calls == 0  # neither was decoded
     truncated = await put(client, me, face("obama.jpg")[:5000])
     assert problem(truncated) == (422, "upload_corrupt")
     pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -175,6 +195,24 @@ async def test_a_polyglot_keeps_only_its_pixels(client: httpx.AsyncClient, runti
     assert shown.headers["content-type"] == "image/jpeg"
     assert shown.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in shown.headers["content-security-policy"]
+
+
+async def test_an_avatar_that_cannot_get_decode_memory_in_time_is_answered_503(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    _, me = await person(client, runtime)
+    runtime.decode_memory = MemoryBudget(runtime.decode_memory.capacity, patience=0.2)
+    release = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as elsewhere:
+        # Someone else's decode holds the whole budget.
+        holder = asyncio.create_task(runtime.decode_memory.run(elsewhere, runtime.decode_memory.capacity, release.wait))
+        await asyncio.sleep(0.05)
+        busy = await put(client, me, face("obama.jpg"))
+        release.set()
+        await holder
+    assert problem(busy) == (503, "uploads_busy") and busy.headers["retry-after"]
+    assert (await client.get("/v1/me/avatar", headers=me)).status_code == 404
+    assert (await put(client, me, face("obama.jpg"))).status_code == 200
 
 
 async def test_a_16_bit_png_of_a_reasonable_size_is_kept_at_8_bits(client: httpx.AsyncClient, runtime: Runtime) -> None:
