@@ -12,6 +12,7 @@ from service.audit import Actor
 from service.avatars.avatars import MAX_AVATAR_BODY, get_avatar, put_avatar, remove_avatar
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_UPLOAD
 from service.sessions.auth import SELF_SERVICE
 
@@ -42,7 +43,7 @@ class AvatarController(Controller):
             "Set one's picture: the raw JPEG or PNG file as the body (at most 5 MiB, judged by its bytes), "
             "kept as its centre square, at most 512 pixels a side, without metadata"
         ),
-        opt=ACCEPTS_UPLOAD,
+        opt={**ACCEPTS_UPLOAD, "rate_limit": RateLimitGroup.UPLOADS},
         request_max_body_size=MAX_AVATAR_BODY,
     )
     async def set_avatar(

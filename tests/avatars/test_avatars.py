@@ -16,9 +16,11 @@ from pathlib import Path
 import asyncpg
 import cv2
 import httpx
+import msgspec
 import numpy as np
 import pytest
 
+from service.app import create_asgi
 from service.avatars.avatars import AVATAR_FIELD
 from service.lifecycle.cancellation import erase_due
 from service.memory_budget import MemoryBudget
@@ -320,3 +322,16 @@ async def test_an_unknown_avatar_path_is_not_an_account_id(
     # There is no way to name another person's avatar: the only avatar is one's own.
     answer = await client.request(method, f"/v1/me/avatar/{uuid.uuid4()}", headers=me)
     assert answer.status_code in {404, 405}
+
+
+async def test_uploads_are_rate_limited_per_client_address(runtime: Runtime) -> None:
+    limited = msgspec.structs.replace(runtime.settings, rate_limit_uploads_per_minute=2)
+    transport = httpx.ASGITransport(app=create_asgi(limited, runtime=runtime), client=("192.0.2.77", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="https://idv.test") as client:
+        _, me = await person(client, runtime)
+        answers = [await put(client, me, face("messi5.jpg")) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 200, 429]
+        assert answers[2].headers["content-type"] == "application/problem+json"
+        # Reading and removing are not uploads.
+        assert (await client.get("/v1/me/avatar", headers=me)).status_code == 200
+        assert (await client.delete("/v1/me/avatar", headers=me)).status_code == 204
