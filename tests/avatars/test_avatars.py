@@ -197,6 +197,12 @@ async def test_a_polyglot_keeps_only_its_pixels(client: httpx.AsyncClient, runti
     assert shown.headers["content-type"] == "image/jpeg"
     assert shown.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in shown.headers["content-security-policy"]
+    # A PNG that is also a ZIP archive (a classic polyglot): the archive is not kept either.
+    archive = b"PK\x03\x04" + b"\x14\x00" * 8 + b"payload.html<script>alert(1)</script>" + b"PK\x05\x06" + b"\0" * 18
+    answer = await put(client, me, face("astronaut.png") + archive, "image/png")
+    assert answer.status_code == 200, answer.text
+    shown = await client.get("/v1/me/avatar", headers=me)
+    assert b"PK\x03\x04" not in shown.content and b"<script" not in shown.content
 
 
 async def test_an_avatar_that_cannot_get_decode_memory_in_time_is_answered_503(
@@ -234,7 +240,7 @@ async def test_a_body_over_5_mib_is_refused_before_it_is_read_whole(
     assert problem(just_over) == (413, "upload_too_large")
     # Far over: refused on its declared length, nothing read.
     huge = await put(client, me, b"\xff\xd8\xff" + b"\0" * (20 * 1024 * 1024))
-    assert huge.status_code == 413
+    assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
     # Streamed without a length: refused as soon as the cap is passed, the rest of the stream never read.
     sent = 0
 
@@ -246,7 +252,7 @@ async def test_a_body_over_5_mib_is_refused_before_it_is_read_whole(
             yield chunk
 
     streamed = await client.put("/v1/me/avatar", content=endless(), headers={**me, "content-type": "image/jpeg"})
-    assert streamed.status_code == 413
+    assert streamed.status_code == 413 and streamed.headers["content-type"] == "application/problem+json"
     assert sent < 10 * 1024 * 1024
     assert (await client.get("/v1/me/avatar", headers=me)).status_code == 404
 
