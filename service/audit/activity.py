@@ -63,12 +63,13 @@ def activity_retention(runtime: Runtime) -> datetime:
 async def activity_of(runtime: Runtime, account_id: UUID, before: int | None, limit: int) -> ActivityPage:
     async with runtime.database.transaction() as conn:
         rows = await store.activity_of(conn, account_id, list(EVENTS), activity_retention(runtime), before, limit + 1)
+        open_origin = runtime.audit.origin_opener(conn)
         entries = []
         for row in rows[:limit]:
             shown_device, shown_network = UNKNOWN_DEVICE, UNKNOWN_NETWORK
             if row["origin"] is not None:
                 try:
-                    origin = await runtime.audit.open_origin(conn, row["origin"])
+                    origin = await open_origin(row["origin"])
                 except VaultError:
                     origin = None  # the month's key is gone: the origin has ended
                 if origin is not None:

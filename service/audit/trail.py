@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -80,6 +81,19 @@ class AuditTrail:
         month, body = sealed[:7].decode(), sealed[7:]
         cipher = await self._vault.open(conn, origin_key_owner(month))
         return msgspec.json.decode(cipher.open("audit.origin", body), type=Origin)
+
+    def origin_opener(self, conn: asyncpg.Connection) -> Callable[[bytes], Awaitable[Origin]]:
+        """``open_origin`` for many entries read together: each month's key is opened once. The keys are kept
+        for this opener only, never across calls, so a month whose key retention destroyed stays closed."""
+        ciphers: dict[str, OwnerCipher] = {}
+
+        async def open_one(sealed: bytes) -> Origin:
+            month, body = sealed[:7].decode(), sealed[7:]
+            if month not in ciphers:
+                ciphers[month] = await self._vault.open(conn, origin_key_owner(month))
+            return msgspec.json.decode(ciphers[month].open("audit.origin", body), type=Origin)
+
+        return open_one
 
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> None:
         """Append within the caller's transaction: the entry exists only if the change does."""

@@ -16,7 +16,7 @@ import pytest
 from service.app import create_asgi
 from service.runtime import Runtime
 from tests.arrange.contacts import verify_email
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.helpers import STRONG_PASSWORD, audit_keys, bearer, register
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 IPHONE = (
@@ -158,3 +158,15 @@ async def test_entries_older_than_the_audit_origins_retention_are_not_shown(
     runtime.settings = msgspec.structs.replace(runtime.settings, retention={"audit_origins": timedelta(seconds=1)})
     await asyncio.sleep(1.2)
     assert (await _activity(client, me))["entries"] == []
+
+
+async def test_an_entry_whose_origin_key_is_destroyed_shows_no_device_or_network(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    email, me = await _person(client, runtime)
+    assert (await _sign_in(client, email, FIREFOX)).status_code == 201
+    async with runtime.database.transaction() as conn:
+        for owner in audit_keys():
+            await runtime.vault.destroy(conn, owner)
+    entries = (await _activity(client, me))["entries"]
+    assert entries and {(e["device"], e["network"]) for e in entries} == {("an unknown device", "an unknown network")}
