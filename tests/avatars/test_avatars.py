@@ -29,6 +29,7 @@ from service.runtime import Runtime
 from tests.arrange.cleartext import found_in_clear
 from tests.arrange.lifecycle import cancel_now_due
 from tests.arrange.people import person
+from tests.helpers import enrolled_operator
 
 FACES = Path(__file__).parents[2].parent / "shared" / "faces"
 MARKER = b"GPS 39.9042N 116.4074E avatar-secret-marker"
@@ -341,3 +342,17 @@ async def test_uploads_are_rate_limited_per_client_address(runtime: Runtime) -> 
         # Reading and removing are not uploads.
         assert (await client.get("/v1/me/avatar", headers=me)).status_code == 200
         assert (await client.delete("/v1/me/avatar", headers=me)).status_code == 204
+
+
+async def test_a_restricted_account_sees_and_removes_its_avatar_but_cannot_change_it(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    account_id, me = await person(client, runtime)
+    assert (await put(client, me, face("messi5.jpg"))).status_code == 200
+    senior = await enrolled_operator(runtime, client, "senior_reviewer")
+    url = f"/v1/operator/accounts/{account_id}/restriction"
+    restricted = await client.post(url, json={"reason_code": "identity_in_doubt"}, headers=senior.headers)
+    assert restricted.status_code == 200, restricted.text
+    assert problem(await put(client, me, face("obama.jpg"))) == (403, "account_restricted")
+    assert (await client.get("/v1/me/avatar", headers=me)).status_code == 200
+    assert (await client.delete("/v1/me/avatar", headers=me)).status_code == 204
