@@ -58,6 +58,7 @@ def start_service(state_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "IDV_RATE_REGISTRATIONS_PER_HOUR": "1000000",
         "IDV_RATE_SIGN_INS_PER_MINUTE": "1000000",
         "IDV_RATE_CODES_PER_MINUTE": "1000000",
+        "IDV_RATE_UPLOADS_PER_MINUTE": "1000000",
     }
     env.pop("DATABASE_URL", None)
     log = (REPORTS / "service.log").open("wb")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from service.accounts.capability import CAPABILITY as ACCOUNTS
 from service.audit.capability import CAPABILITY as AUDIT
+from service.avatars.capability import CAPABILITY as AVATARS
 from service.cases import catalogue, outcomes
 from service.cases.capability import CAPABILITY as CASES
 from service.cases.catalogue import CaseType
@@ -54,6 +55,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     COURIER,
     SESSIONS,
     TOTP,
+    AVATARS,
     OPERATORS,
     CONSENTS,
     AUDIT,

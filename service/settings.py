@@ -526,6 +526,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "10",
         ),
     ]
+    rate_limit_uploads_per_minute: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_UPLOADS_PER_MINUTE",
+            _integer(0, 10**7),
+            "avatar uploads per client address per minute (each is decoded and re-encoded)",
+            "20",
+        ),
+    ]
 
     # vault
     master_keys: Annotated[

@@ -67,6 +67,7 @@ def environment_for_tests(state_dir: Path, **overrides: str) -> dict[str, str]:
         "IDV_RATE_REGISTRATIONS_PER_HOUR": "100000",
         "IDV_RATE_SIGN_INS_PER_MINUTE": "100000",
         "IDV_RATE_CODES_PER_MINUTE": "100000",
+        "IDV_RATE_UPLOADS_PER_MINUTE": "100000",
         # `idv worker` started by a test serves its probes only where the test asks (a fixed port
         # would collide between tests running side by side).
         "IDV_WORKER_HEALTH_PORT": "0",

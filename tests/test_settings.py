@@ -140,6 +140,7 @@ def test_the_api_refuses_limits_counted_per_replica_unless_told(tmp_path: Path) 
         "IDV_RATE_REGISTRATIONS_PER_HOUR": "0",
         "IDV_RATE_SIGN_INS_PER_MINUTE": "0",
         "IDV_RATE_CODES_PER_MINUTE": "0",
+        "IDV_RATE_UPLOADS_PER_MINUTE": "0",
     }
     assert unshared_limits_problem(load_settings({**alone, **off})) is None
     assert unshared_limits_problem(load_settings({**PRODUCTION, "IDV_STATE_DIR": str(tmp_path)})) is None

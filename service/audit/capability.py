@@ -5,7 +5,7 @@ The audit trail and its chain of hashes.
 
 from __future__ import annotations
 
-from service.audit.routes import AuditController
+from service.audit.routes import ActivityController, AuditController
 from service.lifecycle.personal_data import Erasure, Key, PersonalData, Sealed, Shape
 from service.manifest import Capability
 from service.vault.labels import VaultField
@@ -41,6 +41,6 @@ PERSONAL_DATA = (
 
 CAPABILITY = Capability(
     "audit",
-    routes=(AuditController,),
+    routes=(AuditController, ActivityController),
     personal_data=PERSONAL_DATA,
 )

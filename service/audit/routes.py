@@ -1,4 +1,4 @@
-"""HTTP for reading the audit trail about one target (admins and privacy officers)."""
+"""HTTP for reading the audit trail about one target (admins and privacy officers), and one's own security log."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
+from litestar.datastructures import CacheControlHeader
 from litestar.params import QueryParameter
 
 from service.audit import AuditEntry, store
-from service.http.dependencies import CurrentRuntime
+from service.audit.activity import activity_of
+from service.http.dependencies import CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import AUDIT_READERS
 from service.operators.routes import CurrentOperator
+from service.sessions.auth import SELF_SERVICE
 
 
 class AuditRecord(msgspec.Struct):
@@ -59,3 +62,46 @@ class AuditController(Controller):
             )
             for row in rows
         ]
+
+
+class ActivityRecord(msgspec.Struct):
+    entry_id: int
+    at: datetime
+    # signed_in, sign_in_failed, signed_out, second_factor_added, second_factor_removed, password_changed,
+    # contact_added, contact_removed, recovery_used
+    event: str
+    # The user agent summarised ("Firefox on Windows"), or "an unknown device".
+    device: str
+    # The address's prefix (an IPv4 /24, an IPv6 /48; no place is claimed), or "an unknown network".
+    network: str
+    details: dict[str, str | int | bool | None]
+
+
+class ActivityPageView(msgspec.Struct):
+    entries: list[ActivityRecord]
+    # Pass as ``before`` for the next, older page; null on the last page.
+    next_before: int | None
+
+
+class ActivityController(Controller):
+    path = "/v1/me/activity"
+    tags = ["sessions"]
+
+    @get(
+        "/",
+        summary="One's security log, newest first: sign-ins with device and network, failed attempts, changes",
+        opt=SELF_SERVICE,
+        cache_control=CacheControlHeader(no_store=True),
+    )
+    async def own(
+        self,
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        before: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+    ) -> ActivityPageView:
+        page = await activity_of(runtime, principal.account_id, before, limit)
+        return ActivityPageView(
+            [ActivityRecord(e.entry_id, e.at, e.event, e.device, e.network, e.details) for e in page.entries],
+            page.next_before,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -93,3 +94,41 @@ async def for_target(conn: asyncpg.Connection, target_type: str, target_id: str,
         )
         for row in rows
     ]
+
+
+async def activity_of(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    actions: list[str],
+    since: datetime,
+    before: int | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The account's own entries among ``actions`` since ``since``, newest first, from before entry ``before``.
+
+    The origin is given only for what the person did themselves or anonymous callers did against their account
+    (sign-in attempts), never for an operator's entry (the same rule as the export's)."""
+    return await conn.fetch(
+        """SELECT id, at, action, details,
+                  CASE WHEN (actor_type = 'user' AND actor_id = $1::text) OR actor_type = 'anonymous'
+                       THEN origin END AS origin
+           FROM audit_log
+           WHERE target_type = 'account' AND target_id = $1::text AND action = ANY($2::text[]) AND at >= $3
+             AND ($4::bigint IS NULL OR id < $4)
+           ORDER BY id DESC LIMIT $5""",
+        str(account_id),
+        actions,
+        since,
+        before,
+        limit,
+    )
+
+
+async def any_for_target(conn: asyncpg.Connection, action: str, target_type: str, target_id: str) -> bool:
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM audit_log WHERE target_type = $1 AND target_id = $2 AND action = $3)""",
+        target_type,
+        target_id,
+        action,
+    )
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -82,9 +83,26 @@ class AuditTrail:
         cipher = await self._vault.open(conn, origin_key_owner(month))
         return msgspec.json.decode(cipher.open(VaultField.AUDIT_ORIGIN, body), type=Origin)
 
+    def origin_opener(self, conn: asyncpg.Connection) -> Callable[[bytes], Awaitable[Origin]]:
+        """``open_origin`` for many entries read together: each month's key is opened once. The keys are kept
+        for this opener only, never across calls, so a month whose key retention destroyed stays closed."""
+        ciphers: dict[str, OwnerCipher] = {}
+
+        async def open_one(sealed: bytes) -> Origin:
+            month, body = sealed[:7].decode(), sealed[7:]
+            if month not in ciphers:
+                ciphers[month] = await self._vault.open(conn, origin_key_owner(month))
+            return msgspec.json.decode(ciphers[month].open(VaultField.AUDIT_ORIGIN, body), type=Origin)
+
+        return open_one
+
     async def append(self, conn: asyncpg.Connection, entry: AuditEntry) -> None:
         """Append within the caller's transaction: the entry exists only if the change does."""
         await _insert(conn, entry, await self.seal_origin(entry))
+
+    async def recorded(self, conn: asyncpg.Connection, action: str, target_type: str, target_id: str) -> bool:
+        """Whether the trail holds any ``action`` about the target (e.g. whether an account ever signed in)."""
+        return await store.any_for_target(conn, action, target_type, target_id)
 
     async def append_alone(self, entry: AuditEntry) -> None:
         """Append in a transaction of its own (e.g. a failed sign-in, where nothing else commits)."""

@@ -35,6 +35,19 @@ TEMPLATES: dict[str, Template] = {
         "",
         "[{service}] Many wrong passwords were entered for your account; password sign-in is paused for a while.",
     ),
+    "new_device_sign_in": Template(
+        Channel.EMAIL,
+        "A sign-in to your account from a new device",
+        "Your {service} account was signed in to at {at} from {device} on network {network}, a device "
+        "your recent sessions have not used.\n\n"
+        "If it was you, there is nothing to do. If it was not you, change your password now, end the "
+        "sessions you do not know (your account's sessions page lists them), and add a second factor.",
+    ),
+    "new_device_sign_in_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] New sign-in at {at} from {device} ({network}). Not you? Change your password now.",
+    ),
     "account_suspended": Template(
         Channel.EMAIL,
         "Your account is suspended",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -31,6 +33,8 @@ from verification.uploads import (
     sanitize_image,
     screening_memory,
 )
+
+T = TypeVar("T")
 
 DOCUMENT_KINDS = frozenset({UploadKind.JPEG, UploadKind.PNG, UploadKind.PDF})
 DOCUMENT_LIMITS = UploadLimits()
@@ -63,11 +67,23 @@ def screen(data: bytes, allowed: frozenset[UploadKind], limits: UploadLimits) ->
 async def screen_upload(
     runtime: Runtime, data: bytes, allowed: frozenset[UploadKind] = DOCUMENT_KINDS, field: str = "document"
 ) -> ScreenedDocument:
-    limits = document_limits(runtime.settings)
+    return await screen_with(runtime, data, allowed, document_limits(runtime.settings), field, screen)
+
+
+async def screen_with(
+    runtime: Runtime,
+    data: bytes,
+    allowed: frozenset[UploadKind],
+    limits: UploadLimits,
+    field: str,
+    work: Callable[[bytes, frozenset[UploadKind], UploadLimits], T],
+) -> T:
+    """Run ``work`` (a synchronous screen that decodes no more than ``screening_memory`` says) on the CPU pool
+    within the decode memory budget, turning its refusals into problems naming ``field``."""
     budget = runtime.decode_memory
     try:
         memory = await asyncio.get_running_loop().run_in_executor(runtime.cpu, screening_memory, data, allowed, limits)
-        return await budget.run(runtime.cpu, min(memory, budget.capacity), screen, data, allowed, limits)
+        return await budget.run(runtime.cpu, min(memory, budget.capacity), work, data, allowed, limits)
     except InvalidValue as exc:
         if exc.code == "upload_too_large":
             raise TooLarge(exc.code, exc.message) from None

@@ -1,4 +1,4 @@
-"""Per-address rate limits on the endpoints attackers hammer: registration, sign-in, codes.
+"""Per-address rate limits on the endpoints attackers hammer: registration, sign-in, codes, uploads.
 
 Built on Litestar's rate-limit middleware and store (memory by default, Redis when
 IDV_REDIS_URL is set so replicas share counters). A route opts in with
@@ -26,6 +26,7 @@ class RateLimitGroup(StrEnum):
     REGISTRATION = "registration"
     SIGN_IN = "sign_in"
     CODES = "codes"
+    UPLOADS = "uploads"
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -39,6 +40,7 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         RateLimitGroup.REGISTRATION: ("hour", settings.rate_limit_registrations_per_hour),
         RateLimitGroup.SIGN_IN: ("minute", settings.rate_limit_sign_ins_per_minute),
         RateLimitGroup.CODES: ("minute", settings.rate_limit_codes_per_minute),
+        RateLimitGroup.UPLOADS: ("minute", settings.rate_limit_uploads_per_minute),
     }
 
     def identify_for(group: RateLimitGroup) -> Callable[[Request[Any, Any, Any]], str]:
@@ -72,6 +74,7 @@ def unshared_limits_problem(settings: Settings) -> str | None:
             settings.rate_limit_registrations_per_hour,
             settings.rate_limit_sign_ins_per_minute,
             settings.rate_limit_codes_per_minute,
+            settings.rate_limit_uploads_per_minute,
         )
     )
     shared = settings.redis_url is not None or settings.rate_limits_per_replica

@@ -23,6 +23,7 @@ from service.audit.entries import DetailValue
 from service.contacts import store as contacts
 from service.errors import Unauthenticated
 from service.runtime import Runtime
+from service.sessions.new_device import is_new_device, tell_of_new_device
 from service.sessions.sessions import NewSession, create_session
 from service.sessions.throttle import AttemptsRefused, SignInThrottle, Subjects
 from service.totp import factor
@@ -145,6 +146,7 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
             assurance = 2
         if passed:
             await throttle.succeeded(conn, subjects)
+            new_device = await is_new_device(runtime, conn, cipher, attempt.client_address, attempt.user_agent)
             session = await create_session(
                 conn,
                 cipher,
@@ -158,6 +160,8 @@ async def sign_in(runtime: Runtime, attempt: SignInAttempt) -> SignedIn:
             await runtime.audit.append(
                 conn, AuditEntry(actor, "session.signed_in", "account", str(account.id), details)
             )
+            if new_device:
+                await tell_of_new_device(runtime, conn, account.id, attempt.client_address, attempt.user_agent)
     if not passed:
         await _audit_failure(runtime, attempt, account.id, "invalid_second_factor")
         raise Unauthenticated("invalid_second_factor", "The second-factor code is wrong or was already used")

@@ -207,3 +207,16 @@ async def end_all_but(conn: asyncpg.Connection, account_id: UUID, keep: UUID | N
         reason,
     )
     return int(result.split()[-1])
+
+
+async def recent_origins(
+    conn: asyncpg.Connection, account_id: UUID, since: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """The sealed address and user agent of the account's latest sessions (live or ended) created since ``since``."""
+    return await conn.fetch(
+        """SELECT client_address, user_agent FROM sessions
+           WHERE account_id = $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3""",
+        account_id,
+        since,
+        limit,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.accounts import store as accounts
+from service.audit import Actor, AuditEntry
 from service.contacts import store as contacts
 from service.errors import Conflict, Invalid, NotFound
 from service.runtime import Runtime
@@ -35,15 +36,21 @@ async def enroll_totp(runtime: Runtime, principal: Principal) -> Enrollment:
     return enrollment
 
 
-async def confirm_totp(runtime: Runtime, principal: Principal, code: str) -> list[str]:
+async def confirm_totp(runtime: Runtime, principal: Principal, code: str, actor: Actor) -> list[str]:
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, principal.account_id)
         if not await factor.check_code(conn, cipher, code, confirming=True):
             raise Invalid("code_invalid", "The code is not right, or TOTP is not being enrolled")
-        return await factor.issue_recovery_codes(conn, runtime.vault.blind_index, principal.account_id)
+        codes = await factor.issue_recovery_codes(conn, runtime.vault.blind_index, principal.account_id)
+        # A factor change: the person's security log (audit.activity) shows it.
+        entry = AuditEntry(actor, "totp.enabled", "account", str(principal.account_id), {"kind": "totp"})
+        await runtime.audit.append(conn, entry)
+        return codes
 
 
-async def remove_totp(runtime: Runtime, principal: Principal, code: str | None, recovery_code: str | None) -> None:
+async def remove_totp(
+    runtime: Runtime, principal: Principal, code: str | None, recovery_code: str | None, actor: Actor
+) -> None:
     """Remove the second factor; the caller has already confirmed the password."""
     async with runtime.database.transaction() as conn:
         row = await store.fetch(conn, principal.account_id)
@@ -60,3 +67,5 @@ async def remove_totp(runtime: Runtime, principal: Principal, code: str | None, 
         if not passed:
             raise reauthentication_failed()
         await store.remove(conn, principal.account_id)
+        entry = AuditEntry(actor, "totp.removed", "account", str(principal.account_id), {"kind": "totp"})
+        await runtime.audit.append(conn, entry)

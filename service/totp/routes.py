@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from service.accounts.schemas import Password
 from service.errors import Invalid
 from service.http.clients import client_address
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import RequestBody
 from service.sessions.reauthentication import confirm_password
@@ -66,9 +66,13 @@ class TotpController(Controller):
 
     @post("/confirm", status_code=200, summary="Confirm with a first code; returns recovery codes once")
     async def confirm(
-        self, runtime: CurrentRuntime, principal: SignedIn, data: JSONBody[TotpConfirmation]
+        self,
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        actor: Acting,
+        data: JSONBody[TotpConfirmation],
     ) -> RecoveryCodes:
-        return RecoveryCodes(await confirm_totp(runtime, principal, data.code))
+        return RecoveryCodes(await confirm_totp(runtime, principal, data.code, actor))
 
     @delete(
         "/",
@@ -81,9 +85,10 @@ class TotpController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         data: JSONBody[TotpRemoval],
     ) -> None:
         if not data.code and not data.recovery_code:
             raise Invalid("second_factor_required", "Give a TOTP code or a recovery code")
         await confirm_password(runtime, principal, data.password, client_address(request))
-        await remove_totp(runtime, principal, data.code, data.recovery_code)
+        await remove_totp(runtime, principal, data.code, data.recovery_code, actor)

@@ -23,6 +23,7 @@ class VaultField(StrEnum):
     ACCOUNT_USERNAME = "account.username"
     ACCOUNT_BIRTH_DATE = "account.birth_date"
     AUDIT_ORIGIN = "audit.origin"
+    AVATAR_CONTENT = "avatar.content"
     CASE_NOTE = "case.note"
     CONTACT_EMAIL = "contact.email"
     CONTACT_PHONE = "contact.phone"

@@ -18,6 +18,7 @@ STORED_FIELDS = {
     "account.display_name",
     "account.username",
     "audit.origin",
+    "avatar.content",
     "case.note",
     "contact.email",
     "contact.phone",

@@ -13,7 +13,7 @@ uploaded and shown only to operators, never to the public.
 Everything here is synchronous and pure; decoding is CPU-bound and belongs in a worker thread.
 """
 
-from verification.uploads.images import IMAGE_KINDS, SanitizedImage, decode_image, sanitize_image
+from verification.uploads.images import IMAGE_KINDS, SanitizedImage, avatar_image, decode_image, sanitize_image
 from verification.uploads.inspection import UploadInfo, UploadKind, inspect_upload, screening_memory, sniff_kind
 from verification.uploads.limits import UploadLimits, decoded_bytes
 
@@ -40,6 +40,7 @@ __all__ = [
     "UploadInfo",
     "UploadKind",
     "UploadLimits",
+    "avatar_image",
     "decode_image",
     "decoded_bytes",
     "inspect_upload",
