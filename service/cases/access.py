@@ -11,8 +11,9 @@ import asyncpg
 
 from service.audit import AuditEntry, AuditTrail
 from service.cases import store
-from service.cases.cases import Case, case_not_found
+from service.cases.cases import case_not_found
 from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
+from service.cases.records import Case
 from service.cases.states import OPEN_STATES
 from service.errors import Conflict, Forbidden
 from service.operators.auth import OperatorPrincipal
@@ -28,10 +29,9 @@ def workable_types(operator: OperatorPrincipal) -> list[CaseType]:
 
 async def visible_case(conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID) -> Case:
     """The case, if this operator's roles cover its type."""
-    row = await store.fetch(conn, case_id)
-    if row is None:
+    case = await store.fetch(conn, case_id)
+    if case is None:
         raise case_not_found()
-    case = Case.from_row(row)
     ensure_may_see(operator, case)
     return case
 

@@ -7,7 +7,6 @@ their automated checks; operators and users move them on through decisions.py an
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -18,56 +17,12 @@ from service.audit import Actor
 from service.cases import store
 from service.cases.catalogue import CASE_TYPES, RESUBMISSION_WINDOW, CaseType
 from service.cases.outcomes import case_changed
+from service.cases.records import Case
 from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, CaseState, IllegalCaseTransition, is_closed, next_state
 from service.errors import Conflict, NotFound
 from service.vault import OwnerCipher, Vault
 from service.vault.labels import FieldFamily
-
-
-@dataclass(frozen=True)
-class Case:
-    id: UUID
-    case_type: CaseType
-    subject_account_id: UUID
-    state: CaseState
-    priority: int
-    due_at: datetime
-    assignee_id: UUID | None
-    subject_is_child: bool
-    parent_case_id: UUID | None
-    appealed_case_type: CaseType | None
-    excluded_operator_ids: tuple[UUID, ...]
-    resubmissions: int
-    evidence_version: int
-    automated_results: list[AutomatedResult]
-    reason_code: str | None
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Case:
-        return cls(
-            id=row["id"],
-            case_type=CaseType(row["case_type"]),
-            subject_account_id=row["subject_account_id"],
-            state=CaseState(row["state"]),
-            priority=row["priority"],
-            due_at=row["due_at"],
-            assignee_id=row["assignee_id"],
-            subject_is_child=row["subject_is_child"],
-            parent_case_id=row["parent_case_id"],
-            appealed_case_type=CaseType(row["appealed_case_type"]) if row["appealed_case_type"] else None,
-            excluded_operator_ids=tuple(row["excluded_operator_ids"]),
-            resubmissions=row["resubmissions"],
-            evidence_version=row["evidence_version"],
-            automated_results=msgspec.json.decode(row["automated_results"], type=list[AutomatedResult]),
-            reason_code=row["reason_code"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            closed_at=row["closed_at"],
-        )
 
 
 def case_not_found() -> NotFound:
@@ -85,10 +40,10 @@ def case_digest_fields(case: Case, state: CaseState | None = None) -> dict[str, 
 
 
 async def lock_case(conn: asyncpg.Connection, case_id: UUID) -> Case:
-    row = await store.lock(conn, case_id)
-    if row is None:
+    case = await store.lock(conn, case_id)
+    if case is None:
         raise case_not_found()
-    return Case.from_row(row)
+    return case
 
 
 async def transition(
@@ -227,6 +182,6 @@ async def replace_evidence(
     await store.put_evidence(conn, case.id, seal_evidence(cipher, evidence), version)
     staged = await store.pending_staged(conn, case.id)
     if staged is not None:
-        await store.resolve_staged(conn, staged["id"], "cancelled", actor.label)
+        await store.resolve_staged(conn, staged.id, "cancelled", actor.label)
         await transition(conn, case, CaseEvent.EVIDENCE_CHANGED, actor)
     return version

@@ -18,10 +18,11 @@ from service.audit import AuditEntry, record_digest
 from service.audit.entries import DetailValue
 from service.cases import store
 from service.cases.access import ensure_may_confirm, ensure_may_decide, ensure_may_see
-from service.cases.cases import Case, case_digest_fields, lock_case, transition
+from service.cases.cases import case_digest_fields, lock_case, transition
 from service.cases.catalogue import ALWAYS_FOUR_EYES, CASE_TYPES, REASONS, CaseType
 from service.cases.outcomes import FALSE_INFORMATION_REASON
 from service.cases.queue import take_claim
+from service.cases.records import Case, StagedDecision
 from service.cases.schemas import DecisionOutcome
 from service.cases.states import CaseEvent, CaseState, DecisionKind
 from service.errors import Conflict, Forbidden, invalid_field
@@ -146,14 +147,14 @@ async def decide(
 
 async def _staged_for_second_operator(
     conn: asyncpg.Connection, operator: OperatorPrincipal, case_id: UUID
-) -> tuple[Case, asyncpg.Record]:
+) -> tuple[Case, StagedDecision]:
     """The locked case and its staged decision, if this operator may act on it as the second."""
     case = await lock_case(conn, case_id)
     ensure_may_confirm(operator, case)
     staged = await store.pending_staged(conn, case.id)
     if staged is None:
         raise Conflict("nothing_staged", "No decision is waiting for confirmation on this case")
-    if staged["staged_by"] == operator.operator_id:
+    if staged.staged_by == operator.operator_id:
         raise Forbidden("four_eyes_same_operator", "A different operator must confirm your decision")
     return case, staged
 
@@ -162,25 +163,25 @@ async def confirm(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
     async with runtime.database.transaction() as conn:
         case, staged = await _staged_for_second_operator(conn, operator, case_id)
         resolver = f"operator:{operator.operator_id}"
-        if staged["evidence_version"] != case.evidence_version:
-            await store.resolve_staged(conn, staged["id"], "cancelled", resolver)
+        if staged.evidence_version != case.evidence_version:
+            await store.resolve_staged(conn, staged.id, "cancelled", resolver)
             after = await transition(conn, case, CaseEvent.EVIDENCE_CHANGED, operator.actor)
-            details = {"staged_decision_id": str(staged["id"]), "cause": "evidence_changed"}
+            details = {"staged_decision_id": str(staged.id), "cause": "evidence_changed"}
             await runtime.audit.append(conn, _audit(operator, "case.staged_decision_cancelled", case, after, details))
             evidence_changed = True
         else:
-            decision = DecisionKind(staged["decision"])
+            decision = staged.decision
             after = await transition(
                 conn,
                 case,
                 decision.confirmation,
                 operator.actor,
-                reason_code=staged["reason_code"],
-                note=staged["note"],
+                reason_code=staged.reason_code,
+                note=staged.note,
             )
-            await store.resolve_staged(conn, staged["id"], "confirmed", resolver)
+            await store.resolve_staged(conn, staged.id, "confirmed", resolver)
             await _apply_effects(conn, await lock_case(conn, case.id), after, operator)
-            details = {"staged_decision_id": str(staged["id"]), "decision": decision.value}
+            details = {"staged_decision_id": str(staged.id), "decision": decision.value}
             await runtime.audit.append(conn, _audit(operator, "case.decision_confirmed", case, after, details))
             evidence_changed = False
     if evidence_changed:
@@ -197,7 +198,7 @@ async def send_back(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID
         cipher = await runtime.vault.open(conn, case.subject_account_id)
         sealed_note = cipher.seal_text(VaultField.CASE_NOTE, note) if note else None
         after = await transition(conn, case, CaseEvent.SEND_BACK, operator.actor, note=sealed_note)
-        await store.resolve_staged(conn, staged["id"], "sent_back", f"operator:{operator.operator_id}")
-        details = {"staged_decision_id": str(staged["id"])}
+        await store.resolve_staged(conn, staged.id, "sent_back", f"operator:{operator.operator_id}")
+        details = {"staged_decision_id": str(staged.id)}
         await runtime.audit.append(conn, _audit(operator, "case.staged_decision_sent_back", case, after, details))
         return DecisionOutcome(case.id, after, staged=False)

@@ -8,20 +8,17 @@ account (naming the case), and overturning that case on appeal reinstates it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import asyncpg
 
 from service.accounts.suspension import reinstate_if_caused_by, suspend
 from service.audit import Actor
 from service.cases.catalogue import CaseType
+from service.cases.records import Case
 from service.cases.states import CaseEvent, CaseState
 from service.registration import RegisteredTable
 
-if TYPE_CHECKING:
-    from service.cases.cases import Case
-
-CaseOutcome = Callable[[asyncpg.Connection, "Case", CaseState], Awaitable[None]]
+CaseOutcome = Callable[[asyncpg.Connection, Case, CaseState], Awaitable[None]]
 
 # A rejection with this reason suspends the account; deciding it always takes four eyes.
 FALSE_INFORMATION_REASON = "suspected_false_information"

@@ -13,7 +13,8 @@ import asyncpg
 from service.audit import AuditEntry, AuditTrail, record_digest
 from service.cases import store
 from service.cases.access import case_to_reveal, ensure_may_decide, ensure_may_see, visible_case, workable_types
-from service.cases.cases import Case, case_digest_fields, lock_case
+from service.cases.cases import case_digest_fields, lock_case
+from service.cases.records import Case
 from service.cases.schemas import (
     CaseDetail,
     CaseHistoryEntry,
@@ -57,7 +58,7 @@ async def list_queue(
 ) -> list[CaseSummary]:
     states = [state.value] if state else [s.value for s in OPEN_STATES]
     async with runtime.database.connection() as conn:
-        rows = await store.queue(
+        cases = await store.queue(
             conn,
             workable_types=[t.value for t in workable_types(operator)],
             case_type=case_type,
@@ -67,7 +68,7 @@ async def list_queue(
             unassigned=unassigned,
             limit=limit,
         )
-    return [summary(Case.from_row(row)) for row in rows]
+    return [summary(case) for case in cases]
 
 
 async def claim(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseSummary:
@@ -120,28 +121,28 @@ async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> 
         parent_case_id=case.parent_case_id,
         resubmissions=case.resubmissions,
         evidence_version=case.evidence_version,
-        evidence=[EvidenceView(e["name"], e["masked"], e["version"]) for e in evidence],
+        evidence=[EvidenceView(item.name, item.masked, item.version) for item in evidence],
         automated_results=case.automated_results,
         history=[
             CaseHistoryEntry(
-                event=e["event"],
-                from_state=CaseState(e["from_state"]) if e["from_state"] else None,
-                to_state=CaseState(e["to_state"]),
-                actor_type=e["actor_type"],
-                actor_id=e["actor_id"],
-                reason_code=e["reason_code"],
-                note=cipher.open_optional(VaultField.CASE_NOTE, e["note"]),
-                at=e["at"],
+                event=e.event,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                actor_type=e.actor_type,
+                actor_id=e.actor_id,
+                reason_code=e.reason_code,
+                note=cipher.open_optional(VaultField.CASE_NOTE, e.note),
+                at=e.at,
             )
             for e in events
         ],
         staged_decision=StagedDecisionView(
-            staged_decision_id=staged["id"],
-            decision=staged["decision"],
-            reason_code=staged["reason_code"],
-            staged_by=staged["staged_by"],
-            staged_at=staged["staged_at"],
-            note=cipher.open_optional(VaultField.CASE_NOTE, staged["note"]),
+            staged_decision_id=staged.id,
+            decision=staged.decision,
+            reason_code=staged.reason_code,
+            staged_by=staged.staged_by,
+            staged_at=staged.staged_at,
+            note=cipher.open_optional(VaultField.CASE_NOTE, staged.note),
         )
         if staged
         else None,
@@ -158,7 +159,7 @@ async def reveal(
         if item is None:
             raise NotFound("evidence_not_found", "This case has no such evidence")
         cipher = await runtime.vault.open(conn, case.subject_account_id)
-        value = cipher.open_text(FieldFamily.CASE_EVIDENCE.of(name), item["value"])
+        value = cipher.open_text(FieldFamily.CASE_EVIDENCE.of(name), item.value)
         await runtime.audit.append(
             conn,
             AuditEntry(

@@ -6,12 +6,44 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
+from service.audit.entries import ActorKind
 from service.cases.catalogue import CaseType
+from service.cases.records import Case, CaseHistoryEvent, EvidenceItem, StagedDecision, SubjectCase
+from service.cases.schemas import AutomatedResult
+from service.cases.states import CaseEvent, CaseState, DecisionKind
 
 CASE_COLUMNS = """id, case_type, subject_account_id, state, priority, due_at, assignee_id,
     subject_is_child, parent_case_id, appealed_case_type, excluded_operator_ids, resubmissions, evidence_version,
     automated_results::text AS automated_results, reason_code, created_at, updated_at, closed_at"""
+
+
+def _case(row: asyncpg.Record) -> Case:
+    return Case(
+        id=row["id"],
+        case_type=CaseType(row["case_type"]),
+        subject_account_id=row["subject_account_id"],
+        state=CaseState(row["state"]),
+        priority=row["priority"],
+        due_at=row["due_at"],
+        assignee_id=row["assignee_id"],
+        subject_is_child=row["subject_is_child"],
+        parent_case_id=row["parent_case_id"],
+        appealed_case_type=CaseType(row["appealed_case_type"]) if row["appealed_case_type"] else None,
+        excluded_operator_ids=tuple(row["excluded_operator_ids"]),
+        resubmissions=row["resubmissions"],
+        evidence_version=row["evidence_version"],
+        automated_results=msgspec.json.decode(row["automated_results"], type=list[AutomatedResult]),
+        reason_code=row["reason_code"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+def _evidence_item(row: asyncpg.Record) -> EvidenceItem:
+    return EvidenceItem(name=row["name"], value=row["value"], masked=row["masked"], version=row["version"])
 
 
 async def insert(
@@ -47,18 +79,20 @@ async def insert(
     )
 
 
-async def lock(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def lock(conn: asyncpg.Connection, case_id: UUID) -> Case | None:
+    row = await conn.fetchrow(
         f"SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1 FOR UPDATE",  # noqa: S608 - constant columns
         case_id,
     )
+    return None if row is None else _case(row)
 
 
-async def fetch(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def fetch(conn: asyncpg.Connection, case_id: UUID) -> Case | None:
+    row = await conn.fetchrow(
         f"SELECT {CASE_COLUMNS} FROM review_cases WHERE id = $1",  # noqa: S608 - constant columns
         case_id,
     )
+    return None if row is None else _case(row)
 
 
 async def set_state(conn: asyncpg.Connection, case_id: UUID, state: str, reason_code: str | None, closed: bool) -> None:
@@ -102,12 +136,25 @@ async def add_event(
     )
 
 
-async def events(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def events(conn: asyncpg.Connection, case_id: UUID) -> list[CaseHistoryEvent]:
+    rows = await conn.fetch(
         """SELECT from_state, to_state, event, actor_type, actor_id, reason_code, note, at
            FROM review_case_events WHERE case_id = $1 ORDER BY id""",
         case_id,
     )
+    return [
+        CaseHistoryEvent(
+            from_state=CaseState(row["from_state"]) if row["from_state"] else None,
+            to_state=CaseState(row["to_state"]),
+            event=CaseEvent(row["event"]),
+            actor_type=ActorKind(row["actor_type"]),
+            actor_id=row["actor_id"],
+            reason_code=row["reason_code"],
+            note=row["note"],
+            at=row["at"],
+        )
+        for row in rows
+    ]
 
 
 async def final_note(conn: asyncpg.Connection, case_id: UUID) -> bytes | None:
@@ -157,18 +204,20 @@ async def bump_evidence_version(conn: asyncpg.Connection, case_id: UUID) -> int:
     return version
 
 
-async def evidence(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def evidence(conn: asyncpg.Connection, case_id: UUID) -> list[EvidenceItem]:
+    rows = await conn.fetch(
         "SELECT name, value, masked, version FROM review_case_evidence WHERE case_id = $1 ORDER BY name", case_id
     )
+    return [_evidence_item(row) for row in rows]
 
 
-async def evidence_item(conn: asyncpg.Connection, case_id: UUID, name: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def evidence_item(conn: asyncpg.Connection, case_id: UUID, name: str) -> EvidenceItem | None:
+    row = await conn.fetchrow(
         "SELECT name, value, masked, version FROM review_case_evidence WHERE case_id = $1 AND name = $2",
         case_id,
         name,
     )
+    return None if row is None else _evidence_item(row)
 
 
 async def set_automated_results(conn: asyncpg.Connection, case_id: UUID, results: str) -> None:
@@ -211,11 +260,22 @@ async def stage(
     )
 
 
-async def pending_staged(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def pending_staged(conn: asyncpg.Connection, case_id: UUID) -> StagedDecision | None:
+    row = await conn.fetchrow(
         """SELECT id, decision, reason_code, note, staged_by, evidence_version, staged_at
            FROM staged_decisions WHERE case_id = $1 AND status = 'pending' FOR UPDATE""",
         case_id,
+    )
+    if row is None:
+        return None
+    return StagedDecision(
+        id=row["id"],
+        decision=DecisionKind(row["decision"]),
+        reason_code=row["reason_code"],
+        note=row["note"],
+        staged_by=row["staged_by"],
+        evidence_version=row["evidence_version"],
+        staged_at=row["staged_at"],
     )
 
 
@@ -239,8 +299,8 @@ async def queue(
     assignee: UUID | None,
     unassigned: bool,
     limit: int,
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
+) -> list[Case]:
+    rows = await conn.fetch(
         f"""SELECT {CASE_COLUMNS} FROM review_cases
             WHERE coalesce(appealed_case_type, case_type) = ANY($1::text[])
               AND ($7::text IS NULL OR case_type = $7) AND state = ANY($2::text[])
@@ -256,16 +316,18 @@ async def queue(
         limit,
         case_type,
     )
+    return [_case(row) for row in rows]
 
 
-async def for_subject(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def for_subject(conn: asyncpg.Connection, account_id: UUID) -> list[SubjectCase]:
+    rows = await conn.fetch(
         f"""SELECT {CASE_COLUMNS},
                    (SELECT a.id FROM review_cases a WHERE a.parent_case_id = c.id AND a.case_type = 'appeal')
                        AS appeal_case_id
             FROM review_cases c WHERE subject_account_id = $1 ORDER BY created_at DESC""",  # noqa: S608
         account_id,
     )
+    return [SubjectCase(_case(row), row["appeal_case_id"]) for row in rows]
 
 
 async def appeal_of(conn: asyncpg.Connection, case_id: UUID) -> UUID | None:

@@ -9,9 +9,10 @@ import asyncpg
 
 from service.audit import Actor, AuditEntry
 from service.cases import store
-from service.cases.cases import Case, case_not_found, lock_case, open_case, replace_evidence, transition
+from service.cases.cases import case_not_found, lock_case, open_case, replace_evidence, transition
 from service.cases.catalogue import CaseType, SubjectRight, subject_may, user_message
 from service.cases.decisions import EXPLAINED_TO_SUBJECT
+from service.cases.records import Case
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent, CaseState
 from service.errors import Conflict
@@ -46,10 +47,10 @@ async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
     now = datetime.now(UTC)
     result = []
     async with runtime.database.connection() as conn:
-        rows = [row for row in await store.for_subject(conn, account_id) if _visible(Case.from_row(row))]
-        explanations = {row["id"]: await _explanation(conn, runtime, Case.from_row(row)) for row in rows}
-    for row in rows:
-        case = Case.from_row(row)
+        visible = [own for own in await store.for_subject(conn, account_id) if _visible(own.case)]
+        explanations = {own.case.id: await _explanation(conn, runtime, own.case) for own in visible}
+    for own in visible:
+        case = own.case
         result.append(
             OwnCase(
                 case_id=case.id,
@@ -58,8 +59,8 @@ async def own_cases(runtime: Runtime, account_id: UUID) -> list[OwnCase]:
                 message=user_message(case.reason_code),
                 created_at=case.created_at,
                 updated_at=case.updated_at,
-                can_appeal=_can_appeal(runtime.settings, case, row["appeal_case_id"], now),
-                appeal_case_id=row["appeal_case_id"],
+                can_appeal=_can_appeal(runtime.settings, case, own.appeal_case_id, now),
+                appeal_case_id=own.appeal_case_id,
                 parent_case_id=case.parent_case_id,
                 due_at=None if case.closed_at else case.due_at,
                 explanation=explanations[case.id],

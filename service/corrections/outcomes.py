@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 
 from service.accounts import store as accounts
-from service.cases.cases import Case
+from service.cases.records import Case
 from service.cases.states import CaseState
 from service.corrections import store
 from service.corrections.store import CorrectionState

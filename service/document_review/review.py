@@ -13,7 +13,7 @@ from uuid import UUID
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
 from service.cases import store as cases
-from service.cases.cases import Case, conclude_checks, open_case
+from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType, user_message
 from service.cases.schemas import Evidence
 from service.cases.states import CaseEvent
@@ -66,9 +66,9 @@ async def request_review(
 
 async def latest(runtime: Runtime, account_id: UUID) -> DocumentReviewStatus:
     async with runtime.database.connection() as conn:
-        rows = await cases.for_subject(conn, account_id)
-    for row in rows:
-        case = Case.from_row(row)
+        own_cases = await cases.for_subject(conn, account_id)
+    for own in own_cases:
+        case = own.case
         if case.case_type is CaseType.DOCUMENT_REVIEW:
             return DocumentReviewStatus(case.state.value, case.id, user_message(case.reason_code), case.updated_at)
     return DocumentReviewStatus("none")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.cases.cases import Case
+from service.cases.records import Case
 from service.cases.states import CaseState
 from service.face import store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.cases.cases import Case
+from service.cases.records import Case
 from service.cases.states import CaseState, is_closed
 from service.consents.effects import withdraw_on_behalf
 from service.guardians import store

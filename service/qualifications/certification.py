@@ -18,8 +18,9 @@ import asyncpg
 
 from service.accounts.masking import mask_email
 from service.audit import Actor, AuditEntry
-from service.cases.cases import Case, conclude_checks, lock_case, open_case, transition
+from service.cases.cases import conclude_checks, lock_case, open_case, transition
 from service.cases.catalogue import CaseType
+from service.cases.records import Case
 from service.cases.schemas import AutomatedResult, Evidence
 from service.cases.states import CaseEvent, is_closed
 from service.cases.subjects import resubmit_case

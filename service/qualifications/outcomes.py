@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.cases.cases import Case
+from service.cases.records import Case
 from service.cases.states import CaseState
 from service.qualifications import store
 from service.qualifications.states import (

@@ -17,7 +17,7 @@ import msgspec
 
 from service.audit import Actor, AuditEntry
 from service.cases import store as cases
-from service.cases.cases import Case, conclude_checks, open_case
+from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType
 from service.cases.schemas import Evidence, OwnCase
 from service.cases.states import CaseEvent
@@ -56,7 +56,7 @@ async def file_request(runtime: Runtime, account_id: UUID, body: RightsRequest, 
         ]
         if body.about_case_id is not None:
             about = await cases.fetch(conn, body.about_case_id)
-            if about is None or Case.from_row(about).subject_account_id != account_id:
+            if about is None or about.subject_account_id != account_id:
                 raise NotFound("case_not_found", "No such case")
             evidence.append(Evidence("about_case_id", str(body.about_case_id), str(body.about_case_id)))
         case = await open_case(

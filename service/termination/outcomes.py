@@ -8,7 +8,7 @@ import asyncpg
 from service.accounts.states import AccountEvent
 from service.accounts.transitions import move
 from service.cases import store as cases
-from service.cases.cases import Case
+from service.cases.records import Case
 from service.cases.states import CaseState
 from service.sessions import store as sessions
 from service.termination import store
@@ -18,7 +18,7 @@ from service.termination.termination import TerminationReason
 async def termination_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:
     if after is not CaseState.APPROVED:
         return
-    evidence = {row["name"]: row["masked"] for row in await cases.evidence(conn, case.id)}
+    evidence = {item.name: item.masked for item in await cases.evidence(conn, case.id)}
     account_id = case.subject_account_id
     await sessions.end_all_for_account(conn, account_id, "account_terminated")
     await move(
