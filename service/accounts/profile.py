@@ -62,9 +62,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
         erasure_planned_at=erase_after,
         # As whoami tells it: nothing proved is vouched for while an operator doubts the account.
-        face_verification=face_verified_by(
-            face["decided_by"], face["liveness_method"], face["pad_certified"], face["decided_at"]
-        )
+        face_verification=face_verified_by(face.decided_by, face.liveness_method, face.pad_certified, face.decided_at)
         if face is not None and not row.in_doubt
         else None,
         qualifications=[

@@ -31,8 +31,8 @@ async def open_face_image(
         sample = await store.sample_for_case(conn, case.id, role)
         if sample is None:
             raise NotFound("image_not_found", "This case keeps no such image")
-        cipher = await runtime.vault.open(conn, biometric_key_owner(sample["verification_id"]))
-        image = cipher.open(FieldFamily.FACE_SAMPLE.of(role), sample["content"])
+        cipher = await runtime.vault.open(conn, biometric_key_owner(sample.verification_id))
+        image = cipher.open(FieldFamily.FACE_SAMPLE.of(role), sample.content)
         details = {"image": role, "reason": reason.value, "child": case.subject_is_child}
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "case.face_image_opened", "case", str(case.id), details)

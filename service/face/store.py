@@ -4,12 +4,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 # Challenges count against the daily bound for this long after they were issued.
 ATTEMPT_WINDOW = timedelta(days=1)
+
+
+class FaceStatus(StrEnum):
+    CHALLENGED = "challenged"
+    PROCESSING = "processing"
+    RETRY = "retry"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    IN_REVIEW = "in_review"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class OwnChallenge(msgspec.Struct, frozen=True):
+    id: UUID
+    account_id: UUID
+    case_id: UUID
+    status: FaceStatus
+    actions: tuple[str, ...]
+    nonce_digest: bytes
+    expires_at: datetime
+    expired: bool
+
+
+class AttemptOfCase(msgspec.Struct, frozen=True):
+    id: UUID
+    status: FaceStatus
+
+
+class VerifiedFace(msgspec.Struct, frozen=True):
+    """How the attempt in force was decided."""
+
+    decided_by: str | None
+    liveness_method: str | None
+    pad_certified: bool | None
+    decided_at: datetime | None
+
+
+class LatestAttempt(msgspec.Struct, frozen=True):
+    id: UUID
+    case_id: UUID
+    status: FaceStatus
+    reason_codes: tuple[str, ...]
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    liveness_method: str | None
+
+
+class CaseSample(msgspec.Struct, frozen=True):
+    verification_id: UUID
+    # Sealed under the attempt's biometric key (FieldFamily.FACE_SAMPLE of the role).
+    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +125,32 @@ async def expire_open_challenges(conn: asyncpg.Connection, account_id: UUID) -> 
     )
 
 
-async def lock_own(conn: asyncpg.Connection, account_id: UUID, verification_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def lock_own(conn: asyncpg.Connection, account_id: UUID, verification_id: UUID) -> OwnChallenge | None:
+    row = await conn.fetchrow(
         """SELECT id, account_id, case_id, status, actions, nonce_digest, expires_at, expires_at <= now() AS expired
            FROM face_verifications WHERE id = $1 AND account_id = $2 FOR UPDATE""",
         verification_id,
         account_id,
     )
+    if row is None:
+        return None
+    return OwnChallenge(
+        id=row["id"],
+        account_id=row["account_id"],
+        case_id=row["case_id"],
+        status=FaceStatus(row["status"]),
+        actions=tuple(row["actions"]),
+        nonce_digest=row["nonce_digest"],
+        expires_at=row["expires_at"],
+        expired=row["expired"],
+    )
 
 
-async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def lock_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[AttemptOfCase]:
+    rows = await conn.fetch(
         "SELECT id, status FROM face_verifications WHERE case_id = $1 ORDER BY created_at FOR UPDATE", case_id
     )
+    return [AttemptOfCase(row["id"], FaceStatus(row["status"])) for row in rows]
 
 
 async def set_status(conn: asyncpg.Connection, verification_id: UUID, status: str) -> None:
@@ -139,21 +207,36 @@ async def record_decision(
     return decided_at
 
 
-async def verified_in_force(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+async def verified_in_force(conn: asyncpg.Connection, account_id: UUID) -> VerifiedFace | None:
     """The account's latest verified attempt: how it was decided (whoami reads the same in its query)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT decided_by, liveness_method, pad_certified, decided_at FROM face_verifications
            WHERE account_id = $1 AND status = 'verified' ORDER BY decided_at DESC NULLS LAST LIMIT 1""",
         account_id,
     )
+    if row is None:
+        return None
+    return VerifiedFace(row["decided_by"], row["liveness_method"], row["pad_certified"], row["decided_at"])
 
 
-async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> LatestAttempt | None:
+    row = await conn.fetchrow(
         """SELECT id, case_id, status, reason_codes, created_at, decided_at, decided_by, liveness_method
            FROM face_verifications
            WHERE account_id = $1 AND status <> 'expired' ORDER BY created_at DESC LIMIT 1""",
         account_id,
+    )
+    if row is None:
+        return None
+    return LatestAttempt(
+        id=row["id"],
+        case_id=row["case_id"],
+        status=FaceStatus(row["status"]),
+        reason_codes=tuple(row["reason_codes"]),
+        created_at=row["created_at"],
+        decided_at=row["decided_at"],
+        decided_by=row["decided_by"],
+        liveness_method=row["liveness_method"],
     )
 
 
@@ -177,14 +260,15 @@ async def erase_samples_past_retention(conn: asyncpg.Connection) -> int:
     return int(result.split()[-1])
 
 
-async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def sample_for_case(conn: asyncpg.Connection, case_id: UUID, role: str) -> CaseSample | None:
+    row = await conn.fetchrow(
         """SELECT s.content, s.verification_id FROM face_samples s JOIN face_verifications v ON v.id = s.verification_id
            WHERE v.case_id = $1 AND s.role = $2 AND s.content IS NOT NULL
            ORDER BY v.created_at DESC LIMIT 1""",
         case_id,
         role,
     )
+    return None if row is None else CaseSample(row["verification_id"], row["content"])
 
 
 async def sample_roles_for_case(conn: asyncpg.Connection, case_id: UUID) -> list[str]:

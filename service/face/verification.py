@@ -41,6 +41,7 @@ from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
 from service.face.keys import biometric_key_owner
 from service.face.schemas import FaceResult, FaceSubmission
+from service.face.store import FaceStatus
 from service.runtime import Runtime
 from service.settings import Settings
 from service.vault.labels import FieldFamily, VaultField
@@ -75,18 +76,18 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
         # The account first, as when a challenge is issued (one lock order, no deadlock). Answers being
         # judged count as failures until decided, so parallel answers cannot exceed the bound either.
         await check_attempts(conn, runtime.settings, account_id, answering=True)
-        row = await store.lock_own(conn, account_id, verification_id)
-        if row is None:
+        challenge = await store.lock_own(conn, account_id, verification_id)
+        if challenge is None:
             raise NotFound("verification_not_found", "No such face verification")
-        if row["status"] != "challenged":
+        if challenge.status is not FaceStatus.CHALLENGED:
             raise Conflict("challenge_used", "This challenge was already answered; ask for a new one")
-        if not secrets.compare_digest(nonce_digest(nonce), row["nonce_digest"]):
+        if not secrets.compare_digest(nonce_digest(nonce), challenge.nonce_digest):
             raise Forbidden("challenge_invalid", "The nonce does not belong to this challenge")
-        expired = row["expired"]
+        expired = challenge.expired
         await store.set_status(conn, verification_id, "expired" if expired else "processing")
     if expired:
         raise Gone("challenge_expired", "The challenge expired; ask for a new one")
-    return _Claimed(account_id, row["case_id"], [ChallengeAction(a) for a in row["actions"]])
+    return _Claimed(account_id, challenge.case_id, [ChallengeAction(a) for a in challenge.actions])
 
 
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
@@ -375,15 +376,15 @@ async def _record(
 
 async def current(runtime: Runtime, account_id: UUID) -> FaceResult:
     async with runtime.database.connection() as conn:
-        row = await store.latest_for_account(conn, account_id)
-    if row is None:
+        latest = await store.latest_for_account(conn, account_id)
+    if latest is None:
         return FaceResult("none")
     return FaceResult(
-        row["status"],
-        row["id"],
-        row["case_id"],
-        list(row["reason_codes"]),
-        row["decided_at"],
-        decided_by=row["decided_by"],
-        liveness_method=row["liveness_method"],
+        latest.status.value,
+        latest.id,
+        latest.case_id,
+        list(latest.reason_codes),
+        latest.decided_at,
+        decided_by=latest.decided_by,
+        liveness_method=latest.liveness_method,
     )
