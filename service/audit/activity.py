@@ -62,22 +62,20 @@ def activity_retention(runtime: Runtime) -> datetime:
 
 async def activity_of(runtime: Runtime, account_id: UUID, before: int | None, limit: int) -> ActivityPage:
     async with runtime.database.transaction() as conn:
-        rows = await store.activity_of(conn, account_id, list(EVENTS), activity_retention(runtime), before, limit + 1)
+        found = await store.activity_of(conn, account_id, list(EVENTS), activity_retention(runtime), before, limit + 1)
         open_origin = runtime.audit.origin_opener(conn)
         entries = []
-        for row in rows[:limit]:
+        for row in found[:limit]:
             shown_device, shown_network = UNKNOWN_DEVICE, UNKNOWN_NETWORK
-            if row["origin"] is not None:
+            if row.origin is not None:
                 try:
-                    origin = await open_origin(row["origin"])
+                    origin = await open_origin(row.origin)
                 except VaultError:
                     origin = None  # the month's key is gone: the origin has ended
                 if origin is not None:
                     shown_device, shown_network = device(origin.user_agent), network(origin.client_address)
-            recorded = msgspec.json.decode(row["details"])
+            recorded = msgspec.json.decode(row.details)
             details = {name: value for name, value in recorded.items() if name in _SHOWN_DETAILS}
-            entries.append(
-                ActivityEntry(row["id"], row["at"], EVENTS[row["action"]], shown_device, shown_network, details)
-            )
-    next_before = entries[-1].entry_id if len(rows) > limit else None
+            entries.append(ActivityEntry(row.id, row.at, EVENTS[row.action], shown_device, shown_network, details))
+    next_before = entries[-1].entry_id if len(found) > limit else None
     return ActivityPage(entries, next_before)

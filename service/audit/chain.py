@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from service.audit import store
+from service.audit.store import Chain, ChainedEntry, Checkpoint
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -29,28 +29,28 @@ def _hex(value: bytes | None) -> str:
     return "-" if value is None else value.hex()
 
 
-def canonical_text(row: Any) -> str:
+def canonical_text(row: ChainedEntry) -> str:
     """The text migration 0004's audit_canonical() builds; the two must agree."""
-    micros = (row["at"] - _EPOCH) // timedelta(microseconds=1)
+    micros = (row.at - _EPOCH) // timedelta(microseconds=1)
     return "\n".join(
         [
-            str(row["chain"]),
-            str(row["seq"]),
+            str(row.chain),
+            str(row.seq),
             str(micros),
-            row["actor_type"],
-            row["actor_id"],
-            row["action"],
-            row["target_type"],
-            row["target_id"],
-            _hex(row["origin"]),
-            _hex(row["before_hash"]),
-            _hex(row["after_hash"]),
-            row["details"],
+            row.actor_type,
+            row.actor_id,
+            row.action,
+            row.target_type,
+            row.target_id,
+            _hex(row.origin),
+            _hex(row.before_hash),
+            _hex(row.after_hash),
+            row.details,
         ]
     )
 
 
-def entry_hash(previous: bytes, row: Any) -> bytes:
+def entry_hash(previous: bytes, row: ChainedEntry) -> bytes:
     return hashlib.sha256(previous + canonical_text(row).encode()).digest()
 
 
@@ -76,30 +76,30 @@ class ChainReport:
 
 
 class _Walk:
-    def __init__(self, chain_rows: list[asyncpg.Record], checkpoints: list[asyncpg.Record]) -> None:
+    def __init__(self, chains: list[Chain], checkpoints: list[Checkpoint]) -> None:
         # Chains start from their public genesis hash, whatever the table says; a changed
         # table breaks the first entry's link.
-        self.heads: dict[int, tuple[int, bytes]] = {row["chain"]: (0, genesis(row["chain"])) for row in chain_rows}
-        self.checkpoints = {row["chain"]: (row["seq"], row["hash"]) for row in checkpoints}
+        self.heads: dict[int, tuple[int, bytes]] = {chain.chain: (0, genesis(chain.chain)) for chain in chains}
+        self.checkpoints = {checkpoint.chain: (checkpoint.seq, checkpoint.hash) for checkpoint in checkpoints}
         self.entries = 0
 
-    def step(self, row: asyncpg.Record) -> str | None:
+    def step(self, row: ChainedEntry) -> str | None:
         """Advance over one entry; the problem with it, if any."""
         self.entries += 1
-        chain = row["chain"]
+        chain = row.chain
         if chain not in self.heads:
             return "entry on an unknown chain"
         seq, previous = self.heads[chain]
-        if row["seq"] != seq + 1:
-            return f"expected seq {seq + 1}, found {row['seq']} (entries missing or inserted)"
-        if row["prev_hash"] != previous:
+        if row.seq != seq + 1:
+            return f"expected seq {seq + 1}, found {row.seq} (entries missing or inserted)"
+        if row.prev_hash != previous:
             return "prev_hash does not match the previous entry's hash"
-        if entry_hash(previous, row) != row["hash"]:
+        if entry_hash(previous, row) != row.hash:
             return "hash does not match the entry's content (the entry was edited)"
         checkpoint = self.checkpoints.get(chain)
-        if checkpoint is not None and checkpoint[0] == row["seq"] and checkpoint[1] != row["hash"]:
+        if checkpoint is not None and checkpoint[0] == row.seq and checkpoint[1] != row.hash:
             return "differs from the checkpoint recorded at this position (the chain was rewritten)"
-        self.heads[chain] = (row["seq"], row["hash"])
+        self.heads[chain] = (row.seq, row.hash)
         return None
 
     def short_chain(self) -> BrokenLink | None:
@@ -119,7 +119,7 @@ async def verify(conn: asyncpg.Connection) -> ChainReport:
         async for row in store.chain_rows(conn):
             problem = walk.step(row)
             if problem is not None:
-                broken = BrokenLink(row["chain"], row["seq"], row["id"], problem)
+                broken = BrokenLink(row.chain, row.seq, row.id, problem)
                 return ChainReport(walk.entries, len(walk.heads), broken, walk.heads)
     return ChainReport(walk.entries, len(walk.heads), walk.short_chain(), walk.heads)
 

@@ -15,6 +15,7 @@ import pytest
 
 from service.audit import Actor, AuditEntry
 from service.audit.chain import canonical_text, record_checkpoint, verify
+from service.audit.store import chained_entry
 from service.runtime import Runtime
 from tests.helpers import STRONG_PASSWORD, enrolled_operator, register
 
@@ -103,7 +104,7 @@ async def test_python_and_postgresql_agree_on_the_canonical_text(runtime: Runtim
             ),
         )
     for row in await db.fetch("SELECT *, audit_canonical(a) AS sql_text FROM audit_log a"):
-        assert canonical_text(row) == row["sql_text"]
+        assert canonical_text(chained_entry(row)) == row["sql_text"]
 
 
 async def test_the_service_role_cannot_rewrite_the_trail(runtime: Runtime, db: asyncpg.Connection) -> None:
