@@ -36,9 +36,8 @@ async def notify(
     contact = await contacts.notice_recipient(conn, account_id)
     if contact is None:
         return False
-    kind = contact["kind"]
-    recipient = cipher.open_text(VaultField.contact(kind), contact["address"])
-    template = templates[0] if kind == "email" else templates[1]
+    recipient = cipher.open_text(VaultField.contact(contact.kind.value), contact.address)
+    template = templates[0] if contact.kind is contacts.ContactKind.EMAIL else templates[1]
     await queue_messages(conn, cipher, [Message(template, recipient, variables)])
     return True
 

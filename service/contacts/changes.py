@@ -23,6 +23,7 @@ from service.accounts.states import AccountEvent
 from service.accounts.transitions import move
 from service.contacts import store
 from service.contacts.codes import CodeCheck, ContactKind, check_purpose_code, send_purpose_code
+from service.contacts.store import LockedContact
 from service.courier.outbox import Message, queue_messages
 from service.errors import Conflict, FieldProblem, Invalid, NotFound, checking
 from service.runtime import Runtime
@@ -86,19 +87,19 @@ async def list_contacts(runtime: Runtime, principal: Principal) -> list[OwnConta
     async with runtime.database.connection() as conn:
         cipher = await runtime.vault.open(conn, principal.account_id)
         rows = await store.list_for_account(conn, principal.account_id)
-    chosen = any(row["receives_notices"] for row in rows)
+    chosen = any(row.receives_notices for row in rows)
     # Without a choice, notices go to the verified e-mail, else the verified phone (accounts.notices).
-    default = next((row["id"] for row in rows if row["verified"]), None)
+    default = next((row.id for row in rows if row.verified), None)
     contacts = []
     for row in rows:
-        kind = ContactKind(row["kind"])
+        kind = row.kind
         contacts.append(
             OwnContact(
-                row["id"],
+                row.id,
                 kind,
-                mask(kind, cipher.open_text(VaultField.contact(kind.value), row["address"])),
-                row["verified"],
-                row["receives_notices"] if chosen else row["id"] == default,
+                mask(kind, cipher.open_text(VaultField.contact(kind.value), row.address)),
+                row.verified,
+                row.receives_notices if chosen else row.id == default,
             )
         )
     return contacts
@@ -122,13 +123,11 @@ async def _tell(
         await queue_messages(conn, cipher, messages)
 
 
-def _verified(
-    cipher: OwnerCipher, contacts: list[asyncpg.Record], *, leaving_out: UUID | None
-) -> list[tuple[str, str]]:
+def _verified(cipher: OwnerCipher, contacts: list[LockedContact], *, leaving_out: UUID | None) -> list[tuple[str, str]]:
     return [
-        (row["kind"], cipher.open_text(VaultField.contact(row["kind"]), row["address"]))
+        (row.kind.value, cipher.open_text(VaultField.contact(row.kind.value), row.address))
         for row in contacts
-        if row["verified_at"] is not None and row["id"] != leaving_out
+        if row.verified_at is not None and row.id != leaving_out
     ]
 
 
@@ -139,7 +138,7 @@ async def add_contact(runtime: Runtime, principal: Principal, kind: ContactKind,
     indexes = index.digests(IndexPurpose.contact(kind.value), _key(kind, address))
     async with runtime.database.transaction() as conn:
         contacts = await store.lock_contacts(conn, principal.account_id)
-        if any(row["kind"] == kind.value and row["address_index"] in indexes for row in contacts):
+        if any(row.kind is kind and row.address_index in indexes for row in contacts):
             raise Conflict("contact_exists", f"This {NOTICE_WORDS[kind]} is already yours")
         # An address another account registered but never proved is not theirs: it blocks nothing.
         if await store.proven_by_other(conn, kind.value, indexes, principal.account_id):
@@ -158,9 +157,9 @@ async def resend_code(runtime: Runtime, principal: Principal, addition_id: UUID)
         addition = await store.lock_addition(conn, principal.account_id, addition_id)
         if addition is None:
             raise contact_not_found()
-        kind = ContactKind(addition["kind"])
+        kind = addition.kind
         cipher = await runtime.vault.open(conn, principal.account_id)
-        address = cipher.open_text(VaultField.contact(kind.value), addition["address"])
+        address = cipher.open_text(VaultField.contact(kind.value), addition.address)
         await send_purpose_code(conn, runtime.vault.blind_index, cipher, addition_purpose(kind), kind.purpose, address)
     return kind
 
@@ -184,11 +183,11 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
         addition = await store.lock_addition(conn, principal.account_id, addition_id)
         if addition is None:
             raise contact_not_found()
-        kind = ContactKind(addition["kind"])
+        kind = addition.kind
         result = await check_purpose_code(conn, index, principal.account_id, addition_purpose(kind), code)
         if result is CodeCheck.ACCEPTED:
             cipher = await runtime.vault.open(conn, principal.account_id)
-            address = cipher.open_text(VaultField.contact(kind.value), addition["address"])
+            address = cipher.open_text(VaultField.contact(kind.value), addition.address)
             key = _key(kind, address)
             # The address can no longer be proven by this account either way.
             await store.delete_addition(conn, addition_id)
@@ -205,7 +204,7 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
                             addition_id,
                             principal.account_id,
                             kind.value,
-                            addition["address"],
+                            addition.address,
                             index.digest(IndexPurpose.contact(kind.value), key),
                         )
                 except asyncpg.UniqueViolationError as exc:
@@ -215,9 +214,9 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
             if not taken:
                 # As the registration's code does: a first verified contact activates the account.
                 await move(conn, principal.account_id, AccountEvent.CONTACT_VERIFIED, actor="self")
-                replaced = next((row for row in contacts if row["kind"] == kind.value), None)
+                replaced = next((row for row in contacts if row.kind is kind), None)
                 told = _verified(cipher, contacts, leaving_out=None)
-                template = "contact_changed" if replaced is not None and replaced["verified_at"] else "contact_added"
+                template = "contact_changed" if replaced is not None and replaced.verified_at else "contact_added"
                 await _tell(conn, cipher, told, template, mask(kind, address), kind)
     # Outside the transaction: the spent attempt (and a refused address's removal) is committed.
     if result is CodeCheck.WRONG:
@@ -245,7 +244,7 @@ async def remove_contact(
         if principal.totp_enabled and (not totp_code or not await factor.check_code(conn, cipher, totp_code)):
             raise reauthentication_failed()
         contacts = await store.lock_contacts(conn, principal.account_id)
-        target = next((row for row in contacts if row["id"] == contact_id), None)
+        target = next((row for row in contacts if row.id == contact_id), None)
         if target is None:
             if await store.lock_addition(conn, principal.account_id, contact_id) is None:
                 raise contact_not_found()
@@ -258,27 +257,28 @@ async def remove_contact(
                 "The last verified contact cannot be removed: add and verify another first",
             )
         await store.delete_contact(conn, contact_id)
-        kind = ContactKind(target["kind"])
-        address = cipher.open_text(VaultField.contact(kind.value), target["address"])
-        told = [*([(kind.value, address)] if target["verified_at"] is not None else []), *remaining]
+        kind = target.kind
+        address = cipher.open_text(VaultField.contact(kind.value), target.address)
+        told = [*([(kind.value, address)] if target.verified_at is not None else []), *remaining]
         await _tell(conn, cipher, told, "contact_removed", mask(kind, address), kind)
 
 
 async def choose_notice_recipient(runtime: Runtime, principal: Principal, contact_id: UUID) -> list[OwnContact]:
     async with runtime.database.transaction() as conn:
         contacts = await store.lock_contacts(conn, principal.account_id)
-        target = next((row for row in contacts if row["id"] == contact_id), None)
+        target = next((row for row in contacts if row.id == contact_id), None)
         if target is None and await store.lock_addition(conn, principal.account_id, contact_id) is None:
             raise contact_not_found()
-        if target is None or target["verified_at"] is None:
+        if target is None or target.verified_at is None:
             raise Conflict("contact_not_verified", "Only a verified contact can receive notices")
         previous = await store.notice_recipient(conn, principal.account_id)
         await store.choose_notice_recipient(conn, principal.account_id, contact_id)
-        if previous is not None and previous["id"] != contact_id:
+        if previous is not None and previous.id != contact_id:
             # Whoever received notices until now learns where they go from now on.
             cipher = await runtime.vault.open(conn, principal.account_id)
-            kind = ContactKind(target["kind"])
-            address = cipher.open_text(VaultField.contact(kind.value), target["address"])
-            told = [(previous["kind"], cipher.open_text(VaultField.contact(previous["kind"]), previous["address"]))]
+            kind = target.kind
+            address = cipher.open_text(VaultField.contact(kind.value), target.address)
+            previous_address = cipher.open_text(VaultField.contact(previous.kind.value), previous.address)
+            told = [(previous.kind.value, previous_address)]
             await _tell(conn, cipher, told, "contact_notices_moved", mask(kind, address), kind)
     return await list_contacts(runtime, principal)

@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from service.contacts import store
+from service.contacts.store import ContactKind as ContactKind  # where callers have found it
 from service.courier.outbox import Message, queue_messages
 from service.errors import RateLimited
 from service.vault import BlindIndex, OwnerCipher
@@ -25,15 +26,6 @@ CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 RESEND_INTERVAL_SECONDS = 60
 MAX_CODES_PER_HOUR = 5
-
-
-class ContactKind(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-
-    @property
-    def purpose(self) -> str:
-        return f"verify_{self.value}"
 
 
 class CodeCheck(StrEnum):

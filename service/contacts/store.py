@@ -4,12 +4,55 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from service.accounts.states import AccountState
+
+
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+    @property
+    def purpose(self) -> str:
+        return f"verify_{self.value}"
+
+
+class OwnContactRow(msgspec.Struct, frozen=True):
+    """A contact of the account, or an address waiting for its code (never verified, never the
+    notices' recipient)."""
+
+    id: UUID
+    kind: ContactKind
+    address: bytes  # sealed under the account's data key
+    verified: bool
+    receives_notices: bool
+    created_at: datetime
+
+
+class LockedContact(msgspec.Struct, frozen=True):
+    id: UUID
+    kind: ContactKind
+    address: bytes  # sealed under the account's data key
+    address_index: bytes
+    verified_at: datetime | None
+    receives_notices: bool
+
+
+class SealedAddress(msgspec.Struct, frozen=True):
+    """An address waiting for its code, or the contact notices go to."""
+
+    id: UUID
+    kind: ContactKind
+    address: bytes  # sealed under the account's data key
+
+
+def _sealed_address(row: asyncpg.Record | None) -> SealedAddress | None:
+    return None if row is None else SealedAddress(row["id"], ContactKind(row["kind"]), row["address"])
 
 
 class Contact(msgspec.Struct, frozen=True):
@@ -267,9 +310,9 @@ async def consume_live(conn: asyncpg.Connection, code_id: UUID) -> bool:
 # A signed-in person's own contacts and the addresses they are adding (issue 19).
 
 
-async def list_for_account(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+async def list_for_account(conn: asyncpg.Connection, account_id: UUID) -> list[OwnContactRow]:
     """The account's contacts, then the addresses waiting for their code, e-mail first."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         """SELECT id, kind, address, verified_at IS NOT NULL AS verified, receives_notices, created_at
            FROM contacts WHERE account_id = $1
            UNION ALL
@@ -278,18 +321,38 @@ async def list_for_account(conn: asyncpg.Connection, account_id: UUID) -> list[a
            ORDER BY verified DESC, kind, created_at""",
         account_id,
     )
-    return rows
+    return [
+        OwnContactRow(
+            row["id"],
+            ContactKind(row["kind"]),
+            row["address"],
+            row["verified"],
+            row["receives_notices"],
+            row["created_at"],
+        )
+        for row in rows
+    ]
 
 
-async def lock_contacts(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+async def lock_contacts(conn: asyncpg.Connection, account_id: UUID) -> list[LockedContact]:
     """The account's contacts, locked until the transaction ends: serializes every change to them
     (two removals in parallel cannot each leave the other as the last)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         """SELECT id, kind, address, address_index, verified_at, receives_notices FROM contacts
            WHERE account_id = $1 ORDER BY kind FOR UPDATE""",
         account_id,
     )
-    return rows
+    return [
+        LockedContact(
+            row["id"],
+            ContactKind(row["kind"]),
+            row["address"],
+            row["address_index"],
+            row["verified_at"],
+            row["receives_notices"],
+        )
+        for row in rows
+    ]
 
 
 async def proven_by_other(conn: asyncpg.Connection, kind: str, indexes: list[bytes], account_id: UUID) -> bool:
@@ -335,14 +398,15 @@ async def put_addition(
     )
 
 
-async def lock_addition(conn: asyncpg.Connection, account_id: UUID, addition_id: UUID) -> asyncpg.Record | None:
+async def lock_addition(conn: asyncpg.Connection, account_id: UUID, addition_id: UUID) -> SealedAddress | None:
     """The account's live addition with this id (another account's id is None, like an unknown one)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT id, kind, address FROM contact_additions
            WHERE id = $1 AND account_id = $2 AND expires_at > now() FOR UPDATE""",
         addition_id,
         account_id,
     )
+    return _sealed_address(row)
 
 
 async def delete_addition(conn: asyncpg.Connection, addition_id: UUID) -> None:
@@ -380,10 +444,11 @@ async def choose_notice_recipient(conn: asyncpg.Connection, account_id: UUID, co
     await conn.execute("UPDATE contacts SET receives_notices = true WHERE id = $1", contact_id)
 
 
-async def notice_recipient(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record | None:
+async def notice_recipient(conn: asyncpg.Connection, account_id: UUID) -> SealedAddress | None:
     """The verified contact notices go to: the one the person chose, else the e-mail, else the phone."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT id, kind, address FROM contacts WHERE account_id = $1 AND verified_at IS NOT NULL
            ORDER BY receives_notices DESC, kind LIMIT 1""",
         account_id,
     )
+    return _sealed_address(row)

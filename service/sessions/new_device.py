@@ -39,12 +39,10 @@ async def is_new_device(
         return False  # the first sign-in after registration
     this = (device(user_agent), network(client_address))
     period = runtime.settings.retention.get(Retained.SESSIONS, DEFAULT_PERIODS[Retained.SESSIONS])
-    for row in await store.recent_origins(conn, account_id, datetime.now(UTC) - period, RECENT_SESSIONS):
-        seen_agent = cipher.open_text(VaultField.SESSION_USER_AGENT, row["user_agent"]) if row["user_agent"] else None
+    for seen in await store.recent_origins(conn, account_id, datetime.now(UTC) - period, RECENT_SESSIONS):
+        seen_agent = cipher.open_text(VaultField.SESSION_USER_AGENT, seen.user_agent) if seen.user_agent else None
         seen_address = (
-            cipher.open_text(VaultField.SESSION_CLIENT_ADDRESS, row["client_address"])
-            if row["client_address"]
-            else None
+            cipher.open_text(VaultField.SESSION_CLIENT_ADDRESS, seen.client_address) if seen.client_address else None
         )
         if (device(seen_agent), network(seen_address)) == this:
             return False

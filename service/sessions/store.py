@@ -100,6 +100,12 @@ async def end(conn: asyncpg.Connection, account_id: UUID, session_id: UUID, reas
     return result.endswith(" 1")
 
 
+class SessionOrigin(msgspec.Struct, frozen=True):
+    # Both sealed under the account's data key; None when the client gave none.
+    client_address: bytes | None
+    user_agent: bytes | None
+
+
 class LiveSession(msgspec.Struct, frozen=True):
     id: UUID
     assurance: int
@@ -211,12 +217,13 @@ async def end_all_but(conn: asyncpg.Connection, account_id: UUID, keep: UUID | N
 
 async def recent_origins(
     conn: asyncpg.Connection, account_id: UUID, since: datetime, limit: int
-) -> list[asyncpg.Record]:
+) -> list[SessionOrigin]:
     """The sealed address and user agent of the account's latest sessions (live or ended) created since ``since``."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT client_address, user_agent FROM sessions
            WHERE account_id = $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT $3""",
         account_id,
         since,
         limit,
     )
+    return [SessionOrigin(row["client_address"], row["user_agent"]) for row in rows]
