@@ -3,7 +3,8 @@
 The app's routes (service.app), the worker's jobs and schedules (service.jobs.catalog), what a
 case's decision does (cases.outcomes), which open cases a consent's withdrawal ends
 (consents.effects), and what the export, the erasure, the legal hold and retention act on
-(lifecycle.personal_data) are all read from this list. A new capability, a verification method
+(lifecycle.personal_data) are all read from this list; the erasure's steps run in the order of
+ERASURE_ORDER. A new capability, a verification method
 for one, is a folder with a ``capability.py`` and one line here; tests/test_capabilities.py fails
 when a folder, a route, a job or a case type is left out.
 
@@ -75,12 +76,20 @@ CAPABILITIES: tuple[Capability, ...] = (
     VAULT,
 )
 
+# The order in which the capabilities' erasure steps (their manifests' ``erase``) run, each in the
+# erasure's one transaction (lifecycle.erasure); every capability with a step is here, once. It is
+# the order the erasure ran in before the manifests declared its steps (README "Cancellation and
+# erasure"): biometric keys first, then the registry's statements, open cases expired and evidence
+# deleted, guardianships ended, and the account's own data with its data key last, after every
+# step that may still act on the account as it was.
+ERASURE_ORDER: tuple[Capability, ...] = (FACE, LIFECYCLE, CASES, GUARDIANS, ACCOUNTS)
+
 # Folders under service/ that are not capabilities: what the capabilities are built on. They have
 # no routes, jobs, case types or personal data of their own (tests/test_capabilities.py).
 FOUNDATIONS = frozenset({"database", "http", "jobs", "passwords"})
 
 
-def _register(capabilities: tuple[Capability, ...]) -> None:
+def _register(capabilities: tuple[Capability, ...], erasure_order: tuple[Capability, ...]) -> None:
     # In the order of CaseType, as the catalogue listed them before the manifests declared them.
     order = list(CaseType)
     declarations = sorted(
@@ -100,6 +109,13 @@ def _register(capabilities: tuple[Capability, ...]) -> None:
         if any(declaration.relies_on is purpose for declaration in declarations)
     )
     personal_data.register(entry for capability in capabilities for entry in capability.personal_data)
+    erasing = [capability.name for capability in capabilities if capability.erase is not None]
+    ordered = [capability.name for capability in erasure_order]
+    if sorted(erasing) != sorted(ordered) or len(set(ordered)) != len(ordered):
+        raise RuntimeError(f"ERASURE_ORDER must list each capability with an erasure step once: {erasing}")
+    personal_data.register_erasure_steps(
+        (capability.name, capability.erase) for capability in erasure_order if capability.erase is not None
+    )
 
 
-_register(CAPABILITIES)
+_register(CAPABILITIES, ERASURE_ORDER)

@@ -3,9 +3,10 @@ exports as ``CAPABILITY`` from its ``capability.py``.
 
 A manifest names the capability's HTTP routes, its jobs and schedules, the review-case types it
 owns (with what their decisions do and what the person a case is about may do with it), and the
-personal data it holds (how it is exported, erased, held and retained). ``service.capabilities``
-lists every manifest; the app, the job catalogue, case outcomes, consent effects, the export and
-erasure read that list, and nothing else reaches into a capability to find these things.
+personal data it holds (how it is exported, erased, held and retained, and its own step of an
+account's erasure). ``service.capabilities`` lists every manifest; the app, the job catalogue,
+case outcomes, consent effects, the export and erasure read that list, and nothing else reaches
+into a capability to find these things.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from service.cases.catalogue import CaseType, CaseTypeSpec
 from service.cases.outcomes import CaseOutcome
 from service.consents.purposes import ConsentPurpose
-from service.lifecycle.personal_data import PersonalData
+from service.lifecycle.personal_data import ErasureStep, PersonalData
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -50,3 +51,8 @@ class Capability:
     case_types: tuple[CaseTypeDeclaration, ...] = ()
     # Every table of the capability that holds personal data (lifecycle.personal_data).
     personal_data: tuple[PersonalData, ...] = ()
+    # What erasing an account takes of the capability beyond its tables' ``erase`` statements
+    # (keys destroyed, open cases ended, guardianships ended, the account's own data). Run by
+    # lifecycle.erasure in the order of service.capabilities.ERASURE_ORDER, which must list
+    # every capability that has one.
+    erase: ErasureStep | None = None

@@ -16,7 +16,7 @@ import pytest
 from litestar import Controller
 from litestar.handlers import BaseRouteHandler
 
-from service.capabilities import CAPABILITIES, FOUNDATIONS
+from service.capabilities import CAPABILITIES, ERASURE_ORDER, FOUNDATIONS
 from service.cases.catalogue import CASE_TYPES, CaseType
 from service.cases.outcomes import OUTCOMES
 from service.consents.effects import CASES_RELYING_ON
@@ -157,6 +157,16 @@ def test_consent_effects_and_personal_data_are_the_manifests() -> None:
         ConsentPurpose.BIOMETRIC: (CaseType.FACE,),
     }
     assert list(personal_data.REGISTRY) == [entry for capability in CAPABILITIES for entry in capability.personal_data]
+
+
+def test_the_erasure_runs_each_capabilitys_step_once_in_the_declared_order() -> None:
+    # The order the erasure has always run in (README "Cancellation and erasure"): keys first,
+    # the account's own data and key last.
+    assert [name for name, _ in personal_data.ERASURE_STEPS] == ["face", "lifecycle", "cases", "guardians", "accounts"]
+    assert [step for _, step in personal_data.ERASURE_STEPS] == [capability.erase for capability in ERASURE_ORDER]
+    assert {capability.name for capability in CAPABILITIES if capability.erase} == {
+        capability.name for capability in ERASURE_ORDER
+    }
 
 
 def test_a_table_is_read_only_once_the_capabilities_filled_it_and_filled_once() -> None:

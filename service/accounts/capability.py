@@ -5,9 +5,12 @@ Registration, the profile, account states and their notices.
 
 from __future__ import annotations
 
+import asyncpg
+
+from service.accounts.erasure import erase_personal_data
 from service.accounts.notices import state_notice_job
 from service.accounts.routes import ProfileController, RegistrationController
-from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, Erasure, PersonalData, Sealed
+from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, AccountErasure, Erasure, PersonalData, Sealed
 from service.manifest import Capability
 from service.vault.labels import VaultField
 
@@ -42,9 +45,15 @@ PERSONAL_DATA = (
 )
 
 
+async def erase_account_data(conn: asyncpg.Connection, erasure: AccountErasure) -> None:
+    """Sessions, contacts, second factor, the username, and the account's data key (accounts.erasure)."""
+    await erase_personal_data(conn, erasure.vault, erasure.account_id, erasure.event, erasure.actor, erasure.reason)
+
+
 CAPABILITY = Capability(
     "accounts",
     routes=(RegistrationController, ProfileController),
     jobs=(state_notice_job,),
     personal_data=PERSONAL_DATA,
+    erase=erase_account_data,
 )

@@ -9,11 +9,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+
+from service.cases import store
+from service.cases.cases import lock_case, transition
 from service.cases.catalogue import REVIEWERS, CaseType, CaseTypeSpec, SubjectRight
 from service.cases.routes import OwnCasesController, ReviewQueueController
-from service.cases.states import DecisionKind
+from service.cases.states import CaseEvent, DecisionKind
 from service.cases.sweep import sweep_schedule
-from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
+from service.lifecycle.personal_data import AccountErasure, Erasure, PersonalData, Sealed
 from service.manifest import Capability, CaseTypeDeclaration
 from service.vault.labels import VaultField
 
@@ -32,7 +36,7 @@ PERSONAL_DATA = (
            FROM review_cases WHERE subject_account_id = $1 ORDER BY created_at""",
         Erasure.KEPT,
         "kept for good: ids, codes and scores; open cases expire at erasure",
-        erased_by="lifecycle.erasure (open cases expired)",
+        erased_by="its erasure step, end_cases_of (open cases expired)",
         json=("automated_results",),
     ),
     PersonalData(
@@ -71,6 +75,18 @@ PERSONAL_DATA = (
 )
 
 
+async def end_cases_of(conn: asyncpg.Connection, erasure: AccountErasure) -> None:
+    """Cases still open end here: nobody may go on working on an erased person's data. Evidence
+    holds personal values, some masked only partly (a name's first character, an ID number's
+    ends): it goes with the person. The cases, their decisions and reason codes stay."""
+    case_types = [case_type.value for case_type in CaseType]
+    for case_id in await store.open_of_subject(conn, erasure.account_id, case_types):
+        await transition(
+            conn, await lock_case(conn, case_id), CaseEvent.EXPIRE, erasure.actor, reason_code="account_erased"
+        )
+    await store.erase_evidence_of_subject(conn, erasure.account_id, case_types)
+
+
 CAPABILITY = Capability(
     "cases",
     routes=(ReviewQueueController, OwnCasesController),
@@ -88,4 +104,5 @@ CAPABILITY = Capability(
         ),
     ),
     personal_data=PERSONAL_DATA,
+    erase=end_cases_of,
 )

@@ -9,12 +9,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+
 from service.cases.catalogue import REVIEWERS, VERIFYING_DECISIONS, CaseType, CaseTypeSpec
 from service.consents.purposes import ConsentPurpose
+from service.face import store
+from service.face.keys import biometric_key_owner
 from service.face.outcomes import face_case_changed
 from service.face.retention import retention_schedule
 from service.face.routes import FaceController, FaceReviewController
-from service.lifecycle.personal_data import Erasure, Hold, Key, PersonalData, Sealed, Shape
+from service.lifecycle.personal_data import AccountErasure, Erasure, Hold, Key, PersonalData, Sealed, Shape
 from service.manifest import Capability, CaseTypeDeclaration
 
 
@@ -52,6 +56,13 @@ PERSONAL_DATA = (
 )
 
 
+async def erase_biometrics(conn: asyncpg.Connection, erasure: AccountErasure) -> None:
+    """Templates and images go, and every attempt's biometric key is destroyed."""
+    await store.erase_biometric_data(conn, erasure.account_id)
+    for verification_id in await store.verification_ids(conn, erasure.account_id):
+        await erasure.vault.destroy(conn, biometric_key_owner(verification_id))
+
+
 CAPABILITY = Capability(
     "face",
     routes=(FaceController, FaceReviewController),
@@ -65,4 +76,5 @@ CAPABILITY = Capability(
         ),
     ),
     personal_data=PERSONAL_DATA,
+    erase=erase_biometrics,
 )

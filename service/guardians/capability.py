@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
+
 from service.cases.catalogue import VERIFYING_DECISIONS, CaseType, CaseTypeSpec, SubjectRight
+from service.guardians.departure import end_guardianships_of
 from service.guardians.lifecycle import guardian_schedule
 from service.guardians.outcomes import guardian_case_changed
 from service.guardians.routes import GuardianController
-from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
+from service.lifecycle.personal_data import AccountErasure, Erasure, PersonalData, Sealed
 from service.manifest import Capability, CaseTypeDeclaration
 from service.operators.roles import Role
 
@@ -48,6 +51,11 @@ PERSONAL_DATA = (
 )
 
 
+async def end_guardianships(conn: asyncpg.Connection, erasure: AccountErasure) -> None:
+    """A minor left without a guardian is suspended, not silently left alone."""
+    await end_guardianships_of(conn, erasure.account_id, erasure.actor)
+
+
 CAPABILITY = Capability(
     "guardians",
     routes=(GuardianController,),
@@ -67,4 +75,5 @@ CAPABILITY = Capability(
         ),
     ),
     personal_data=PERSONAL_DATA,
+    erase=end_guardianships,
 )

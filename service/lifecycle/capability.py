@@ -6,7 +6,7 @@ Cancellation, erasure, the legal hold and retention.
 from __future__ import annotations
 
 from service.lifecycle.cancellation import erasure_schedule
-from service.lifecycle.personal_data import Erasure, Hold, PersonalData
+from service.lifecycle.personal_data import Erasure, Hold, PersonalData, erase_registered_data
 from service.lifecycle.retention import retention_schedule
 from service.lifecycle.routes import CancellationController
 from service.manifest import Capability
@@ -37,4 +37,5 @@ CAPABILITY = Capability(
     routes=(CancellationController,),
     schedules=(erasure_schedule, retention_schedule),
     personal_data=PERSONAL_DATA,
+    erase=erase_registered_data,
 )

@@ -19,13 +19,21 @@ anonymous callers made against their account (sign-in attempts), never an operat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from service.registration import RegisteredList, RegisteredTable
 from service.vault.labels import VaultField
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from service.accounts.states import AccountEvent
+    from service.audit import Actor
+    from service.vault import Vault
 
 
 class Key(StrEnum):
@@ -105,12 +113,33 @@ class PersonalData:
     not_exported: str = ""
 
 
+@dataclass(frozen=True)
+class AccountErasure:
+    """One account being erased, as each capability's erasure step receives it (the manifest's
+    ``erase``; lifecycle.erasure runs the steps in the order service.capabilities declares)."""
+
+    account_id: UUID
+    # The account's transition to ``erased`` (a cancellation, a termination, the guardian window).
+    event: AccountEvent
+    reason: str
+    actor: Actor
+    vault: Vault
+
+
+# A capability's own part of erasing an account, in the erasure's transaction: what its
+# ``PersonalData`` statements cannot say (keys to destroy, cases to end, notices to send).
+ErasureStep = Callable[["asyncpg.Connection", AccountErasure], Awaitable[None]]
+
+
 # Each capability declares the tables it holds in its manifest (service.manifest ``personal_data``);
 # service.capabilities registers them here, in the order of its list.
 REGISTRY: RegisteredList[PersonalData] = RegisteredList("personal-data tables")
 BY_TABLE: RegisteredTable[str, PersonalData] = RegisteredTable("personal-data tables")
 EXPORTED: RegisteredList[PersonalData] = RegisteredList("exported personal-data tables")
 HELD: RegisteredList[PersonalData] = RegisteredList("personal-data tables under the legal hold")
+# The capabilities' erasure steps (their manifests' ``erase``), by capability name, in the order
+# service.capabilities.ERASURE_ORDER declares.
+ERASURE_STEPS: RegisteredList[tuple[str, ErasureStep]] = RegisteredList("erasure steps")
 
 
 def register(entries: Iterable[PersonalData]) -> None:
@@ -119,6 +148,18 @@ def register(entries: Iterable[PersonalData]) -> None:
     BY_TABLE.fill((entry.table, entry) for entry in entries)
     EXPORTED.fill(entry for entry in entries if entry.export is not None)
     HELD.fill(entry for entry in entries if entry.hold is Hold.LEGAL)
+
+
+def register_erasure_steps(steps: Iterable[tuple[str, ErasureStep]]) -> None:
+    ERASURE_STEPS.fill(steps)
+
+
+async def erase_registered_data(conn: asyncpg.Connection, erasure: AccountErasure) -> None:
+    """What the registry's entries erase themselves: documents' and exports' content, and every
+    personal value of what stays under the legal hold (lifecycle.holds), in the registry's order."""
+    for entry in REGISTRY:
+        for statement in entry.erase:
+            await conn.execute(statement, erasure.account_id)
 
 
 # Tables of the migrated schema that hold no personal data about account holders, and why.

@@ -11,7 +11,8 @@ import asyncpg
 import httpx
 import pytest
 
-from service.lifecycle import erasure
+from service.accounts import capability as accounts
+from service.guardians import capability as guardians
 from service.lifecycle.cancellation import erase_due
 from service.runtime import Runtime
 from tests.arrange.cleartext import found_in_clear
@@ -32,6 +33,10 @@ def dies_after(step: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
     return run_then_die
 
 
+# Points inside the erasure's steps, each run by its capability's manifest (``erase``).
+STEPS = {"end_guardianships_of": guardians, "erase_personal_data": accounts}
+
+
 @pytest.mark.parametrize("point", ["end_guardianships_of", "erase_personal_data"])
 async def test_a_killed_erasure_is_undone_and_then_completed(
     point: str,
@@ -45,7 +50,7 @@ async def test_a_killed_erasure_is_undone_and_then_completed(
     assert (await client.post("/v1/me/cancellation", json={"password": STRONG_PASSWORD}, headers=me)).status_code == 202
     await db.execute("UPDATE cancellations SET erase_after = now() - interval '1 second'")
 
-    monkeypatch.setattr(erasure, point, dies_after(getattr(erasure, point)))
+    monkeypatch.setattr(STEPS[point], point, dies_after(getattr(STEPS[point], point)))
     with pytest.raises(WorkerKilled):
         await erase_due(runtime)
     # Nothing happened: the account, its contacts and its key are as they were.
