@@ -28,6 +28,10 @@ from service.database.local import prepare_embedded
 from service.runtime import Runtime
 from service.settings import Settings, load_settings
 
+# The real face models and embeddings of the shared photos, for tests of verification/face and
+# of service/face alike (loaded once per session, when a test asks for them).
+pytest_plugins = ["tests.arrange.face_models"]
+
 T = TypeVar("T")
 
 TEMPLATE = "idv_template"

@@ -16,7 +16,7 @@ import httpx
 from service.runtime import Runtime
 from tests.arrange.consents import grant
 from tests.arrange.people import ready_for_real_name
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.face.images import ImageBGR
 
 # Genuine answers are different real photos of one person (see `test_face_api`).

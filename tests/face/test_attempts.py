@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 
 from service.runtime import Runtime
+from tests.arrange.photos import photo
 from tests.face.arrange import answer, challenge, jpeg, ready
-from tests.face.photos import photo
 
 
 async def test_parallel_challenges_past_the_daily_bound_are_refused(

@@ -14,9 +14,9 @@ import pytest
 
 from service.runtime import Runtime
 from service.settings import SettingsError, load_settings
+from tests.arrange.photos import photo
 from tests.conftest import environment_for_tests
 from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
-from tests.face.photos import photo
 from verification.face.timing import CaptureDoubt, frame_count_doubts
 
 

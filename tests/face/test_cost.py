@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from service.face.verification import assess_answer
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.face.analysis import FaceAnalysis
 from verification.face.images import ImageBGR
 from verification.face.liveness import ChallengeAction, FrameObservation

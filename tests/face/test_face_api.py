@@ -24,11 +24,11 @@ from service.face.retention import erase_expired_images
 from service.runtime import Runtime
 from tests.arrange.operators import claim_and_decide
 from tests.arrange.people import ready_for_real_name
+from tests.arrange.photos import photo
 from tests.face.arrange import DOCUMENT, jpeg, live_frames
 from tests.face.arrange import answer as _answer
 from tests.face.arrange import challenge as _challenge
 from tests.face.arrange import ready as _ready
-from tests.face.photos import photo
 from tests.helpers import enrolled_operator
 from verification.face import attacks
 from verification.face.engine import FaceEngine

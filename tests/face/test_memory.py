@@ -17,8 +17,8 @@ import pytest
 
 from service.face.schemas import MAX_BODY_BYTES
 from service.runtime import Runtime
+from tests.arrange.photos import photo
 from tests.face.arrange import answer, challenge, jpeg, ready
-from tests.face.photos import photo
 
 MIB = 1024 * 1024
 LIMIT = 300 * MIB

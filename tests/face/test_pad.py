@@ -37,10 +37,10 @@ from service.face.pad import (
 from service.face.verification import judge, may_verify_without_review
 from service.runtime import Runtime, presentation_attack_detector
 from service.settings import SettingsError, load_settings
+from tests.arrange.photos import photo
 from tests.arrange.settings import PRODUCTION
 from tests.conftest import environment_for_tests
 from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
-from tests.face.photos import photo
 from tests.peers import serving, signed_by
 from verification.face.images import ImageBGR
 from verification.face.liveness import METHOD, ChallengeAction, LivenessIssue, Uncertainty

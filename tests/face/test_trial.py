@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from tests.face.photos import FACES
+from tests.arrange.photos import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
 # obama3.jpg as the document; obama.jpg straight on, obama2.jpg turned to his right, obama4.jpg closer.

@@ -17,8 +17,8 @@ import msgspec
 from service.runtime import Runtime
 from service.sessions import store as sessions_store
 from tests.arrange.operators import claim_and_decide
+from tests.arrange.photos import photo
 from tests.face.arrange import DOCUMENT, answer, challenge, jpeg, live_frames, ready
-from tests.face.photos import photo
 from tests.helpers import enrolled_operator
 from verification.face.images import ImageBGR
 from verification.face.liveness import ChallengeAction, LivenessResult

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.face.engine import FaceEngine
 from verification.face.geometry import DetectedFace
 from verification.face.images import ImageBGR

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from tests.face.photos import pairs
+from tests.arrange.photos import pairs
 from verification.face.matching import (
     DEFAULT_THRESHOLDS,
     Embedding,

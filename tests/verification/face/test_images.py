@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.errors import InvalidValue
 from verification.face.images import FACE_MAX_SIDE, decode_face_image
 from verification.uploads import UploadLimits

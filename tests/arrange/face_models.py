@@ -1,4 +1,5 @@
-"""The real models, loaded once per test session, and embeddings of the shared photos."""
+"""Fixtures: the real models, loaded once per test session, and embeddings of the shared photos
+(registered for every test by tests/conftest.py, for tests/verification/face and tests/face)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.face.engine import FaceEngine
 from verification.face.matching import Embedding
 from verification.face.models import LoadedModels, load_models

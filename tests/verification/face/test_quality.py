@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tests.face.photos import photo, side_by_side
+from tests.arrange.photos import photo, side_by_side
 from verification.face.engine import FaceEngine
 from verification.face.images import ImageBGR
 from verification.face.quality import QualityIssue, QualityReport, assess_quality

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.face.photos import FACES, PAIRS_CSV
+from tests.arrange.photos import FACES, PAIRS_CSV
 from verification.face.evaluate import main, roc_auc, tar_at_far
 
 

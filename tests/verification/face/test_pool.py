@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.face.photos import photo
+from tests.arrange.photos import photo
 from verification.face.engine import FaceEngine
 from verification.face.liveness import METHOD, ChallengeAction, LivenessIssue
 from verification.face.matching import MatchDecision

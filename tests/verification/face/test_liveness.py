@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.face.photos import photo, side_by_side
+from tests.arrange.photos import photo, side_by_side
 from verification.face import attacks
 from verification.face.engine import FaceEngine
 from verification.face.geometry import Box, DetectedFace, Landmarks
