@@ -20,6 +20,7 @@ from service.runtime import Runtime
 from service.sessions.assisted import DECIDED_JOB, RecoveryDecided, tell_recovery_decided
 from tests.arrange.consents import grant
 from tests.arrange.contacts import verify_email
+from tests.arrange.lifecycle import terminate
 from tests.arrange.operators import claim_and_decide
 from tests.arrange.people import ZHANG_SAN
 from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, outbox, register
@@ -123,7 +124,7 @@ async def test_two_operators_approve_the_old_factors_go_and_a_code_sets_a_new_pa
     # Replaying the approval changes nothing and queues no second code.
     for _ in range(2):
         replayed = await client.post(confirm_url, headers=senior.headers)
-        assert replayed.status_code in {404, 409}, replayed.text
+        assert (replayed.status_code, replayed.json()["code"]) == (409, "nothing_staged"), replayed.text
     assert await _run_decided_jobs(runtime, db) == 1
 
     code = await latest_code(runtime, "email", holder["email"])
@@ -283,3 +284,37 @@ async def test_malformed_requests_are_problems_never_errors(client: httpx.AsyncC
         headers={"content-type": "application/json"},
     )
     assert 400 <= huge.status_code < 500
+
+
+async def test_a_terminated_account_gets_no_case_and_the_same_answer(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    holder = await _person(client, runtime, real_name=True, totp=False)
+    await terminate(client, runtime, holder["account_id"], "abuse")
+    before = len(outbox(runtime))
+    asked = await _ask(client, holder["email"])
+    unknown = await _ask(client, "nobody@example.com")
+    assert (asked.status_code, asked.content) == (unknown.status_code, unknown.content) == (202, unknown.content)
+    assert await _cases(db, holder["account_id"]) == []
+    await runtime.courier.deliver_queued()
+    assert not any("recover" in m.get("subject", "").lower() for m in outbox(runtime)[before:])
+
+
+async def test_two_operators_confirming_at_once_apply_the_approval_once(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    holder = await _person(client, runtime, real_name=True, totp=True)
+    assert (await _ask(client, holder["email"])).status_code == 202
+    [case] = await _cases(db, holder["account_id"])
+    first = await enrolled_operator(runtime, client, "senior_reviewer")
+    await claim_and_decide(client, first, str(case["id"]), "approve", "identity_confirmed")
+    seconds = [await enrolled_operator(runtime, client, "senior_reviewer") for _ in range(2)]
+    url = f"/v1/operator/cases/{case['id']}/staged-decision/confirm"
+    answers = await asyncio.gather(*(client.post(url, headers=s.headers) for s in seconds))
+    assert sorted(a.status_code for a in answers)[0] == 200
+    assert sum(a.status_code == 200 for a in answers) == 1, [a.text for a in answers]
+    assert all(a.status_code < 500 for a in answers)
+    assert await _run_decided_jobs(runtime, db) == 1
+    await runtime.courier.deliver_queued()
+    codes = [m for m in outbox(runtime) if m["to"] == holder["email"] and "approved" in m.get("subject", "")]
+    assert len(codes) == 1
