@@ -44,6 +44,7 @@ STORED_JOB_NAMES = {
     "realname.check",
     "recipients.deliver_notice",
     "rights.build_export",
+    "sessions.assisted_recovery_decided",
     "vault.reindex",
     "vault.rewrap",
     "vault.rotate_master_keys",

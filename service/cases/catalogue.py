@@ -28,6 +28,9 @@ class CaseType(StrEnum):
     DATA_SUBJECT_REQUEST = "data_subject_request"
     # Ending an account for good (false information, abuse): always two operators.
     ACCOUNT_TERMINATION = "account_termination"
+    # A person who lost both the password and the second factor proves who they are again: always
+    # two operators, since approving removes the account's factors.
+    ACCOUNT_RECOVERY = "account_recovery"
 
 
 class SubjectRight(StrEnum):
@@ -70,7 +73,7 @@ def subject_may(case_type: CaseType, right: SubjectRight) -> bool:
 
 
 # Decisions on these types always wait for a second operator, whatever IDV_FOUR_EYES_DECISIONS says.
-ALWAYS_FOUR_EYES = frozenset({CaseType.ACCOUNT_TERMINATION})
+ALWAYS_FOUR_EYES = frozenset({CaseType.ACCOUNT_TERMINATION, CaseType.ACCOUNT_RECOVERY})
 
 # How long a user has to answer a request for resubmission before the case expires.
 RESUBMISSION_WINDOW = timedelta(days=14)
@@ -160,6 +163,18 @@ _REASONS = [
         {D.REJECT},
         "The proposed termination is not warranted.",
         "Your account stays open.",
+    ),
+    _reason(
+        "identity_confirmed",
+        {D.APPROVE},
+        "The real-name data matches the verified record and nothing suggests someone else is asking.",
+        "We confirmed it is you: a recovery code was sent to your verified e-mail or phone.",
+    ),
+    _reason(
+        "identity_not_confirmed",
+        {D.REJECT},
+        "Could not be confident the person asking is the account holder; see the case notes.",
+        "We could not confirm it is you, so your account was not changed.",
     ),
     _reason(
         "request_fulfilled",

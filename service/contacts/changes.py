@@ -21,6 +21,7 @@ import asyncpg
 from service.accounts.masking import mask_email, mask_phone
 from service.accounts.states import AccountEvent
 from service.accounts.transitions import move
+from service.audit import Actor, AuditEntry
 from service.contacts import store
 from service.contacts.codes import CodeCheck, ContactKind, check_purpose_code, send_purpose_code
 from service.contacts.store import LockedContact
@@ -123,6 +124,12 @@ async def _tell(
         await queue_messages(conn, cipher, messages)
 
 
+async def _record(
+    runtime: Runtime, conn: asyncpg.Connection, actor: Actor, action: str, account_id: UUID, kind: ContactKind
+) -> None:
+    await runtime.audit.append(conn, AuditEntry(actor, action, "account", str(account_id), {"kind": kind.value}))
+
+
 def _verified(cipher: OwnerCipher, contacts: list[LockedContact], *, leaving_out: UUID | None) -> list[tuple[str, str]]:
     return [
         (row.kind.value, cipher.open_text(VaultField.contact(row.kind.value), row.address))
@@ -174,7 +181,9 @@ async def _taken_under_previous_key(
     )
 
 
-async def verify_addition(runtime: Runtime, principal: Principal, addition_id: UUID, code: str) -> OwnContact:
+async def verify_addition(
+    runtime: Runtime, principal: Principal, addition_id: UUID, code: str, actor: Actor
+) -> OwnContact:
     """Prove the waiting address with its code: it becomes the account's contact of its kind."""
     index = runtime.vault.blind_index
     taken = False
@@ -218,6 +227,8 @@ async def verify_addition(runtime: Runtime, principal: Principal, addition_id: U
                 told = _verified(cipher, contacts, leaving_out=None)
                 template = "contact_changed" if replaced is not None and replaced.verified_at else "contact_added"
                 await _tell(conn, cipher, told, template, mask(kind, address), kind)
+                # The person's security log (audit.activity) shows it: the kind, never the address.
+                await _record(runtime, conn, actor, "contact.added", principal.account_id, kind)
     # Outside the transaction: the spent attempt (and a refused address's removal) is committed.
     if result is CodeCheck.WRONG:
         raise Invalid("code_invalid", "The code is not right")
@@ -235,6 +246,7 @@ async def remove_contact(
     password: str,
     totp_code: str | None,
     client_address: str,
+    actor: Actor,
 ) -> None:
     """Remove a contact (or an address still waiting) after the password, and the TOTP code when
     enrolled; never the last verified contact."""
@@ -261,6 +273,7 @@ async def remove_contact(
         address = cipher.open_text(VaultField.contact(kind.value), target.address)
         told = [*([(kind.value, address)] if target.verified_at is not None else []), *remaining]
         await _tell(conn, cipher, told, "contact_removed", mask(kind, address), kind)
+        await _record(runtime, conn, actor, "contact.removed", principal.account_id, kind)
 
 
 async def choose_notice_recipient(runtime: Runtime, principal: Principal, contact_id: UUID) -> list[OwnContact]:

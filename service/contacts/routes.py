@@ -22,7 +22,7 @@ from service.contacts.changes import (
 from service.contacts.codes import CODE_TTL, ContactKind
 from service.contacts.verification import request_code, verify_contact
 from service.http.clients import client_address
-from service.http.dependencies import CurrentRuntime, SignedIn
+from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.problems import ProblemError
 from service.http.rate_limits import RateLimitGroup
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
@@ -144,9 +144,15 @@ class OwnContactsController(Controller):
         opt={"rate_limit": RateLimitGroup.CODES},
     )
     async def verify(
-        self, runtime: CurrentRuntime, principal: SignedIn, contact_id: FromPath[UUID], data: JSONBody[CodeSubmission]
+        self,
+        runtime: CurrentRuntime,
+        principal: SignedIn,
+        actor: Acting,
+        contact_id: FromPath[UUID],
+        data: JSONBody[CodeSubmission],
     ) -> ContactView:
-        return ContactView.of(await verify_addition(runtime, principal, contact_id, data.code.replace(" ", "")))
+        code = data.code.replace(" ", "")
+        return ContactView.of(await verify_addition(runtime, principal, contact_id, code, actor))
 
     @patch("/{contact_id:uuid}", summary="Choose the verified contact that receives notices")
     async def change(
@@ -168,7 +174,10 @@ class OwnContactsController(Controller):
         request: Request[Any, Any, Any],
         runtime: CurrentRuntime,
         principal: SignedIn,
+        actor: Acting,
         contact_id: FromPath[UUID],
         data: JSONBody[ContactRemoval],
     ) -> None:
-        await remove_contact(runtime, principal, contact_id, data.password, data.totp_code, client_address(request))
+        await remove_contact(
+            runtime, principal, contact_id, data.password, data.totp_code, client_address(request), actor
+        )

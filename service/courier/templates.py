@@ -161,6 +161,38 @@ TEMPLATES: dict[str, Template] = {
         "您的工作邮箱验证码是 {code}，{minutes} 分钟内有效。\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
+    "assisted_recovery_requested": Template(
+        Channel.EMAIL,
+        "Someone asked to recover your account",
+        "Someone who gave your legal name and ID number asked us to recover your {service} account without "
+        "its password and second factor. Two of our staff will check the request before anything changes.\n\n"
+        "If this was not you, sign in and withdraw the request under your cases, change your password and "
+        "check your second factor.",
+    ),
+    "assisted_recovery_requested_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] Someone asked to recover your account with your ID. Not you? Sign in and withdraw it.",
+    ),
+    "assisted_recovery_approved": Template(
+        Channel.EMAIL,
+        "Your account recovery was approved",
+        "We confirmed it is you. Your account's second factor was removed and every session ended.\n\n"
+        "Your recovery code is {code}. It is valid for {hours} hours: enter it with a new password to sign in, "
+        "then add a second factor again.\n\n"
+        "If you did not ask for this, contact support at once. Never share this code with anyone.",
+    ),
+    "assisted_recovery_approved_sms": Template(
+        Channel.SMS, "", "[{service}] Recovery approved. Your code is {code} ({hours} h). Never share it."
+    ),
+    "assisted_recovery_rejected": Template(
+        Channel.EMAIL,
+        "Your account recovery was not approved",
+        "We could not confirm it is you, so nothing about your {service} account was changed.",
+    ),
+    "assisted_recovery_rejected_sms": Template(
+        Channel.SMS, "", "[{service}] Your account recovery was not approved; nothing was changed."
+    ),
     "contact_added": Template(
         Channel.EMAIL,
         "A contact was added to your account",

@@ -5,8 +5,13 @@ Sign-in, sessions and whoami.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from service.cases.catalogue import REVIEWERS, CaseType, CaseTypeSpec, SubjectRight
+from service.cases.states import DecisionKind
 from service.lifecycle.personal_data import Erasure, PersonalData, Sealed
-from service.manifest import Capability
+from service.manifest import Capability, CaseTypeDeclaration
+from service.sessions.assisted import account_recovery_case_changed, recovery_decided_job
 from service.sessions.routes import PasswordController, RecoveryController, SessionController
 from service.vault.labels import VaultField
 
@@ -40,5 +45,21 @@ PERSONAL_DATA = (
 CAPABILITY = Capability(
     "sessions",
     routes=(SessionController, PasswordController, RecoveryController),
+    jobs=(recovery_decided_job,),
+    case_types=(
+        # Assisted recovery (sessions.assisted): always two operators (cases.catalogue.ALWAYS_FOUR_EYES),
+        # since approving removes the account's factors. The holder sees an open case and may withdraw
+        # it (someone else may have asked in their name); a refusal is not appealed: one asks again.
+        CaseTypeDeclaration(
+            CaseType.ACCOUNT_RECOVERY,
+            CaseTypeSpec(
+                timedelta(hours=72),
+                REVIEWERS,
+                frozenset({DecisionKind.APPROVE, DecisionKind.REJECT}),
+                subject_rights=frozenset({SubjectRight.SEE_OPEN, SubjectRight.WITHDRAW}),
+            ),
+            account_recovery_case_changed,
+        ),
+    ),
     personal_data=PERSONAL_DATA,
 )

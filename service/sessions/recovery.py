@@ -49,7 +49,7 @@ def recovery_failed() -> Unauthenticated:
     return Unauthenticated("invalid_recovery_code", "The identifier or code is wrong, or the code has expired")
 
 
-def _person(runtime: Runtime, identifier: str) -> str:
+def person_of(runtime: Runtime, identifier: str) -> str:
     """Who a recovery names, for throttling: the identifier's normalized key, known or not."""
     lookup = identifier_lookup(identifier, runtime.settings.default_phone_region)
     return f"{lookup[0]}:{lookup[1]}" if lookup else f"raw:{identifier.strip().casefold()}"
@@ -94,7 +94,7 @@ async def request_recovery(runtime: Runtime, identifier: str, *, client_address:
     try:
         account = await find_account(runtime, identifier_lookup(identifier, runtime.settings.default_phone_region))
         throttle = SignInThrottle(runtime.vault.blind_index)
-        subjects = _subjects(runtime.vault.blind_index, _person(runtime, identifier), client_address)
+        subjects = _subjects(runtime.vault.blind_index, person_of(runtime, identifier), client_address)
         async with runtime.database.transaction() as conn:
             await throttle.reserve(conn, subjects)  # 429 alike for known and unknown identifiers
             sent = 0

@@ -17,11 +17,13 @@ from service.http.clients import client_address, user_agent
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
+from service.sessions.assisted import AssistedRecoveryRequest, request_assisted_recovery
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
 from service.sessions.passwords import change_password
 from service.sessions.recovery import RecoveryAttempt, complete_recovery, request_recovery
 from service.sessions.schemas import (
+    AssistedRecoveryRequestBody,
     Assurance,
     PasswordChange,
     RecoveryCompletion,
@@ -169,6 +171,10 @@ class PasswordController(Controller):
 RECOVERY_REQUESTED = RecoveryRequested(
     "If this identifier belongs to an account with a verified e-mail or phone, a code was sent there."
 )
+ASSISTED_RECOVERY_REQUESTED = RecoveryRequested(
+    "If these details match an account's verified identity, our staff will review the request and write "
+    "to the account's verified e-mail or phone."
+)
 
 
 class RecoveryController(Controller):
@@ -188,6 +194,24 @@ class RecoveryController(Controller):
             runtime, data.identifier, client_address=client_address(request), user_agent=user_agent(request)
         )
         return RECOVERY_REQUESTED
+
+    @post(
+        "/assisted",
+        status_code=202,
+        summary="Lost password and second factor: two operators review a request that matches the verified "
+        "real name; the same answer for every identifier",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def request_assisted(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[AssistedRecoveryRequestBody]
+    ) -> RecoveryRequested:
+        await request_assisted_recovery(
+            runtime,
+            AssistedRecoveryRequest(
+                data.identifier, data.legal_name, data.id_number, client_address(request), user_agent(request)
+            ),
+        )
+        return ASSISTED_RECOVERY_REQUESTED
 
     @post(
         "/complete",

@@ -41,6 +41,14 @@ class RecoveryRequested(msgspec.Struct):
     message: str
 
 
+class AssistedRecoveryRequestBody(RequestBody):
+    """Who one says one is: checked against the account's verified real name, never stored."""
+
+    identifier: Identifier
+    legal_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL_CHARACTERS)]
+
+
 class RecoveryCompletion(RequestBody):
     identifier: Identifier
     code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]

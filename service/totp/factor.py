@@ -84,3 +84,11 @@ async def use_recovery_code(conn: asyncpg.Connection, index: BlindIndex, account
         if await store.use_recovery_code(conn, account_id, digest):
             return True
     return False
+
+
+async def remove_factor(conn: asyncpg.Connection, account_id: UUID) -> bool:
+    """Remove the account's TOTP and recovery codes without a code (an approved assisted recovery:
+    two operators decided); whether a confirmed factor was there."""
+    existing = await store.fetch(conn, account_id)
+    await store.remove(conn, account_id)
+    return existing is not None and existing.confirmed_at is not None

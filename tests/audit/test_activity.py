@@ -16,7 +16,7 @@ import pytest
 from service.app import create_asgi
 from service.runtime import Runtime
 from tests.arrange.contacts import verify_email
-from tests.helpers import STRONG_PASSWORD, audit_keys, bearer, register
+from tests.helpers import STRONG_PASSWORD, audit_keys, bearer, latest_code, register
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 IPHONE = (
@@ -170,3 +170,40 @@ async def test_an_entry_whose_origin_key_is_destroyed_shows_no_device_or_network
             await runtime.vault.destroy(conn, owner)
     entries = (await _activity(client, me))["entries"]
     assert entries and {(e["device"], e["network"]) for e in entries} == {("an unknown device", "an unknown network")}
+
+
+async def test_a_contact_added_and_removed_is_shown_with_its_kind_never_its_address(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    _, me = await _person(client, runtime)
+    phone = "+8613412349876"
+    added = await client.post(
+        "/v1/me/contacts", json={"kind": "phone", "address": phone}, headers={**me, "user-agent": IPHONE}
+    )
+    assert added.status_code == 201, added.text
+    # An address still waiting for its code is no contact yet: the log shows nothing of it.
+    assert "contact_added" not in {e["event"] for e in (await _activity(client, me))["entries"]}
+    code = await latest_code(runtime, "sms", phone)
+    proven = await client.post(
+        f"/v1/me/contacts/{added.json()['id']}/verify", json={"code": code}, headers={**me, "user-agent": IPHONE}
+    )
+    assert proven.status_code == 200, proven.text
+    wrong = await client.request(
+        "DELETE", f"/v1/me/contacts/{added.json()['id']}", json={"password": "not-my-password"}, headers=me
+    )
+    assert wrong.status_code == 403  # a refused removal removes (and records) nothing
+    removed = await client.request(
+        "DELETE",
+        f"/v1/me/contacts/{added.json()['id']}",
+        json={"password": STRONG_PASSWORD},
+        headers={**me, "user-agent": FIREFOX},
+    )
+    assert removed.status_code == 204, removed.text
+
+    answer = await client.get("/v1/me/activity", headers=me)
+    entries = [e for e in answer.json()["entries"] if e["event"].startswith("contact_")]
+    assert [(e["event"], e["device"], e["details"]) for e in entries] == [
+        ("contact_removed", "Firefox on Windows", {"kind": "phone"}),
+        ("contact_added", "Safari on iOS", {"kind": "phone"}),
+    ]
+    assert phone not in answer.text and phone[-4:] not in answer.text
