@@ -66,6 +66,7 @@ async def list_queue(
             assignee=operator.operator_id if mine else None,
             unassigned=unassigned,
             limit=limit,
+            open_only=state is None or state in OPEN_STATES,
         )
     return [summary(Case.from_row(row)) for row in rows]
 

@@ -51,6 +51,8 @@ class RetentionCategory:
     what: str
     count: Count
     purge: Purge
+    # The SQL a category runs, when it is plain SQL: tests/lifecycle/test_plans.py checks each one's plan.
+    statements: tuple[str, ...] = ()
 
     @property
     def default(self) -> timedelta:
@@ -68,7 +70,7 @@ def _by_sql(name: Retained, what: str, count_sql: str, purge_sql: str) -> Retent
         purged: int = await conn.fetchval(purge_sql, period)
         return purged
 
-    return RetentionCategory(name, what, count, purge)
+    return RetentionCategory(name, what, count, purge, (count_sql, purge_sql))
 
 
 def _origin_months_past(first: datetime | None, period: timedelta) -> list[str]:
