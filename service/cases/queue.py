@@ -67,6 +67,7 @@ async def list_queue(
             unassigned=unassigned,
             limit=limit,
             open_only=state is None or state in OPEN_STATES,
+            any_open_state=state is None,
         )
     return [summary(Case.from_row(row)) for row in rows]
 

@@ -30,9 +30,9 @@ INSERT INTO courier_messages (id, owner_id, channel, template, recipient, status
     FROM generate_series(1, $1 * 2) i;
 INSERT INTO review_cases (id, case_type, subject_account_id, state, priority, due_at, created_at, closed_at)
     SELECT md5('case' || i)::uuid, 'real_name', md5('volume' || (i % $1 + 1))::uuid,
-           CASE WHEN i % 10 < 3 THEN 'in_review' ELSE 'approved' END, 1 + i % 4,
+           CASE WHEN i % 20 = 0 THEN 'in_review' ELSE 'approved' END, 1 + i % 4,
            now() + (i % 30) * interval '1 day', now() - (i % 400) * interval '1 day',
-           CASE WHEN i % 10 < 3 THEN NULL ELSE now() - (i % 400) * interval '1 day' END
+           CASE WHEN i % 20 = 0 THEN NULL ELSE now() - (i % 400) * interval '1 day' END
     FROM generate_series(1, $1) i;
 INSERT INTO review_case_evidence (case_id, name, value, masked, version)
     SELECT md5('case' || i)::uuid, 'legal_name', '\\x00'::bytea, '*', 1 FROM generate_series(1, $1) i;
