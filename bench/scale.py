@@ -331,6 +331,22 @@ async def measure(server: EmbeddedPostgres, scratch: Path, size: int, samples: i
                 None,
             )
             print(f"\n-- queue plan at {size} accounts\n" + "\n".join(row[0] for row in plan))
+            checked: list[tuple[str, str, tuple[Any, ...]]] = [
+                (f"{category.name} {n}", statement, (category.default,))
+                for category in retention.CATEGORIES
+                for n, statement in enumerate(category.statements)
+            ]
+            checked.append(("oldest live key", retention.OLDEST_LIVE_KEY, ()))
+            checked.append(
+                (
+                    "guardian window",
+                    MINORS_PAST_WINDOW,
+                    (settings.guardian_consent_window, list(WITHOUT_GUARDIAN_REASONS)),
+                )
+            )
+            for label, statement, args in checked:
+                plan = await conn.fetch("EXPLAIN " + statement, *args)
+                print(f"\n-- {label} plan at {size} accounts\n" + "\n".join(row[0] for row in plan))
             results["bytes/account"] = await conn.fetchval("SELECT pg_database_size(current_database())") / size
     return results
 

@@ -30,3 +30,7 @@ CREATE INDEX IF NOT EXISTS courier_messages_done_idx ON courier_messages (create
 -- terminated accounts) read these few, not every active account.
 CREATE INDEX IF NOT EXISTS accounts_waiting_idx ON accounts (state, updated_at)
     WHERE state IN ('pending_verification', 'awaiting_guardian', 'suspended', 'terminated');
+
+-- The audit-origins retention starts from the oldest live data key (month keys are data keys): the
+-- first entry of this index, not a pass over one key per account.
+CREATE INDEX IF NOT EXISTS data_keys_live_created_idx ON data_keys (created_at) WHERE destroyed_at IS NULL;

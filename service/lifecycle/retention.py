@@ -86,9 +86,12 @@ def _origin_months_past(first: datetime | None, period: timedelta) -> list[str]:
     return months
 
 
+# A month's key is made in that month or the one before: no key is older than the oldest key.
+OLDEST_LIVE_KEY = "SELECT min(created_at) FROM data_keys WHERE destroyed_at IS NULL"
+
+
 async def _origin_keys_past(conn: asyncpg.Connection, period: timedelta) -> list[UUID]:
-    # A month's key is made in that month or the one before: no key is older than the oldest key.
-    first = await conn.fetchval("SELECT min(created_at) FROM data_keys WHERE destroyed_at IS NULL")
+    first = await conn.fetchval(OLDEST_LIVE_KEY)
     owners = [origin_key_owner(month) for month in _origin_months_past(first, period)]
     rows = await conn.fetch(
         "SELECT owner_id FROM data_keys WHERE owner_id = ANY($1::uuid[]) AND destroyed_at IS NULL", owners
