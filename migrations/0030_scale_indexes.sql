@@ -1,11 +1,13 @@
 -- Growth (issue 23): the nightly jobs and the operator queue cost in proportion to the rows they
 -- want, not to the table. Plans checked with bench/scale.py are in README ("Scale"); tests in
--- tests/lifecycle/test_plans.py keep them.
+-- tests/lifecycle/test_plans.py and tests/cases/test_queue_plan.py keep them.
 --
 -- Plain CREATE INDEX: the migration runner applies each file in one transaction, where CREATE INDEX
 -- CONCURRENTLY is refused. On a large production table build each of these by hand first, outside a
 -- transaction, with the same name (CREATE INDEX CONCURRENTLY IF NOT EXISTS ...; if it fails it leaves an
--- INVALID index to drop and retry); this migration then finds them and only records itself.
+-- INVALID index to drop and retry); this migration then finds them. The exception is review_cases_queue_idx,
+-- which this migration drops and rebuilds with new columns: it covers open cases only, so it is small, but
+-- its build reads the whole table.
 
 -- The operator queue lists open cases by priority, due time and id: an index in exactly that order over
 -- open cases only, so the first page is read from the index and closed cases are never touched. It
