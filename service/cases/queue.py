@@ -67,6 +67,8 @@ async def list_queue(
             assignee=operator.operator_id if mine else None,
             unassigned=unassigned,
             limit=limit,
+            open_only=state is None or state in OPEN_STATES,
+            any_open_state=state is None,
         )
     return [summary(case) for case in cases]
 

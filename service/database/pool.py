@@ -119,6 +119,9 @@ class Database:
                 "application_name": "idv",
                 "timezone": "UTC",
                 "default_transaction_isolation": "read committed",
+                # The service's queries are short: JIT compilation cost more than it saved (200 of 349 ms
+                # of the guardian window job at 100k accounts, issue 23; bench/scale.py measures both).
+                "jit": "off",
             },
         )
         return cls(pool)

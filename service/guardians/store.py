@@ -200,22 +200,24 @@ async def live_guardians(conn: asyncpg.Connection, minor_account_id: UUID) -> in
     return count
 
 
+# The first condition lets the partial index on waiting accounts (migration 0030) find the few candidates;
+# the last state change's reason is then looked up only for suspended accounts past the window (cheap
+# conditions go first), never once per account of the table (tests/lifecycle/test_plans.py).
+MINORS_PAST_WINDOW = """SELECT a.id FROM accounts a
+    WHERE a.state IN ('awaiting_guardian', 'suspended')
+      AND ((a.state = 'awaiting_guardian' AND a.created_at < now() - $1::interval
+            AND NOT EXISTS (SELECT 1 FROM guardianships g
+                            WHERE g.minor_account_id = a.id AND g.state = 'pending_review'))
+           OR (a.state = 'suspended' AND a.updated_at < now() - $1::interval
+               AND (SELECT c.reason_code FROM account_state_changes c
+                    WHERE c.account_id = a.id ORDER BY c.id DESC LIMIT 1) = ANY($2::text[])))
+    FOR UPDATE OF a SKIP LOCKED"""
+
+
 async def minors_past_window(conn: asyncpg.Connection, window: timedelta) -> list[UUID]:
     """Accounts still waiting for a guardian since before the window (and none under review), and
     accounts suspended because their guardian revoked or left, longer ago than the window."""
-    rows = await conn.fetch(
-        """SELECT a.id FROM accounts a
-           WHERE (a.state = 'awaiting_guardian' AND a.created_at < now() - $1::interval
-                  AND NOT EXISTS (SELECT 1 FROM guardianships g
-                                  WHERE g.minor_account_id = a.id AND g.state = 'pending_review'))
-              OR (a.state = 'suspended'
-                  AND (SELECT c.reason_code FROM account_state_changes c
-                       WHERE c.account_id = a.id ORDER BY c.id DESC LIMIT 1) = ANY($2::text[])
-                  AND a.updated_at < now() - $1::interval)
-           FOR UPDATE OF a SKIP LOCKED""",
-        window,
-        list(WITHOUT_GUARDIAN_REASONS),
-    )
+    rows = await conn.fetch(MINORS_PAST_WINDOW, window, list(WITHOUT_GUARDIAN_REASONS))
     return [row["id"] for row in rows]
 
 

@@ -37,8 +37,9 @@ from service.accounts.notices import notify_every_contact
 from service.accounts.states import CAN_SIGN_IN
 from service.audit import Actor, AuditEntry
 from service.cases import store as cases
-from service.cases.cases import Case, conclude_checks, open_case
+from service.cases.cases import conclude_checks, open_case
 from service.cases.catalogue import CaseType
+from service.cases.records import Case
 from service.cases.schemas import Evidence
 from service.cases.states import CaseEvent, CaseState
 from service.contacts import store as contacts
