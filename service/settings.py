@@ -674,6 +674,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         timedelta,
         SESSIONS("IDV_SESSION_ABSOLUTE_TIMEOUT", _duration(), "a session ends this long after sign-in", "14d"),
     ]
+    session_cache_ttl: Annotated[
+        timedelta,
+        SESSIONS(
+            "IDV_SESSION_CACHE_TTL",
+            _duration(),
+            "how long a process reuses a resolved session (whoami) when no notification dropped it first; "
+            "0 resolves every request in the database",
+            "2s",
+        ),
+    ]
+    session_cache_max_entries: Annotated[
+        int,
+        SESSIONS(
+            "IDV_SESSION_CACHE_MAX_ENTRIES",
+            _integer(0, 10_000_000),
+            "the most resolved sessions a process keeps (least recently used go first)",
+            "100000",
+        ),
+    ]
 
     # contacts
     default_phone_region: Annotated[
