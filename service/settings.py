@@ -1357,6 +1357,9 @@ def production_problems(settings: Settings, workload: Workload, values: Mapping[
     ]
 
 
+SESSION_CACHE_TTL_CAP = timedelta(seconds=60)
+
+
 def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
     """Rules between variables, whatever the environment."""
     problems = []
@@ -1367,6 +1370,9 @@ def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
         problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
     if settings.courier_sms == "http" and not settings.sms_gateway_url:
         problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_URL")
+    if settings.session_cache_ttl > SESSION_CACHE_TTL_CAP:
+        # Without notifications (a listener away), a revoked session is answered this long.
+        problems.append("IDV_SESSION_CACHE_TTL must be at most 60s")
     # Only a process that sends the outbox needs the credentials; the API queues messages only.
     if Workload.DELIVERY in workload and settings.courier_email == "smtp" and not settings.smtp_url:
         problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL to deliver e-mail (`idv worker`)")

@@ -9,6 +9,7 @@ even while cached.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,7 @@ from service.database.listening import APPLICATION_NAME
 from service.runtime import Runtime
 from service.sessions.cache import CachedSession, SessionCache
 from service.sessions.sessions import Principal
+from service.sessions.store import RESOLVE
 from service.sessions.tokens import token_digest
 from service.settings import Settings, load_settings
 from tests.conftest import environment_for_tests
@@ -288,3 +290,30 @@ def test_a_zero_ttl_keeps_nothing() -> None:
     cache = SessionCache(timedelta(0), max_entries=10)
     cache.put(b"a", entry(uuid.uuid4()), cache.generation)
     assert len(cache) == 0
+
+
+def test_a_cache_ttl_past_a_minute_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="IDV_SESSION_CACHE_TTL must be at most 60s"):
+        cached_settings(tmp_path, IDV_SESSION_CACHE_TTL="61s")
+
+
+async def test_every_table_whoami_reads_notifies_its_changes(db: asyncpg.Connection) -> None:
+    """A table added to the whoami query without a trigger would leave cached answers stale."""
+    read = set(re.findall(r"(?:FROM|JOIN)\s+([a-z_]+)\s", RESOLVE)) - {"unnest"}
+    assert {"sessions", "accounts", "contacts", "consent_events", "face_verifications"} <= read
+    notifying = {
+        row["relname"]
+        for row in await db.fetch(
+            """SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+               JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'notify_session_change'"""
+        )
+    }
+    assert read <= notifying, f"no notifying trigger on {read - notifying}"
+
+
+async def test_recording_activity_does_not_drop_cached_answers(pod_a: Pod, db: asyncpg.Connection) -> None:
+    me = bearer((await register(pod_a[1]))["session"]["token"])
+    await cached_on(pod_a, me)
+    await db.execute("UPDATE sessions SET last_seen_at = now()")
+    await asyncio.sleep(0.3)
+    assert len(pod_a[0].session_cache) == 1
