@@ -689,8 +689,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         SESSIONS(
             "IDV_SESSION_CACHE_MAX_ENTRIES",
             _integer(0, 10_000_000),
-            "the most resolved sessions a process keeps (least recently used go first)",
-            "100000",
+            "the most resolved sessions a process keeps (least recently used go first; about 1 KiB each)",
+            "20000",
         ),
     ]
 
