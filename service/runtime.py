@@ -24,6 +24,7 @@ from service.courier.adapters import (
 )
 from service.courier.outbox import Courier
 from service.database import migrations
+from service.database.listening import Listener
 from service.database.pool import Database
 from service.database.roles import writable_append_only_tables
 from service.face.pad import SANDBOX_METHOD, CertifiedPadDetector, HttpPadVendor, SandboxPadVendor
@@ -32,6 +33,7 @@ from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
 from service.policies.publishing import CatalogFreshness, load_catalog
 from service.realname.providers import HttpRealNameProvider, RealNameProvider, SandboxRealNameProvider
+from service.sessions.cache import SessionCache, SessionCacheInvalidation
 from service.settings import Environment, Settings
 from service.vault import BlindIndex, MasterKeyRing, Vault
 from verification.face.models import LoadedModels, load_models
@@ -63,6 +65,10 @@ class Runtime:
     faces: FacePool
     # Liveness: the active challenge by default; a certified PAD vendor plugs in here.
     liveness: PresentationAttackDetector
+    # Resolved sessions, dropped across replicas through LISTEN/NOTIFY (service.sessions.cache).
+    session_cache: SessionCache
+    # The process's one LISTEN connection (policies published, sessions changed).
+    listener: Listener
 
     @classmethod
     @asynccontextmanager
@@ -107,10 +113,15 @@ class Runtime:
             audit = AuditTrail(database, vault, dsn)
             await audit.prepare()
             policies = await load_catalog(database)
-            stop_watching = asyncio.Event()
-            watching = asyncio.create_task(
-                CatalogFreshness(policies, dsn, settings.policy_refresh_interval).run(stop_watching)
+            session_cache = SessionCache(settings.session_cache_ttl, settings.session_cache_max_entries)
+            freshness = CatalogFreshness(policies)
+            # Answers computed under the previous catalogue are recomputed (they also carry it).
+            freshness.replaced.append(session_cache.clear)
+            listener = Listener(
+                dsn, [SessionCacheInvalidation(session_cache), freshness], settings.policy_refresh_interval
             )
+            stop_watching = asyncio.Event()
+            watching = asyncio.create_task(listener.run(stop_watching))
             try:
                 yield cls(
                     settings=settings,
@@ -126,6 +137,8 @@ class Runtime:
                     decode_memory=MemoryBudget(settings.decode_memory_budget_mib * 1024 * 1024, DECODE_PATIENCE),
                     faces=faces,
                     liveness=presentation_attack_detector(settings, faces, cpu),
+                    session_cache=session_cache,
+                    listener=listener,
                 )
             finally:
                 stop_watching.set()

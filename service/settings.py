@@ -674,6 +674,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         timedelta,
         SESSIONS("IDV_SESSION_ABSOLUTE_TIMEOUT", _duration(), "a session ends this long after sign-in", "14d"),
     ]
+    session_cache_ttl: Annotated[
+        timedelta,
+        SESSIONS(
+            "IDV_SESSION_CACHE_TTL",
+            _duration(),
+            "how long a process reuses a resolved session (whoami) when no notification dropped it first; "
+            "0 resolves every request in the database",
+            "2s",
+        ),
+    ]
+    session_cache_max_entries: Annotated[
+        int,
+        SESSIONS(
+            "IDV_SESSION_CACHE_MAX_ENTRIES",
+            _integer(0, 10_000_000),
+            "the most resolved sessions a process keeps (least recently used go first; about 1 KiB each)",
+            "20000",
+        ),
+    ]
 
     # contacts
     default_phone_region: Annotated[
@@ -1338,6 +1357,9 @@ def production_problems(settings: Settings, workload: Workload, values: Mapping[
     ]
 
 
+SESSION_CACHE_TTL_CAP = timedelta(seconds=60)
+
+
 def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
     """Rules between variables, whatever the environment."""
     problems = []
@@ -1348,6 +1370,9 @@ def _inconsistencies(settings: Settings, workload: Workload) -> list[str]:
         problems.append("IDV_BLIND_INDEX_KEY_PREVIOUS is IDV_BLIND_INDEX_KEY: a rotation needs a new key")
     if settings.courier_sms == "http" and not settings.sms_gateway_url:
         problems.append("IDV_COURIER_SMS=http needs IDV_SMS_GATEWAY_URL")
+    if settings.session_cache_ttl > SESSION_CACHE_TTL_CAP:
+        # Without notifications (a listener away), a revoked session is answered this long.
+        problems.append("IDV_SESSION_CACHE_TTL must be at most 60s")
     # Only a process that sends the outbox needs the credentials; the API queues messages only.
     if Workload.DELIVERY in workload and settings.courier_email == "smtp" and not settings.smtp_url:
         problems.append("IDV_COURIER_EMAIL=smtp needs IDV_SMTP_URL to deliver e-mail (`idv worker`)")

@@ -75,6 +75,9 @@ def environment_for_tests(state_dir: Path, **overrides: str) -> dict[str, str]:
         # `idv worker` started by a test serves its probes only where the test asks (a fixed port
         # would collide between tests running side by side).
         "IDV_WORKER_HEALTH_PORT": "0",
+        # A write is seen by whoami once its notification arrives (milliseconds, tests/sessions/
+        # test_cache.py): tests that change rows and look at once resolve in the database instead.
+        "IDV_SESSION_CACHE_TTL": "0",
     }
     env.update(overrides)
     return env

@@ -7,6 +7,7 @@ effect at once.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -41,14 +42,26 @@ async def record_policy_acceptance(
     )
 
 
+# Whoami asks on every request: the answer is kept per catalogue revision and day.
+_required_memo: dict[tuple[int, date], tuple[list[str], list[str]]] = {}
+
+
 def required_acceptances(catalog: PolicyCatalog) -> tuple[list[str], list[str]]:
-    """(purpose, version) pairs, flattened, whose grant still satisfies each required purpose."""
+    """(purpose, version) pairs, flattened, whose grant still satisfies each required purpose.
+    Shared between callers: not to be changed."""
+    key = (catalog.revision, datetime.now(UTC).date())
+    kept = _required_memo.get(key)
+    if kept is not None:
+        return kept
     purposes: list[str] = []
     versions: list[str] = []
     for purpose in REQUIRED_PURPOSES:
-        for version in catalog.acceptable_versions(PURPOSES[purpose].notice):
+        for version in catalog.acceptable_versions(PURPOSES[purpose].notice, key[1]):
             purposes.append(purpose.value)
             versions.append(version)
+    if len(_required_memo) >= 16:
+        _required_memo.clear()
+    _required_memo[key] = (purposes, versions)
     return purposes, versions
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import itertools
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -76,14 +77,20 @@ def repository_documents() -> list[PolicyDocument]:
     return documents
 
 
+_revisions = itertools.count()
+
+
 class PolicyCatalog:
     """The published versions, in memory; ``replace`` swaps in a fresh read of the table."""
 
     def __init__(self, documents: list[PolicyDocument]) -> None:
         self.documents = sorted(documents, key=lambda d: (d.kind, d.effective_at, d.version))
+        # Unique across catalogues and reads: what is derived from the documents may be kept by it.
+        self.revision = next(_revisions)
 
     def replace(self, documents: list[PolicyDocument]) -> None:
         self.documents = sorted(documents, key=lambda d: (d.kind, d.effective_at, d.version))
+        self.revision = next(_revisions)
 
     def in_effect(self, kind: PolicyKind, today: date | None = None) -> list[PolicyDocument]:
         day = today or datetime.now(UTC).date()

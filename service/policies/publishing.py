@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import asyncpg
 
 from service.audit import Actor, AuditEntry, AuditTrail
 from service.audit.entries import DetailValue
-from service.database.pool import CONNECTION_ERRORS, Backoff, ConnectionLost, Database
+from service.database.pool import Database
 from service.errors import Conflict, invalid_field
 from service.policies import store
 from service.policies.catalog import (
@@ -52,63 +51,23 @@ async def refresh_catalog(catalog: PolicyCatalog, database: Database) -> None:
 
 
 class CatalogFreshness:
-    """Keeps this process's catalogue in step with what any replica publishes.
+    """Keeps this process's catalogue in step with what any replica publishes (a subscriber of
+    ``service.database.listening.Listener``): publishing sends a NOTIFY on ``CHANNEL`` in its
+    transaction, and the catalogue is re-read when told, on every (re)connection and every interval."""
 
-    Publishing sends a NOTIFY on ``CHANNEL`` in its transaction (delivered on commit); each process
-    LISTENs on a connection of its own (pooled connections keep no session state) and re-reads the
-    table when told, on every (re)connection (for what it missed while away), and every
-    ``interval`` in case a notification was lost. A lost connection is reopened with a backoff.
-    """
+    channel = CHANNEL
 
-    def __init__(self, catalog: PolicyCatalog, dsn: str, interval: timedelta, backoff: Backoff = Backoff()) -> None:
+    def __init__(self, catalog: PolicyCatalog) -> None:
         self.catalog = catalog
-        self.dsn = dsn
-        self.interval = interval
-        self.backoff = backoff
-        self.listening = asyncio.Event()
+        self.replaced: list[Callable[[], None]] = []
 
-    async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-            except Exception as exc:  # whatever ends a session, the catalogue keeps being refreshed
-                if self.listening.is_set():
-                    failures = 0
-                failures += 1
-                if isinstance(exc, CONNECTION_ERRORS):
-                    logger.warning("policy listener lost the database", extra={"error": type(exc).__name__})
-                else:
-                    logger.error("policy listener failed", exc_info=exc)
-            self.listening.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.backoff.delay(failures))
+    def notified(self, payload: str) -> bool:
+        return True
 
-    async def _session(self, stop: asyncio.Event) -> None:
-        """Listen until ``stop`` is set (return) or the connection is lost (raise)."""
-        lost, told = asyncio.Event(), asyncio.Event()
-        conn = await asyncpg.connect(self.dsn, timeout=10, server_settings={"application_name": "idv-policies"})
-        try:
-            conn.add_termination_listener(lambda _: lost.set())
-            await conn.add_listener(CHANNEL, lambda *_: told.set())
-            self.catalog.replace(await store.all_documents(conn))
-            self.listening.set()
-            while True:
-                waits = [asyncio.create_task(e.wait()) for e in (stop, lost, told)]
-                _, pending = await asyncio.wait(
-                    waits, timeout=self.interval.total_seconds(), return_when="FIRST_COMPLETED"
-                )
-                for waiting in pending:
-                    waiting.cancel()
-                if stop.is_set():
-                    return
-                if lost.is_set():
-                    raise ConnectionLost
-                told.clear()
-                self.catalog.replace(await store.all_documents(conn))
-        finally:
-            if not conn.is_closed():
-                conn.terminate()
+    async def resync(self, conn: asyncpg.Connection) -> None:
+        self.catalog.replace(await store.all_documents(conn))
+        for hook in self.replaced:
+            hook()
 
 
 async def publish(

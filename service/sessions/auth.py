@@ -64,7 +64,11 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     if token is None:
         raise unauthenticated()
     principal = await resolve_session(
-        runtime.database, token, settings.session_idle_timeout, required_acceptances(runtime.policies)
+        runtime.database,
+        token,
+        settings.session_idle_timeout,
+        required_acceptances(runtime.policies),
+        runtime.session_cache,
     )
     if principal is None:
         raise unauthenticated()

@@ -112,6 +112,8 @@ class SessionController(Controller):
                     {"session_id": str(principal.session_id)},
                 ),
             )
+        # Every replica drops it when the trigger's notification arrives; this one at once.
+        runtime.session_cache.drop_account(principal.account_id)
         return Response(None, status_code=204, cookies=[cleared_cookie(runtime.settings)])
 
     @get("/", summary="One's live sessions", opt=SELF_SERVICE)
@@ -137,6 +139,7 @@ class SessionController(Controller):
     async def end_one(self, runtime: CurrentRuntime, principal: SignedIn, session_id: FromPath[UUID]) -> None:
         async with runtime.database.transaction() as conn:
             ended = await store.end(conn, principal.account_id, session_id, "ended_by_user")
+        runtime.session_cache.drop_account(principal.account_id)
         if not ended:
             raise NotFound("session_not_found", "No such live session")
 
@@ -166,6 +169,7 @@ class PasswordController(Controller):
             client_address=client_address(request),
             user_agent=user_agent(request),
         )
+        runtime.session_cache.drop_account(principal.account_id)
 
 
 RECOVERY_REQUESTED = RecoveryRequested(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from service.database.pool import Database
 from service.face.assurance import face_verified_by
 from service.face.schemas import FaceVerifiedBy
 from service.sessions import store
+from service.sessions.cache import CachedSession, SessionCache
 from service.sessions.tokens import looks_like_token, new_token, token_digest
 from service.vault import OwnerCipher
 from service.vault.labels import VaultField
@@ -77,19 +79,49 @@ async def create_session(
     return NewSession(session_id, token, expires_at)
 
 
+# Activity is recorded at most this often per session: whoami stays a read, not a write.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
 async def resolve_session(
-    database: Database, token: str, idle: timedelta, required: tuple[list[str], list[str]]
+    database: Database,
+    token: str,
+    idle: timedelta,
+    required: tuple[list[str], list[str]],
+    cache: SessionCache | None = None,
 ) -> Principal | None:
     """The principal behind a token, or None when it is unknown, ended, idle or expired.
-    ``required`` is the (purpose, version) pairs that satisfy the required consents."""
+    ``required`` is the (purpose, version) pairs that satisfy the required consents. With a
+    ``cache``, a recent answer is reused while it is still within its expiry and idle timeout;
+    at their edge the database decides (another replica may have seen the session since)."""
     if not looks_like_token(token):
         return None
-    row = await store.resolve(database.pool, token_digest(token), idle, *required)
+    digest = token_digest(token)
+    if cache is not None and cache.enabled:
+        hit = cache.get(digest, required)
+        if hit is not None:
+            now = datetime.now(UTC)
+            if hit.principal.expires_at > now and hit.last_seen_at > now - idle:
+                if hit.last_seen_at < now - TOUCH_EVERY:
+                    hit.last_seen_at = now  # before the write, so that parallel hits do not write too
+                    await store.touch(database.pool, hit.principal.session_id)
+                return hit.principal
+            cache.drop_digest(digest)
+    generation = cache.generation if cache is not None else 0
+    row = await store.resolve(database.pool, digest, idle, *required)
     if row is None:
         return None
+    last_seen_at: datetime = row["last_seen_at"]
     if row["stale"]:
-        # Recording activity at most once a minute keeps whoami a read, not a write.
         await store.touch(database.pool, row["id"])
+        last_seen_at = datetime.now(UTC)
+    principal = _principal(row)
+    if cache is not None:
+        cache.put(digest, CachedSession(principal, required, time.monotonic(), last_seen_at), generation)
+    return principal
+
+
+def _principal(row: asyncpg.Record) -> Principal:
     return Principal(
         session_id=row["id"],
         account_id=row["account_id"],

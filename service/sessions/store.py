@@ -38,7 +38,7 @@ async def insert(
 # The query behind whoami: one index look-up on the token digest, the account, its contacts, and
 # how its face verification was decided.
 RESOLVE = """
-SELECT s.id, s.account_id, s.assurance, s.expires_at,
+SELECT s.id, s.account_id, s.assurance, s.expires_at, s.last_seen_at,
        s.last_seen_at < now() - interval '60 seconds' AS stale,
        a.state, a.in_doubt_since IS NOT NULL AS in_doubt,
        EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.kind = 'email'

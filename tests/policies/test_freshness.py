@@ -25,7 +25,7 @@ from tests.helpers import bearer, register
 
 # Listening, and done re-reading the catalogue that follows LISTEN.
 LISTENERS = """SELECT pid FROM pg_stat_activity
-               WHERE datname = current_database() AND application_name = 'idv-policies'
+               WHERE datname = current_database() AND application_name = 'idv-listener'
                  AND state = 'idle' AND query LIKE '%FROM policy_versions%'"""
 
 
