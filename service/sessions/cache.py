@@ -3,7 +3,7 @@
 Keyed by the token's digest (never the token), bounded (least recently used goes first), and
 each entry trusted for ``ttl`` at most. Whatever changes an answer (a session ending, the account's
 state, doubt, contacts, TOTP, real name, face, document review, qualifications, consents) fires a
-trigger that notifies ``CHANNEL`` with the account id (migration 0033); every process listens
+trigger that notifies ``CHANNEL`` with the account id (migration 0031); every process listens
 (``service.database.listening``) and drops that account's entries, so a change on one replica is
 refused by every other within the notification's delay. A (re)connection of the listener drops
 everything (notifications sent while it was away are lost); the TTL bounds the rest.
