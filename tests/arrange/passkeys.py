@@ -94,14 +94,14 @@ class SoftAuthenticator:
 
 
 async def enrol_passkey(
-    client: httpx.AsyncClient, token: str, authenticator: SoftAuthenticator, name: str = "My phone"
+    client: httpx.AsyncClient, token: str | dict[str, str], authenticator: SoftAuthenticator, name: str = "My phone"
 ) -> dict[str, Any]:
-    options = await client.post("/v1/me/passkeys/options", json={"password": STRONG_PASSWORD}, headers=bearer(token))
+    """Enrol a passkey for the person of ``token`` (a session token, or its authorization header)."""
+    headers = bearer(token) if isinstance(token, str) else token
+    options = await client.post("/v1/me/passkeys/options", json={"password": STRONG_PASSWORD}, headers=headers)
     assert options.status_code == 200, options.text
     enrolled = await client.post(
-        "/v1/me/passkeys",
-        json={"name": name, "credential": authenticator.create(options.json())},
-        headers=bearer(token),
+        "/v1/me/passkeys", json={"name": name, "credential": authenticator.create(options.json())}, headers=headers
     )
     assert enrolled.status_code == 201, enrolled.text
     body: dict[str, Any] = enrolled.json()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import uuid
 from typing import Any
 
 import asyncpg
 import httpx
+import pyotp
 import pytest
 
 from service.runtime import Runtime
@@ -178,6 +180,9 @@ async def test_a_counter_going_backwards_is_refused_and_told(
     assert await db.fetchval("SELECT sign_count FROM passkey_credentials") == 2
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'passkey.counter_regressed'") == 1
     assert await db.fetchval("SELECT count(*) FROM courier_messages WHERE template = 'passkey_counter_regressed'") == 1
+    activity = await client.get("/v1/me/activity", headers=bearer(me["session"]["token"]))
+    events = [entry["event"] for entry in activity.json()["entries"]]
+    assert {"passkey_added", "passkey_counter_regressed", "sign_in_failed"} <= set(events), events
 
 
 async def test_removing_needs_the_password_and_only_ones_own(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -270,3 +275,32 @@ async def test_a_passkey_from_another_origin_is_refused(client: httpx.AsyncClien
     device.origin = "https://phishing.example"
     flow = await passkey_options(client)
     assert (await sign_in(client, flow, device.get(flow["options"]))).status_code == 401
+
+
+async def test_a_passkey_is_the_second_factor_when_totp_is_enrolled(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    me, device = await enrolled(client, runtime)
+    auth = bearer(me["session"]["token"])
+    secret = (await client.post("/v1/me/totp", json={"password": STRONG_PASSWORD}, headers=auth)).json()["secret"]
+    code = pyotp.TOTP(secret).at(time.time() - 30)
+    assert (await client.post("/v1/me/totp/confirm", json={"code": code}, headers=auth)).status_code == 200
+    password_only = await client.post("/v1/sessions", json={"identifier": "bruce_lee", "password": STRONG_PASSWORD})
+    assert password_only.json()["code"] == "second_factor_required"
+
+    flow = await passkey_options(client, "bruce_lee")
+    response = await sign_in(client, flow, device.get(flow["options"]))
+    assert response.status_code == 201, response.text
+    whoami = await client.get("/v1/sessions/whoami", headers=bearer(response.json()["session"]["token"]))
+    assert whoami.json()["assurance"]["level"] == 2
+
+
+async def test_an_erased_account_cannot_sign_in_with_a_passkey(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    me, device = await enrolled(client, runtime)
+    await db.execute("UPDATE accounts SET state = 'erased' WHERE id = $1", uuid.UUID(me["account_id"]))
+    flow = await passkey_options(client)
+    response = await sign_in(client, flow, device.get(flow["options"]))
+    assert response.status_code == 401
+    assert response.json()["code"] == "passkey_refused"
