@@ -112,11 +112,12 @@ async def enrol(
 ) -> PasskeyView:
     settings = runtime.settings
     challenge = sent_challenge(credential)
+    # Consumed on its own, before the answer is checked: a wrong answer uses it up too.
     async with runtime.database.transaction() as conn:
-        if not await store.take_enrolment_challenge(conn, principal.session_id, challenge):
-            raise Invalid(
-                "passkey_challenge_invalid", "Ask for new passkey options: these were used, expired or not yours"
-            )
+        taken = await store.take_enrolment_challenge(conn, principal.session_id, challenge)
+    if not taken:
+        raise Invalid("passkey_challenge_invalid", "Ask for new passkey options: these were used, expired or not yours")
+    async with runtime.database.transaction() as conn:
         with reading_credential():
             verified = verify_registration_response(
                 credential=credential,

@@ -133,6 +133,10 @@ async def test_enrolment_without_user_verification_is_refused(client: httpx.Asyn
     )
     assert response.status_code == 422
     assert response.json()["code"] == "passkey_credential_invalid"
+    # The refused answer used its challenge up: the same options cannot be answered again.
+    device.user_verified = True
+    again = await client.post("/v1/me/passkeys", json={"name": "x", "credential": device.create(options)}, headers=auth)
+    assert again.json()["code"] == "passkey_challenge_invalid"
 
 
 async def test_a_replayed_assertion_is_refused_even_in_parallel(client: httpx.AsyncClient, runtime: Runtime) -> None:
