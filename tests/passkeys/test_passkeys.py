@@ -308,3 +308,24 @@ async def test_an_erased_account_cannot_sign_in_with_a_passkey(
     response = await sign_in(client, flow, device.get(flow["options"]))
     assert response.status_code == 401
     assert response.json()["code"] == "passkey_refused"
+
+
+async def test_an_expired_challenge_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    me, device = await enrolled(client, runtime)
+    flow = await passkey_options(client)
+    assert await db.fetchval(
+        "SELECT expires_at - now() BETWEEN interval '4 minutes' AND interval '5 minutes' FROM passkey_challenges"
+        " WHERE id = $1",
+        uuid.UUID(flow["flow_id"]),
+    )
+    await db.execute("UPDATE passkey_challenges SET expires_at = now() - interval '1 second'")
+    assert (await sign_in(client, flow, device.get(flow["options"]))).status_code == 401
+    auth = bearer(me["session"]["token"])
+    options = (await client.post("/v1/me/passkeys/options", json={"password": STRONG_PASSWORD}, headers=auth)).json()
+    await db.execute("UPDATE passkey_challenges SET expires_at = now() - interval '1 second'")
+    late = await client.post(
+        "/v1/me/passkeys", json={"name": "late", "credential": authenticator(runtime).create(options)}, headers=auth
+    )
+    assert late.json()["code"] == "passkey_challenge_invalid"
