@@ -709,6 +709,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "comma-separated origins of the pages that run the passkey ceremonies (e.g. `https://example.com`)",
             computed_default=lambda values: (f"http://localhost:{values['port']}",),
             default_doc="`http://localhost:<IDV_PORT>`",
+            # Only the API runs the ceremonies (`idv migrate` and the worker need no origins).
+            read_for=Workload.SERVICE,
+            unset=(),
             production=(
                 ProductionRule(
                     "`https://` origins only",
