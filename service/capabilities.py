@@ -36,6 +36,7 @@ from service.lifecycle.capability import CAPABILITY as LIFECYCLE
 from service.manifest import Capability
 from service.observability.capability import CAPABILITY as OBSERVABILITY
 from service.operators.capability import CAPABILITY as OPERATORS
+from service.passkeys.capability import CAPABILITY as PASSKEYS
 from service.policies.capability import CAPABILITY as POLICIES
 from service.qualifications.capability import CAPABILITY as QUALIFICATIONS
 from service.realname.capability import CAPABILITY as REALNAME
@@ -56,6 +57,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     COURIER,
     SESSIONS,
     TOTP,
+    PASSKEYS,
     AVATARS,
     OPERATORS,
     CONSENTS,

@@ -149,6 +149,7 @@ GUARDIANS = Group("guardians")
 LIFECYCLE = Group("lifecycle")
 RIGHTS = Group("rights")
 TERMINATION = Group("termination")
+PASSKEYS = Group("passkeys")
 
 
 # --- Parsers --------------------------------------------------------------------------------------
@@ -233,6 +234,17 @@ def _duration(minimum: timedelta = timedelta(0), shown: str = "") -> Parser[time
         return value
 
     return parse
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(name: str, text: str) -> tuple[str, ...]:
+    origins = _comma_list(name, text)
+    bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+    if bad or not origins:
+        raise ValueError(f"{name} must be a comma-separated list of origins like https://example.com (no path)")
+    return origins
 
 
 def _path(_: str, text: str) -> Path:
@@ -691,6 +703,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             _integer(0, 10_000_000),
             "the most resolved sessions a process keeps (least recently used go first; about 1 KiB each)",
             "20000",
+        ),
+    ]
+
+    # passkeys (WebAuthn): the relying party browsers bind a passkey to, and the pages that may use it
+    webauthn_rp_id: Annotated[
+        str,
+        PASSKEYS(
+            "IDV_WEBAUTHN_RP_ID",
+            _text,
+            "the relying-party id passkeys are bound to: the registrable domain of the sign-in pages (e.g. "
+            "`example.com`)",
+            "localhost",
+        ),
+    ]
+    webauthn_rp_name: Annotated[
+        str, PASSKEYS("IDV_WEBAUTHN_RP_NAME", _text, "the name a browser shows when creating a passkey", "idv")
+    ]
+    webauthn_origins: Annotated[
+        tuple[str, ...],
+        PASSKEYS(
+            "IDV_WEBAUTHN_ORIGINS",
+            _origins,
+            "comma-separated origins of the pages that run the passkey ceremonies (e.g. `https://example.com`)",
+            computed_default=lambda values: (f"http://localhost:{values['port']}",),
+            default_doc="`http://localhost:<IDV_PORT>`",
+            # Only the API runs the ceremonies (`idv migrate` and the worker need no origins).
+            read_for=Workload.SERVICE,
+            unset=(),
+            production=(
+                ProductionRule(
+                    "`https://` origins only",
+                    lambda value, _settings, _workload: any(not origin.startswith("https://") for origin in value),
+                    "production refuses IDV_WEBAUTHN_ORIGINS that are not https://",
+                ),
+            ),
         ),
     ]
 

@@ -53,6 +53,9 @@ def test_production_with_real_adapters_starts(tmp_path: Path) -> None:
         ({"IDV_COOKIE_SECURE": "false"}, "IDV_COOKIE_SECURE"),
         ({"IDV_MASTER_KEYS": "k1:c2hvcnQ="}, "must decode to 32 bytes"),
         ({"IDV_SMTP_URL": "smtp://u:p@smtp.example.com:25?starttls=false"}, "without TLS"),
+        ({"IDV_WEBAUTHN_ORIGINS": ""}, "IDV_WEBAUTHN_ORIGINS that are not https"),
+        ({"IDV_WEBAUTHN_ORIGINS": "https://app.example.com,http://app.example.com"}, "not https"),
+        ({"IDV_WEBAUTHN_ORIGINS": "https://app.example.com/sign-in"}, "no path"),
     ],
 )
 def test_production_refuses_development_adapters_and_missing_keys(

@@ -33,6 +33,9 @@ EVENTS: dict[str, str] = {
     "contact.added": "contact_added",
     "contact.removed": "contact_removed",
     "account.recovered": "recovery_used",
+    "passkey.added": "passkey_added",
+    "passkey.removed": "passkey_removed",
+    "passkey.counter_regressed": "passkey_counter_regressed",
 }
 # Details an entry may show, by name: codes, never values.
 _SHOWN_DETAILS = frozenset({"reason", "assurance", "kind"})

@@ -68,7 +68,8 @@ class ActivityRecord(msgspec.Struct):
     entry_id: int
     at: datetime
     # signed_in, sign_in_failed, signed_out, second_factor_added, second_factor_removed, password_changed,
-    # contact_added, contact_removed, recovery_used
+    # contact_added, contact_removed, recovery_used, passkey_added, passkey_removed, passkey_counter_regressed
+    # (a sign-in refused because the passkey's counter went backwards: it may have been copied)
     event: str
     # The user agent summarised ("Firefox on Windows"), or "an unknown device".
     device: str

@@ -35,6 +35,42 @@ TEMPLATES: dict[str, Template] = {
         "",
         "[{service}] Many wrong passwords were entered for your account; password sign-in is paused for a while.",
     ),
+    "passkey_added": Template(
+        Channel.EMAIL,
+        "A passkey was added to your account",
+        'A passkey named "{name}" was added to your {service} account at {at}; it can now sign in '
+        "without your password.\n\n"
+        "If it was not you, remove it now (your account's passkeys page lists them), change your "
+        "password and end the sessions you do not know.",
+    ),
+    "passkey_added_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] A passkey was added to your account at {at}. Not you? Remove it and change your password.",
+    ),
+    "passkey_removed": Template(
+        Channel.EMAIL,
+        "A passkey was removed from your account",
+        'The passkey named "{name}" was removed from your {service} account at {at}; it no longer signs '
+        "in.\n\nIf it was not you, change your password now.",
+    ),
+    "passkey_removed_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] A passkey was removed from your account at {at}. Not you? Change your password now.",
+    ),
+    "passkey_counter_regressed": Template(
+        Channel.EMAIL,
+        "A sign-in with one of your passkeys was refused",
+        'A sign-in to your {service} account with the passkey named "{name}" was refused at {at}: '
+        "its signature counter went backwards, which a copied (cloned) security key can cause.\n\n"
+        "If you did not just sign in with it, remove that passkey and change your password.",
+    ),
+    "passkey_counter_regressed_sms": Template(
+        Channel.SMS,
+        "",
+        "[{service}] A passkey sign-in was refused at {at}: the key may have been copied. Check your passkeys.",
+    ),
     "new_device_sign_in": Template(
         Channel.EMAIL,
         "A sign-in to your account from a new device",

@@ -146,12 +146,16 @@ CATEGORIES: tuple[RetentionCategory, ...] = (
     ),
     _by_sql(
         Retained.ONE_TIME_CODES,
-        "one-time codes expired or used longer ago, and addresses that waited for one in vain (sealed)",
+        "one-time codes and passkey challenges expired or used longer ago, and addresses that waited for one in vain "
+        "(sealed)",
         """SELECT (SELECT count(*) FROM one_time_codes WHERE expires_at < now() - $1::interval)
-                + (SELECT count(*) FROM contact_additions WHERE expires_at < now() - $1::interval)""",
+                + (SELECT count(*) FROM contact_additions WHERE expires_at < now() - $1::interval)
+                + (SELECT count(*) FROM passkey_challenges WHERE expires_at < now() - $1::interval)""",
         """WITH purged AS (DELETE FROM one_time_codes WHERE expires_at < now() - $1::interval RETURNING 1),
-                additions AS (DELETE FROM contact_additions WHERE expires_at < now() - $1::interval RETURNING 1)
-           SELECT (SELECT count(*) FROM purged) + (SELECT count(*) FROM additions)""",
+                additions AS (DELETE FROM contact_additions WHERE expires_at < now() - $1::interval RETURNING 1),
+                challenges AS (DELETE FROM passkey_challenges WHERE expires_at < now() - $1::interval RETURNING 1)
+           SELECT (SELECT count(*) FROM purged) + (SELECT count(*) FROM additions)
+                + (SELECT count(*) FROM challenges)""",
     ),
     _by_sql(
         Retained.OUTBOX_MESSAGES,

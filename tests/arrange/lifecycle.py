@@ -11,6 +11,7 @@ import httpx
 
 from service.face.keys import biometric_key_owner
 from service.runtime import Runtime
+from tests.arrange.passkeys import SoftAuthenticator, enrol_passkey
 from tests.helpers import STRONG_PASSWORD, OperatorLogin, enrolled_operator
 
 
@@ -73,8 +74,8 @@ async def held_about(
 ) -> HeldAbout:
     """A little of every kind of data held about a verified person: a rights request refused with
     an officer's reasons, a disclosure to a recipient and an applied correction it was told of, a
-    cancellation stepped back from, a document, a face image under its own key, and an invitation
-    to a guardian."""
+    cancellation stepped back from, a document, a face image under its own key, an invitation
+    to a guardian, and a passkey."""
     # A statement of the person's own, refused with an officer's written reasons.
     statement = "Please delete the photos of my old qualification documents."
     filed = await client.post("/v1/me/requests", json={"kind": "deletion", "statement": statement}, headers=me)
@@ -141,6 +142,12 @@ async def held_about(
         cipher.seal("guardian.email", "mother@example.com"),
         b"digest",
     )
+    # A passkey the person named, and a passkey sign-in under way for them.
+    settings = runtime.settings
+    device = SoftAuthenticator(origin=settings.webauthn_origins[0], rp_id=settings.webauthn_rp_id)
+    await enrol_passkey(client, me, device, name="Grandma's tablet")
+    asked = await client.post("/v1/sessions/passkey/options", json={"identifier": "bruce_lee"})
+    assert asked.status_code == 200, asked.text
     return HeldAbout(
         request_case, statement, reasons, officer, (officer.email, admin.email, reviewer.email), document, image
     )

@@ -18,4 +18,6 @@ PRODUCTION = {
     "IDV_REAL_NAME_KEY_ID": "idv-prod",
     "IDV_REAL_NAME_SECRET": BLIND_INDEX_KEY,
     "IDV_REDIS_URL": "redis://:secret@idv-valkey:6379/0",
+    "IDV_WEBAUTHN_RP_ID": "example.com",
+    "IDV_WEBAUTHN_ORIGINS": "https://app.example.com",
 }

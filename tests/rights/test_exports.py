@@ -111,6 +111,8 @@ async def test_the_export_holds_statements_reasons_corrections_documents_and_who
     (face,) = archive["face_images"]
     assert base64.b64decode(face["content"]) == held.image
     assert [i["contact"] for i in archive["guardian_invitations"]] == ["mother@example.com"]
+    assert [p["name"] for p in archive["passkeys"]] == ["Grandma's tablet"]
+    assert [c["purpose"] for c in archive["passkey_ceremonies"]] == ["sign_in"]
     assert [c["withdrawn_at"] is not None for c in archive["cancellations"]] == [True]
     assert [(n["recipient"], n["event"]) for n in archive["recipient_notices"]] == [("Shop", "data.corrected")]
     assert first["exports"][0]["status"] == "preparing"

@@ -1,0 +1,1 @@
+"""Passkeys: WebAuthn credentials for sign-in and as a second factor (issue 21)."""
