@@ -24,6 +24,7 @@ from service.cases.catalogue import CaseType
 from service.consents import effects
 from service.consents.capability import CAPABILITY as CONSENTS
 from service.consents.purposes import ConsentPurpose
+from service.console.capability import CAPABILITY as CONSOLE
 from service.contacts.capability import CAPABILITY as CONTACTS
 from service.corrections.capability import CAPABILITY as CORRECTIONS
 from service.courier.capability import CAPABILITY as COURIER
@@ -75,6 +76,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     TERMINATION,
     RESTRICTIONS,
     RECIPIENTS,
+    CONSOLE,
     VAULT,
 )
 

@@ -3,8 +3,9 @@ appealed), appeals' excluded deciders, claims, and who may confirm a staged deci
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -12,9 +13,9 @@ import asyncpg
 from service.audit import AuditEntry, AuditTrail
 from service.cases import store
 from service.cases.cases import case_not_found
-from service.cases.catalogue import CASE_TYPES, CaseType, CaseTypeSpec
+from service.cases.catalogue import CASE_TYPES, REASONS, CaseType, CaseTypeSpec, ReasonCode
 from service.cases.records import Case
-from service.cases.states import OPEN_STATES
+from service.cases.states import OPEN_STATES, TRANSITIONS, DecisionKind
 from service.errors import Conflict, Forbidden
 from service.operators.auth import OperatorPrincipal
 
@@ -44,6 +45,45 @@ async def case_to_reveal(conn: asyncpg.Connection, operator: OperatorPrincipal, 
     if case.state not in OPEN_STATES:
         raise Conflict("case_closed", "Personal values of a closed case are not shown")
     return case
+
+
+@dataclass(frozen=True)
+class CaseActions:
+    """What this operator may do with the case now, by the same checks the decisions make: what a
+    page (the console's) offers, never a second copy of the rules."""
+
+    may_claim: bool
+    may_release: bool
+    may_decide: bool
+    may_confirm: bool
+    # Each decision the case's type allows in its state, with the reason codes for it.
+    decisions: tuple[tuple[DecisionKind, tuple[ReasonCode, ...]], ...]
+
+
+def _passes(check: Callable[[], None]) -> bool:
+    try:
+        check()
+    except (Forbidden, Conflict):
+        return False
+    return True
+
+
+def case_actions(operator: OperatorPrincipal, case: Case, staged_by: UUID | None) -> CaseActions:
+    may_work = case.state in OPEN_STATES and _passes(lambda: ensure_may_decide(operator, case))
+    decisions = tuple(
+        (decision, tuple(reason for reason in REASONS.values() if decision in reason.decisions))
+        for decision in sorted(CASE_TYPES[case.case_type].decisions)
+        if (case.state, decision.event) in TRANSITIONS
+    )
+    return CaseActions(
+        may_claim=may_work and case.assignee_id is None,
+        may_release=case.state in OPEN_STATES and case.assignee_id == operator.operator_id,
+        may_decide=may_work and bool(decisions),
+        may_confirm=staged_by is not None
+        and staged_by != operator.operator_id
+        and _passes(lambda: ensure_may_confirm(operator, case)),
+        decisions=decisions if may_work else (),
+    )
 
 
 def ensure_may_see(operator: OperatorPrincipal, case: Case) -> None:

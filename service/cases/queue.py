@@ -12,9 +12,17 @@ import asyncpg
 
 from service.audit import AuditEntry, AuditTrail, record_digest
 from service.cases import store
-from service.cases.access import case_to_reveal, ensure_may_decide, ensure_may_see, visible_case, workable_types
+from service.cases.access import (
+    CaseActions,
+    case_actions,
+    case_to_reveal,
+    ensure_may_decide,
+    ensure_may_see,
+    visible_case,
+    workable_types,
+)
 from service.cases.cases import case_digest_fields, lock_case
-from service.cases.records import Case
+from service.cases.records import Case, QueueCount
 from service.cases.schemas import (
     CaseDetail,
     CaseHistoryEntry,
@@ -73,6 +81,12 @@ async def list_queue(
     return [summary(case) for case in cases]
 
 
+async def queue_counts(runtime: Runtime, operator: OperatorPrincipal) -> list[QueueCount]:
+    """Per case type this operator may work: its open cases, how many are past due, how many unclaimed."""
+    async with runtime.database.connection() as conn:
+        return await store.open_counts(conn, [t.value for t in workable_types(operator)])
+
+
 async def claim(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseSummary:
     async with runtime.database.transaction() as conn:
         case = await lock_case(conn, case_id)
@@ -108,6 +122,12 @@ async def release(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) 
 
 
 async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> CaseDetail:
+    detail, _ = await workbench(runtime, operator, case_id)
+    return detail
+
+
+async def workbench(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> tuple[CaseDetail, CaseActions]:
+    """The case as ``view`` shows it (audited), with what this operator may do with it now."""
     async with runtime.database.transaction() as conn:
         case = await visible_case(conn, operator, case_id)
         cipher = await runtime.vault.open(conn, case.subject_account_id)
@@ -118,7 +138,7 @@ async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> 
             conn,
             AuditEntry(operator.actor, "case.viewed", "case", str(case.id), {"child": case.subject_is_child}),
         )
-    return CaseDetail(
+    detail = CaseDetail(
         summary=summary(case),
         parent_case_id=case.parent_case_id,
         resubmissions=case.resubmissions,
@@ -150,6 +170,7 @@ async def view(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> 
         else None,
         excluded_from_deciding=operator.operator_id in case.excluded_operator_ids,
     )
+    return detail, case_actions(operator, case, staged.staged_by if staged else None)
 
 
 async def reveal(

@@ -74,3 +74,10 @@ class StagedDecision(msgspec.Struct, frozen=True):
     staged_by: UUID
     evidence_version: int
     staged_at: datetime
+
+
+class QueueCount(msgspec.Struct, frozen=True):
+    case_type: CaseType
+    open: int
+    overdue: int
+    unassigned: int

@@ -10,7 +10,7 @@ import msgspec
 
 from service.audit.entries import ActorKind
 from service.cases.catalogue import CaseType
-from service.cases.records import Case, CaseHistoryEvent, EvidenceItem, StagedDecision, SubjectCase
+from service.cases.records import Case, CaseHistoryEvent, EvidenceItem, QueueCount, StagedDecision, SubjectCase
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent, CaseState, DecisionKind
 
@@ -413,3 +413,17 @@ async def overdue_by_type(conn: asyncpg.Connection) -> list[tuple[str, int]]:
         [case_type.value for case_type in CaseType],
     )
     return [(row["case_type"], row["overdue"]) for row in rows]
+
+
+async def open_counts(conn: asyncpg.Connection, workable_types: list[str]) -> list[QueueCount]:
+    """Open cases per type among those visible (an appeal counts under its own type), with how many
+    are past due and how many nobody has claimed."""
+    rows = await conn.fetch(
+        """SELECT case_type, count(*) AS open, count(*) FILTER (WHERE due_at < now()) AS overdue,
+                  count(*) FILTER (WHERE assignee_id IS NULL) AS unassigned
+           FROM review_cases
+           WHERE closed_at IS NULL AND coalesce(appealed_case_type, case_type) = ANY($1::text[])
+           GROUP BY case_type ORDER BY case_type""",
+        workable_types,
+    )
+    return [QueueCount(CaseType(r["case_type"]), r["open"], r["overdue"], r["unassigned"]) for r in rows]

@@ -7,6 +7,9 @@
   preflight, and Litestar would otherwise parse it as JSON anyway. Upload endpoints (marked
   ``ACCEPTS_UPLOAD``) take a raw file declared as one of ``UPLOAD_MEDIA_TYPES``, none of which a
   form can send without a preflight; the file itself is judged by its bytes, not this header.
+  The operator console's forms (marked ``ACCEPTS_FORM``) post ``application/x-www-form-urlencoded``:
+  each carries a CSRF token bound to the console session and the cookie is SameSite=Strict
+  (service/console/security.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from service.settings import Settings
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ACCEPTS_UPLOAD_OPT = "accepts_upload"
 ACCEPTS_UPLOAD: dict[str, Any] = {ACCEPTS_UPLOAD_OPT: True}
+ACCEPTS_FORM_OPT = "accepts_form"
+ACCEPTS_FORM: dict[str, Any] = {ACCEPTS_FORM_OPT: True}
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 UPLOAD_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", "application/octet-stream"})
 
 
@@ -54,6 +60,9 @@ def request_guard(settings: Settings) -> Any:
         if request.route_handler.opt.get(ACCEPTS_UPLOAD_OPT):
             if media_type not in UPLOAD_MEDIA_TYPES:
                 return problem_response(415, "unsupported_media_type", "Send the file itself as the body")
+        elif request.route_handler.opt.get(ACCEPTS_FORM_OPT):
+            if media_type != FORM_MEDIA_TYPE:
+                return problem_response(415, "unsupported_media_type", "Send the form as a form")
         elif not _is_json(media_type):
             return problem_response(415, "unsupported_media_type", "Send the body as application/json")
         return None

@@ -59,11 +59,18 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if connection.scope.get("method") == "OPTIONS":
         return  # Litestar's own CORS pre-flight handler: it runs no endpoint code.
+    connection.state.operator = await authorize(connection, handler, _bearer(connection))
+
+
+async def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, token: str | None
+) -> OperatorPrincipal:
+    """The operator whose session ``token`` is, if their roles allow ``handler`` (its ``opt``); the
+    one check of the API and of the console (service.console), whichever way the token came."""
     allowed: frozenset[Role] | None = handler.opt.get(ROLES_OPT)
     if allowed is None:
         raise RuntimeError(f"operator endpoint {handler.handler_name} declares no roles")
     runtime: Runtime = connection.app.state.runtime
-    token = _bearer(connection)
     if token is None or not looks_like_token(token):
         raise _unauthenticated()
     row = await store.resolve_session(
@@ -92,7 +99,7 @@ async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler
             )
         )
         raise Forbidden("role_not_allowed", "Your operator roles do not allow this")
-    connection.state.operator = principal
+    return principal
 
 
 def _unauthenticated() -> Unauthenticated:

@@ -29,7 +29,7 @@ from service.operators.schemas import (
     OperatorSummary,
     PendingOperator,
 )
-from service.operators.sign_in import OperatorSignIn, sign_in_operator
+from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
 from service.vault.labels import VaultField
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
@@ -95,11 +95,7 @@ class OperatorSelfController(Controller):
 
     @delete("/sessions/current", status_code=204, summary="Operator sign-out", opt=allow(ANY_ROLE))
     async def sign_out(self, runtime: CurrentRuntime, operator: CurrentOperator) -> None:
-        async with runtime.database.transaction() as conn:
-            await store.end_session(conn, operator.session_id, "signed_out")
-            await runtime.audit.append(
-                conn, AuditEntry(operator.actor, "operator.signed_out", "operator", str(operator.operator_id))
-            )
+        await sign_out_operator(runtime, operator)
 
 
 class OperatorAdminController(Controller):

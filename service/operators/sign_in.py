@@ -16,6 +16,7 @@ import pyotp
 from service.audit import Actor, AuditEntry
 from service.errors import Unauthenticated
 from service.operators import store
+from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
 from service.sessions.tokens import new_token, token_digest
@@ -100,6 +101,15 @@ async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOper
         await _audit_failure(runtime, actor, row)
         raise _refused()
     return NewOperatorSession(session_id, token, expires_at)
+
+
+async def sign_out_operator(runtime: Runtime, operator: OperatorPrincipal) -> None:
+    """End the operator's session (the API's and the console's sign-out), audited."""
+    async with runtime.database.transaction() as conn:
+        await store.end_session(conn, operator.session_id, "signed_out")
+        await runtime.audit.append(
+            conn, AuditEntry(operator.actor, "operator.signed_out", "operator", str(operator.operator_id))
+        )
 
 
 async def _audit_failure(runtime: Runtime, actor: Actor, row: store.Operator | None) -> None:

@@ -1,0 +1,1 @@
+"""The operator console: server-rendered pages at /console for KYC operators (issue 20)."""

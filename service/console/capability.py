@@ -1,0 +1,11 @@
+"""The manifest of the console (service.manifest), listed in service.capabilities.
+
+The operator console in the browser (issue 20): pages over the operators' and cases' own domain
+functions. It holds no personal data of its own: its session is an operator session."""
+
+from __future__ import annotations
+
+from service.console.routes import ConsoleAssetsController, ConsoleController
+from service.manifest import Capability
+
+CAPABILITY = Capability("console", routes=(ConsoleController, ConsoleAssetsController))

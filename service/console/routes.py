@@ -1,0 +1,301 @@
+"""HTTP for the operator console: server-rendered pages under /console (HTTP in and out only).
+
+Each page calls the operators' and cases' own domain functions, behind the same role declarations
+(``allow``) and the same check (``service.operators.auth.authorize``) as the operator API; what a
+case page offers comes from ``service.cases.access.case_actions``, the checks the decisions make.
+The templates only show what they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+
+from service.cases import decisions, queue
+from service.cases.access import refusals_audited, workable_types
+from service.cases.states import OPEN_STATES, CaseState, DecisionKind
+from service.console.assets import ASSETS
+from service.console.security import (
+    CSRF_FIELD,
+    PAGE_HEADERS,
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    cleared_pre_session_cookie,
+    cleared_session_cookie,
+    cookie_name,
+    csrf_matches,
+    csrf_token,
+    new_pre_session_token,
+    pre_session_cookie,
+    session_cookie,
+)
+from service.errors import DomainError, Forbidden, Unauthenticated
+from service.http.clients import client_address, user_agent
+from service.http.dependencies import CurrentRuntime
+from service.http.problems import domain_status
+from service.http.rate_limits import RateLimitGroup
+from service.http.request_guard import ACCEPTS_FORM
+from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authorize
+from service.operators.roles import ANY_ROLE, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
+from service.runtime import Runtime
+
+CurrentOperator = NamedDependency[OperatorPrincipal]
+AnyRequest = Request[Any, Any, Any]
+
+ENGINE = JinjaTemplateEngine.from_environment(
+    Environment(loader=PackageLoader("service.console", "templates"), autoescape=True, undefined=StrictUndefined)
+)
+HTML = "text/html; charset=utf-8"
+SIGN_IN_PATH = "/console/sign-in"
+
+# The pages the navigation offers, each with the roles its route declares (the same constant).
+QUEUE_ROLES = CASE_WORKERS
+NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES),)
+
+
+class SignInFirst(Exception):
+    """No console session (or an ended one): the browser goes to the sign-in page."""
+
+
+async def console_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The operator API's check, fed from the console's cookie; only that cookie is read, so a
+    person's session or an operator's bearer token opens nothing here."""
+    if ROLES_OPT not in handler.opt:
+        return  # the sign-in pages, declared public in their opt
+    runtime: Runtime = connection.app.state.runtime
+    token = connection.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE))
+    try:
+        connection.state.operator = await authorize(connection, handler, token)
+    except Unauthenticated:
+        raise SignInFirst from None
+    connection.state.console_token = token
+
+
+def render(
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+) -> Response[str]:
+    body = ENGINE.get_template(name).render(**context)
+    return Response(body, status_code=status, media_type=HTML, headers=PAGE_HEADERS, cookies=cookies or [])
+
+
+def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> dict[str, Any]:
+    token: str | None = getattr(request.state, "console_token", None)
+    return {
+        "operator": operator,
+        "roles": sorted(operator.roles) if operator else [],
+        "navigation": [(label, path) for label, path, roles in NAVIGATION if operator and operator.has_any(roles)],
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(token) if token else "",
+        "path": request.url.path,
+    }
+
+
+def _redirect(path: str, cookies: list[Cookie] | None = None) -> Response[Any]:
+    return Redirect(path, status_code=303, headers=PAGE_HEADERS, cookies=cookies or [])
+
+
+async def _form(request: AnyRequest) -> dict[str, str]:
+    """The posted form, once its CSRF token is that of the console session."""
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    token: str | None = getattr(request.state, "console_token", None)
+    if token is None or not csrf_matches(csrf_token(token), fields.get(CSRF_FIELD)):
+        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
+    return fields
+
+
+def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
+    if isinstance(exc, SignInFirst):
+        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(request.app.state.runtime.settings)])
+    assert isinstance(exc, DomainError)
+    operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
+    context = {**_page_context(request, operator), "error": exc}
+    return render("error.html", context, status=domain_status(exc))
+
+
+class ConsoleController(Controller):
+    path = "/console"
+    include_in_schema = False
+    guards = [console_guard]
+    exception_handlers = {SignInFirst: console_error, DomainError: console_error}
+
+    @get("/", opt=allow(ANY_ROLE))
+    async def home(self, request: AnyRequest, operator: CurrentOperator) -> Response[str]:
+        return render("home.html", _page_context(request, operator))
+
+    @get("/sign-in", opt={})
+    async def sign_in_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
+        token = new_pre_session_token()
+        context = {**_page_context(request, None), "csrf": token, "failed": False, "email": ""}
+        return render("sign_in.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
+
+    @post("/sign-in", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
+    async def sign_in(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
+        form = await request.form()
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        expected = request.cookies.get(cookie_name(runtime.settings, PRE_SESSION_COOKIE))
+        if not csrf_matches(expected, fields.get(CSRF_FIELD)):
+            raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
+        attempt = OperatorSignIn(
+            fields.get("email", ""),
+            fields.get("password", ""),
+            fields.get("totp_code", ""),
+            client_address(request),
+            user_agent(request),
+        )
+        try:
+            session = await sign_in_operator(runtime, attempt)
+        except Unauthenticated:
+            token = new_pre_session_token()
+            context = {**_page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
+            return render("sign_in.html", context, status=401, cookies=[pre_session_cookie(runtime.settings, token)])
+        max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
+        cookies = [
+            session_cookie(runtime.settings, session.token, max_age),
+            cleared_pre_session_cookie(runtime.settings),
+        ]
+        return _redirect("/console/", cookies)
+
+    @post("/sign-out", opt={**allow(ANY_ROLE), **ACCEPTS_FORM})
+    async def sign_out(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[Any]:
+        await _form(request)
+        await sign_out_operator(runtime, operator)
+        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(runtime.settings)])
+
+    @get("/queue", opt=allow(QUEUE_ROLES))
+    async def queue_page(
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_type: FromQuery[str | None] = None,
+        in_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        assigned: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        types = workable_types(operator)
+        chosen_type = next((t for t in types if t.value == case_type), None)
+        open_states = sorted(OPEN_STATES)
+        chosen_state = next((s for s in open_states if s.value == in_state), None)
+        chosen_assigned = assigned if assigned in {"mine", "unassigned"} else ""
+        cases = await queue.list_queue(
+            runtime,
+            operator,
+            case_type=chosen_type.value if chosen_type else None,
+            state=chosen_state,
+            due_before=None,
+            mine=chosen_assigned == "mine",
+            unassigned=chosen_assigned == "unassigned",
+            limit=200,
+        )
+        counts = await queue.queue_counts(runtime, operator)
+        context = {
+            **_page_context(request, operator),
+            "cases": cases,
+            "counts": counts,
+            "types": types,
+            "states": open_states,
+            "chosen_type": chosen_type.value if chosen_type else "",
+            "chosen_state": chosen_state.value if chosen_state else "",
+            "chosen_assigned": chosen_assigned,
+            "now": datetime.now(UTC),
+        }
+        return render("queue.html", context)
+
+    @get("/cases/{case_id:uuid}", opt=allow(QUEUE_ROLES))
+    async def case_page(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[str]:
+        async with refusals_audited(runtime.audit, operator, case_id):
+            detail, actions = await queue.workbench(runtime, operator, case_id)
+        context = {
+            **_page_context(request, operator),
+            "case": detail,
+            "actions": actions,
+            "now": datetime.now(UTC),
+            "pending": CaseState.PENDING_SECOND_APPROVAL,
+        }
+        return render("case.html", context)
+
+    @post("/cases/{case_id:uuid}/claim", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
+    async def claim(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[Any]:
+        await _form(request)
+        async with refusals_audited(runtime.audit, operator, case_id):
+            await queue.claim(runtime, operator, case_id)
+        return _redirect(f"/console/cases/{case_id}")
+
+    @post("/cases/{case_id:uuid}/release", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
+    async def release(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[Any]:
+        await _form(request)
+        async with refusals_audited(runtime.audit, operator, case_id):
+            await queue.release(runtime, operator, case_id)
+        return _redirect(f"/console/cases/{case_id}")
+
+    @post("/cases/{case_id:uuid}/decision", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
+    async def decide(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[Any]:
+        fields = await _form(request)
+        decision, _, reason_code = fields.get("choice", "").partition(":")
+        try:
+            kind = DecisionKind(decision)
+        except ValueError:
+            raise Forbidden("decision_not_allowed", "Choose one of the decisions offered") from None
+        note = fields.get("note", "").strip() or None
+        async with refusals_audited(runtime.audit, operator, case_id):
+            await decisions.decide(runtime, operator, case_id, kind, reason_code, note, claim=True)
+        return _redirect(f"/console/cases/{case_id}")
+
+    @post("/cases/{case_id:uuid}/confirm", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
+    async def confirm(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[Any]:
+        await _form(request)
+        async with refusals_audited(runtime.audit, operator, case_id):
+            await decisions.confirm(runtime, operator, case_id)
+        return _redirect(f"/console/cases/{case_id}")
+
+    @post("/cases/{case_id:uuid}/send-back", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
+    async def send_back(
+        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+    ) -> Response[Any]:
+        fields = await _form(request)
+        async with refusals_audited(runtime.audit, operator, case_id):
+            await decisions.send_back(runtime, operator, case_id, fields.get("note", "").strip() or None)
+        return _redirect(f"/console/cases/{case_id}")
+
+
+class ConsoleAssetsController(Controller):
+    path = "/console/static"
+    include_in_schema = False
+
+    @get("/{name:str}")
+    async def asset(self, name: FromPath[str]) -> Response[bytes]:
+        asset = ASSETS.get(name)
+        if asset is None:
+            return Response(b"", status_code=404, headers={"cache-control": "no-store"})
+        headers = {
+            "cache-control": "public, max-age=3600",
+            "etag": f'"{asset.sha256}"',
+        }
+        return Response(asset.body, media_type=asset.media_type, headers=headers)

@@ -1,0 +1,65 @@
+"""Operators for the console: enrolled (as `idv operators create` and the enrolment API make them)
+but not yet signed in, so the console's own sign-in uses the next TOTP step."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from service.audit import Actor
+from service.operators.enrolment import create_operator
+from service.operators.roles import Role
+from service.runtime import Runtime
+from tests.helpers import STRONG_PASSWORD, totp_code
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class ConsoleOperator:
+    operator_id: uuid.UUID
+    email: str
+    totp_secret: str
+    password: str = STRONG_PASSWORD
+
+    def sign_in_code(self) -> str:
+        # Enrolment used this time step's code; a code is good once, so sign in with the next.
+        return totp_code(self.totp_secret, 1)
+
+
+async def enrolled_for_console(runtime: Runtime, client: httpx.AsyncClient, *roles: str) -> ConsoleOperator:
+    address = f"op-{uuid.uuid4().hex[:8]}@example.com"
+    created = await create_operator(runtime, address, [Role(r) for r in roles], Actor.system("tests"))
+    response = await client.post(
+        "/v1/operator/enrolment", json={"enrolment_code": created.enrolment_code, "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    secret = response.json()["totp_secret"]
+    response = await client.post(
+        "/v1/operator/enrolment/confirm",
+        json={"enrolment_code": created.enrolment_code, "totp_code": totp_code(secret)},
+    )
+    assert response.status_code == 204, response.text
+    return ConsoleOperator(created.operator_id, address, secret)
+
+
+def csrf_of(page: str) -> str:
+    match = CSRF.search(page)
+    assert match is not None, "the page has no CSRF token"
+    return match.group(1)
+
+
+async def console_sign_in(client: httpx.AsyncClient, operator: ConsoleOperator) -> httpx.Response:
+    """Sign in through the console's form (its pre-session cookie and token included); the answer."""
+    page = await client.get("/console/sign-in")
+    assert page.status_code == 200, page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "email": operator.email,
+        "password": operator.password,
+        "totp_code": operator.sign_in_code(),
+    }
+    return await client.post("/console/sign-in", data=form)

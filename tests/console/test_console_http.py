@@ -1,0 +1,259 @@
+"""The console's security frame over HTTP: its cookie, CSRF tokens, headers, and who it refuses."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from importlib import resources
+
+import asyncpg
+import httpx
+from litestar import Litestar
+
+from service.app import create_litestar
+from service.cases.catalogue import CaseType
+from service.console.assets import HTMX_SHA256
+from service.console.security import CONTENT_SECURITY_POLICY
+from service.operators.auth import ROLES_OPT
+from service.runtime import Runtime
+from service.settings import Settings
+from tests.arrange.cases import case_in_review
+from tests.arrange.console import ConsoleOperator, console_sign_in, csrf_of, enrolled_for_console
+from tests.helpers import enrolled_operator, register
+
+COOKIE = "__Host-idv_console"
+
+
+async def signed_in(client: httpx.AsyncClient, runtime: Runtime, *roles: str) -> ConsoleOperator:
+    operator = await enrolled_for_console(runtime, client, *roles)
+    response = await console_sign_in(client, operator)
+    assert response.status_code == 303, response.text
+    return operator
+
+
+async def case_state(db: asyncpg.Connection, case_id: uuid.UUID) -> tuple[str, uuid.UUID | None]:
+    row = await db.fetchrow("SELECT state, assignee_id FROM review_cases WHERE id = $1", case_id)
+    assert row is not None
+    return row["state"], row["assignee_id"]
+
+
+async def test_htmx_is_served_as_vendored(client: httpx.AsyncClient) -> None:
+    on_disk = resources.files("service.console").joinpath("static", "htmx.min.js").read_bytes()
+    assert hashlib.sha256(on_disk).hexdigest() == HTMX_SHA256
+    response = await client.get("/console/static/htmx.min.js")
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == HTMX_SHA256
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert (await client.get("/console/static/../../settings.py")).status_code == 404
+    assert (await client.get("/console/static/nothing.js")).status_code == 404
+
+
+async def test_sign_in_sets_a_strict_host_only_cookie_of_its_own(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    operator = await enrolled_for_console(runtime, client, "reviewer")
+    response = await console_sign_in(client, operator)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/"
+    [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{COOKIE}=")]
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes
+    assert not any(a.startswith("domain") for a in attributes)
+    home = await client.get("/console/")
+    assert home.status_code == 200
+    assert "reviewer" in home.text
+
+
+async def test_pages_forbid_inline_code_framing_and_caching(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    sign_in_page = await client.get("/console/sign-in")
+    await signed_in(client, runtime, "reviewer")
+    case_id = await case_in_review(client, runtime)
+    for response in (sign_in_page, await client.get("/console/queue"), await client.get(f"/console/cases/{case_id}")):
+        assert response.status_code == 200, response.text
+        csp = response.headers["content-security-policy"]
+        assert csp == CONTENT_SECURITY_POLICY
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-frame-options"] == "DENY"
+        # No inline script or style in the markup either (the CSP would block them anyway).
+        assert "<script>" not in response.text and "style=" not in response.text and "<style" not in response.text
+    assert 'autocomplete="username"' in sign_in_page.text
+    assert 'autocomplete="current-password"' in sign_in_page.text
+    assert 'autocomplete="one-time-code"' in sign_in_page.text
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    operator = await signed_in(client, runtime, "reviewer")
+    case_id = await case_in_review(client, runtime)
+    page = await client.get(f"/console/cases/{case_id}")
+    token = csrf_of(page.text)
+    for form in ({}, {"csrf_token": ""}, {"csrf_token": "0" * 64}, {"csrf_token": token[:-1]}):
+        response = await client.post(f"/console/cases/{case_id}/claim", data=form)
+        assert response.status_code == 403, form
+        assert "csrf_token_invalid" in response.text
+    assert await case_state(db, case_id) == ("in_review", None)
+    # A JSON body or a foreign origin never reaches the handler.
+    response = await client.post(f"/console/cases/{case_id}/claim", json={"csrf_token": token})
+    assert response.status_code == 415
+    response = await client.post(
+        f"/console/cases/{case_id}/claim", data={"csrf_token": token}, headers={"origin": "https://evil.example"}
+    )
+    assert response.status_code == 403
+    assert await case_state(db, case_id) == ("in_review", None)
+    response = await client.post(f"/console/cases/{case_id}/claim", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert await case_state(db, case_id) == ("in_review", operator.operator_id)
+
+
+async def test_another_sessions_csrf_token_is_refused(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    await signed_in(client, runtime, "reviewer")
+    case_id = await case_in_review(client, runtime)
+    other_token = csrf_of((await client.get("/console/queue")).text)
+    client.cookies.clear()
+    await signed_in(client, runtime, "reviewer")
+    response = await client.post(f"/console/cases/{case_id}/claim", data={"csrf_token": other_token})
+    assert response.status_code == 403
+    assert await case_state(db, case_id) == ("in_review", None)
+
+
+def console_form_routes(app: Litestar) -> list[str]:
+    found = []
+    for route in app.routes:
+        if not route.path.startswith("/console"):
+            continue
+        for handler in route.route_handlers:  # type: ignore[union-attr]
+            if "POST" in handler.http_methods and ROLES_OPT in handler.opt:
+                found.append(route.path)
+    return found
+
+
+async def test_every_console_form_checks_its_csrf_token(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, db: asyncpg.Connection
+) -> None:
+    paths = console_form_routes(create_litestar(settings, dsn="postgresql://unused"))
+    assert len(paths) >= 6
+    await signed_in(client, runtime, "reviewer", "senior_reviewer")
+    case_id = await case_in_review(client, runtime)
+    for path in paths:
+        target = path.replace("{case_id:uuid}", str(case_id))
+        response = await client.post(target, data={"csrf_token": "forged", "choice": "approve:evidence_consistent"})
+        assert response.status_code == 403, path
+        assert "csrf_token_invalid" in response.text, path
+    assert await case_state(db, case_id) == ("in_review", None)
+    assert (await client.get("/console/")).status_code == 200  # sign-out was refused too
+
+
+async def test_the_sign_in_form_needs_its_own_token(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    operator = await enrolled_for_console(runtime, client, "reviewer")
+    form = {"email": operator.email, "password": operator.password, "totp_code": operator.sign_in_code()}
+    for token in ({}, {"csrf_token": "made-up"}):
+        response = await client.post("/console/sign-in", data={**form, **token})
+        assert response.status_code == 403
+        assert not [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{COOKIE}=")]
+    assert (await client.get("/console/")).status_code == 303
+
+
+async def test_wrong_credentials_answer_alike_and_open_nothing(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    operator = await enrolled_for_console(runtime, client, "reviewer")
+    answers = []
+    for change in ({"password": "wrong password 1234"}, {"totp_code": "000000"}, {"email": "nobody@example.com"}):
+        page = await client.get("/console/sign-in")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "email": operator.email,
+            "password": operator.password,
+            "totp_code": "123456",
+            **change,
+        }
+        response = await client.post("/console/sign-in", data=form)
+        assert response.status_code == 401
+        answers.append(response.text.replace(csrf_of(response.text), "").replace(form["email"], ""))
+    assert answers[0] == answers[1] == answers[2]
+    assert (await client.get("/console/queue")).status_code == 303
+
+
+async def test_a_persons_session_never_opens_the_console(client: httpx.AsyncClient) -> None:
+    person = await register(client)
+    token = person["session"]["token"]
+    for cookies in ({COOKIE: token}, {"__Host-idv_session": token}, {"idv_console": token}):
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies.set(name, value, domain="idv.test")
+        response = await client.get("/console/queue")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/console/sign-in"
+    client.cookies.clear()
+    response = await client.get("/console/queue", headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 303
+
+
+async def test_an_operators_api_token_is_not_a_console_session(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    login = await enrolled_operator(runtime, client, "reviewer")
+    assert (await client.get("/console/queue", headers=login.headers)).status_code == 303
+
+
+async def test_a_console_cookie_is_dead_after_sign_out(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    await signed_in(client, runtime, "reviewer")
+    stolen = client.cookies[COOKIE]
+    token = csrf_of((await client.get("/console/queue")).text)
+    response = await client.post("/console/sign-out", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/sign-in"
+    # Another operator's browser, holding the first one's cookie and token after they signed out.
+    client.cookies.clear()
+    await signed_in(client, runtime, "reviewer")
+    client.cookies.set(COOKIE, stolen, domain="idv.test")
+    assert (await client.get("/console/queue")).status_code == 303
+    response = await client.post("/console/sign-out", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["location"] == "/console/sign-in"
+
+
+async def test_an_idle_console_session_ends(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    await signed_in(client, runtime, "reviewer")
+    assert (await client.get("/console/queue")).status_code == 200
+    idle = runtime.settings.operator_session_idle_timeout + timedelta(seconds=5)
+    await db.execute("UPDATE operator_sessions SET last_seen_at = now() - $1::interval", idle)
+    assert (await client.get("/console/queue")).status_code == 303
+
+
+async def test_a_reviewer_sees_only_the_case_types_of_their_roles(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    real_name = await case_in_review(client, runtime)
+    rights = await case_in_review(client, runtime, case_type=CaseType.DATA_SUBJECT_REQUEST)
+    operator = await signed_in(client, runtime, "reviewer")
+    queue = await client.get("/console/queue")
+    assert str(real_name)[:8] in queue.text
+    assert str(rights)[:8] not in queue.text
+    assert CaseType.DATA_SUBJECT_REQUEST.value not in queue.text
+    # Asking by name for a type one may not work shows nothing of it either.
+    filtered = await client.get("/console/queue", params={"case_type": CaseType.DATA_SUBJECT_REQUEST.value})
+    assert str(rights)[:8] not in filtered.text
+    page = await client.get(f"/console/cases/{rights}")
+    assert page.status_code == 403
+    assert "case_type_not_allowed" in page.text
+    assert "1101" not in page.text  # none of its evidence, not even masked
+    denied = await db.fetchval(
+        """SELECT count(*) FROM audit_log WHERE action = 'operator.access_denied' AND target_id = $1
+           AND actor_id = $2""",
+        str(rights),
+        str(operator.operator_id),
+    )
+    assert denied == 1
+
+
+async def test_an_admin_gets_no_queue(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    await case_in_review(client, runtime)
+    await signed_in(client, runtime, "admin")
+    home = await client.get("/console/")
+    assert home.status_code == 200
+    assert "/console/queue" not in home.text
+    queue = await client.get("/console/queue")
+    assert queue.status_code == 403
+    assert "role_not_allowed" in queue.text
