@@ -57,7 +57,10 @@ class RequestContext:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(_SECURITY_HEADERS)
+                # A response may set its own (the console's pages: a same-origin referrer policy,
+                # without which browsers send ``Origin: null`` with their forms).
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
                 message["headers"] = headers
             await send(message)
 

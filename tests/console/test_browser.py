@@ -1,0 +1,173 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright against the service on
+``http://localhost:<port>`` (a secure context, so the ``__Host-`` cookie is kept).
+
+Two operators in two browser contexts sign in with TOTP; the reviewer filters the queue (htmx),
+works a case to a decision and stages a four-eyes one; the senior reviewer confirms it. Neither
+page breaks the Content-Security-Policy (htmx runs without inline style or eval). With
+IDV_CONSOLE_SCREENSHOTS=1 the test also writes docs/console-queue.png and docs/console-case.png.
+
+Skipped only when chromium is absent outside CI (`apt-get install chromium`); under CI it must run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from service.app import create_asgi
+from service.cases.catalogue import CaseType
+from service.http.server import listening_sockets, server_config
+from service.runtime import Runtime
+from service.settings import load_settings
+from tests.arrange.cases import case_in_review
+from tests.arrange.console import ConsoleOperator, enrolled_for_console
+from tests.conftest import environment_for_tests
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install chromium, as scripts/install does as root); runs under CI",
+)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+async def served(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[str, Runtime]]:
+    """The app behind a real uvicorn on a loopback port, and its runtime."""
+    [listener] = listening_sockets("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    settings = load_settings(environment_for_tests(tmp_path, IDV_PORT=str(port)))
+    async with Runtime.open(settings, database_url, apply_migrations=False) as runtime:
+        app = create_asgi(settings, runtime=runtime)
+        server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, graceful_seconds=1))
+        task = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            yield f"http://localhost:{port}", runtime
+        finally:
+            server.should_exit = True
+            await task
+            listener.close()
+
+
+async def sign_in(page: Any, base: str, operator: ConsoleOperator) -> None:
+    await page.goto(f"{base}/console/")
+    assert page.url == f"{base}/console/sign-in"
+    await page.fill("#email", operator.email)
+    await page.fill("#password", operator.password)
+    await page.fill("#totp_code", operator.sign_in_code())
+    async with page.expect_navigation():
+        await page.press("#totp_code", "Enter")
+    assert page.url == f"{base}/console/", await page.content()
+
+
+async def test_two_operators_work_cases_from_the_queue_to_decisions(
+    served: tuple[str, Runtime], tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    base, runtime = served
+    async with httpx.AsyncClient(base_url=base.replace("localhost", "127.0.0.1")) as api:
+        approved = await case_in_review(api, runtime)
+        staged = await case_in_review(api, runtime)
+        other_type = await case_in_review(api, runtime, case_type=CaseType.DATA_SUBJECT_REQUEST)
+        reviewer = await enrolled_for_console(runtime, api, "reviewer")
+        senior = await enrolled_for_console(runtime, api, "senior_reviewer")
+    async with runtime.database.connection() as conn:
+        await conn.execute("UPDATE review_cases SET due_at = now() - interval '2 hours' WHERE id = $1", staged)
+
+    shots = DOCS if os.environ.get("IDV_CONSOLE_SCREENSHOTS") else tmp_path
+    violations: list[str] = []
+
+    def watch(page: Any) -> None:
+        page.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        )
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            first = await browser.new_context(viewport={"width": 1200, "height": 800})
+            page = await first.new_page()
+            watch(page)
+            await sign_in(page, base, reviewer)
+            cookies = {c["name"]: c for c in await first.cookies()}
+            assert cookies["__Host-idv_console"]["httpOnly"] and cookies["__Host-idv_console"]["sameSite"] == "Strict"
+
+            # The queue, filtered through htmx: the table is swapped and the address follows.
+            await page.click("nav >> text=Queue")
+            await page.wait_for_url(f"{base}/console/queue")
+            rows = page.locator("#queue-table tbody tr")
+            assert await rows.count() == 2
+            assert await page.locator(f"a[href='/console/cases/{other_type}']").count() == 0
+            assert "data_subject_request" not in await page.content()
+            # The case past its due time stands out, in its row and in its type's count.
+            assert await page.get_attribute(f"tr:has(a[href='/console/cases/{staged}'])", "class") == "due"
+            assert await page.get_attribute(f"tr:has(a[href='/console/cases/{approved}'])", "class") == ""
+            assert "1 due" in " ".join((await page.inner_text(".count.has-due")).split())
+            await page.select_option("select[name=assigned]", "mine")
+            await page.wait_for_url("**/console/queue?*assigned=mine*")
+            assert await page.locator("#queue-table tbody tr").first.inner_text() == "No cases match."
+            await page.select_option("select[name=assigned]", "")
+            await page.wait_for_url("**/console/queue?*assigned=")
+            await page.wait_for_selector(f"a[href='/console/cases/{approved}']")
+            await page.screenshot(path=str(shots / "console-queue.png"), full_page=True)
+
+            # A case from the queue to a decision, by keyboard-reachable forms.
+            await page.click(f"a[href='/console/cases/{approved}']")
+            await page.wait_for_url(f"{base}/console/cases/{approved}")
+            assert await page.locator("td.masked", has_text="1101**********002X").count() == 1
+            assert "11010519491231002X" not in await page.content()
+            options = await page.locator("#choice option").all_inner_texts()
+            assert any(o.startswith("approve: evidence_consistent") for o in options)
+            assert not any("original_decision" in o for o in options)  # appeals' reasons, not this type's
+            await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
+            await page.select_option("#choice", "approve:evidence_consistent")
+            await page.click("button:text('Decide')")
+            await page.wait_for_url(f"{base}/console/cases/{approved}")
+            assert await page.inner_text("#case-state") == "approved"
+            assert await page.locator("#choice").count() == 0
+
+            # A four-eyes decision: staged by the reviewer, who cannot confirm it.
+            await page.goto(f"{base}/console/cases/{staged}")
+            await page.select_option("#choice", "reject:suspected_false_information")
+            await page.fill("#note", "Declared name belongs to someone else")
+            await page.click("button:text('Decide')")
+            await page.wait_for_url(f"{base}/console/cases/{staged}")
+            assert await page.inner_text("#case-state") == "pending_second_approval"
+            assert await page.locator("button:text('Confirm decision')").count() == 0
+
+            # What the reviewer's role does not cover is refused, not shown.
+            response = await page.goto(f"{base}/console/cases/{other_type}")
+            assert response is not None and response.status == 403
+            assert "1101" not in await page.content()
+
+            # The senior reviewer, in a browser context of their own, sees what was staged and confirms.
+            second = await browser.new_context()
+            other = await second.new_page()
+            watch(other)
+            await sign_in(other, base, senior)
+            await other.goto(f"{base}/console/cases/{staged}")
+            assert "suspected_false_information" in await other.inner_text("#staged + p")
+            assert "Declared name belongs to someone else" in await other.content()
+            await other.click("button:text('Confirm decision')")
+            await other.wait_for_url(f"{base}/console/cases/{staged}")
+            assert await other.inner_text("#case-state") == "rejected"
+
+            # Signing out ends the session: the old page's links lead back to the sign-in.
+            await page.click("button:text('Sign out')")
+            await page.wait_for_url(f"{base}/console/sign-in")
+            await page.goto(f"{base}/console/queue")
+            assert page.url == f"{base}/console/sign-in"
+        finally:
+            await browser.close()
+    assert violations == []
