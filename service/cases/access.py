@@ -56,6 +56,8 @@ class CaseActions:
     may_release: bool
     may_decide: bool
     may_confirm: bool
+    # Reveal a masked value (with a reason, audited): as ``case_to_reveal`` allows.
+    may_reveal: bool
     # Each decision the case's type allows in its state, with the reason codes for it.
     decisions: tuple[tuple[DecisionKind, tuple[ReasonCode, ...]], ...]
 
@@ -82,6 +84,7 @@ def case_actions(operator: OperatorPrincipal, case: Case, staged_by: UUID | None
         may_confirm=staged_by is not None
         and staged_by != operator.operator_id
         and _passes(lambda: ensure_may_confirm(operator, case)),
+        may_reveal=may_work,
         decisions=decisions if may_work else (),
     )
 

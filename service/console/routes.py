@@ -19,12 +19,13 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
+from service.cases.schemas import RevealReason
 from service.cases.states import OPEN_STATES, CaseState, DecisionKind
 from service.console.assets import ASSETS
 from service.console.security import (
@@ -41,7 +42,7 @@ from service.console.security import (
     pre_session_cookie,
     session_cookie,
 )
-from service.errors import DomainError, Forbidden, Unauthenticated
+from service.errors import DomainError, Forbidden, Unauthenticated, invalid_field
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import domain_status
@@ -53,6 +54,7 @@ from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out
 from service.runtime import Runtime
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
+EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
 AnyRequest = Request[Any, Any, Any]
 
 ENGINE = JinjaTemplateEngine.from_environment(
@@ -230,6 +232,7 @@ class ConsoleController(Controller):
             "actions": actions,
             "now": datetime.now(UTC),
             "pending": CaseState.PENDING_SECOND_APPROVAL,
+            "reveal_reasons": list(RevealReason),
         }
         return render("case.html", context)
 
@@ -250,6 +253,31 @@ class ConsoleController(Controller):
         async with refusals_audited(runtime.audit, operator, case_id):
             await queue.release(runtime, operator, case_id)
         return _redirect(f"/console/cases/{case_id}")
+
+    @post("/cases/{case_id:uuid}/evidence/{name:str}/reveal", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
+    async def reveal(
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_id: FromPath[UUID],
+        name: EvidenceName,
+    ) -> Response[str]:
+        fields = await _form(request)
+        try:
+            reason = RevealReason(fields.get("reason", ""))
+        except ValueError:
+            raise invalid_field("reason", "invalid", "choose one of the reasons offered") from None
+        async with refusals_audited(runtime.audit, operator, case_id):
+            revealed = await queue.reveal(runtime, operator, case_id, name, reason)
+        context = {
+            **_page_context(request, operator),
+            "case_id": case_id,
+            "revealed": revealed,
+        }
+        # htmx swaps the value into the case page; without it, a page of its own.
+        fragment = request.headers.get("hx-request") == "true"
+        return render("revealed_value.html" if fragment else "revealed.html", context)
 
     @post("/cases/{case_id:uuid}/decision", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def decide(

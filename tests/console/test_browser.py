@@ -131,6 +131,12 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             assert any(o.startswith("approve: evidence_consistent") for o in options)
             assert not any("original_decision" in o for o in options)  # appeals' reasons, not this type's
             await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
+            # Revealing one value takes a reason; htmx swaps it into its cell.
+            await page.select_option("#reason-id_number", "identity_check")
+            await page.click("#evidence-id_number + td + td button")
+            await page.wait_for_selector("#evidence-id_number .revealed")
+            assert await page.inner_text("#evidence-id_number .revealed") == "11010519491231002X"
+            assert page.url == f"{base}/console/cases/{approved}"
             await page.select_option("#choice", "approve:evidence_consistent")
             await page.click("button:text('Decide')")
             await page.wait_for_url(f"{base}/console/cases/{approved}")

@@ -139,7 +139,7 @@ async def test_every_console_form_checks_its_csrf_token(
     await signed_in(client, runtime, "reviewer", "senior_reviewer")
     case_id = await case_in_review(client, runtime)
     for path in paths:
-        target = path.replace("{case_id:uuid}", str(case_id))
+        target = path.replace("{case_id:uuid}", str(case_id)).replace("{name:str}", "id_number")
         response = await client.post(target, data={"csrf_token": "forged", "choice": "approve:evidence_consistent"})
         assert response.status_code == 403, path
         assert "csrf_token_invalid" in response.text, path
@@ -257,3 +257,61 @@ async def test_an_admin_gets_no_queue(client: httpx.AsyncClient, runtime: Runtim
     queue = await client.get("/console/queue")
     assert queue.status_code == 403
     assert "role_not_allowed" in queue.text
+
+
+async def revealed_count(db: asyncpg.Connection, case_id: uuid.UUID) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'case.evidence_revealed' AND target_id = $1", str(case_id)
+    )
+    return count
+
+
+async def test_revealing_a_value_takes_a_reason_and_the_sessions_token(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    await signed_in(client, runtime, "reviewer")
+    case_id = await case_in_review(client, runtime)
+    page = await client.get(f"/console/cases/{case_id}")
+    assert "11010519491231002X" not in page.text
+    token = csrf_of(page.text)
+    path = f"/console/cases/{case_id}/evidence/id_number/reveal"
+    response = await client.post(path, data={"reason": "identity_check"})
+    assert response.status_code == 403
+    for reason in ({}, {"reason": "curiosity"}):
+        response = await client.post(path, data={"csrf_token": token, **reason})
+        assert response.status_code == 422
+        assert "11010519491231002X" not in response.text
+    assert await revealed_count(db, case_id) == 0
+    response = await client.post(
+        f"/console/cases/{case_id}/evidence/nothing_here/reveal", data={"csrf_token": token, "reason": "identity_check"}
+    )
+    assert response.status_code == 404
+    response = await client.post(path, data={"csrf_token": token, "reason": "identity_check"})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert "11010519491231002X" in response.text and "<html" in response.text
+    response = await client.post(
+        path, data={"csrf_token": token, "reason": "fraud_investigation"}, headers={"hx-request": "true"}
+    )
+    assert response.status_code == 200
+    assert "11010519491231002X" in response.text and "<html" not in response.text
+    reasons = await db.fetch(
+        """SELECT details::jsonb->>'reason' AS reason FROM audit_log
+           WHERE action = 'case.evidence_revealed' AND target_id = $1 ORDER BY at""",
+        str(case_id),
+    )
+    assert [r["reason"] for r in reasons] == ["identity_check", "fraud_investigation"]
+
+
+async def test_a_value_of_a_case_of_another_type_is_not_revealed(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    rights = await case_in_review(client, runtime, case_type=CaseType.DATA_SUBJECT_REQUEST)
+    await signed_in(client, runtime, "reviewer")
+    token = csrf_of((await client.get("/console/queue")).text)
+    response = await client.post(
+        f"/console/cases/{rights}/evidence/id_number/reveal", data={"csrf_token": token, "reason": "identity_check"}
+    )
+    assert response.status_code == 403
+    assert "1101" not in response.text
+    assert await revealed_count(db, rights) == 0
