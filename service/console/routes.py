@@ -128,7 +128,10 @@ def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
         return _redirect(SIGN_IN_PATH, [cleared_session_cookie(request.app.state.runtime.settings)])
     assert isinstance(exc, DomainError)
     operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
-    context = {**_page_context(request, operator), "error": exc}
+    # Back to the case the refused page or form was about, if it was about one.
+    parts = request.url.path.split("/")
+    back = "/".join(parts[:4]) if len(parts) >= 4 and parts[2] == "cases" else "/console/"
+    context = {**_page_context(request, operator), "error": exc, "back": back}
     return render("error.html", context, status=domain_status(exc))
 
 
@@ -288,7 +291,7 @@ class ConsoleController(Controller):
         try:
             kind = DecisionKind(decision)
         except ValueError:
-            raise Forbidden("decision_not_allowed", "Choose one of the decisions offered") from None
+            raise invalid_field("choice", "decision_not_allowed", "choose one of the decisions offered") from None
         note = fields.get("note", "").strip() or None
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.decide(runtime, operator, case_id, kind, reason_code, note, claim=True)

@@ -315,3 +315,48 @@ async def test_a_value_of_a_case_of_another_type_is_not_revealed(
     assert response.status_code == 403
     assert "1101" not in response.text
     assert await revealed_count(db, rights) == 0
+
+
+async def test_the_queue_filters_and_counts(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    mine = await case_in_review(client, runtime)
+    free = await case_in_review(client, runtime)
+    await signed_in(client, runtime, "reviewer")
+    token = csrf_of((await client.get("/console/queue")).text)
+    assert (await client.post(f"/console/cases/{mine}/claim", data={"csrf_token": token})).status_code == 303
+
+    async def shown(**params: str) -> set[uuid.UUID]:
+        response = await client.get("/console/queue", params=params)
+        assert response.status_code == 200
+        return {case for case in (mine, free) if f"/console/cases/{case}" in response.text}
+
+    assert await shown() == {mine, free}
+    assert await shown(assigned="mine") == {mine}
+    assert await shown(assigned="unassigned") == {free}
+    assert await shown(state="in_review") == {mine, free}
+    assert await shown(state="pending_second_approval") == set()
+    assert await shown(case_type="face") == set()
+    assert await shown(case_type="real_name", assigned="mine") == {mine}
+    # Values that are not filters are ignored, never an error page.
+    assert await shown(state="approved' OR 1=1", case_type="<script>", assigned="everyone") == {mine, free}
+    counts = " ".join((await client.get("/console/queue")).text.split())
+    assert "<b>2</b> open" in counts and "<b>1</b> unclaimed" in counts and "<b>0</b> due" in counts
+
+
+async def test_a_refused_decision_says_why_and_changes_nothing(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case_id = await case_in_review(client, runtime)
+    await signed_in(client, runtime, "reviewer")
+    token = csrf_of((await client.get(f"/console/cases/{case_id}")).text)
+    path = f"/console/cases/{case_id}/decision"
+    for choice, code in (
+        ("approve:name_mismatch", "reason_not_allowed"),  # a reason of another decision
+        ("overturn:original_decision_wrong", "decision_not_allowed"),  # a decision of appeals
+        ("frobnicate:evidence_consistent", "decision_not_allowed"),
+        ("", "decision_not_allowed"),
+    ):
+        response = await client.post(path, data={"csrf_token": token, "choice": choice})
+        assert response.status_code == 422, choice
+        assert code in response.text, choice
+        assert f'href="/console/cases/{case_id}"' in response.text
+    assert await case_state(db, case_id) == ("in_review", None)
