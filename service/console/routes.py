@@ -9,7 +9,7 @@ The templates only show what they are given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -66,6 +66,10 @@ SIGN_IN_PATH = "/console/sign-in"
 # The pages the navigation offers, each with the roles its route declares (the same constant).
 QUEUE_ROLES = CASE_WORKERS
 NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES),)
+
+
+# The queue's due filter: cases due before now, or within the next day.
+DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
 
 
 class SignInFirst(Exception):
@@ -193,18 +197,21 @@ class ConsoleController(Controller):
         case_type: FromQuery[str | None] = None,
         in_state: Annotated[str | None, QueryParameter(name="state")] = None,
         assigned: FromQuery[str | None] = None,
+        due: FromQuery[str | None] = None,
     ) -> Response[str]:
         types = workable_types(operator)
         chosen_type = next((t for t in types if t.value == case_type), None)
         open_states = sorted(OPEN_STATES)
         chosen_state = next((s for s in open_states if s.value == in_state), None)
         chosen_assigned = assigned if assigned in {"mine", "unassigned"} else ""
+        chosen_due = due if due in DUE_WITHIN else ""
+        now = datetime.now(UTC)
         cases = await queue.list_queue(
             runtime,
             operator,
             case_type=chosen_type.value if chosen_type else None,
             state=chosen_state,
-            due_before=None,
+            due_before=now + DUE_WITHIN[chosen_due] if chosen_due else None,
             mine=chosen_assigned == "mine",
             unassigned=chosen_assigned == "unassigned",
             limit=200,
@@ -219,7 +226,8 @@ class ConsoleController(Controller):
             "chosen_type": chosen_type.value if chosen_type else "",
             "chosen_state": chosen_state.value if chosen_state else "",
             "chosen_assigned": chosen_assigned,
-            "now": datetime.now(UTC),
+            "chosen_due": chosen_due,
+            "now": now,
         }
         return render("queue.html", context)
 

@@ -317,7 +317,9 @@ async def test_a_value_of_a_case_of_another_type_is_not_revealed(
     assert await revealed_count(db, rights) == 0
 
 
-async def test_the_queue_filters_and_counts(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_the_queue_filters_and_counts(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
     mine = await case_in_review(client, runtime)
     free = await case_in_review(client, runtime)
     await signed_in(client, runtime, "reviewer")
@@ -336,10 +338,14 @@ async def test_the_queue_filters_and_counts(client: httpx.AsyncClient, runtime: 
     assert await shown(state="pending_second_approval") == set()
     assert await shown(case_type="face") == set()
     assert await shown(case_type="real_name", assigned="mine") == {mine}
+    assert await shown(due="day") == {mine, free}
+    assert await shown(due="past") == set()
+    await db.execute("UPDATE review_cases SET due_at = now() - interval '1 minute' WHERE id = $1", free)
+    assert await shown(due="past") == {free}
     # Values that are not filters are ignored, never an error page.
     assert await shown(state="approved' OR 1=1", case_type="<script>", assigned="everyone") == {mine, free}
     counts = " ".join((await client.get("/console/queue")).text.split())
-    assert "<b>2</b> open" in counts and "<b>1</b> unclaimed" in counts and "<b>0</b> due" in counts
+    assert "<b>2</b> open" in counts and "<b>1</b> unclaimed" in counts and "<b>1</b> due" in counts
 
 
 async def test_a_refused_decision_says_why_and_changes_nothing(
