@@ -118,7 +118,7 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await page.wait_for_url("**/console/queue?*assigned=mine*")
             assert await page.locator("#queue-table tbody tr").first.inner_text() == "No cases match."
             await page.select_option("select[name=assigned]", "")
-            await page.wait_for_url("**/console/queue?*assigned=")
+            await page.wait_for_url("**/console/queue?*assigned=&due=")
             await page.wait_for_selector(f"a[href='/console/cases/{approved}']")
             await page.screenshot(path=str(shots / "console-queue.png"), full_page=True)
 
