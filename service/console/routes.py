@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
+import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -23,6 +24,7 @@ from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 
+from service.audit import Actor
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
 from service.cases.schemas import RevealReason
@@ -49,6 +51,7 @@ from service.http.problems import domain_status
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authorize
+from service.operators.enrolment import begin_enrolment, confirm_enrolment
 from service.operators.roles import ANY_ROLE, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
 from service.runtime import Runtime
@@ -127,6 +130,21 @@ async def _form(request: AnyRequest) -> dict[str, str]:
     return fields
 
 
+async def _pre_session_form(request: AnyRequest, runtime: Runtime) -> dict[str, str]:
+    """A form posted before there is a session (sign-in, enrolment), once its token is the one
+    its page set in the pre-session cookie."""
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    expected = request.cookies.get(cookie_name(runtime.settings, PRE_SESSION_COOKIE))
+    if not csrf_matches(expected, fields.get(CSRF_FIELD)):
+        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
+    return fields
+
+
+def _anonymous(request: AnyRequest) -> Actor:
+    return Actor.anonymous(client_address(request), user_agent(request))
+
+
 def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     if isinstance(exc, SignInFirst):
         return _redirect(SIGN_IN_PATH, [cleared_session_cookie(request.app.state.runtime.settings)])
@@ -134,7 +152,12 @@ def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
     # Back to the case the refused page or form was about, if it was about one.
     parts = request.url.path.split("/")
-    back = "/".join(parts[:4]) if len(parts) >= 4 and parts[2] == "cases" else "/console/"
+    if len(parts) >= 4 and parts[2] == "cases":
+        back = "/".join(parts[:4])
+    elif len(parts) >= 3 and parts[2] in {"enrol", "sign-in"}:
+        back = f"/console/{parts[2]}"
+    else:
+        back = "/console/"
     context = {**_page_context(request, operator), "error": exc, "back": back}
     return render("error.html", context, status=domain_status(exc))
 
@@ -157,11 +180,7 @@ class ConsoleController(Controller):
 
     @post("/sign-in", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def sign_in(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
-        form = await request.form()
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
-        expected = request.cookies.get(cookie_name(runtime.settings, PRE_SESSION_COOKIE))
-        if not csrf_matches(expected, fields.get(CSRF_FIELD)):
-            raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
+        fields = await _pre_session_form(request, runtime)
         attempt = OperatorSignIn(
             fields.get("email", ""),
             fields.get("password", ""),
@@ -181,6 +200,36 @@ class ConsoleController(Controller):
             cleared_pre_session_cookie(runtime.settings),
         ]
         return _redirect("/console/", cookies)
+
+    @get("/enrol", opt={})
+    async def enrol_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
+        token = new_pre_session_token()
+        context = {**_page_context(request, None), "csrf": token}
+        return render("enrol.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
+
+    @post("/enrol", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
+    async def enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
+        """The enrolment code from the e-mail and a new password: the TOTP secret, as a QR code."""
+        fields = await _pre_session_form(request, runtime)
+        code = fields.get("enrolment_code", "").strip()
+        factor = await begin_enrolment(runtime, code, fields.get("password", ""), _anonymous(request))
+        token = new_pre_session_token()
+        context = {
+            **_page_context(request, None),
+            "csrf": token,
+            "enrolment_code": code,
+            "secret": factor.totp_secret,
+            "qr": segno.make(factor.otpauth_uri, error="m").svg_data_uri(scale=5),
+        }
+        return render("enrol_confirm.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
+
+    @post("/enrol/confirm", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
+    async def confirm_enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
+        fields = await _pre_session_form(request, runtime)
+        await confirm_enrolment(
+            runtime, fields.get("enrolment_code", "").strip(), fields.get("totp_code", ""), _anonymous(request)
+        )
+        return _redirect(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
 
     @post("/sign-out", opt={**allow(ANY_ROLE), **ACCEPTS_FORM})
     async def sign_out(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import timedelta
 from importlib import resources
@@ -12,15 +13,18 @@ import httpx
 from litestar import Litestar
 
 from service.app import create_litestar
+from service.audit import Actor
 from service.cases.catalogue import CaseType
 from service.console.assets import HTMX_SHA256
 from service.console.security import CONTENT_SECURITY_POLICY
 from service.operators.auth import ROLES_OPT
+from service.operators.enrolment import create_operator
+from service.operators.roles import Role
 from service.runtime import Runtime
 from service.settings import Settings
 from tests.arrange.cases import case_in_review
 from tests.arrange.console import ConsoleOperator, console_sign_in, csrf_of, enrolled_for_console
-from tests.helpers import enrolled_operator, register
+from tests.helpers import STRONG_PASSWORD, enrolled_operator, register, totp_code
 
 COOKIE = "__Host-idv_console"
 
@@ -366,3 +370,42 @@ async def test_a_refused_decision_says_why_and_changes_nothing(
         assert code in response.text, choice
         assert f'href="/console/cases/{case_id}"' in response.text
     assert await case_state(db, case_id) == ("in_review", None)
+
+
+async def test_an_operator_enrols_in_the_console_and_signs_in(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    address = f"op-{uuid.uuid4().hex[:8]}@example.com"
+    created = await create_operator(runtime, address, [Role.REVIEWER], Actor.system("tests"))
+    page = await client.get("/console/enrol")
+    assert page.status_code == 200
+    assert 'autocomplete="new-password"' in page.text
+    form = {"enrolment_code": created.enrolment_code, "password": STRONG_PASSWORD}
+    # Without the page's token nothing starts.
+    assert (await client.post("/console/enrol", data=form)).status_code == 403
+    assert await db.fetchval("SELECT totp_secret FROM operators WHERE id = $1", created.operator_id) is None
+    weak = await client.post("/console/enrol", data={**form, "password": "password", "csrf_token": csrf_of(page.text)})
+    assert weak.status_code == 422
+    page = await client.get("/console/enrol")
+    factor = await client.post("/console/enrol", data={**form, "csrf_token": csrf_of(page.text)})
+    assert factor.status_code == 200, factor.text
+    assert factor.headers["cache-control"] == "no-store"
+    assert 'src="data:image/svg+xml' in factor.text
+    assert 'autocomplete="one-time-code"' in factor.text
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', factor.text)
+    assert secret is not None
+    confirm = {"csrf_token": csrf_of(factor.text), "enrolment_code": created.enrolment_code}
+    forged = {**confirm, "csrf_token": "forged", "totp_code": totp_code(secret.group(1))}
+    assert (await client.post("/console/enrol/confirm", data=forged)).status_code == 403
+    wrong = await client.post("/console/enrol/confirm", data={**confirm, "totp_code": "000000"})
+    assert wrong.status_code == 400
+    done = await client.post("/console/enrol/confirm", data={**confirm, "totp_code": totp_code(secret.group(1))})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/console/sign-in"
+    # The code is spent: enrolling again with it is refused.
+    page = await client.get("/console/enrol")
+    again = await client.post("/console/enrol", data={**form, "csrf_token": csrf_of(page.text)})
+    assert again.status_code in {400, 404, 409, 410}
+    operator = ConsoleOperator(created.operator_id, address, secret.group(1))
+    assert (await console_sign_in(client, operator)).status_code == 303
+    assert (await client.get("/console/queue")).status_code == 200
