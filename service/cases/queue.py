@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from service.audit import AuditEntry, AuditTrail, record_digest
+from service.audit.entries import ActorKind, DetailValue
 from service.cases import store
 from service.cases.access import (
     CaseActions,
@@ -22,8 +23,9 @@ from service.cases.access import (
     workable_types,
 )
 from service.cases.cases import case_digest_fields, lock_case
-from service.cases.records import Case, QueueCount
+from service.cases.records import Case, CaseHistoryEvent, QueueCount
 from service.cases.schemas import (
+    AppealedCase,
     CaseDetail,
     CaseHistoryEntry,
     CaseSummary,
@@ -36,6 +38,7 @@ from service.cases.states import OPEN_STATES, CaseState
 from service.errors import Conflict, NotFound
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
+from service.vault import OwnerCipher
 from service.vault.labels import FieldFamily, VaultField
 
 
@@ -145,19 +148,7 @@ async def workbench(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID
         evidence_version=case.evidence_version,
         evidence=[EvidenceView(item.name, item.masked, item.version) for item in evidence],
         automated_results=case.automated_results,
-        history=[
-            CaseHistoryEntry(
-                event=e.event,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                actor_type=e.actor_type,
-                actor_id=e.actor_id,
-                reason_code=e.reason_code,
-                note=cipher.open_optional(VaultField.CASE_NOTE, e.note),
-                at=e.at,
-            )
-            for e in events
-        ],
+        history=_history(cipher, events),
         staged_decision=StagedDecisionView(
             staged_decision_id=staged.id,
             decision=staged.decision,
@@ -171,6 +162,37 @@ async def workbench(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID
         excluded_from_deciding=operator.operator_id in case.excluded_operator_ids,
     )
     return detail, case_actions(operator, case, staged.staged_by if staged else None)
+
+
+def _history(cipher: OwnerCipher, events: list[CaseHistoryEvent]) -> list[CaseHistoryEntry]:
+    return [
+        CaseHistoryEntry(
+            event=e.event,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            actor_type=e.actor_type,
+            actor_id=e.actor_id,
+            reason_code=e.reason_code,
+            note=cipher.open_optional(VaultField.CASE_NOTE, e.note),
+            at=e.at,
+        )
+        for e in events
+    ]
+
+
+async def appealed_case(runtime: Runtime, operator: OperatorPrincipal, appeal: CaseDetail) -> AppealedCase | None:
+    """The case an appeal is against, with the operators' decisions on it, to read beside the
+    appeal (audited as a view of that case); None for a case that is not an appeal."""
+    if appeal.parent_case_id is None:
+        return None
+    async with runtime.database.transaction() as conn:
+        case = await visible_case(conn, operator, appeal.parent_case_id)
+        cipher = await runtime.vault.open(conn, case.subject_account_id)
+        events = await store.events(conn, case.id)
+        details: dict[str, DetailValue] = {"child": case.subject_is_child, "beside_appeal": str(appeal.summary.case_id)}
+        await runtime.audit.append(conn, AuditEntry(operator.actor, "case.viewed", "case", str(case.id), details))
+    decisions = [e for e in events if e.actor_type is ActorKind.OPERATOR and e.reason_code is not None]
+    return AppealedCase(summary(case), _history(cipher, decisions))
 
 
 async def reveal(

@@ -125,6 +125,13 @@ class CaseDetail(msgspec.Struct):
     excluded_from_deciding: bool
 
 
+class AppealedCase(msgspec.Struct):
+    """The case an appeal is against and the operators' decisions on it."""
+
+    summary: CaseSummary
+    decisions: list[CaseHistoryEntry]
+
+
 class ReasonCodeView(msgspec.Struct):
     code: str
     decisions: list[DecisionKind]

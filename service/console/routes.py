@@ -286,10 +286,12 @@ class ConsoleController(Controller):
     ) -> Response[str]:
         async with refusals_audited(runtime.audit, operator, case_id):
             detail, actions = await queue.workbench(runtime, operator, case_id)
+            appealed = await queue.appealed_case(runtime, operator, detail)
         context = {
             **_page_context(request, operator),
             "case": detail,
             "actions": actions,
+            "appealed": appealed,
             "now": datetime.now(UTC),
             "pending": CaseState.PENDING_SECOND_APPROVAL,
             "reveal_reasons": list(RevealReason),

@@ -409,3 +409,45 @@ async def test_an_operator_enrols_in_the_console_and_signs_in(
     operator = ConsoleOperator(created.operator_id, address, secret.group(1))
     assert (await console_sign_in(client, operator)).status_code == 303
     assert (await client.get("/console/queue")).status_code == 200
+
+
+async def test_an_appeal_shows_the_decision_appealed_and_its_decider_may_not_judge_it(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    user = await register(client)
+    person = {"authorization": f"Bearer {user['session']['token']}"}
+    case_id = await case_in_review(client, runtime, account_id=uuid.UUID(user["account_id"]))
+    await signed_in(client, runtime, "reviewer")
+    token = csrf_of((await client.get(f"/console/cases/{case_id}")).text)
+    decided = await client.post(
+        f"/console/cases/{case_id}/decision",
+        data={"csrf_token": token, "choice": "reject:document_unreadable", "note": "Glare over the number"},
+    )
+    assert decided.status_code == 303
+    assert (await case_state(db, case_id))[0] == "rejected"
+    appealed = await client.post(
+        f"/v1/me/cases/{case_id}/appeal", json={"statement": "The photo was clear."}, headers=person
+    )
+    assert appealed.status_code == 201
+    appeal_id = appealed.json()["case_id"]
+
+    page = await client.get(f"/console/cases/{appeal_id}")
+    assert page.status_code == 200
+    assert "The decision appealed" in page.text and "document_unreadable" in page.text
+    assert f'href="/console/cases/{case_id}"' in page.text
+    assert 'id="choice"' not in page.text  # the original decider may not judge the appeal
+    assert "another operator must review this appeal" in page.text
+
+    client.cookies.clear()
+    await signed_in(client, runtime, "reviewer")
+    page = await client.get(f"/console/cases/{appeal_id}")
+    text = " ".join(page.text.split())
+    assert "document_unreadable" in text and "Glare over the number" in text
+    assert 'value="uphold:original_decision_correct"' in text
+    assert 'value="approve:evidence_consistent"' not in text  # an appeal's decisions only
+    viewed = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'case.viewed' AND target_id = $1 AND details LIKE $2",
+        str(case_id),
+        f"%{appeal_id}%",
+    )
+    assert viewed == 2
