@@ -10,8 +10,8 @@ from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 from litestar.params import QueryParameter
 
-from service.audit import AuditEntry, store
 from service.audit.activity import activity_of
+from service.audit.reading import entries_about
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import AUDIT_READERS
@@ -44,11 +44,7 @@ class AuditController(Controller):
         target_id: Annotated[str, QueryParameter(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[AuditRecord]:
-        async with runtime.database.transaction() as conn:
-            rows = await store.for_target(conn, target_type, target_id, limit)
-            await runtime.audit.append(
-                conn, AuditEntry(operator.actor, "audit.read", target_type, target_id, {"entries": len(rows)})
-            )
+        rows = await entries_about(runtime, operator.actor, target_type, target_id, limit)
         return [
             AuditRecord(
                 entry_id=row.id,

@@ -8,11 +8,13 @@ The templates only show what they are given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar import Controller, Request, Response, get, post
@@ -25,6 +27,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 
 from service.audit import Actor
+from service.audit.reading import entries_about
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
 from service.cases.schemas import RevealReason
@@ -52,7 +55,7 @@ from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authorize
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ANY_ROLE, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
 from service.runtime import Runtime
 
@@ -68,7 +71,11 @@ SIGN_IN_PATH = "/console/sign-in"
 
 # The pages the navigation offers, each with the roles its route declares (the same constant).
 QUEUE_ROLES = CASE_WORKERS
-NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES),)
+AUDIT_ROLES = AUDIT_READERS
+NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES), ("Audit trail", "/console/audit", AUDIT_ROLES))
+# What the operator API's audit endpoint accepts, the same here.
+AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
+AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 # The queue's due filter: cases due before now, or within the next day.
@@ -110,6 +117,7 @@ def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> di
         "operator": operator,
         "roles": sorted(operator.roles) if operator else [],
         "navigation": [(label, path) for label, path, roles in NAVIGATION if operator and operator.has_any(roles)],
+        "audit_allowed": bool(operator and operator.has_any(AUDIT_ROLES)),
         "csrf_field": CSRF_FIELD,
         "csrf": csrf_token(token) if token else "",
         "path": request.url.path,
@@ -340,6 +348,42 @@ class ConsoleController(Controller):
         # htmx swaps the value into the case page; without it, a page of its own.
         fragment = request.headers.get("hx-request") == "true"
         return render("revealed_value.html" if fragment else "revealed.html", context)
+
+    @get("/audit", opt=allow(AUDIT_ROLES))
+    async def audit_page(
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        target_type: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """The trail about one target (a case, an account, an operator), newest first; reading is audited."""
+        chosen_type, chosen_id = (target_type or "").strip(), (target_id or "").strip()
+        entries: list[dict[str, Any]] | None = None
+        invalid = bool(chosen_type or chosen_id) and not (
+            AUDIT_TARGET_TYPE.match(chosen_type) and AUDIT_TARGET_ID.match(chosen_id)
+        )
+        if (chosen_type or chosen_id) and not invalid:
+            rows = await entries_about(runtime, operator.actor, chosen_type, chosen_id, 200)
+            entries = [
+                {
+                    "at": row.at,
+                    "actor_type": row.actor_type,
+                    "actor_id": row.actor_id,
+                    "action": row.action,
+                    "details": sorted(msgspec.json.decode(row.details).items()),
+                }
+                for row in rows
+            ]
+        context = {
+            **_page_context(request, operator),
+            "target_type": chosen_type,
+            "target_id": chosen_id,
+            "invalid": invalid,
+            "entries": entries,
+        }
+        return render("audit.html", context, status=422 if invalid else 200)
 
     @post("/cases/{case_id:uuid}/decision", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def decide(

@@ -81,6 +81,7 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
         other_type = await case_in_review(api, runtime, case_type=CaseType.DATA_SUBJECT_REQUEST)
         reviewer = await enrolled_for_console(runtime, api, "reviewer")
         senior = await enrolled_for_console(runtime, api, "senior_reviewer")
+        admin = await enrolled_for_console(runtime, api, "admin")
     async with runtime.database.connection() as conn:
         await conn.execute("UPDATE review_cases SET due_at = now() - interval '2 hours' WHERE id = $1", staged)
 
@@ -157,6 +158,12 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             assert response is not None and response.status == 403
             assert "1101" not in await page.content()
 
+            # Nor does the reviewer see or open the audit trail, an admin's and privacy officer's page.
+            assert await page.locator("nav a", has_text="Audit trail").count() == 0
+            response = await page.goto(f"{base}/console/audit?target_type=case&target_id={approved}")
+            assert response is not None and response.status == 403
+            assert "case.evidence_revealed" not in await page.content()
+
             # The senior reviewer, in a browser context of their own, sees what was staged and confirms.
             second = await browser.new_context()
             other = await second.new_page()
@@ -169,7 +176,21 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await other.wait_for_url(f"{base}/console/cases/{staged}")
             assert await other.inner_text("#case-state") == "rejected"
 
+            # An admin finds the reveal, with its reason, in the audit trail.
+            third = await browser.new_context()
+            audit = await third.new_page()
+            watch(audit)
+            await sign_in(audit, base, admin)
+            await audit.click("nav >> text=Audit trail")
+            await audit.select_option("select[name=target_type]", "case")
+            await audit.fill("input[name=target_id]", str(approved))
+            await audit.press("input[name=target_id]", "Enter")
+            await audit.wait_for_url(f"{base}/console/audit?*")
+            row = audit.locator("tr", has_text="case.evidence_revealed")
+            assert "reason=identity_check" in await row.inner_text()
+
             # Signing out ends the session: the old page's links lead back to the sign-in.
+            await page.goto(f"{base}/console/")
             await page.click("button:text('Sign out')")
             await page.wait_for_url(f"{base}/console/sign-in")
             await page.goto(f"{base}/console/queue")

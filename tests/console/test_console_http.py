@@ -451,3 +451,37 @@ async def test_an_appeal_shows_the_decision_appealed_and_its_decider_may_not_jud
         f"%{appeal_id}%",
     )
     assert viewed == 2
+
+
+async def test_a_reveal_is_found_in_the_audit_view_which_only_its_roles_open(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case_id = await case_in_review(client, runtime)
+    reviewer = await signed_in(client, runtime, "reviewer")
+    token = csrf_of((await client.get(f"/console/cases/{case_id}")).text)
+    revealed = await client.post(
+        f"/console/cases/{case_id}/evidence/id_number/reveal", data={"csrf_token": token, "reason": "user_request"}
+    )
+    assert revealed.status_code == 200
+    assert "/console/audit" not in (await client.get("/console/")).text
+    refused = await client.get("/console/audit", params={"target_type": "case", "target_id": str(case_id)})
+    assert refused.status_code == 403
+    assert "case.evidence_revealed" not in refused.text
+
+    client.cookies.clear()
+    await signed_in(client, runtime, "admin")
+    assert "/console/audit" in (await client.get("/console/")).text
+    reads = "SELECT count(*) FROM audit_log WHERE action = 'audit.read'"
+    assert await db.fetchval(reads) == 0
+    for bad in ({"target_type": "case'--", "target_id": str(case_id)}, {"target_type": "case", "target_id": "a b"}):
+        page = await client.get("/console/audit", params=bad)
+        assert page.status_code == 422
+    assert await db.fetchval(reads) == 0
+    page = await client.get("/console/audit", params={"target_type": "case", "target_id": str(case_id)})
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    text = " ".join(page.text.split())
+    assert "case.evidence_revealed" in text and "reason=user_request" in text and "evidence=id_number" in text
+    assert str(reviewer.operator_id)[:8] in text
+    assert "11010519491231002X" not in text
+    assert await db.fetchval(reads) == 1
