@@ -485,3 +485,42 @@ async def test_a_reveal_is_found_in_the_audit_view_which_only_its_roles_open(
     assert str(reviewer.operator_id)[:8] in text
     assert "11010519491231002X" not in text
     assert await db.fetchval(reads) == 1
+
+
+async def test_a_staged_decision_is_sent_back_by_a_second_operator_only(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case_id = await case_in_review(client, runtime)
+    staging = await signed_in(client, runtime, "reviewer", "senior_reviewer")
+    token = csrf_of((await client.get(f"/console/cases/{case_id}")).text)
+    staged = await client.post(
+        f"/console/cases/{case_id}/decision", data={"csrf_token": token, "choice": "reject:suspected_false_information"}
+    )
+    assert staged.status_code == 303
+    assert await case_state(db, case_id) == ("pending_second_approval", staging.operator_id)
+    page = await client.get(f"/console/cases/{case_id}")
+    assert "Confirm decision" not in page.text  # one's own staged decision
+    for action in ("confirm", "send-back"):
+        refused = await client.post(f"/console/cases/{case_id}/{action}", data={"csrf_token": token})
+        assert refused.status_code == 403
+        assert "four_eyes_same_operator" in refused.text
+    assert (await case_state(db, case_id))[0] == "pending_second_approval"
+
+    client.cookies.clear()
+    await signed_in(client, runtime, "reviewer")  # a reviewer is not a second approver
+    token = csrf_of((await client.get(f"/console/cases/{case_id}")).text)
+    assert "Confirm decision" not in (await client.get(f"/console/cases/{case_id}")).text
+    refused = await client.post(f"/console/cases/{case_id}/confirm", data={"csrf_token": token})
+    assert refused.status_code == 403 and "role_not_allowed" in refused.text
+
+    client.cookies.clear()
+    await signed_in(client, runtime, "senior_reviewer")
+    page = await client.get(f"/console/cases/{case_id}")
+    assert "Confirm decision" in page.text and "suspected_false_information" in page.text
+    sent_back = await client.post(
+        f"/console/cases/{case_id}/send-back", data={"csrf_token": csrf_of(page.text), "note": "Ask for the document"}
+    )
+    assert sent_back.status_code == 303
+    assert (await case_state(db, case_id))[0] == "in_review"
+    page = await client.get(f"/console/cases/{case_id}")
+    assert "Ask for the document" in page.text and "Confirm decision" not in page.text
