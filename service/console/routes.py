@@ -1,9 +1,10 @@
 """HTTP for the operator console: server-rendered pages under /console (HTTP in and out only).
 
 Each page calls the operators' and cases' own domain functions, behind the same role declarations
-(``allow``) and the same check (``service.operators.auth.authorize``) as the operator API; what a
-case page offers comes from ``service.cases.access.case_actions``, the checks the decisions make.
-The templates only show what they are given.
+(``allow``) and the same checks (``service.operators.auth.authenticate`` and ``ensure_allowed``,
+which the operator API's guard runs through ``authorize``); what a case page offers comes from
+``service.cases.access.case_actions``, the checks the decisions make. The templates only show
+what they are given.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from service.http.dependencies import CurrentRuntime
 from service.http.problems import domain_status
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
-from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authorize
+from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
 from service.operators.roles import ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
@@ -94,10 +95,13 @@ async def console_guard(connection: ASGIConnection[Any, Any, Any, Any], handler:
     runtime: Runtime = connection.app.state.runtime
     token = connection.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE))
     try:
-        connection.state.operator = await authorize(connection, handler, token)
+        principal = await authenticate(connection, handler, token)
     except Unauthenticated:
         raise SignInFirst from None
+    # Known before the role check, so a refused page still shows who is signed in and sign-out.
+    connection.state.operator = principal
     connection.state.console_token = token
+    await ensure_allowed(connection, handler, principal)
 
 
 def render(

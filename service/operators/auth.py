@@ -67,9 +67,17 @@ async def authorize(
 ) -> OperatorPrincipal:
     """The operator whose session ``token`` is, if their roles allow ``handler`` (its ``opt``); the
     one check of the API and of the console (service.console), whichever way the token came."""
-    allowed: frozenset[Role] | None = handler.opt.get(ROLES_OPT)
-    if allowed is None:
-        raise RuntimeError(f"operator endpoint {handler.handler_name} declares no roles")
+    principal = await authenticate(connection, handler, token)
+    await ensure_allowed(connection, handler, principal)
+    return principal
+
+
+async def authenticate(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, token: str | None
+) -> OperatorPrincipal:
+    """The operator whose live session ``token`` is (Unauthenticated otherwise); not yet whether
+    their roles allow ``handler``: that is ``ensure_allowed``, which must follow."""
+    _roles_of(handler)
     runtime: Runtime = connection.app.state.runtime
     if token is None or not looks_like_token(token):
         raise _unauthenticated()
@@ -80,7 +88,7 @@ async def authorize(
         raise _unauthenticated()
     if row.stale:
         await store.touch_session(runtime.database.pool, row.id)
-    principal = OperatorPrincipal(
+    return OperatorPrincipal(
         session_id=row.id,
         operator_id=row.operator_id,
         roles=frozenset(row.roles),
@@ -88,18 +96,32 @@ async def authorize(
         client_address=client_address(connection),
         user_agent=user_agent(connection),
     )
-    if not principal.has_any(allowed):
-        await runtime.audit.append_alone(
-            AuditEntry(
-                principal.actor,
-                "operator.access_denied",
-                "endpoint",
-                handler.handler_name,
-                {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]},
-            )
+
+
+async def ensure_allowed(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, principal: OperatorPrincipal
+) -> None:
+    """Forbidden, audited, unless the operator's roles include one the handler declares."""
+    if principal.has_any(_roles_of(handler)):
+        return
+    runtime: Runtime = connection.app.state.runtime
+    await runtime.audit.append_alone(
+        AuditEntry(
+            principal.actor,
+            "operator.access_denied",
+            "endpoint",
+            handler.handler_name,
+            {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]},
         )
-        raise Forbidden("role_not_allowed", "Your operator roles do not allow this")
-    return principal
+    )
+    raise Forbidden("role_not_allowed", "Your operator roles do not allow this")
+
+
+def _roles_of(handler: BaseRouteHandler) -> frozenset[Role]:
+    allowed: frozenset[Role] | None = handler.opt.get(ROLES_OPT)
+    if allowed is None:
+        raise RuntimeError(f"operator endpoint {handler.handler_name} declares no roles")
+    return allowed
 
 
 def _unauthenticated() -> Unauthenticated:

@@ -190,8 +190,7 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             assert "reason=identity_check" in await row.inner_text()
 
             # Signing out ends the session: the old page's links lead back to the sign-in.
-            await page.goto(f"{base}/console/")
-            await page.click("button:text('Sign out')")
+            await page.click("button:text('Sign out')")  # from the refused page, which still offers it
             await page.wait_for_url(f"{base}/console/sign-in")
             await page.goto(f"{base}/console/queue")
             assert page.url == f"{base}/console/sign-in"

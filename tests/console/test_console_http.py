@@ -261,6 +261,7 @@ async def test_an_admin_gets_no_queue(client: httpx.AsyncClient, runtime: Runtim
     queue = await client.get("/console/queue")
     assert queue.status_code == 403
     assert "role_not_allowed" in queue.text
+    assert "Sign out" in queue.text and "csrf_token" in queue.text  # who is signed in is still known
 
 
 async def revealed_count(db: asyncpg.Connection, case_id: uuid.UUID) -> int:
