@@ -122,6 +122,10 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await page.wait_for_url("**/console/queue?*assigned=&due=")
             await page.wait_for_selector(f"a[href='/console/cases/{approved}']")
             await page.screenshot(path=str(shots / "console-queue.png"), full_page=True)
+            # htmx keeps no copy of the pages it swapped (historyCacheSize 0): nothing personal stays
+            # in the browser's storage, only the address it is at.
+            stored = await page.evaluate("() => [Object.keys(sessionStorage), localStorage.length]")
+            assert stored == [["htmx-current-path-for-history"], 0]
 
             # A case from the queue to a decision, by keyboard-reachable forms.
             await page.click(f"a[href='/console/cases/{approved}']")
