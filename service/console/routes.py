@@ -57,7 +57,7 @@ from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
 from service.operators.roles import ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
-from service.operators.sign_in import OperatorSignIn, sign_in_operator, sign_out_operator
+from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
 from service.runtime import Runtime
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
@@ -206,6 +206,8 @@ class ConsoleController(Controller):
             token = new_pre_session_token()
             context = {**_page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
             return render("sign_in.html", context, status=401, cookies=[pre_session_cookie(runtime.settings, token)])
+        if previous := request.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE)):
+            await end_replaced_session(runtime, previous, _anonymous(request))
         max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
         cookies = [
             session_cookie(runtime.settings, session.token, max_age),

@@ -19,7 +19,7 @@ from service.operators import store
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
-from service.sessions.tokens import new_token, token_digest
+from service.sessions.tokens import looks_like_token, new_token, token_digest
 from service.totp.factor import matching_step
 from service.vault.labels import IndexPurpose, VaultField
 from verification.contacts import email_key, normalize_email
@@ -109,6 +109,23 @@ async def sign_out_operator(runtime: Runtime, operator: OperatorPrincipal) -> No
         await store.end_session(conn, operator.session_id, "signed_out")
         await runtime.audit.append(
             conn, AuditEntry(operator.actor, "operator.signed_out", "operator", str(operator.operator_id))
+        )
+
+
+async def end_replaced_session(runtime: Runtime, token: str, actor: Actor) -> None:
+    """A new sign-in in a browser that still holds a live operator session (the console's cookie)
+    ends that one, so a browser holds one session at a time."""
+    if not looks_like_token(token):
+        return
+    row = await store.resolve_session(
+        runtime.database.pool, token_digest(token), runtime.settings.operator_session_idle_timeout
+    )
+    if row is None:
+        return
+    async with runtime.database.transaction() as conn:
+        await store.end_session(conn, row.id, "replaced")
+        await runtime.audit.append(
+            conn, AuditEntry(actor, "operator.session_replaced", "operator", str(row.operator_id))
         )
 
 

@@ -525,3 +525,21 @@ async def test_a_staged_decision_is_sent_back_by_a_second_operator_only(
     assert (await case_state(db, case_id))[0] == "in_review"
     page = await client.get(f"/console/cases/{case_id}")
     assert "Ask for the document" in page.text and "Confirm decision" not in page.text
+
+
+async def test_signing_in_ends_the_session_the_browser_held(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    first = await signed_in(client, runtime, "reviewer")
+    held = client.cookies[COOKIE]
+    second = await signed_in(client, runtime, "reviewer")
+    assert client.cookies[COOKIE] != held
+    ended = await db.fetch("SELECT operator_id, end_reason FROM operator_sessions WHERE ended_at IS NOT NULL")
+    assert [(row["operator_id"], row["end_reason"]) for row in ended] == [(first.operator_id, "replaced")]
+    assert (await client.get("/console/queue")).status_code == 200
+    client.cookies.set(COOKIE, held, domain="idv.test")
+    assert (await client.get("/console/queue")).status_code == 303
+    live = await db.fetchval(
+        "SELECT count(*) FROM operator_sessions WHERE ended_at IS NULL AND operator_id = $1", second.operator_id
+    )
+    assert live == 1
