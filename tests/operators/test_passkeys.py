@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -259,7 +260,15 @@ async def test_malformed_and_expired_answers_are_4xx(
     bad_signature["response"]["signature"] = "AAAA"
     assert (await operator_passkey_sign_in(client, fresh, bad_signature)).status_code == 401
     expired = await operator_passkey_flow(client)
+    # A challenge lives five minutes.
+    assert await db.fetchval(
+        """SELECT expires_at - now() BETWEEN interval '4 minutes' AND interval '5 minutes'
+           FROM operator_passkey_challenges WHERE id = $1""",
+        uuid.UUID(expired["flow_id"]),
+    )
     await db.execute("UPDATE operator_passkey_challenges SET expires_at = now() - interval '1 second'")
     late = await operator_passkey_sign_in(client, expired, device.get(expired["options"]))
     assert late.status_code == 401
     assert await db.fetchval("SELECT count(*) FROM operator_sessions WHERE signed_in_with = 'passkey'") == 0
+    # The same authenticator, on time, is let in: it was the expiry that refused it.
+    await operator_passkey_headers(client, device)

@@ -4,6 +4,7 @@ must sign in with it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from pathlib import Path
@@ -157,3 +158,27 @@ async def test_the_last_passkey_stays_while_passkeys_are_required(
     )
     assert removed.status_code == 204
     assert [row["id"] for row in await db.fetch("SELECT id FROM operator_passkeys")] == [uuid.UUID(spare["id"])]
+
+
+async def test_two_restricted_sessions_cannot_each_enrol_a_first_passkey(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    login = await enrolled_operator(runtime, client, "reviewer")
+    again = await password_and_totp(client, db, login)
+    assert again.status_code == 201 and again.json()["restricted"] is True
+    sessions = [login.headers, {"authorization": f"Bearer {again.json()['token']}"}]
+    answers = []
+    for headers in sessions:
+        options = await client.post(
+            "/v1/operator/passkeys/options", json={"password": STRONG_PASSWORD}, headers=headers
+        )
+        assert options.status_code == 200, options.text
+        answers.append((headers, authenticator(runtime).create(options.json())))
+    enrolled = await asyncio.gather(
+        *(
+            client.post("/v1/operator/passkeys", json={"name": "Key", "credential": credential}, headers=headers)
+            for headers, credential in answers
+        )
+    )
+    assert sorted(response.status_code for response in enrolled) == [201, 403]
+    assert await db.fetchval("SELECT count(*) FROM operator_passkeys") == 1
