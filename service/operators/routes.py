@@ -1,4 +1,5 @@
-"""HTTP for operators: enrolment, sign-in and sign-out, and (for admins) managing operators."""
+"""HTTP for operators: enrolment, sign-in (password and TOTP, or a passkey) and sign-out, their own
+passkeys, and (for admins) managing operators."""
 
 from __future__ import annotations
 

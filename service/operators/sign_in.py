@@ -2,6 +2,9 @@
 
 Every failure gets the same answer and costs the same argon2 time, whichever part was wrong;
 failures are throttled like users' and audited with the operator's id when one was named.
+With passkeys required (IDV_OPERATOR_REQUIRE_PASSKEY) the session is restricted to enrolling a
+first passkey, and an operator who has one is refused here: they sign in with it
+(service.operators.passkeys).
 """
 
 from __future__ import annotations
