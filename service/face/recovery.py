@@ -33,7 +33,17 @@ from service.cases.schemas import AutomatedResult
 from service.cases.store import fetch as fetch_case
 from service.consents.ledger import has_consent
 from service.consents.purposes import ConsentPurpose
-from service.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, RateLimited
+from service.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    RateLimited,
+    invalid_fields,
+)
 from service.face import store
 from service.face.attempts import check_attempts
 from service.face.challenge import nonce_digest
@@ -45,6 +55,7 @@ from service.runtime import Runtime
 from service.vault.labels import VaultField
 from verification.face.liveness import ChallengeAction, LivenessResult
 from verification.face.matching import MatchDecision, Thresholds, cosine_similarity, decide
+from verification.face.quality import QualityIssue
 
 _RANDOM = random.SystemRandom()
 CHECK_LIVENESS = "recovery_face_liveness"
@@ -177,10 +188,8 @@ async def _compare(
     actor: Actor,
 ) -> RecoveryFaceResult:
     if len(submission.frames) != len(actions):
-        raise Invalid(
-            "challenge_incomplete",
-            "A photo could not be used; take it again",
-            f"send frames for each of the {len(actions)} actions",
+        raise invalid_fields(
+            FieldProblem("frames", "challenge_incomplete", f"send frames for each of the {len(actions)} actions")
         )
     async with runtime.database.connection() as conn:
         reference = await store.reference_template(conn, account_id)
@@ -193,11 +202,12 @@ async def _compare(
     liveness = await runtime.liveness.assess(actions, frames)
     live = await runtime.faces.analyze(frames[0][0])
     if not live.quality.passed or live.embedding is None:
-        hints = [(issue.value, QUALITY_HINTS[issue]) for issue in live.quality.issues]
+        problems = [FieldProblem("frames[0][0]", issue.value, QUALITY_HINTS[issue]) for issue in live.quality.issues]
         raise Invalid(
             "face_quality",
             "A photo could not be used; take it again",
-            "; ".join(hint for _, hint in hints) or "show the face fully",
+            "Take the photo again and send the answer again with the same challenge before it expires.",
+            errors=problems or [FieldProblem("frames[0][0]", "no_face", QUALITY_HINTS[QualityIssue.NO_FACE])],
         )
     thresholds = Thresholds(runtime.settings.face_accept_threshold, runtime.settings.face_reject_threshold)
     score = cosine_similarity(stored, live.embedding)

@@ -5,6 +5,7 @@ for one case. Real photos through the real models (tests/arrange/face_answers)."
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -19,6 +20,7 @@ from tests.arrange.contacts import verify_email
 from tests.arrange.face_answers import (
     DOCUMENT,
     face_verified,
+    frames_of,
     impostor_frames,
     jpeg,
     later_frames,
@@ -26,7 +28,7 @@ from tests.arrange.face_answers import (
 )
 from tests.arrange.operators import claim_and_decide
 from tests.arrange.people import ZHANG_SAN
-from tests.arrange.photos import photo
+from tests.arrange.photos import photo, side_by_side
 from tests.helpers import bearer, enrolled_operator, outbox, register
 
 # A second verified identity of the sandbox registry: one real name verifies one account.
@@ -226,8 +228,9 @@ async def test_a_key_replayed_forged_expired_or_used_on_another_case_is_refused_
     assert {(r.status_code, r.json()["code"]) for r in refusals} == {(401, "invalid_recovery_key")}
     assert len({str({k: v for k, v in r.json().items() if k != "request_id"}) for r in refusals}) == 1
 
-    # Each key still works once, on its own case.
-    assert (await _start(client, first_case, first_key)).status_code == 201
+    # Each key still works once, on its own case: of parallel uses, one wins.
+    parallel = await asyncio.gather(*(_start(client, first_case, first_key) for _ in range(4)))
+    assert sorted(r.status_code for r in parallel) == [201, 401, 401, 401], [r.text for r in parallel]
     replay = await _start(client, first_case, first_key)
     assert (replay.status_code, replay.json()["code"]) == (401, "invalid_recovery_key")
     await db.execute(
@@ -236,6 +239,26 @@ async def test_a_key_replayed_forged_expired_or_used_on_another_case_is_refused_
     )
     late = await _start(client, second_case, second_key)
     assert (late.status_code, late.json()["code"]) == (401, "invalid_recovery_key")
+
+
+async def test_an_unusable_photo_is_named_and_the_challenge_survives_a_retake(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    holder = await _holder(client, runtime, db, face=True)
+    await _ask(client, holder["email"])
+    case_id, key = await _face_key(runtime, holder["email"])
+    challenge = await _challenge(client, db, case_id, key)
+    two_people = frames_of(["obama.jpg", "obama2.jpg"], ["obama4.jpg"])
+    two_people[0][0] = jpeg(side_by_side(photo("obama3.jpg"), photo("biden.jpg")))
+    unusable = await _answer(client, challenge, two_people)
+    assert (unusable.status_code, unusable.json()["code"]) == (422, "face_quality"), unusable.text
+    assert unusable.json()["errors"][0]["field"] == "frames[0][0]"
+    incomplete = await _answer(client, challenge, later_frames()[:1])
+    assert (incomplete.status_code, incomplete.json()["errors"][0]["code"]) == (422, "challenge_incomplete")
+    # Nothing was recorded for the operators; the same challenge, retaken, is judged.
+    assert await _results_seen_by(client, runtime, case_id) == []
+    retaken = await _answer(client, challenge, later_frames())
+    assert retaken.status_code == 200 and retaken.json()["face_match"] == "accept", retaken.text
 
 
 async def test_a_recovery_challenge_cannot_be_answered_as_a_face_verification(
