@@ -180,7 +180,9 @@ class ConsoleController(Controller):
     guards = [console_guard]
     exception_handlers = {SignInFirst: console_error, DomainError: console_error}
 
-    @get("/", opt=allow(ANY_ROLE))
+    # Reachable by a session restricted to enrolling a passkey (IDV_OPERATOR_REQUIRE_PASSKEY), as
+    # the API's "who am I" and sign-out are: nothing that acts.
+    @get("/", opt=allow(ANY_ROLE, while_enrolling_passkey=True))
     async def home(self, request: AnyRequest, operator: CurrentOperator) -> Response[str]:
         return render("home.html", _page_context(request, operator))
 
@@ -245,7 +247,7 @@ class ConsoleController(Controller):
         )
         return _redirect(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
 
-    @post("/sign-out", opt={**allow(ANY_ROLE), **ACCEPTS_FORM})
+    @post("/sign-out", opt={**allow(ANY_ROLE, while_enrolling_passkey=True), **ACCEPTS_FORM})
     async def sign_out(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[Any]:
         await _form(request)
         await sign_out_operator(runtime, operator)
