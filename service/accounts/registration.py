@@ -159,6 +159,8 @@ async def register(
         password_hash = await runtime.passwords.hash_new(valid.password, valid.personal_words())
 
     account_id = uuid.uuid4()
+    # The person's language, and the one the policies they accepted were shown in.
+    language = body.preferred_language or accepted_language or Language(settings.default_language)
     needs_guardian = settings.age_profile.band(valid.birth_date, today) in GUARDED_BANDS
     try:
         async with runtime.database.transaction() as conn:
@@ -175,9 +177,7 @@ async def register(
                 else None,
                 birth_date=cipher.seal(VaultField.ACCOUNT_BIRTH_DATE, valid.birth_date.isoformat()),
                 password_hash=password_hash,
-                preferred_language=(
-                    body.preferred_language or accepted_language or Language(settings.default_language)
-                ).value,
+                preferred_language=language.value,
                 event=AccountEvent.REGISTERED_AS_MINOR if needs_guardian else AccountEvent.REGISTERED,
             )
             await contacts.insert_many(
@@ -196,6 +196,7 @@ async def register(
                     for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY)
                 ],
                 channel="registration",
+                language=language.value,
             )
             await send_first_codes(conn, index, cipher, valid.contacts())
             session = await create_session(

@@ -14,6 +14,7 @@ from service.database.pool import Database
 from service.errors import Conflict, invalid_field
 from service.policies import store
 from service.policies.catalog import (
+    ORIGINAL_LANGUAGE,
     PolicyCatalog,
     PolicyDocument,
     PolicySourceError,
@@ -27,12 +28,19 @@ CHANNEL = "idv_policies_published"
 
 
 async def publish_repository_documents(conn: asyncpg.Connection) -> None:
-    """Publish the repository's documents that are not yet published; refuse to start if one
-    was edited after publication (what people agreed to must stay what they read)."""
-    for document in repository_documents():
-        if await store.insert(conn, document, "repository"):
+    """Publish the repository's documents (versions first, then their translations) that are not
+    yet published; refuse to start if one was edited after publication (what people agreed to must
+    stay what they read)."""
+    documents = sorted(repository_documents(), key=lambda d: d.language != ORIGINAL_LANGUAGE)
+    for document in documents:
+        original = document.language == ORIGINAL_LANGUAGE
+        if original and await store.insert(conn, document, "repository"):
             continue
-        published = await store.sha256_of(conn, document.kind, document.version)
+        if not original and await store.insert_translation(conn, document, "repository"):
+            continue
+        published = await store.sha256_of(
+            conn, document.kind, document.version, None if original else document.language
+        )
         if published != document.sha256:
             raise PolicySourceError(
                 f"{document.kind}@{document.version} in the repository differs from the published text; "
