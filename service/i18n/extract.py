@@ -63,6 +63,20 @@ _CONSTANTS = {
 }
 
 
+# msgspec's messages for a body of the wrong shape (service/http/problems.field_problem passes them
+# on; they never quote the value sent), as they are worded in msgspec.
+LIBRARY_TEXTS = (
+    "Expected `{expected}`, got `{got}`",
+    "Expected `{expected}` of length <= {most}",
+    "Expected `{expected}` of length >= {least}",
+    "Expected `{expected}` <= {most}",
+    "Expected `{expected}` >= {least}",
+    "Invalid RFC3339 encoded date",
+    "Invalid RFC3339 encoded datetime",
+    "Invalid UUID",
+)
+
+
 @dataclass(frozen=True)
 class Entry:
     msgid: str
@@ -177,6 +191,8 @@ def entries() -> list[Entry]:
         for path in sorted(source.rglob("*.py")):
             for entry in _source_entries(path):
                 found.setdefault((entry.context, entry.msgid), entry)
+    for text in LIBRARY_TEXTS:
+        found.setdefault((None, text), Entry(text, None, ("msgspec", None)))
     return list(found.values())
 
 

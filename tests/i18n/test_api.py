@@ -54,6 +54,10 @@ async def test_framework_problems_are_translated_too(client: httpx.AsyncClient) 
     missing = await client.post("/v1/registrations", json={"display_name": "李雷"}, headers=ZH)
     assert missing.status_code == 422
     assert {e["message"] for e in missing.json()["errors"]} == {"此字段为必填项"}
+    too_long = await client.post("/v1/registrations", json=_someone(display_name="李" * 201), headers=ZH)
+    assert too_long.json()["errors"] == [
+        {"field": "display_name", "code": "out_of_range", "message": "应为长度不超过 200 的 `str`"}
+    ]
     anonymous = await client.get("/v1/me", headers=ZH)
     assert anonymous.status_code == 401 and anonymous.headers["content-language"] == "zh-CN"
     assert anonymous.json()["title"] != "Sign in first" and anonymous.json()["code"]

@@ -66,8 +66,10 @@ def test_texts_with_values_are_translated_with_their_values() -> None:
     # A value that is itself a text of ours (a field's name) is translated with it.
     assert translate("display name must have at most 200 characters", Language.ZH_CN) == "昵称最多 200 个字符"
     assert translate("the current version is 2026-11-01", Language.EN) == "the current version is 2026-11-01"
-    # What the catalogue does not have stays as it was (a library's message), never an error.
-    assert translate("Expected `int`, got `str`", Language.ZH_CN) == "Expected `int`, got `str`"
+    # msgspec's messages are patterns of the catalogue too.
+    assert translate("Expected `int`, got `str`", Language.ZH_CN) == "应为 `int` 类型，实际为 `str`"
+    # What the catalogue does not have stays as it was, never an error.
+    assert translate("Something {else} entirely", Language.ZH_CN) == "Something {else} entirely"
 
 
 SAMPLE = {
