@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 from service.errors import NotFound
 from service.http.dependencies import CurrentRuntime
 from service.http.schemas import RequestBody
-from service.i18n.languages import request_language
+from service.i18n.languages import Language, request_language
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import ADMINS
 from service.operators.routes import CurrentOperator
@@ -71,6 +71,8 @@ class PublishRequest(RequestBody):
     version: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[0-9]{1,3})?$")]
     # Markdown with the header (title, effective_at, major), as in service/policies/documents.
     source: Annotated[str, msgspec.Meta(min_length=10, max_length=200_000)]
+    # Another language than English: a translation of the published version `version`.
+    language: Language = Language.EN
 
 
 class PolicyPublishingController(Controller):
@@ -83,6 +85,14 @@ class PolicyPublishingController(Controller):
         self, runtime: CurrentRuntime, operator: CurrentOperator, data: JSONBody[PublishRequest]
     ) -> PolicySummary:
         document = await publish(
-            runtime.database, runtime.policies, runtime.audit, data.kind, data.version, data.source, operator.actor
+            runtime.database,
+            runtime.policies,
+            runtime.audit,
+            data.kind,
+            data.version,
+            data.source,
+            operator.actor,
+            data.language.value,
         )
-        return _summary(document)
+        published = runtime.policies.find(document.kind, document.version) or document
+        return _summary(published)

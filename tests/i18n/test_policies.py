@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from service.policies.catalog import file_name_parts, repository_documents
 from service.policies.publishing import publish_repository_documents
 from service.runtime import Runtime
-from tests.helpers import TERMS, bearer, registration
+from tests.helpers import TERMS, bearer, enrolled_operator, registration
 
 ZH = {"accept-language": "zh-CN"}
 EN = {"accept-language": "en"}
@@ -94,3 +95,34 @@ async def test_a_published_translation_cannot_be_rewritten(db: asyncpg.Connectio
     async with runtime.database.transaction() as conn:
         await publish_repository_documents(conn)
     assert await db.fetchval("SELECT count(*) FROM policy_translations") == 5
+
+
+async def test_an_admin_publishes_a_translation_which_is_not_a_new_version(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    admin = await enrolled_operator(runtime, client, "admin")
+    today = datetime.now(UTC).date().isoformat()
+    version = f"{today}.5"
+    english = f"---\ntitle: Privacy Policy\neffective_at: {today}\nmajor: false\n---\n# Privacy\n\nMinor change.\n"
+    chinese = f"---\ntitle: 隐私政策\neffective_at: {today}\nmajor: false\n---\n# 隐私政策\n\n小幅修订。\n"
+    body = {"kind": "privacy_policy", "version": version, "source": english}
+    assert (await client.post("/v1/operator/policies", json=body, headers=admin.headers)).status_code == 201
+
+    translation = body | {"source": chinese, "language": "zh-CN"}
+    published = await client.post("/v1/operator/policies", json=translation, headers=admin.headers | ZH)
+    assert published.status_code == 201, published.text
+    assert published.json()["languages"] == ["en", "zh-CN"] and published.json()["title"] == "隐私政策"
+    again = await client.post("/v1/operator/policies", json=translation, headers=admin.headers | ZH)
+    assert again.status_code == 409 and again.json()["title"] == "此版本已有该语言的文本"
+    # Only a published version gets translations, and with its own date and weight.
+    missing = translation | {"version": f"{today}.6"}
+    assert (await client.post("/v1/operator/policies", json=missing, headers=admin.headers)).status_code == 404
+    heavier = translation | {"source": chinese.replace("major: false", "major: true")}
+    refused = await client.post("/v1/operator/policies", json=heavier, headers=admin.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "translation_differs"
+    # Nobody is asked to agree again: the version is the same, and still minor.
+    policies = {p["kind"]: p for p in (await client.get("/v1/policies", headers=ZH)).json()}
+    assert policies["privacy_policy"]["version"] == version and policies["privacy_policy"]["title"] == "隐私政策"
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    forbidden = await client.post("/v1/operator/policies", json=translation, headers=reviewer.headers)
+    assert forbidden.status_code == 403
