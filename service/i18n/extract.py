@@ -44,8 +44,8 @@ _CALLS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "problem": ((2,), ("message",)),
     "InvalidValue": ((1,), ("message",)),
     "StateReason": ((1, 2), ("user_message", "next_step")),
-    # A case's reason: what the person is told (the operators' description is English only, for now).
-    "_reason": ((3,), ("user_message",)),
+    # A case's reason: the operators' description and what the person is told.
+    "_reason": ((2, 3), ("internal", "user_message")),
     # Values put into other texts: the name of a field, of a document.
     "clean_text": ((), ("label",)),
 }

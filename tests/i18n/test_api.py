@@ -10,7 +10,7 @@ import pytest
 
 from service.runtime import Runtime
 from tests.arrange.contacts import verify_email
-from tests.helpers import STRONG_PASSWORD, bearer, latest_code, outbox, registration
+from tests.helpers import STRONG_PASSWORD, bearer, enrolled_operator, latest_code, outbox, registration
 
 ZH = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
 EN = {"accept-language": "en-GB,en;q=0.9"}
@@ -170,3 +170,14 @@ async def test_another_persons_language_is_not_theirs_to_change(client: httpx.As
     await client.patch("/v1/me", json={"preferred_language": "en"}, headers=one)
     assert (await client.get("/v1/me", headers=other)).json()["preferred_language"] == "zh-CN"
     assert (await client.get("/v1/me", headers=one)).json()["preferred_language"] == "en"
+
+
+async def test_operators_read_the_reason_codes_in_their_language(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    reviewer = await enrolled_operator(runtime, client, "reviewer")
+    chinese = await client.get("/v1/operator/cases/reason-codes", headers=reviewer.headers | ZH)
+    english = await client.get("/v1/operator/cases/reason-codes", headers=reviewer.headers | EN)
+    by_code = {r["code"]: r for r in chinese.json()}
+    assert [r["code"] for r in chinese.json()] == [r["code"] for r in english.json()]
+    assert by_code["document_unreadable"]["internal"] == "证件图片模糊、被裁切、反光或不完整。"
+    assert by_code["document_unreadable"]["user_message"] == "我们无法识别您的证件，请上传更清晰的照片。"
+    assert {r["code"]: r for r in english.json()}["document_unreadable"]["internal"].startswith("Document image")
