@@ -7,13 +7,18 @@ each in the context of its template's name; a message is rendered in its recipie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from babel.dates import format_date, format_time
 
 from service.i18n.catalogues import translations
 from service.i18n.languages import Language
 
 # Variables holding an English text of ours (a reason, a next step), translated with the message.
 PROSE_VARIABLES = frozenset({"reason", "next_step", "news", "contact"})
+# Variables holding a time or a date in ISO 8601, written in the reader's language and format.
+TIME_VARIABLES = frozenset({"at", "erase_on"})
 
 
 class Channel(StrEnum):
@@ -321,9 +326,35 @@ def render(name: str, variables: dict[str, str], language: Language, *, signatur
     signature in 【】, as Chinese carriers require of every message (and show to the reader)."""
     template = TEMPLATES[name]
     catalogue = translations(language)
-    filled = {k: catalogue.text(v) if k in PROSE_VARIABLES and v else v for k, v in variables.items()}
+    filled = {k: _localized(k, v, language) if v else v for k, v in variables.items()}
+    filled = {k: catalogue.text(v) if k in PROSE_VARIABLES and v else v for k, v in filled.items()}
     subject = catalogue.in_context(name, template.subject).format(**filled) if template.subject else ""
     body = catalogue.in_context(name, template.body).format(**filled)
     if template.channel is Channel.SMS:
         body = f"【{signature}】{body}"
     return subject, body
+
+
+def _localized(name: str, value: str, language: Language) -> str:
+    """A time or date variable as its reader writes it (CLDR's long date, 24-hour time):
+    ``2026年12月3日 09:05`` and Beijing time named in Chinese brackets, ``December 3, 2026 09:05
+    (UTC+08:00)``. Anything else,
+    or a value that is not ISO 8601 (queued before times were), is left as it is."""
+    if name not in TIME_VARIABLES:
+        return value
+    locale = language.locale
+    try:
+        if len(value) == len("2026-12-03"):
+            return format_date(date.fromisoformat(value), "long", locale=locale)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.utcoffset()
+    if offset is None:
+        return value
+    day, time = format_date(moment.date(), "long", locale=locale), format_time(moment, "HH:mm", locale=locale)
+    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+    zone = f"UTC{'+' if offset >= timedelta(0) else '-'}{abs(hours):02d}:{rest:02d}"
+    if language is Language.ZH_CN:
+        return f"{day} {time}（{'北京时间' if offset == timedelta(hours=8) else zone}）"
+    return f"{day} {time} ({zone})"

@@ -79,7 +79,7 @@ SAMPLE = {
     "hours": "24",
     "days": "7",
     "name": "YubiKey",
-    "at": "2026-12-03 09:00 CST",
+    "at": "2026-12-03T09:00+08:00",
     "device": "Firefox on Windows",
     "network": "203.0.113.0/24",
     "reason": "We found that information you gave us is not true.",
@@ -103,6 +103,17 @@ def test_every_template_renders_in_both_languages(name: str) -> None:
         assert "我们发现您提供的信息不属实。" in chinese[1]
     if "{contact}" in TEMPLATES[name].body:
         assert "手机号码" in chinese[1]
+
+
+def test_times_and_dates_are_written_as_their_reader_writes_them() -> None:
+    _, chinese = render("passkey_added_sms", SAMPLE, Language.ZH_CN, signature="idv")
+    _, english = render("passkey_added_sms", SAMPLE, Language.EN, signature="idv")
+    assert "2026年12月3日 09:00（北京时间）" in chinese and "December 3, 2026 09:00 (UTC+08:00)" in english
+    _, deletion = render("cancellation_requested_sms", SAMPLE, Language.ZH_CN, signature="idv")
+    assert "2026年12月18日" in deletion
+    # A message queued before times were ISO 8601 still goes out, as it was written.
+    _, older = render("passkey_added_sms", SAMPLE | {"at": "2026-12-03 09:00 CST"}, Language.ZH_CN, signature="idv")
+    assert "2026-12-03 09:00 CST" in older
 
 
 def test_a_code_by_sms_is_what_a_chinese_reader_expects() -> None:
