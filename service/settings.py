@@ -867,6 +867,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         timedelta,
         OPERATORS("IDV_OPERATOR_ENROLMENT_LIFETIME", _duration(), "how long an operator's enrolment code works", "72h"),
     ]
+    operator_require_passkey: Annotated[
+        bool,
+        OPERATORS(
+            "IDV_OPERATOR_REQUIRE_PASSKEY",
+            _false_unless_true,
+            "`true`: operators must sign in with a passkey; a password and TOTP sign-in then only lets an "
+            "operator without one enrol their first (recommended in production once the console runs passkeys)",
+            "false",
+        ),
+    ]
 
     # cases
     case_max_resubmissions: Annotated[

@@ -41,6 +41,8 @@ OPERATOR_SIGN_IN = {
     ("/v1/operator/enrolment", "post"),
     ("/v1/operator/enrolment/confirm", "post"),
     ("/v1/operator/sessions", "post"),
+    ("/v1/operator/sessions/passkey/options", "post"),
+    ("/v1/operator/sessions/passkey", "post"),
 }
 
 

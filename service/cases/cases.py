@@ -171,6 +171,23 @@ async def conclude_checks(
     return await transition(conn, case, outcome, Actor.system(engine), reason_code=reason_code)
 
 
+async def add_automated_results(
+    conn: asyncpg.Connection, case_id: UUID, results: list[AutomatedResult], actor: Actor
+) -> Case:
+    """More automated results for an open case after its checks concluded (a person's face compared
+    during an assisted recovery), after the ones it holds. A decision staged before is cancelled, as
+    for new evidence: the second operator must not confirm what the first one never saw."""
+    case = await lock_case(conn, case_id)
+    if case.closed_at is not None:
+        raise Conflict("case_closed", "This case is already decided")
+    await store.set_automated_results(conn, case_id, msgspec.json.encode([*case.automated_results, *results]).decode())
+    staged = await store.pending_staged(conn, case.id)
+    if staged is not None:
+        await store.resolve_staged(conn, staged.id, "cancelled", actor.label)
+        await transition(conn, case, CaseEvent.EVIDENCE_CHANGED, actor)
+    return await lock_case(conn, case_id)
+
+
 async def replace_evidence(
     conn: asyncpg.Connection, vault: Vault, case: Case, evidence: list[Evidence], actor: Actor
 ) -> int:

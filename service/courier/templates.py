@@ -218,6 +218,34 @@ TEMPLATES: dict[str, Template] = {
         "",
         "Someone asked to recover your account with your ID. Not you? Sign in and withdraw it.",
     ),
+    "assisted_recovery_face": Template(
+        Channel.EMAIL,
+        "Confirm your account recovery with your face",
+        "You had your face verified with {service} and agreed to facial recognition, so you can also show "
+        "our staff that it is you with your face: it is compared with that verification, and the result is "
+        "added to your request. It does not decide it alone.\n\n"
+        "Request: {case}\nKey: {key}\n\n"
+        "The key works once, for this request only, within {minutes} minutes. To get a new one, ask for the "
+        "recovery again with the same details.\n\n"
+        "If you did not ask for this, do not use the key: sign in and withdraw the request under your cases.",
+    ),
+    "assisted_recovery_face_sms": Template(
+        Channel.SMS,
+        "",
+        "To confirm your recovery with your face: request {case}, key {key} ({minutes} min, once). Not you? Ignore it.",
+    ),
+    "assisted_recovery_without_face": Template(
+        Channel.EMAIL,
+        "How your account recovery will be checked",
+        "Your face cannot be compared for this request: that needs your consent to facial recognition and an "
+        "earlier face verification with {service}. Our staff will check the request against your verified "
+        "real name and identity document, and write to you when it is decided.",
+    ),
+    "assisted_recovery_without_face_sms": Template(
+        Channel.SMS,
+        "",
+        "Your recovery request will be checked against your verified real name and ID document.",
+    ),
     "assisted_recovery_approved": Template(
         Channel.EMAIL,
         "Your account recovery was approved",

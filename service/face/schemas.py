@@ -60,6 +60,30 @@ class FaceSubmission(RequestBody):
     ) = None
 
 
+class RecoveryFaceSubmission(RequestBody):
+    """The answer to a challenge issued for an assisted recovery: frames per action (base64), no document
+    (the live face is compared with the one the person's face verification accepted)."""
+
+    nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    frames: Annotated[
+        list[Annotated[list[Frame], msgspec.Meta(min_length=1, max_length=MAX_FRAMES_PER_ACTION)]],
+        msgspec.Meta(min_length=1, max_length=4),
+    ]
+
+
+class RecoveryFaceResult(msgspec.Struct):
+    """What was recorded in the recovery case for its operators: ``liveness`` (``passed``,
+    ``passed_without_margin``, ``failed``) and ``face_match`` against the stored face verification
+    (``accept``, ``review``, ``reject``). It decides nothing: two operators decide the recovery."""
+
+    case_id: UUID
+    verification_id: UUID
+    liveness: str
+    face_match: str
+    reason_codes: list[str]
+    message: str = "The result was added to your recovery request; our staff will decide it."
+
+
 class FaceResult(msgspec.Struct):
     """``verified``, ``rejected`` (see ``reason_codes``; ask for a new challenge to try again),
     ``in_review`` (an operator compares the photos), ``retry`` (a photo could not be used and the

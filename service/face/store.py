@@ -61,6 +61,19 @@ class LatestAttempt(msgspec.Struct, frozen=True):
     liveness_method: str | None
 
 
+class ReferenceTemplate(msgspec.Struct, frozen=True):
+    """The template of the account's face verification in force, to compare a live face against."""
+
+    verification_id: UUID
+    template: bytes  # sealed under the attempt's biometric key (VaultField.FACE_TEMPLATE)
+    model_version: str | None
+
+
+class ChallengeOwner(msgspec.Struct, frozen=True):
+    account_id: UUID
+    case_id: UUID
+
+
 class CaseSample(msgspec.Struct, frozen=True):
     verification_id: UUID
     # Sealed under the attempt's biometric key (FieldFamily.FACE_SAMPLE of the role).
@@ -220,10 +233,12 @@ async def verified_in_force(conn: asyncpg.Connection, account_id: UUID) -> Verif
 
 
 async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> LatestAttempt | None:
+    # Face verification cases only: a comparison made for an assisted recovery is that case's evidence.
     row = await conn.fetchrow(
-        """SELECT id, case_id, status, reason_codes, created_at, decided_at, decided_by, liveness_method
-           FROM face_verifications
-           WHERE account_id = $1 AND status <> 'expired' ORDER BY created_at DESC LIMIT 1""",
+        """SELECT f.id, f.case_id, f.status, f.reason_codes, f.created_at, f.decided_at, f.decided_by,
+                  f.liveness_method
+           FROM face_verifications f JOIN review_cases c ON c.id = f.case_id AND c.case_type = 'face'
+           WHERE f.account_id = $1 AND f.status <> 'expired' ORDER BY f.created_at DESC LIMIT 1""",
         account_id,
     )
     if row is None:
@@ -238,6 +253,22 @@ async def latest_for_account(conn: asyncpg.Connection, account_id: UUID) -> Late
         decided_by=row["decided_by"],
         liveness_method=row["liveness_method"],
     )
+
+
+async def reference_template(conn: asyncpg.Connection, account_id: UUID) -> ReferenceTemplate | None:
+    """The latest verified attempt that still keeps its template (withdrawing the consent erases it)."""
+    row = await conn.fetchrow(
+        """SELECT id, template, model_version FROM face_verifications
+           WHERE account_id = $1 AND status = 'verified' AND template IS NOT NULL
+           ORDER BY decided_at DESC NULLS LAST LIMIT 1""",
+        account_id,
+    )
+    return None if row is None else ReferenceTemplate(row["id"], row["template"], row["model_version"])
+
+
+async def owner_of(conn: asyncpg.Connection, verification_id: UUID) -> ChallengeOwner | None:
+    row = await conn.fetchrow("SELECT account_id, case_id FROM face_verifications WHERE id = $1", verification_id)
+    return None if row is None else ChallengeOwner(row["account_id"], row["case_id"])
 
 
 async def put_sample(

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import asyncpg
 import cv2
 import numpy as np
 
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
+from service.cases import store as cases
 from service.cases.cases import conclude_checks
+from service.cases.catalogue import CaseType
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent
 from service.errors import (
@@ -77,7 +80,9 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
         # judged count as failures until decided, so parallel answers cannot exceed the bound either.
         await check_attempts(conn, runtime.settings, account_id, answering=True)
         challenge = await store.lock_own(conn, account_id, verification_id)
-        if challenge is None:
+        # A challenge issued for an assisted recovery is answered there, never as a verification (its
+        # case takes two operators; a face verification's checks could decide it alone).
+        if challenge is None or not await _of_face_case(conn, challenge.case_id):
             raise NotFound("verification_not_found", "No such face verification")
         if challenge.status is not FaceStatus.CHALLENGED:
             raise Conflict("challenge_used", "This challenge was already answered; ask for a new one")
@@ -88,6 +93,11 @@ async def _claim(runtime: Runtime, account_id: UUID, verification_id: UUID, nonc
     if expired:
         raise Gone("challenge_expired", "The challenge expired; ask for a new one")
     return _Claimed(account_id, challenge.case_id, [ChallengeAction(a) for a in challenge.actions])
+
+
+async def _of_face_case(conn: asyncpg.Connection, case_id: UUID) -> bool:
+    case = await cases.fetch(conn, case_id)
+    return case is not None and case.case_type is CaseType.FACE
 
 
 def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBGR]]]:
@@ -106,6 +116,20 @@ def _decode_all(submission: FaceSubmission) -> tuple[ImageBGR, list[list[ImageBG
     checks.raise_if_any()
     assert document is not None  # no problems: every image decoded
     return document, [[f for f in action if f is not None] for action in frames]
+
+
+def decode_live_frames(frames: Sequence[Sequence[bytes]]) -> list[list[ImageBGR]]:
+    """Camera frames alone (an answer without a document), decoded as `_decode_all` does."""
+    checks = FieldChecks()
+    decoded = [
+        [
+            checks.check(f"frames[{i}][{j}]", decode_face_image, frame, FACE_LIMITS, FACE_MAX_SIDE)
+            for j, frame in enumerate(action)
+        ]
+        for i, action in enumerate(frames)
+    ]
+    checks.raise_if_any()
+    return [[f for f in action if f is not None] for action in decoded]
 
 
 # What a person can do about each problem with a photo.

@@ -182,4 +182,6 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "qualification_documents": "links between qualification and document ids (exported with each document)",
     "operators": "staff, not account holders: their own data, kept under their own key",
     "operator_sessions": "staff sessions",
+    "operator_passkeys": "staff passkeys, under the operator's own key",
+    "operator_passkey_challenges": "staff passkey ceremonies under way (random challenges)",
 }

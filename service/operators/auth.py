@@ -2,6 +2,10 @@
 
 Every operator endpoint declares its roles in ``opt`` (see ``allow``); the guard refuses an
 endpoint that declares none, so forgetting is an error rather than an open door.
+
+With ``IDV_OPERATOR_REQUIRE_PASSKEY=true`` a session that did not sign in with a passkey is
+restricted: it reaches only the endpoints ``allow(..., while_enrolling_passkey=True)`` marks (who
+am I, sign out, enrol and list passkeys), so nothing that acts. The list of those is short on purpose.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from service.runtime import Runtime
 from service.sessions.tokens import looks_like_token, token_digest
 
 ROLES_OPT = "operator_roles"
+# Reachable by a restricted session (passkeys required, signed in with password and TOTP).
+WHILE_ENROLLING_PASSKEY_OPT = "operator_while_enrolling_passkey"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class OperatorPrincipal:
     expires_at: datetime
     client_address: str
     user_agent: str | None
+    signed_in_with: store.SignedInWith = store.SignedInWith.PASSWORD_TOTP
+    # Passkeys are required and this session signed in with password and TOTP.
+    restricted: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -43,8 +52,11 @@ class OperatorPrincipal:
         return bool(self.roles & roles)
 
 
-def allow(roles: frozenset[Role]) -> dict[str, Any]:
-    """``opt`` for an operator endpoint: the roles that may call it."""
+def allow(roles: frozenset[Role], *, while_enrolling_passkey: bool = False) -> dict[str, Any]:
+    """``opt`` for an operator endpoint: the roles that may call it, and whether a restricted
+    session (one that must enrol a passkey first) may."""
+    if while_enrolling_passkey:
+        return {ROLES_OPT: roles, WHILE_ENROLLING_PASSKEY_OPT: True}
     return {ROLES_OPT: roles}
 
 
@@ -80,19 +92,31 @@ async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler
         expires_at=row.expires_at,
         client_address=client_address(connection),
         user_agent=user_agent(connection),
+        signed_in_with=row.signed_in_with,
+        restricted=runtime.settings.operator_require_passkey and row.signed_in_with is not store.SignedInWith.PASSKEY,
     )
+    if principal.restricted and not handler.opt.get(WHILE_ENROLLING_PASSKEY_OPT, False):
+        await _denied(runtime, principal, connection, handler, "passkey_required")
+        raise Forbidden("passkey_required", "Sign in with a passkey first (enrol one if you have none)")
     if not principal.has_any(allowed):
-        await runtime.audit.append_alone(
-            AuditEntry(
-                principal.actor,
-                "operator.access_denied",
-                "endpoint",
-                handler.handler_name,
-                {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]},
-            )
-        )
+        await _denied(runtime, principal, connection, handler)
         raise Forbidden("role_not_allowed", "Your operator roles do not allow this")
     connection.state.operator = principal
+
+
+async def _denied(
+    runtime: Runtime,
+    principal: OperatorPrincipal,
+    connection: ASGIConnection[Any, Any, Any, Any],
+    handler: BaseRouteHandler,
+    reason: str | None = None,
+) -> None:
+    details = {"method": str(connection.scope.get("method", "")), "path": connection.scope["path"]}
+    if reason is not None:
+        details["reason"] = reason
+    await runtime.audit.append_alone(
+        AuditEntry(principal.actor, "operator.access_denied", "endpoint", handler.handler_name, details)
+    )
 
 
 def _unauthenticated() -> Unauthenticated:

@@ -9,11 +9,18 @@ from service.manifest import Capability
 from service.operators.routes import (
     OperatorAdminController,
     OperatorEnrolmentController,
+    OperatorPasskeyController,
     OperatorSelfController,
     OperatorSignInController,
 )
 
 CAPABILITY = Capability(
     "operators",
-    routes=(OperatorEnrolmentController, OperatorSignInController, OperatorSelfController, OperatorAdminController),
+    routes=(
+        OperatorEnrolmentController,
+        OperatorSignInController,
+        OperatorSelfController,
+        OperatorPasskeyController,
+        OperatorAdminController,
+    ),
 )

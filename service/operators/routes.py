@@ -1,4 +1,5 @@
-"""HTTP for operators: enrolment, sign-in and sign-out, and (for admins) managing operators."""
+"""HTTP for operators: enrolment, sign-in (password and TOTP, or a passkey) and sign-out, their own
+passkeys, and (for admins) managing operators."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ from service.http.rate_limits import RateLimitGroup
 from service.operators import store
 from service.operators.auth import OperatorPrincipal, allow, operator_guard
 from service.operators.enrolment import approve_operator, begin_enrolment, confirm_enrolment, request_operator
+from service.operators.passkeys import (
+    OperatorPasskeyView,
+    enrol,
+    enrolment_options,
+    list_passkeys,
+    remove_passkey,
+    sign_in_options,
+    sign_in_with_passkey,
+)
 from service.operators.roles import ADMINS, ANY_ROLE
 from service.operators.schemas import (
     EnrolmentConfirmation,
@@ -29,7 +39,15 @@ from service.operators.schemas import (
     OperatorSummary,
     PendingOperator,
 )
-from service.operators.sign_in import OperatorSignIn, sign_in_operator
+from service.operators.sign_in import NewOperatorSession, OperatorSignIn, confirm_operator_password, sign_in_operator
+from service.passkeys.schemas import (
+    Enrolment,
+    EnrolmentOptionsRequest,
+    PasskeyInfo,
+    PasskeyRemoval,
+    PasskeySignIn,
+    SignInOptions,
+)
 from service.vault.labels import VaultField
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
@@ -37,6 +55,15 @@ CurrentOperator = NamedDependency[OperatorPrincipal]
 
 def _anonymous(request: Request[Any, Any, Any]) -> Actor:
     return Actor.anonymous(client_address(request), user_agent(request))
+
+
+def _grant(runtime: CurrentRuntime, session: NewOperatorSession) -> OperatorSessionGrant:
+    idle = int(runtime.settings.operator_session_idle_timeout.total_seconds())
+    return OperatorSessionGrant(session.session_id, session.token, session.expires_at, idle, session.restricted)
+
+
+def _info(view: OperatorPasskeyView) -> PasskeyInfo:
+    return PasskeyInfo(view.id, view.name, view.created_at, view.last_used_at, view.backup_eligible, view.backed_up)
 
 
 class OperatorEnrolmentController(Controller):
@@ -80,8 +107,31 @@ class OperatorSignInController(Controller):
             runtime,
             OperatorSignIn(data.email, data.password, data.totp_code, client_address(request), user_agent(request)),
         )
-        idle = int(runtime.settings.operator_session_idle_timeout.total_seconds())
-        return OperatorSessionGrant(session.session_id, session.token, session.expires_at, idle)
+        return _grant(runtime, session)
+
+    @post(
+        "/passkey/options",
+        status_code=200,
+        summary="Request options for an operator's passkey sign-in (discoverable passkeys), and their flow",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def passkey_options(self, runtime: CurrentRuntime) -> SignInOptions:
+        flow = await sign_in_options(runtime)
+        return SignInOptions(flow.flow_id, flow.options)
+
+    @post(
+        "/passkey",
+        status_code=201,
+        summary="Operator sign-in with a passkey (user verification required)",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def passkey(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[PasskeySignIn]
+    ) -> OperatorSessionGrant:
+        session = await sign_in_with_passkey(
+            runtime, data.flow_id, data.credential.as_json(), client_address(request), user_agent(request)
+        )
+        return _grant(runtime, session)
 
 
 class OperatorSelfController(Controller):
@@ -89,17 +139,80 @@ class OperatorSelfController(Controller):
     tags = ["operators"]
     guards = [operator_guard]
 
-    @get("/me", summary="The signed-in operator", opt=allow(ANY_ROLE))
+    @get("/me", summary="The signed-in operator", opt=allow(ANY_ROLE, while_enrolling_passkey=True))
     async def me(self, operator: CurrentOperator) -> OperatorMe:
-        return OperatorMe(operator.operator_id, sorted(operator.roles), operator.expires_at)
+        return OperatorMe(
+            operator.operator_id,
+            sorted(operator.roles),
+            operator.expires_at,
+            operator.signed_in_with.value,
+            operator.restricted,
+        )
 
-    @delete("/sessions/current", status_code=204, summary="Operator sign-out", opt=allow(ANY_ROLE))
+    @delete(
+        "/sessions/current",
+        status_code=204,
+        summary="Operator sign-out",
+        opt=allow(ANY_ROLE, while_enrolling_passkey=True),
+    )
     async def sign_out(self, runtime: CurrentRuntime, operator: CurrentOperator) -> None:
         async with runtime.database.transaction() as conn:
             await store.end_session(conn, operator.session_id, "signed_out")
             await runtime.audit.append(
                 conn, AuditEntry(operator.actor, "operator.signed_out", "operator", str(operator.operator_id))
             )
+
+
+class OperatorPasskeyController(Controller):
+    path = "/v1/operator/passkeys"
+    tags = ["operators"]
+    guards = [operator_guard]
+
+    @post(
+        "/options",
+        status_code=200,
+        summary="PublicKeyCredentialCreationOptions for a new operator passkey, after re-entering the password",
+        opt={**allow(ANY_ROLE, while_enrolling_passkey=True), "rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def options(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        data: JSONBody[EnrolmentOptionsRequest],
+    ) -> dict[str, Any]:
+        await confirm_operator_password(runtime, operator.operator_id, data.password, client_address(request))
+        return await enrolment_options(runtime, operator)
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Enrol an operator passkey: the browser's answer to the creation options",
+        opt=allow(ANY_ROLE, while_enrolling_passkey=True),
+    )
+    async def enrol(self, runtime: CurrentRuntime, operator: CurrentOperator, data: JSONBody[Enrolment]) -> PasskeyInfo:
+        return _info(await enrol(runtime, operator, data.name, data.credential.as_json()))
+
+    @get("/", summary="The operator's own passkeys", opt=allow(ANY_ROLE, while_enrolling_passkey=True))
+    async def list_own(self, runtime: CurrentRuntime, operator: CurrentOperator) -> list[PasskeyInfo]:
+        return [_info(view) for view in await list_passkeys(runtime, operator)]
+
+    @delete(
+        "/{passkey_id:uuid}",
+        status_code=204,
+        summary="Remove one of the operator's own passkeys, after re-entering the password",
+        opt={**allow(ANY_ROLE), "rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def remove(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        passkey_id: FromPath[UUID],
+        data: JSONBody[PasskeyRemoval],
+    ) -> None:
+        await confirm_operator_password(runtime, operator.operator_id, data.password, client_address(request))
+        await remove_passkey(runtime, operator, passkey_id)
 
 
 class OperatorAdminController(Controller):

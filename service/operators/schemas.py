@@ -27,6 +27,9 @@ class OperatorSessionGrant(msgspec.Struct):
     token: str
     expires_at: datetime
     idle_timeout_seconds: int
+    # Passkeys are required (IDV_OPERATOR_REQUIRE_PASSKEY) and this session signed in without one:
+    # it may only enrol the operator's first passkey (`/v1/operator/passkeys`), then sign in with it.
+    restricted: bool = False
 
 
 class EnrolmentRequest(RequestBody):
@@ -50,6 +53,9 @@ class OperatorMe(msgspec.Struct):
     operator_id: UUID
     roles: list[Role]
     session_expires_at: datetime
+    # `password_totp` or `passkey`; restricted as in OperatorSessionGrant.
+    signed_in_with: str = "password_totp"
+    restricted: bool = False
 
 
 class NewOperatorRequest(RequestBody):

@@ -2,6 +2,9 @@
 
 Every failure gets the same answer and costs the same argon2 time, whichever part was wrong;
 failures are throttled like users' and audited with the operator's id when one was named.
+With passkeys required (IDV_OPERATOR_REQUIRE_PASSKEY) the session is restricted to enrolling a
+first passkey, and an operator who has one is refused here: they sign in with it
+(service.operators.passkeys).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from uuid import UUID
 import pyotp
 
 from service.audit import Actor, AuditEntry
-from service.errors import Unauthenticated
+from service.audit.entries import DetailValue
+from service.errors import Forbidden, Unauthenticated
 from service.operators import store
 from service.runtime import Runtime
 from service.sessions.throttle import SignInThrottle
@@ -40,6 +44,8 @@ class NewOperatorSession:
     session_id: UUID
     token: str
     expires_at: datetime
+    # Passkeys are required and this one signed in without: it may only enrol the first.
+    restricted: bool = False
 
 
 _DUMMY_SECRET = pyotp.random_base32(length=32)
@@ -88,20 +94,59 @@ async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOper
     token = new_token()
     session_id = uuid.uuid4()
     expires_at = datetime.now(UTC) + runtime.settings.operator_session_absolute_timeout
+    required = runtime.settings.operator_require_passkey
+    has_passkey = False
     async with runtime.database.transaction() as conn:
         if step is None or not await store.claim_step(conn, row.id, step):
             failed = True
         else:
             failed = False
             await throttle.succeeded(conn, subjects)
-            await store.insert_session(conn, session_id, row.id, token_digest(token), expires_at)
-            await runtime.audit.append(conn, AuditEntry(operator, "operator.signed_in", "operator", str(row.id)))
+            # Passkeys required: one who has a passkey signs in with it; one who has none gets a
+            # session that may only enrol it (service.operators.auth).
+            has_passkey = required and bool(await store.passkeys_of(conn, row.id))
+            if not has_passkey:
+                await store.insert_session(conn, session_id, row.id, token_digest(token), expires_at)
+                details: dict[str, DetailValue] = {
+                    "kind": "password_totp",
+                    "session_id": str(session_id),
+                    "restricted": required,
+                }
+                await runtime.audit.append(
+                    conn, AuditEntry(operator, "operator.signed_in", "operator", str(row.id), details)
+                )
     if failed:
         await _audit_failure(runtime, actor, row)
         raise _refused()
-    return NewOperatorSession(session_id, token, expires_at)
+    if has_passkey:
+        await _audit_failure(runtime, actor, row, "passkey_required")
+        raise Forbidden("passkey_required", "Operators must sign in with a passkey")
+    return NewOperatorSession(session_id, token, expires_at, restricted=required)
 
 
-async def _audit_failure(runtime: Runtime, actor: Actor, row: store.Operator | None) -> None:
+async def _audit_failure(runtime: Runtime, actor: Actor, row: store.Operator | None, reason: str | None = None) -> None:
     target = str(row.id) if row is not None else ""
-    await runtime.audit.append_alone(AuditEntry(actor, "operator.sign_in_failed", "operator", target))
+    details = {"reason": reason} if reason else {}
+    await runtime.audit.append_alone(AuditEntry(actor, "operator.sign_in_failed", "operator", target, details))
+
+
+def reauthentication_failed() -> Forbidden:
+    return Forbidden("reauthentication_failed", "The password is wrong")
+
+
+async def confirm_operator_password(runtime: Runtime, operator_id: UUID, password: str, client_address: str) -> None:
+    """Re-entering the password before a change to the operator's own sign-in (a passkey added or
+    removed): throttled on sign-in's counters, so a stolen session cannot guess it."""
+    throttle = SignInThrottle(runtime.vault.blind_index)
+    subjects = throttle.subjects(f"operator:{operator_id}", client_address)
+    async with runtime.database.transaction() as conn:
+        await throttle.reserve(conn, subjects)
+        row = await store.by_id(conn, operator_id)
+    password = normalize_password(password)
+    if row is None or row.password_hash is None:
+        await runtime.passwords.verify_unknown(password)
+        raise reauthentication_failed()
+    if not (await runtime.passwords.verify(row.password_hash, password)).matches:
+        raise reauthentication_failed()
+    async with runtime.database.transaction() as conn:
+        await throttle.succeeded(conn, subjects)

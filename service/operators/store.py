@@ -1,8 +1,9 @@
-"""SQL for operators and their sessions."""
+"""SQL for operators, their sessions and their passkeys."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,11 @@ class Operator(msgspec.Struct, frozen=True):
     wrapped_key: bytes
 
 
+class SignedInWith(StrEnum):
+    PASSWORD_TOTP = "password_totp"  # noqa: S105 (how a session signed in, not a secret)
+    PASSKEY = "passkey"
+
+
 class OperatorSession(msgspec.Struct, frozen=True):
     id: UUID
     operator_id: UUID
@@ -36,6 +42,7 @@ class OperatorSession(msgspec.Struct, frozen=True):
     roles: tuple[Role, ...]
     # Last seen long enough ago to record activity again.
     stale: bool
+    signed_in_with: SignedInWith
 
 
 def _operator(row: asyncpg.Record) -> Operator:
@@ -184,14 +191,21 @@ async def disable(conn: asyncpg.Connection, operator_id: UUID) -> bool:
 
 
 async def insert_session(
-    conn: asyncpg.Connection, session_id: UUID, operator_id: UUID, token_digest: bytes, expires_at: datetime
+    conn: asyncpg.Connection,
+    session_id: UUID,
+    operator_id: UUID,
+    token_digest: bytes,
+    expires_at: datetime,
+    signed_in_with: SignedInWith = SignedInWith.PASSWORD_TOTP,
 ) -> None:
     await conn.execute(
-        "INSERT INTO operator_sessions (id, operator_id, token_digest, expires_at) VALUES ($1, $2, $3, $4)",
+        """INSERT INTO operator_sessions (id, operator_id, token_digest, expires_at, signed_in_with)
+           VALUES ($1, $2, $3, $4, $5)""",
         session_id,
         operator_id,
         token_digest,
         expires_at,
+        signed_in_with.value,
     )
 
 
@@ -199,7 +213,7 @@ async def resolve_session(
     conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta
 ) -> OperatorSession | None:
     row = await conn.fetchrow(
-        """SELECT s.id, s.operator_id, s.expires_at, o.roles,
+        """SELECT s.id, s.operator_id, s.expires_at, o.roles, s.signed_in_with,
                   s.last_seen_at < now() - interval '30 seconds' AS stale
            FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
            WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -211,7 +225,12 @@ async def resolve_session(
     if row is None:
         return None
     return OperatorSession(
-        row["id"], row["operator_id"], row["expires_at"], tuple(Role(role) for role in row["roles"]), row["stale"]
+        row["id"],
+        row["operator_id"],
+        row["expires_at"],
+        tuple(Role(role) for role in row["roles"]),
+        row["stale"],
+        SignedInWith(row["signed_in_with"]),
     )
 
 
@@ -244,3 +263,140 @@ async def replace_email_index(conn: asyncpg.Connection, operator_id: UUID, old: 
     await conn.execute(
         "UPDATE operators SET email_index = $3 WHERE id = $1 AND email_index = $2", operator_id, old, new
     )
+
+
+# --- Passkeys ---------------------------------------------------------------------------------------
+
+
+class PasskeyPurpose(StrEnum):
+    ENROLMENT = "enrolment"
+    SIGN_IN = "sign_in"
+
+
+class OperatorPasskey(msgspec.Struct, frozen=True):
+    id: UUID
+    operator_id: UUID
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    name: bytes  # sealed under the operator's data key
+    aaguid: str
+    backup_eligible: bool
+    backed_up: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+_PASSKEY_COLUMNS = """id, operator_id, credential_id, public_key, sign_count, name, aaguid, backup_eligible,
+                      backed_up, created_at, last_used_at"""
+
+
+async def passkeys_of(conn: asyncpg.Connection, operator_id: UUID) -> list[OperatorPasskey]:
+    rows = await conn.fetch(
+        f"SELECT {_PASSKEY_COLUMNS} FROM operator_passkeys WHERE operator_id = $1 ORDER BY created_at",  # noqa: S608
+        operator_id,
+    )
+    return [OperatorPasskey(**dict(row)) for row in rows]
+
+
+async def passkey_by_credential_id(conn: asyncpg.Connection, credential_id: bytes) -> OperatorPasskey | None:
+    row = await conn.fetchrow(
+        f"SELECT {_PASSKEY_COLUMNS} FROM operator_passkeys WHERE credential_id = $1",  # noqa: S608
+        credential_id,
+    )
+    return None if row is None else OperatorPasskey(**dict(row))
+
+
+async def by_id(conn: asyncpg.Connection, operator_id: UUID) -> Operator | None:
+    row = await conn.fetchrow(
+        f"""SELECT {OPERATOR_COLUMNS} FROM operators o JOIN data_keys k ON k.owner_id = o.id
+            WHERE o.id = $1""",  # noqa: S608 - a constant column list
+        operator_id,
+    )
+    return None if row is None else _operator(row)
+
+
+async def insert_passkey(conn: asyncpg.Connection, passkey: OperatorPasskey) -> bool:
+    """Store a new credential; False when its credential id is already an operator's."""
+    inserted = await conn.fetchval(
+        """INSERT INTO operator_passkeys (id, operator_id, credential_id, public_key, sign_count, name, aaguid,
+                                          backup_eligible, backed_up, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (credential_id) DO NOTHING RETURNING 1""",
+        passkey.id,
+        passkey.operator_id,
+        passkey.credential_id,
+        passkey.public_key,
+        passkey.sign_count,
+        passkey.name,
+        passkey.aaguid,
+        passkey.backup_eligible,
+        passkey.backed_up,
+        passkey.created_at,
+    )
+    return inserted is not None
+
+
+async def record_passkey_use(conn: asyncpg.Connection, passkey_id: UUID, sign_count: int, backed_up: bool) -> bool:
+    """False when the counter did not move forward (cloned authenticator or replay); atomic, so two
+    parallel assertions with one counter cannot both pass. Two zeros (synced passkeys) are fine."""
+    updated = await conn.fetchval(
+        """UPDATE operator_passkeys SET sign_count = $2, backed_up = $3, last_used_at = now()
+           WHERE id = $1 AND (sign_count < $2 OR ($2 = 0 AND sign_count = 0)) RETURNING 1""",
+        passkey_id,
+        sign_count,
+        backed_up,
+    )
+    return updated is not None
+
+
+async def remove_passkey(conn: asyncpg.Connection, operator_id: UUID, passkey_id: UUID) -> bool:
+    removed = await conn.fetchval(
+        "DELETE FROM operator_passkeys WHERE id = $1 AND operator_id = $2 RETURNING 1", passkey_id, operator_id
+    )
+    return removed is not None
+
+
+async def put_passkey_challenge(
+    conn: asyncpg.Connection,
+    flow_id: UUID,
+    purpose: PasskeyPurpose,
+    challenge: bytes,
+    lifetime: timedelta,
+    session_id: UUID | None = None,
+) -> None:
+    # Expired challenges go as new ones come: nothing else needs them.
+    await conn.execute("DELETE FROM operator_passkey_challenges WHERE expires_at < now()")
+    await conn.execute(
+        """INSERT INTO operator_passkey_challenges (id, purpose, challenge, session_id, expires_at)
+           VALUES ($1, $2, $3, $4, now() + $5::interval)""",
+        flow_id,
+        purpose.value,
+        challenge,
+        session_id,
+        lifetime,
+    )
+
+
+async def take_passkey_enrolment_challenge(conn: asyncpg.Connection, session_id: UUID, challenge: bytes) -> bool:
+    """Consume this operator session's live enrolment challenge; False if used, expired or another's."""
+    taken = await conn.fetchval(
+        """DELETE FROM operator_passkey_challenges
+           WHERE purpose = 'enrolment' AND session_id = $1 AND challenge = $2 AND expires_at > now()
+           RETURNING 1""",
+        session_id,
+        challenge,
+    )
+    return taken is not None
+
+
+async def take_passkey_sign_in_challenge(conn: asyncpg.Connection, flow_id: UUID, challenge: bytes) -> bool:
+    """Consume the live sign-in challenge of this flow, if it is the one given."""
+    taken = await conn.fetchval(
+        """DELETE FROM operator_passkey_challenges
+           WHERE id = $1 AND purpose = 'sign_in' AND challenge = $2 AND expires_at > now()
+           RETURNING 1""",
+        flow_id,
+        challenge,
+    )
+    return taken is not None

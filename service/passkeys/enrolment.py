@@ -6,8 +6,6 @@ a way back in. Enrolling or removing a passkey tells the person on every verifie
 
 from __future__ import annotations
 
-import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,27 +14,12 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from webauthn import generate_registration_options, options_to_json, verify_registration_response
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    CredentialDeviceType,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from service.accounts import store as accounts
 from service.accounts.notices import notify_every_contact
 from service.audit import Actor, AuditEntry
 from service.errors import Conflict, Invalid, NotFound
-from service.passkeys import store
-from service.passkeys.relying_party import (
-    CHALLENGE_LIFETIME,
-    TIMEOUT_MS,
-    reading_credential,
-    sent_challenge,
-)
+from service.passkeys import ceremony, store
 from service.runtime import Runtime
 from service.sessions.sessions import Principal
 from service.vault.labels import VaultField
@@ -66,8 +49,7 @@ async def tell(runtime: Runtime, conn: asyncpg.Connection, account_id: UUID, not
 
 async def creation_options(runtime: Runtime, principal: Principal) -> dict[str, Any]:
     """PublicKeyCredentialCreationOptions (as JSON) for this session; the caller has confirmed the password."""
-    settings = runtime.settings
-    challenge = secrets.token_bytes(32)
+    challenge = ceremony.new_challenge()
     async with runtime.database.transaction() as conn:
         cipher = await runtime.vault.open(conn, principal.account_id)
         profile = await accounts.fetch_profile(conn, principal.account_id)
@@ -80,65 +62,43 @@ async def creation_options(runtime: Runtime, principal: Principal) -> dict[str, 
             uuid.uuid4(),
             store.Purpose.ENROLMENT,
             challenge,
-            CHALLENGE_LIFETIME,
+            ceremony.CHALLENGE_LIFETIME,
             session_id=principal.session_id,
             account_id=principal.account_id,
         )
-    options = generate_registration_options(
-        rp_id=settings.webauthn_rp_id,
-        rp_name=settings.webauthn_rp_name,
+    return ceremony.creation_options(
+        runtime.settings,
+        challenge=challenge,
         # The account id, not a name: the authenticator keeps it, and it says nothing about the person.
         user_id=principal.account_id.bytes,
         user_name=username or str(principal.account_id),
-        user_display_name=username or "",
-        challenge=challenge,
-        timeout=TIMEOUT_MS,
-        attestation=AttestationConveyancePreference.NONE,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED,
-            user_verification=UserVerificationRequirement.REQUIRED,
-        ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=passkey.credential_id) for passkey in existing],
+        display_name=username or "",
+        exclude=[passkey.credential_id for passkey in existing],
     )
-    return as_json(options_to_json(options))
-
-
-def as_json(text: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
 
 
 async def enrol(
     runtime: Runtime, principal: Principal, name: str, credential: dict[str, Any], actor: Actor
 ) -> PasskeyView:
-    settings = runtime.settings
-    challenge = sent_challenge(credential)
+    challenge = ceremony.sent_challenge(credential)
     # Consumed on its own, before the answer is checked: a wrong answer uses it up too.
     async with runtime.database.transaction() as conn:
         taken = await store.take_enrolment_challenge(conn, principal.session_id, challenge)
     if not taken:
         raise Invalid("passkey_challenge_invalid", "Ask for new passkey options: these were used, expired or not yours")
     async with runtime.database.transaction() as conn:
-        with reading_credential():
-            verified = verify_registration_response(
-                credential=credential,
-                expected_challenge=challenge,
-                expected_rp_id=settings.webauthn_rp_id,
-                expected_origin=list(settings.webauthn_origins),
-                require_user_presence=True,
-                require_user_verification=True,
-            )
+        verified = ceremony.check_registration(runtime.settings, credential, challenge)
         cipher = await runtime.vault.open(conn, principal.account_id)
         passkey = store.Passkey(
             id=uuid.uuid4(),
             account_id=principal.account_id,
             credential_id=verified.credential_id,
-            public_key=verified.credential_public_key,
+            public_key=verified.public_key,
             sign_count=verified.sign_count,
             name=cipher.seal(VaultField.PASSKEY_NAME, name),
             aaguid=verified.aaguid,
-            backup_eligible=verified.credential_device_type is CredentialDeviceType.MULTI_DEVICE,
-            backed_up=verified.credential_backed_up,
+            backup_eligible=verified.backup_eligible,
+            backed_up=verified.backed_up,
             created_at=datetime.now(UTC),
             last_used_at=None,
         )

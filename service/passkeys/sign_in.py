@@ -13,29 +13,17 @@ address, and answered as one."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
-from webauthn.helpers.base64url_to_bytes import base64url_to_bytes
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
-
 from service.accounts.states import CAN_SIGN_IN
 from service.audit import Actor, AuditEntry
 from service.audit.entries import DetailValue
 from service.errors import Unauthenticated
-from service.passkeys import store
-from service.passkeys.enrolment import as_json, tell
-from service.passkeys.relying_party import (
-    CHALLENGE_LIFETIME,
-    TIMEOUT_MS,
-    credential_id,
-    reading_credential,
-    sent_challenge,
-)
+from service.passkeys import ceremony, store
+from service.passkeys.enrolment import tell
 from service.runtime import Runtime
 from service.sessions.new_device import is_new_device, tell_of_new_device
 from service.sessions.sessions import create_session
@@ -71,20 +59,13 @@ async def request_options(runtime: Runtime, identifier: str | None) -> RequestOp
         if not allowed:
             key = lookup[1] if lookup else identifier.strip().casefold()
             allowed = [runtime.vault.blind_index.digest(IndexPurpose.PASSKEY_DECOY, key)[:DECOY_LENGTH]]
-    challenge = secrets.token_bytes(32)
+    challenge = ceremony.new_challenge()
     flow_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         await store.put_challenge(
-            conn, flow_id, store.Purpose.SIGN_IN, challenge, CHALLENGE_LIFETIME, account_id=account_id
+            conn, flow_id, store.Purpose.SIGN_IN, challenge, ceremony.CHALLENGE_LIFETIME, account_id=account_id
         )
-    options = generate_authentication_options(
-        rp_id=runtime.settings.webauthn_rp_id,
-        challenge=challenge,
-        timeout=TIMEOUT_MS,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=raw) for raw in allowed],
-        user_verification=UserVerificationRequirement.REQUIRED,
-    )
-    return RequestOptions(flow_id, as_json(options_to_json(options)))
+    return RequestOptions(flow_id, ceremony.request_options(runtime.settings, challenge, allowed))
 
 
 async def _failed(runtime: Runtime, actor: Actor, account_id: UUID | None, reason: str) -> None:
@@ -98,8 +79,8 @@ async def sign_in_with_passkey(
 ) -> SignedIn:
     settings = runtime.settings
     anonymous = Actor.anonymous(client_address, user_agent)
-    challenge = sent_challenge(credential)
-    raw_id = credential_id(credential)
+    challenge = ceremony.sent_challenge(credential)
+    raw_id = ceremony.credential_id(credential)
     throttle = SignInThrottle(runtime.vault.blind_index)
     async with runtime.database.transaction() as conn:
         issued = await store.take_sign_in_challenge(conn, flow_id, challenge)
@@ -123,27 +104,21 @@ async def sign_in_with_passkey(
         await _failed(runtime, anonymous, passkey.account_id, "invalid_credentials")
         raise passkey_refused()
     try:
-        with reading_credential(passkey_refused):
-            user_handle = credential.get("response", {}).get("userHandle")
-            verified = verify_authentication_response(
-                credential=credential,
-                expected_challenge=issued.challenge,
-                expected_rp_id=settings.webauthn_rp_id,
-                expected_origin=list(settings.webauthn_origins),
-                credential_public_key=passkey.public_key,
-                # The counter is compared below, where going backwards is noticed, not only refused.
-                credential_current_sign_count=0,
-                require_user_verification=True,
-            )
+        verified = ceremony.check_assertion(
+            settings,
+            credential,
+            challenge=issued.challenge,
+            public_key=passkey.public_key,
             # A discoverable passkey names its account: it must be the credential's.
-            if user_handle is not None and base64url_to_bytes(user_handle) != passkey.account_id.bytes:
-                raise passkey_refused()
+            user_handle=passkey.account_id.bytes,
+            refused=passkey_refused,
+        )
     except Unauthenticated:
         await _failed(runtime, anonymous, passkey.account_id, "invalid_credentials")
         raise
     cipher = runtime.vault.open_wrapped(passkey.account_id, owner.master_key_id, owner.wrapped_key)
     async with runtime.database.transaction() as conn:
-        moved_on = await store.record_use(conn, passkey.id, verified.new_sign_count, verified.credential_backed_up)
+        moved_on = await store.record_use(conn, passkey.id, verified.sign_count, verified.backed_up)
         if moved_on:
             await throttle.succeeded(conn, subjects)
             new_device = await is_new_device(runtime, conn, cipher, client_address, user_agent)

@@ -9,9 +9,12 @@ name AND ID number both match the record gets an ``account_recovery`` case; a mi
 none (it is recorded in the audit trail, not queued for operators: a stranger who knows an
 identifier must not be able to fill the queue or bother the holder, and nothing an operator could
 do with a wrong answer would approve it). The answers themselves are never stored: the case's
-evidence says only that they matched. There is no face comparison: the operator judges the
-real-name data and the account's own history, and the holder's verified contacts are told at once
-that someone asked, so a holder who still reads them can withdraw the case from /v1/me/cases.
+evidence says only that they matched. The holder's verified contacts are told at once that someone
+asked, so a holder who still reads them can withdraw the case from /v1/me/cases; where the person had
+their face verified and the biometric consent is in force, the same contacts receive a key to compare
+their live face with that verification (``service.sessions.assisted_face``), whose result the operators
+see in the case. Otherwise the operator judges the real-name data, the identity document and the
+account's own history.
 
 The case always takes two operators. Approving removes the second factor (TOTP and its recovery
 codes) and ends every session in the decision's transaction, then (a job queued in it) sends a
@@ -45,11 +48,13 @@ from service.cases.states import CaseEvent, CaseState
 from service.contacts import store as contacts
 from service.contacts.codes import new_code
 from service.courier.outbox import Message, queue_messages
+from service.face.recovery import offered as face_step_offered
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.realname.matching import match_verified_record
 from service.runtime import Runtime
 from service.sessions import store
+from service.sessions.assisted_face import send_face_key, tell_without_face
 from service.sessions.recovery import ANSWER_FLOOR, PURPOSE, person_of
 from service.sessions.sign_in import find_account, identifier_lookup
 from service.sessions.throttle import SignInThrottle, Subjects
@@ -61,6 +66,14 @@ DECIDED_JOB = "sessions.assisted_recovery_decided"
 # An operator's approval may reach the person hours later: the code they receive lives this long.
 APPROVED_CODE_TTL = timedelta(hours=24)
 SYSTEM = Actor.system("sessions.assisted_recovery")
+FACE_OFFERED = (
+    "offered: the person may compare their live face with their face verification; the results appear "
+    "under automated results"
+)
+FACE_NOT_OFFERED = (
+    "not offered (no biometric consent in force or no stored face verification): judge the real-name "
+    "data, the identity document and the account's history"
+)
 
 
 @dataclass(frozen=True)
@@ -130,9 +143,14 @@ async def _open_if_matching(
             conn, AuditEntry(actor, "account.assisted_recovery_refused", "account", str(account_id), details)
         )
         return
-    if await cases.open_of_subject(conn, account_id, [CaseType.ACCOUNT_RECOVERY.value]):
-        return  # one at a time: asking again changes nothing
+    open_cases = await cases.open_of_subject(conn, account_id, [CaseType.ACCOUNT_RECOVERY.value])
+    if open_cases:
+        # One at a time: asking again opens no other case, but a fresh face key when the step is offered.
+        if await face_step_offered(runtime, conn, account_id):
+            await send_face_key(runtime, conn, account_id, open_cases[0])
+        return
     second_factor = "totp" if totp_enabled else "none"
+    face = await face_step_offered(runtime, conn, account_id)
     case = await open_case(
         conn,
         runtime.vault,
@@ -143,7 +161,7 @@ async def _open_if_matching(
             Evidence("legal_name", "matches_verified_record", "matches the verified record"),
             Evidence("id_number", "matches_verified_record", "matches the verified record"),
             Evidence("second_factor", second_factor, second_factor),
-            Evidence("face", "not_compared", "not compared: judge the real-name data and the account's history"),
+            Evidence("face", "offered", FACE_OFFERED) if face else Evidence("face", "not_offered", FACE_NOT_OFFERED),
         ],
         actor=actor,
     )
@@ -156,6 +174,11 @@ async def _open_if_matching(
     await notify_every_contact(
         runtime, conn, account_id, ("assisted_recovery_requested", "assisted_recovery_requested_sms"), {}
     )
+    # Only the holder's contacts learn whether their face can be compared (see assisted_face).
+    if face:
+        await send_face_key(runtime, conn, account_id, case.id)
+    else:
+        await tell_without_face(runtime, conn, account_id)
 
 
 async def account_recovery_case_changed(conn: asyncpg.Connection, case: Case, after: CaseState) -> None:

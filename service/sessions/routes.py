@@ -9,15 +9,23 @@ from litestar import Controller, Request, Response, delete, get, head, post, rou
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.schemas import SessionCreated, SessionGrant
-from service.audit import AuditEntry
+from service.audit import Actor, AuditEntry
 from service.errors import NotFound
 from service.face.assurance import verified_by_header
-from service.face.schemas import FaceVerifiedBy
+from service.face.recovery import answer_recovery_challenge
+from service.face.schemas import (
+    MAX_BODY_BYTES,
+    FaceChallenge,
+    FaceVerifiedBy,
+    RecoveryFaceResult,
+    RecoveryFaceSubmission,
+)
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
 from service.sessions import store
 from service.sessions.assisted import AssistedRecoveryRequest, request_assisted_recovery
+from service.sessions.assisted_face import start_face_step
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
 from service.sessions.cookies import cleared_cookie, session_cookie
 from service.sessions.passwords import change_password
@@ -25,6 +33,7 @@ from service.sessions.recovery import RecoveryAttempt, complete_recovery, reques
 from service.sessions.schemas import (
     AssistedRecoveryRequestBody,
     Assurance,
+    FaceStepRequest,
     PasswordChange,
     RecoveryCompletion,
     RecoveryRequest,
@@ -216,6 +225,38 @@ class RecoveryController(Controller):
             ),
         )
         return ASSISTED_RECOVERY_REQUESTED
+
+    @post(
+        "/assisted/face",
+        status_code=201,
+        summary="Assisted recovery's face step: the key sent to the verified contacts buys a liveness challenge "
+        "tied to the request (once)",
+        opt={"rate_limit": RateLimitGroup.SIGN_IN},
+    )
+    async def start_face_step(
+        self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[FaceStepRequest]
+    ) -> FaceChallenge:
+        return await start_face_step(
+            runtime, data.case_id, data.key, client_address=client_address(request), user_agent=user_agent(request)
+        )
+
+    @post(
+        "/assisted/face/{verification_id:uuid}",
+        status_code=200,
+        summary="Answer the face step's challenge (frames per action, base64): the result goes to the request's "
+        "operators",
+        opt={"rate_limit": RateLimitGroup.UPLOADS},
+        request_max_body_size=MAX_BODY_BYTES,
+    )
+    async def answer_face_step(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: CurrentRuntime,
+        verification_id: FromPath[UUID],
+        data: JSONBody[RecoveryFaceSubmission],
+    ) -> RecoveryFaceResult:
+        actor = Actor.anonymous(client_address(request), user_agent(request))
+        return await answer_recovery_challenge(runtime, verification_id, data, actor)
 
     @post(
         "/complete",

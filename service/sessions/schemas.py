@@ -49,6 +49,13 @@ class AssistedRecoveryRequestBody(RequestBody):
     id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL_CHARACTERS)]
 
 
+class FaceStepRequest(RequestBody):
+    """The recovery request's id and the face key sent with it to the account's verified contacts."""
+
+    case_id: UUID
+    key: Annotated[str, msgspec.Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class RecoveryCompletion(RequestBody):
     identifier: Identifier
     code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]

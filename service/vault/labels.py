@@ -35,6 +35,7 @@ class VaultField(StrEnum):
     GUARDIAN_PHONE = "guardian.phone"
     OPERATOR_EMAIL = "operator.email"
     OPERATOR_TOTP = "operator.totp"
+    OPERATOR_PASSKEY_NAME = "operator.passkey_name"
     PASSKEY_NAME = "passkey.name"
     QUALIFICATION_ORGANIZATION_NAME = "qualification.organization_name"
     QUALIFICATION_CREDIT_CODE = "qualification.credit_code"

@@ -7,8 +7,22 @@ import uuid
 from typing import Any
 
 import httpx
+from litestar import Litestar
 
 from tests.helpers import OperatorLogin
+
+
+def operator_endpoints(app: Litestar) -> list[tuple[str, str, Any]]:
+    """Every (method, path, handler) of the operator API, read from the app itself."""
+    found = []
+    for route in app.routes:
+        if not route.path.startswith("/v1/operator"):
+            continue
+        for handler in route.route_handlers:  # type: ignore[union-attr]
+            for method in handler.http_methods:
+                if method != "OPTIONS":
+                    found.append((method, route.path, handler))
+    return found
 
 
 async def claim_and_decide(

@@ -115,3 +115,43 @@ async def passkey_options(client: httpx.AsyncClient, identifier: str | None = No
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def enrol_operator_passkey(
+    client: httpx.AsyncClient, headers: dict[str, str], authenticator: SoftAuthenticator, name: str = "Work key"
+) -> dict[str, Any]:
+    """Enrol a passkey for the operator whose session ``headers`` carry (their password is STRONG_PASSWORD)."""
+    options = await client.post("/v1/operator/passkeys/options", json={"password": STRONG_PASSWORD}, headers=headers)
+    assert options.status_code == 200, options.text
+    enrolled = await client.post(
+        "/v1/operator/passkeys",
+        json={"name": name, "credential": authenticator.create(options.json())},
+        headers=headers,
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    body: dict[str, Any] = enrolled.json()
+    return body
+
+
+async def operator_passkey_flow(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.post("/v1/operator/sessions/passkey/options")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def operator_passkey_sign_in(
+    client: httpx.AsyncClient, flow: dict[str, Any], credential: dict[str, Any]
+) -> httpx.Response:
+    """An operator's passkey sign-in answering ``flow``; the response, unchecked."""
+    return await client.post(
+        "/v1/operator/sessions/passkey", json={"flow_id": flow["flow_id"], "credential": credential}
+    )
+
+
+async def operator_passkey_headers(client: httpx.AsyncClient, authenticator: SoftAuthenticator) -> dict[str, str]:
+    """Sign the authenticator's operator in with their passkey: the session's authorization header."""
+    flow = await operator_passkey_flow(client)
+    response = await operator_passkey_sign_in(client, flow, authenticator.get(flow["options"]))
+    assert response.status_code == 201, response.text
+    return {"authorization": f"Bearer {response.json()['token']}"}

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import httpx
-from litestar import Litestar
 
 from service.app import create_litestar
 from service.operators.auth import ROLES_OPT
@@ -19,6 +17,7 @@ from service.operators.roles import Role
 from service.runtime import Runtime
 from service.settings import Settings
 from tests.arrange.cases import case_in_review
+from tests.arrange.operators import operator_endpoints
 from tests.helpers import enrolled_operator
 
 # Reachable without an operator session: how one becomes an operator and signs in.
@@ -26,19 +25,9 @@ PUBLIC = {
     ("POST", "/v1/operator/enrolment"),
     ("POST", "/v1/operator/enrolment/confirm"),
     ("POST", "/v1/operator/sessions"),
+    ("POST", "/v1/operator/sessions/passkey/options"),
+    ("POST", "/v1/operator/sessions/passkey"),
 }
-
-
-def operator_endpoints(app: Litestar) -> list[tuple[str, str, Any]]:
-    found = []
-    for route in app.routes:
-        if not route.path.startswith("/v1/operator"):
-            continue
-        for handler in route.route_handlers:  # type: ignore[union-attr]
-            for method in handler.http_methods:
-                if method != "OPTIONS":
-                    found.append((method, route.path, handler))
-    return found
 
 
 def test_every_operator_endpoint_is_public_on_purpose_or_declares_roles(settings: Settings) -> None:
@@ -72,6 +61,7 @@ async def test_each_role_reaches_exactly_the_endpoints_that_allow_it(
         "account_id": str(uuid.uuid4()),
         "recipient_id": str(uuid.uuid4()),
         "notice_id": str(uuid.uuid4()),
+        "passkey_id": str(uuid.uuid4()),
     }
 
     app = create_litestar(settings, dsn="postgresql://unused")

@@ -8,25 +8,17 @@ it as root); under CI it must run."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from service.app import create_asgi
-from service.http.server import listening_sockets, server_config
-from service.runtime import Runtime
-from service.settings import load_settings
-from tests.conftest import environment_for_tests
+from tests.arrange.browser import CHROMIUM, add_virtual_authenticator, served_app
 from tests.helpers import STRONG_PASSWORD, register
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"),
     reason="needs Debian's chromium (apt-get install chromium, as scripts/install does as root); runs under CI",
@@ -66,24 +58,8 @@ async function signIn(identifier) {
 
 @pytest.fixture
 async def served(tmp_path: Path, database_url: str) -> AsyncIterator[str]:
-    """The app behind a real uvicorn on a loopback port, its WebAuthn origin that port on localhost."""
-    [listener] = listening_sockets("127.0.0.1", 0)
-    port = listener.getsockname()[1]
-    settings = load_settings(
-        environment_for_tests(tmp_path, IDV_PORT=str(port), IDV_WEBAUTHN_ORIGINS=f"http://localhost:{port}")
-    )
-    async with Runtime.open(settings, database_url, apply_migrations=False) as runtime:
-        app = create_asgi(settings, runtime=runtime)
-        server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, graceful_seconds=1))
-        task = asyncio.create_task(server.serve(sockets=[listener]))
-        while not server.started:
-            await asyncio.sleep(0.01)
-        try:
-            yield f"http://localhost:{port}"
-        finally:
-            server.should_exit = True
-            await task
-            listener.close()
+    async with served_app(tmp_path, database_url) as (origin, _):
+        yield origin
 
 
 async def test_enrol_sign_in_and_remove_a_passkey_in_chromium(served: str) -> None:
@@ -100,21 +76,7 @@ async def test_enrol_sign_in_and_remove_a_passkey_in_chromium(served: str) -> No
             page = await context.new_page()
             await page.route(f"{served}/passkey-test", lambda route: route.fulfill(content_type="text/html", body=PAGE))
             await page.goto(f"{served}/passkey-test")
-            cdp = await context.new_cdp_session(page)
-            await cdp.send("WebAuthn.enable")
-            await cdp.send(
-                "WebAuthn.addVirtualAuthenticator",
-                {
-                    "options": {
-                        "protocol": "ctap2",
-                        "transport": "internal",
-                        "hasResidentKey": True,
-                        "hasUserVerification": True,
-                        "isUserVerified": True,
-                        "automaticPresenceSimulation": True,
-                    }
-                },
-            )
+            await add_virtual_authenticator(context, page)
 
             async def run(script: str, *args: Any) -> Any:
                 return await page.evaluate(script, list(args))

@@ -29,6 +29,7 @@ STORED_FIELDS = {
     "guardian.email",
     "guardian.phone",
     "operator.email",
+    "operator.passkey_name",
     "operator.totp",
     "passkey.name",
     "qualification.credit_code",
