@@ -93,8 +93,11 @@ SAMPLE = {
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_every_template_renders_in_both_languages(name: str) -> None:
-    chinese = render(name, SAMPLE, Language.ZH_CN, signature="idv")
-    english = render(name, SAMPLE, Language.EN, signature="idv")
+    template = TEMPLATES[name]
+    # Each of its variables, a sample value where there is one (a new template's codes and keys get "X1").
+    variables = {v: SAMPLE.get(v, "X1") for v in placeholders(template.subject + template.body)}
+    chinese = render(name, variables, Language.ZH_CN, signature="idv")
+    english = render(name, variables, Language.EN, signature="idv")
     assert _has_chinese(chinese[0] + chinese[1]) and not _has_chinese(english[0] + english[1])
     if TEMPLATES[name].channel is Channel.SMS:
         assert chinese[1].startswith("【idv】") and english[1].startswith("【idv】")
