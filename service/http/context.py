@@ -53,9 +53,10 @@ class RequestContext:
         request_id = incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
         accepted = next((v for k, v in scope["headers"] if k == b"accept-language"), None)
-        language_token = request_language.set(
-            negotiate(accepted.decode("latin-1") if accepted else None, self.default_language)
-        )
+        language = negotiate(accepted.decode("latin-1") if accepted else None, self.default_language)
+        language_token = request_language.set(language)
+        # Every answer says its language, and caches keep one copy per Accept-Language.
+        language_headers = [(b"content-language", language.value.encode()), (b"vary", b"Accept-Language")]
         started = time.perf_counter()
         status = 500
         span = None if self.tracing is None else self.tracing.request(scope, request_id)
@@ -67,6 +68,10 @@ class RequestContext:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.extend(_SECURITY_HEADERS)
+                if not any(name.lower() == b"content-language" for name, _ in headers):
+                    headers.extend(language_headers)
+                else:
+                    headers.append(language_headers[1])
                 message["headers"] = headers
             await send(message)
 

@@ -181,3 +181,12 @@ async def test_operators_read_the_reason_codes_in_their_language(client: httpx.A
     assert by_code["document_unreadable"]["internal"] == "证件图片模糊、被裁切、反光或不完整。"
     assert by_code["document_unreadable"]["user_message"] == "我们无法识别您的证件，请上传更清晰的照片。"
     assert {r["code"]: r for r in english.json()}["document_unreadable"]["internal"].startswith("Document image")
+
+
+async def test_every_answer_says_its_language_and_caches_keep_one_per_language(client: httpx.AsyncClient) -> None:
+    policies = await client.get("/v1/policies", headers=ZH)
+    assert policies.headers["content-language"] == "zh-CN"
+    assert "Accept-Language" in policies.headers.get_list("vary")
+    problem = await client.get("/v1/me", headers=EN)
+    assert problem.headers.get_list("content-language") == ["en"]
+    assert (await client.get("/v1/policies")).headers["content-language"] == "en"  # the suite's default
