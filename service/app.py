@@ -26,6 +26,7 @@ from service.http.problems import handle_exception
 from service.http.rate_limits import STORE_NAME, rate_limit_middleware, rate_limit_store
 from service.http.request_guard import request_guard
 from service.http.requests import IdvRequest
+from service.i18n.languages import Language
 from service.jobs import JobRunner
 from service.operators.auth import provide_operator
 from service.runtime import Runtime
@@ -155,4 +156,4 @@ def create_asgi(
         settings, dsn=dsn, migrations_dsn=migrations_dsn, runtime=runtime, with_worker=with_worker, tracing=tracing
     )
     forwarding = TrustedForwarding(app, parse_networks(settings.forwarded_allow_ips), settings.forwarded_hops)
-    return RequestContext(forwarding, tracing)
+    return RequestContext(forwarding, tracing, Language(settings.default_language))

@@ -90,7 +90,7 @@ ERASURE_ORDER: tuple[Capability, ...] = (FACE, LIFECYCLE, CASES, GUARDIANS, ACCO
 
 # Folders under service/ that are not capabilities: what the capabilities are built on. They have
 # no routes, jobs, case types or personal data of their own (tests/test_capabilities.py).
-FOUNDATIONS = frozenset({"database", "http", "jobs", "passwords"})
+FOUNDATIONS = frozenset({"database", "http", "i18n", "jobs", "passwords"})
 
 
 def _register(capabilities: tuple[Capability, ...], erasure_order: tuple[Capability, ...]) -> None:

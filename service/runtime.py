@@ -28,6 +28,7 @@ from service.database.listening import Listener
 from service.database.pool import Database
 from service.database.roles import writable_append_only_tables
 from service.face.pad import SANDBOX_METHOD, CertifiedPadDetector, HttpPadVendor, SandboxPadVendor
+from service.i18n.languages import Language
 from service.memory_budget import MemoryBudget
 from service.passwords.hasher import PasswordHasher
 from service.policies.catalog import PolicyCatalog
@@ -130,7 +131,14 @@ class Runtime:
                     migrations=known,
                     passwords=passwords,
                     policies=policies,
-                    courier=Courier(database, vault, *couriers(settings), settings.public_name),
+                    courier=Courier(
+                        database,
+                        vault,
+                        *couriers(settings),
+                        settings.public_name,
+                        Language(settings.default_language),
+                        settings.sms_signature,
+                    ),
                     audit=audit,
                     real_name=real_name_provider(settings),
                     cpu=cpu,

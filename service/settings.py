@@ -195,6 +195,13 @@ def _environment(name: str, text: str) -> Environment:
         raise ValueError(f"{name} must be one of {', '.join(e.value for e in Environment)}") from None
 
 
+def _sms_signature(name: str, text: str) -> str:
+    signature = text.strip().removeprefix("【").removesuffix("】").strip()
+    if not signature or len(signature) > 16 or any(c in signature for c in "【】"):
+        raise SettingsError(f"{name}: the signature in 【】, at most 16 characters")
+    return signature
+
+
 def _integer(low: int, high: int) -> Parser[int]:
     def parse(name: str, text: str) -> int:
         try:
@@ -364,6 +371,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Annotated[str, PROCESS("IDV_LOG_LEVEL", _upper, "log level", "INFO")]
     public_name: Annotated[
         str, PROCESS("IDV_PUBLIC_NAME", _text, "issuer shown in authenticator apps and messages", "idv")
+    ]
+    default_language: Annotated[
+        str,
+        PROCESS(
+            "IDV_DEFAULT_LANGUAGE",
+            _one_of("zh-CN", "en"),
+            "the language of a person who states none (registration without `Accept-Language`) and of "
+            "answers to requests without one: `zh-CN` or `en`",
+            "zh-CN",
+        ),
     ]
     time_zone: Annotated[
         str, PROCESS("IDV_TIME_ZONE", _time_zone, "the zone whose date decides ages and birthdays", "Asia/Shanghai")
@@ -747,6 +764,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ]
 
     # courier
+    sms_signature: Annotated[
+        str,
+        COURIER(
+            "IDV_SMS_SIGNATURE",
+            _sms_signature,
+            "the sender's signature registered with the carriers, put in 【】 at the start of every SMS "
+            "(`idv` or `【idv】`)",
+            computed_default=lambda values: values["public_name"],
+            default_doc="`IDV_PUBLIC_NAME`",
+        ),
+    ]
     courier_email: Annotated[
         str,
         COURIER(

@@ -78,6 +78,8 @@ def environment_for_tests(state_dir: Path, **overrides: str) -> dict[str, str]:
         # A write is seen by whoami once its notification arrives (milliseconds, tests/sessions/
         # test_cache.py): tests that change rows and look at once resolve in the database instead.
         "IDV_SESSION_CACHE_TTL": "0",
+        # The suite's assertions read the English texts; tests/i18n asks for Chinese explicitly.
+        "IDV_DEFAULT_LANGUAGE": "en",
     }
     env.update(overrides)
     return env

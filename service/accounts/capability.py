@@ -20,7 +20,7 @@ PERSONAL_DATA = (
         "accounts",
         "account",
         """SELECT a.id AS account_id, a.state, a.created_at, a.display_name, a.username, a.birth_date,
-                  a.in_doubt_since,
+                  a.in_doubt_since, a.preferred_language,
                   EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = a.id AND t.confirmed_at IS NOT NULL)
                       AS totp_enabled
            FROM accounts a WHERE a.id = $1""",

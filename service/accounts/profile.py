@@ -16,6 +16,8 @@ from service.contacts import store as contacts
 from service.errors import FieldChecks, NotFound
 from service.face import store as faces
 from service.face.assurance import face_verified_by
+from service.i18n.catalogues import in_request_language
+from service.i18n.languages import Language
 from service.lifecycle import store as cancellations
 from service.qualifications import store as qualifications
 from service.runtime import Runtime
@@ -58,6 +60,7 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
         totp_enabled=row.totp_enabled,
         created_at=row.created_at,
         locked_fields=list(LOCKED_FIELDS),
+        preferred_language=Language(row.preferred_language or runtime.settings.default_language),
         suspension=_suspension(limited) if limited and state is AccountState.SUSPENDED else None,
         restriction=_restriction(limited) if limited and state is AccountState.RESTRICTED else None,
         erasure_planned_at=erase_after,
@@ -79,18 +82,19 @@ async def read_profile(runtime: Runtime, account_id: UUID) -> Profile:
 
 # Restricting and suspending always record a reason; the column is nullable for other events.
 def _restriction(row: store.StateChange) -> Restriction:
-    return Restriction(reason_code=row.reason_code or "", message=user_message(row.reason_code), since=row.at)
+    message = in_request_language(user_message(row.reason_code))
+    return Restriction(reason_code=row.reason_code or "", message=message, since=row.at)
 
 
 def _suspension(row: store.StateChange) -> Suspension:
     return Suspension(
         reason_code=row.reason_code or "",
-        message=user_message(row.reason_code),
+        message=in_request_language(user_message(row.reason_code)),
         since=row.at,
         case_id=row.case_id,
         # Only a suspension an appeal can undo points to one: a minor without a guardian has no case.
-        how_to_appeal=HOW_TO_APPEAL if appealable(row.reason_code) else None,
-        next_step=next_step(row.reason_code),
+        how_to_appeal=in_request_language(HOW_TO_APPEAL) if appealable(row.reason_code) else None,
+        next_step=in_request_language(next_step(row.reason_code)),
     )
 
 
@@ -118,6 +122,7 @@ async def change_profile(runtime: Runtime, account_id: UUID, changes: ProfileCha
                 display_name=cipher.seal(VaultField.ACCOUNT_DISPLAY_NAME, display_name) if display_name else None,
                 username=cipher.seal(VaultField.ACCOUNT_USERNAME, username) if username else None,
                 username_index=username_index,
+                preferred_language=changes.preferred_language.value if changes.preferred_language else None,
             )
     except asyncpg.UniqueViolationError:
         raise identifier_taken("username") from None

@@ -15,6 +15,7 @@ from service.consents.ledger import record_policy_acceptance
 from service.contacts import store as contacts
 from service.contacts.codes import ContactKind, send_first_codes
 from service.errors import Conflict, FieldChecks, FieldProblem, checking
+from service.i18n.languages import Language
 from service.policies.catalog import PolicyCatalog, PolicyKind
 from service.runtime import Runtime
 from service.sessions.sessions import NewSession, create_session
@@ -140,8 +141,14 @@ def _taken_field(error: asyncpg.UniqueViolationError) -> str:
 
 
 async def register(
-    runtime: Runtime, body: RegistrationRequest, *, client_address: str | None, user_agent: str | None
+    runtime: Runtime,
+    body: RegistrationRequest,
+    *,
+    client_address: str | None,
+    user_agent: str | None,
+    accepted_language: Language | None = None,
 ) -> Registered:
+    """``accepted_language``: what the request's Accept-Language asked for, if it named one of ours."""
     settings = runtime.settings
     index = runtime.vault.blind_index
     # One date for the whole registration, in the service's zone: the birth date is checked and
@@ -152,6 +159,8 @@ async def register(
         password_hash = await runtime.passwords.hash_new(valid.password, valid.personal_words())
 
     account_id = uuid.uuid4()
+    # The person's language, and the one the policies they accepted were shown in.
+    language = body.preferred_language or accepted_language or Language(settings.default_language)
     needs_guardian = settings.age_profile.band(valid.birth_date, today) in GUARDED_BANDS
     try:
         async with runtime.database.transaction() as conn:
@@ -168,6 +177,7 @@ async def register(
                 else None,
                 birth_date=cipher.seal(VaultField.ACCOUNT_BIRTH_DATE, valid.birth_date.isoformat()),
                 password_hash=password_hash,
+                preferred_language=language.value,
                 event=AccountEvent.REGISTERED_AS_MINOR if needs_guardian else AccountEvent.REGISTERED,
             )
             await contacts.insert_many(
@@ -186,6 +196,7 @@ async def register(
                     for policy in (PolicyKind.TERMS_OF_SERVICE, PolicyKind.PRIVACY_POLICY)
                 ],
                 channel="registration",
+                language=language.value,
             )
             await send_first_codes(conn, index, cipher, valid.contacts())
             session = await create_session(

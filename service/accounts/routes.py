@@ -19,6 +19,7 @@ from service.accounts.schemas import (
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
+from service.i18n.languages import request_language
 from service.sessions.auth import STATUS_CHECK
 from service.sessions.cookies import session_cookie
 
@@ -36,7 +37,11 @@ class RegistrationController(Controller):
         self, request: Request[Any, Any, Any], runtime: CurrentRuntime, data: JSONBody[RegistrationRequest]
     ) -> Response[RegistrationResponse]:
         registered = await register(
-            runtime, data, client_address=client_address(request), user_agent=user_agent(request)
+            runtime,
+            data,
+            client_address=client_address(request),
+            user_agent=user_agent(request),
+            accepted_language=request_language.get(),
         )
         session = registered.session
         body = RegistrationResponse(

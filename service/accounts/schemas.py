@@ -11,6 +11,7 @@ import msgspec
 from service.accounts.states import AccountState
 from service.face.schemas import FaceVerifiedBy
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
+from service.i18n.languages import Language
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
 Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS)]
@@ -30,6 +31,8 @@ class RegistrationRequest(RequestBody):
     email: Email | None = None
     phone: Phone | None = None
     username: Handle | None = None
+    # The language of one's messages; without it, the request's Accept-Language, else IDV_DEFAULT_LANGUAGE.
+    preferred_language: Language | None = None
 
 
 class SessionGrant(msgspec.Struct):
@@ -92,6 +95,8 @@ class Profile(msgspec.Struct):
     totp_enabled: bool
     created_at: datetime
     locked_fields: list[str]
+    # The language of one's messages (`zh-CN` or `en`).
+    preferred_language: Language = Language.ZH_CN
     suspension: Suspension | None = None
     restriction: Restriction | None = None
     qualifications: list[QualificationInForce] = msgspec.field(default_factory=list)
@@ -104,5 +109,6 @@ class Profile(msgspec.Struct):
 class ProfileChanges(RequestBody):
     display_name: Name | None = None
     username: Handle | None = None
+    preferred_language: Language | None = None
     # Accepted only to be refused with a clear reason: registration data is not rewritten.
     birth_date: date | None = None

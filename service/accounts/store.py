@@ -29,6 +29,8 @@ class AccountProfile(msgspec.Struct, frozen=True):
     phone: bytes | None
     phone_verified_at: datetime | None
     totp_enabled: bool
+    # None for accounts registered before languages were recorded: the service's default.
+    preferred_language: str | None = None
 
 
 class StateChange(msgspec.Struct, frozen=True):
@@ -56,13 +58,15 @@ async def insert(
     username_index: bytes | None,
     birth_date: bytes,
     password_hash: str,
+    preferred_language: str,
     event: AccountEvent = AccountEvent.REGISTERED,
 ) -> AccountState:
     state = next_state(None, event)
     await conn.execute(
         """WITH account AS (
-               INSERT INTO accounts (id, state, display_name, username, username_index, birth_date, password_hash)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, state)
+               INSERT INTO accounts (id, state, display_name, username, username_index, birth_date, password_hash,
+                                     preferred_language)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $9) RETURNING id, state)
            INSERT INTO account_state_changes (account_id, from_state, to_state, event, actor)
            SELECT id, NULL, state, $8, 'self' FROM account""",
         account_id,
@@ -73,6 +77,7 @@ async def insert(
         birth_date,
         password_hash,
         event,
+        preferred_language,
     )
     return state
 
@@ -142,7 +147,7 @@ async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> AccountPr
                   a.in_doubt_since IS NOT NULL AS in_doubt, k.master_key_id, k.wrapped_key,
                   e.address AS email, e.verified_at AS email_verified_at,
                   p.address AS phone, p.verified_at AS phone_verified_at,
-                  t.confirmed_at IS NOT NULL AS totp_enabled
+                  t.confirmed_at IS NOT NULL AS totp_enabled, a.preferred_language
            FROM accounts a
            JOIN data_keys k ON k.owner_id = a.id
            LEFT JOIN contacts e ON e.account_id = a.id AND e.kind = 'email'
@@ -168,6 +173,7 @@ async def fetch_profile(conn: asyncpg.Connection, account_id: UUID) -> AccountPr
         phone=row["phone"],
         phone_verified_at=row["phone_verified_at"],
         totp_enabled=row["totp_enabled"],
+        preferred_language=row["preferred_language"],
     )
 
 
@@ -178,16 +184,18 @@ async def update_profile(
     display_name: bytes | None,
     username: bytes | None,
     username_index: bytes | None,
+    preferred_language: str | None = None,
 ) -> None:
     await conn.execute(
         """UPDATE accounts SET display_name = coalesce($2, display_name),
                   username = coalesce($3, username), username_index = coalesce($4, username_index),
-                  updated_at = now()
+                  preferred_language = coalesce($5, preferred_language), updated_at = now()
            WHERE id = $1""",
         account_id,
         display_name,
         username,
         username_index,
+        preferred_language,
     )
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from service.cases.states import DecisionKind
+from service.i18n.catalogues import in_request_language
 from service.operators.roles import Role
 from service.registration import RegisteredTable
 
@@ -221,5 +222,7 @@ REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _REASONS}
 
 
 def user_message(code: str | None) -> str | None:
+    """What the person is told, in the language of the request being answered (English in jobs:
+    a notice is translated into its recipient's language when it is sent)."""
     reason = REASONS.get(code) if code else None
-    return reason.user_message if reason else None
+    return in_request_language(reason.user_message) if reason else None

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryP
 
 from service.cases import decisions, queue, subjects
 from service.cases.access import refusals_audited
-from service.cases.catalogue import REASONS, CaseType
+from service.cases.catalogue import REASONS, CaseType, user_message
 from service.cases.schemas import (
     AppealRequest,
     CaseDetail,
@@ -26,6 +26,7 @@ from service.cases.schemas import (
 )
 from service.cases.states import CaseState
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
+from service.i18n.catalogues import in_request_language
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS, SECOND_APPROVERS
 from service.operators.routes import CurrentOperator
@@ -65,7 +66,8 @@ class ReviewQueueController(Controller):
     @get("/reason-codes", summary="The reason-code catalogue", opt=allow(CASE_WORKERS))
     async def reason_codes(self, operator: CurrentOperator) -> list[ReasonCodeView]:
         return [
-            ReasonCodeView(r.code, sorted(r.decisions), r.internal, r.user_message)
+            # In the operator's language (Accept-Language), as the person's texts are in theirs.
+            ReasonCodeView(r.code, sorted(r.decisions), in_request_language(r.internal), user_message(r.code) or "")
             for r in REASONS.values()
             if r.decisions
         ]

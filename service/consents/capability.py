@@ -15,7 +15,8 @@ PERSONAL_DATA = (
     PersonalData(
         "consent_events",
         "consents",
-        """SELECT purpose, policy_version, action, channel, actor_account_id, at FROM consent_events
+        """SELECT purpose, policy_version, policy_language, policy_sha256, action, channel, actor_account_id, at
+           FROM consent_events
            WHERE account_id = $1 ORDER BY id""",
         Erasure.KEPT,
         "kept for good: ids and codes only",

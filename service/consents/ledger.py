@@ -19,7 +19,7 @@ from service.consents.purposes import PURPOSES, REQUIRED_PURPOSES, ConsentPurpos
 from service.consents.schemas import ConsentEvent, ConsentOverview, ConsentState
 from service.consents.store import ConsentAction
 from service.errors import Conflict, Forbidden
-from service.policies.catalog import PolicyCatalog, PolicyDocument
+from service.policies.catalog import ORIGINAL_LANGUAGE, PolicyCatalog, PolicyDocument
 
 
 async def record_policy_acceptance(
@@ -29,16 +29,20 @@ async def record_policy_acceptance(
     *,
     channel: str,
     actor_account_id: UUID | None = None,
+    language: str = ORIGINAL_LANGUAGE,
 ) -> None:
-    """Grant each document's purpose, one ledger entry per document, in one statement."""
+    """Grant each document's purpose, one ledger entry per document, in one statement; each
+    records the text shown: the version's in ``language`` where it has one."""
+    shown = [d.in_language(language) for d in documents]
     await store.insert_grants(
         conn,
         account_id=account_id,
-        purposes=[d.kind.value for d in documents],
-        versions=[d.version for d in documents],
-        sha256s=[d.sha256 for d in documents],
+        purposes=[d.kind.value for d in shown],
+        versions=[d.version for d in shown],
+        sha256s=[d.sha256 for d in shown],
         channel=channel,
         actor_account_id=actor_account_id or account_id,
+        languages=[d.language for d in shown],
     )
 
 
@@ -104,6 +108,7 @@ async def overview(conn: asyncpg.Connection, catalog: PolicyCatalog, account_id:
             by_guardian=row.actor_account_id != account_id,
             actor_account_id=row.actor_account_id,
             at=row.at,
+            policy_language=row.policy_language,
         )
         for row in await store.history(conn, account_id)
     ]
@@ -141,7 +146,9 @@ async def grant(
     actor: Actor,
     *,
     channel: str = "api",
+    language: str = ORIGINAL_LANGUAGE,
 ) -> None:
+    """``language``: the language of the notice's text the person was shown."""
     if PURPOSES[purpose].guardian_only and channel != "guardian":
         raise Forbidden("guardian_only", "Only a guardian can give this consent, through a guardianship")
     notice = catalog.current(PURPOSES[purpose].notice)
@@ -160,10 +167,11 @@ async def grant(
         account_id=account_id,
         purpose=purpose,
         version=notice.version,
-        sha256=notice.sha256,
+        sha256=notice.in_language(language).sha256,
         action=ConsentAction.GRANTED,
         channel=channel,
         actor_account_id=UUID(actor.id) if actor.id else account_id,
+        language=notice.in_language(language).language,
     )
     details = {"purpose": purpose.value, "version": notice.version}
     await audit.append(conn, AuditEntry(actor, "consent.granted", "account", str(account_id), details))

@@ -9,6 +9,7 @@ from service.consents import ledger
 from service.consents.purposes import ConsentPurpose
 from service.consents.schemas import ConsentOverview, GrantRequest
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
+from service.i18n.languages import Language, request_language
 from service.sessions.auth import SELF_SERVICE, WHILE_RESTRICTED
 
 
@@ -36,8 +37,16 @@ class ConsentController(Controller):
         data: JSONBody[GrantRequest],
     ) -> ConsentOverview:
         async with runtime.database.transaction() as conn:
+            shown = data.language or request_language.get() or Language(runtime.settings.default_language)
             await ledger.grant(
-                conn, runtime.policies, runtime.audit, principal.account_id, purpose, data.version, actor
+                conn,
+                runtime.policies,
+                runtime.audit,
+                principal.account_id,
+                purpose,
+                data.version,
+                actor,
+                language=shown.value,
             )
         async with runtime.database.connection() as conn:
             return await ledger.overview(conn, runtime.policies, principal.account_id)

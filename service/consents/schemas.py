@@ -10,6 +10,7 @@ import msgspec
 from service.accounts.schemas import Version
 from service.consents.purposes import ConsentPurpose
 from service.http.schemas import RequestBody
+from service.i18n.languages import Language
 from service.policies.catalog import PolicyKind
 
 
@@ -17,6 +18,8 @@ class GrantRequest(RequestBody):
     """The version of the purpose's notice the person was shown; it must be the current one."""
 
     version: Version
+    # The language of the notice's text the person was shown; without it, the request's language.
+    language: Language | None = None
 
 
 class ConsentState(msgspec.Struct):
@@ -44,6 +47,8 @@ class ConsentEvent(msgspec.Struct):
     by_guardian: bool
     actor_account_id: UUID
     at: datetime
+    # The language of the text agreed to (policy_sha256 is that text's); None before it was recorded.
+    policy_language: str | None = None
 
 
 class ConsentOverview(msgspec.Struct):

@@ -34,6 +34,8 @@ class ConsentRecord(msgspec.Struct, frozen=True):
     channel: str
     actor_account_id: UUID
     at: datetime
+    # The language of the text the person was given (None: recorded before languages were).
+    policy_language: str | None = None
 
 
 async def insert(
@@ -46,11 +48,12 @@ async def insert(
     action: ConsentAction,
     channel: str,
     actor_account_id: UUID,
+    language: str | None = None,
 ) -> None:
     await conn.execute(
         """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action, channel,
-                                       actor_account_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                       actor_account_id, policy_language)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         account_id,
         purpose,
         version,
@@ -58,6 +61,7 @@ async def insert(
         action,
         channel,
         actor_account_id,
+        language,
     )
 
 
@@ -70,19 +74,21 @@ async def insert_grants(
     sha256s: list[str],
     channel: str,
     actor_account_id: UUID,
+    languages: list[str],
 ) -> None:
-    """One grant per (purpose, version, sha256), in one statement."""
+    """One grant per (purpose, version, sha256 and language of the text shown), in one statement."""
     await conn.execute(
         """INSERT INTO consent_events (account_id, purpose, policy_version, policy_sha256, action,
-                                       channel, actor_account_id)
-           SELECT $1, purpose, version, sha256, 'granted', $5, $6
-           FROM unnest($2::text[], $3::text[], $4::text[]) AS d(purpose, version, sha256)""",
+                                       channel, actor_account_id, policy_language)
+           SELECT $1, purpose, version, sha256, 'granted', $5, $6, language
+           FROM unnest($2::text[], $3::text[], $4::text[], $7::text[]) AS d(purpose, version, sha256, language)""",
         account_id,
         purposes,
         versions,
         sha256s,
         channel,
         actor_account_id,
+        languages,
     )
 
 
@@ -106,7 +112,7 @@ async def latest(conn: asyncpg.Connection, account_id: UUID) -> dict[str, Latest
 
 async def history(conn: asyncpg.Connection, account_id: UUID) -> list[ConsentRecord]:
     rows = await conn.fetch(
-        """SELECT purpose, policy_version, policy_sha256, action, channel, actor_account_id, at
+        """SELECT purpose, policy_version, policy_sha256, action, channel, actor_account_id, at, policy_language
            FROM consent_events WHERE account_id = $1 ORDER BY id""",
         account_id,
     )
@@ -119,6 +125,7 @@ async def history(conn: asyncpg.Connection, account_id: UUID) -> list[ConsentRec
             row["channel"],
             row["actor_account_id"],
             row["at"],
+            row["policy_language"],
         )
         for row in rows
     ]

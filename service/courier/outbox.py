@@ -14,8 +14,9 @@ import msgspec
 
 from service.courier import store
 from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
-from service.courier.templates import TEMPLATES, Channel
+from service.courier.templates import TEMPLATES, Channel, render
 from service.database.pool import CONNECTION_ERRORS, Database
+from service.i18n.languages import Language
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
 from service.vault import DataKeyDestroyed, OwnerCipher, Vault
@@ -67,6 +68,9 @@ class Courier:
     email: EmailSender
     sms: SmsSender
     service_name: str
+    default_language: Language = Language.ZH_CN
+    # The sender's signature registered with the carriers, shown in 【】 at the start of every SMS.
+    sms_signature: str = "idv"
 
     async def deliver(self, message_id: UUID) -> bool:
         """Send one queued message. True when sent now; False when there was nothing to send.
@@ -87,7 +91,10 @@ class Courier:
         recipient = cipher.open_text(VaultField.COURIER_RECIPIENT, row.recipient)
         variables = msgspec.json.decode(cipher.open(VaultField.COURIER_VARIABLES, row.variables))
         template = TEMPLATES[row.template]
-        subject, body = template.render({"service": self.service_name, **variables})
+        language = Language(row.language) if row.language else self.default_language
+        subject, body = render(
+            row.template, {"service": self.service_name, **variables}, language, signature=self.sms_signature
+        )
         try:
             if template.channel is Channel.EMAIL:
                 await self.email.send_email(recipient, subject, body)

@@ -18,6 +18,8 @@ class QueuedMessage(msgspec.Struct, frozen=True):
     recipient: bytes
     # Wiped only when the message leaves the queue (sent or abandoned).
     variables: bytes
+    # The recipient's language when the owner is a person who chose one (None: the service's default).
+    language: str | None = None
 
 
 async def insert_many(
@@ -35,15 +37,23 @@ async def insert_many(
 
 
 async def fetch_queued(conn: asyncpg.Connection, message_id: UUID) -> QueuedMessage | None:
+    # The language is read when the message leaves, so a change made since it was queued counts.
     row = await conn.fetchrow(
-        """SELECT id, owner_id, channel, template, recipient, variables FROM courier_messages
-           WHERE id = $1 AND status = 'queued'""",
+        """SELECT m.id, m.owner_id, m.channel, m.template, m.recipient, m.variables, a.preferred_language
+           FROM courier_messages m LEFT JOIN accounts a ON a.id = m.owner_id
+           WHERE m.id = $1 AND m.status = 'queued'""",
         message_id,
     )
     if row is None:
         return None
     return QueuedMessage(
-        row["id"], row["owner_id"], row["channel"], row["template"], row["recipient"], row["variables"]
+        row["id"],
+        row["owner_id"],
+        row["channel"],
+        row["template"],
+        row["recipient"],
+        row["variables"],
+        row["preferred_language"],
     )
 
 

@@ -1,9 +1,24 @@
-"""What each message says. Variables are filled in at delivery time, never stored in clear."""
+"""What each message says. Variables are filled in at delivery time, never stored in clear.
+
+The texts here are the English ones and the message ids of the catalogues (``service/locale``),
+each in the context of its template's name; a message is rendered in its recipient's language.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from babel.dates import format_date, format_time
+
+from service.i18n.catalogues import translations
+from service.i18n.languages import Language
+
+# Variables holding an English text of ours (a reason, a next step), translated with the message.
+PROSE_VARIABLES = frozenset({"reason", "next_step", "news", "contact"})
+# Variables holding a time or a date in ISO 8601, written in the reader's language and format.
+TIME_VARIABLES = frozenset({"at", "erase_on"})
 
 
 class Channel(StrEnum):
@@ -16,9 +31,6 @@ class Template:
     channel: Channel
     subject: str
     body: str
-
-    def render(self, variables: dict[str, str]) -> tuple[str, str]:
-        return self.subject.format(**variables), self.body.format(**variables)
 
 
 TEMPLATES: dict[str, Template] = {
@@ -33,7 +45,7 @@ TEMPLATES: dict[str, Template] = {
     "sign_in_locked_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Many wrong passwords were entered for your account; password sign-in is paused for a while.",
+        "Many wrong passwords were entered for your account; password sign-in is paused for a while.",
     ),
     "passkey_added": Template(
         Channel.EMAIL,
@@ -46,7 +58,7 @@ TEMPLATES: dict[str, Template] = {
     "passkey_added_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] A passkey was added to your account at {at}. Not you? Remove it and change your password.",
+        "A passkey was added to your account at {at}. Not you? Remove it and change your password.",
     ),
     "passkey_removed": Template(
         Channel.EMAIL,
@@ -57,7 +69,7 @@ TEMPLATES: dict[str, Template] = {
     "passkey_removed_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] A passkey was removed from your account at {at}. Not you? Change your password now.",
+        "A passkey was removed from your account at {at}. Not you? Change your password now.",
     ),
     "passkey_counter_regressed": Template(
         Channel.EMAIL,
@@ -69,7 +81,7 @@ TEMPLATES: dict[str, Template] = {
     "passkey_counter_regressed_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] A passkey sign-in was refused at {at}: the key may have been copied. Check your passkeys.",
+        "A passkey sign-in was refused at {at}: the key may have been copied. Check your passkeys.",
     ),
     "new_device_sign_in": Template(
         Channel.EMAIL,
@@ -82,7 +94,7 @@ TEMPLATES: dict[str, Template] = {
     "new_device_sign_in_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] New sign-in at {at} from {device} ({network}). Not you? Change your password now.",
+        "New sign-in at {at} from {device} ({network}). Not you? Change your password now.",
     ),
     "account_suspended": Template(
         Channel.EMAIL,
@@ -94,14 +106,14 @@ TEMPLATES: dict[str, Template] = {
     "account_suspended_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Your account is suspended. {reason} Sign in to see why and what you can do.",
+        "Your account is suspended. {reason} Sign in to see why and what you can do.",
     ),
     "account_reinstated": Template(
         Channel.EMAIL,
         "Your account is reinstated",
         "Your {service} account is no longer suspended. {reason}",
     ),
-    "account_reinstated_sms": Template(Channel.SMS, "", "[{service}] Your account is no longer suspended."),
+    "account_reinstated_sms": Template(Channel.SMS, "", "Your account is no longer suspended."),
     "account_reinstated_restricted": Template(
         Channel.EMAIL,
         "Your account is no longer suspended",
@@ -110,7 +122,7 @@ TEMPLATES: dict[str, Template] = {
         "verify your identity, appeal, and see, correct, export or delete your data. Sign in to see why.",
     ),
     "account_reinstated_restricted_sms": Template(
-        Channel.SMS, "", "[{service}] Your account is no longer suspended but stays restricted. Sign in to see why."
+        Channel.SMS, "", "Your account is no longer suspended but stays restricted. Sign in to see why."
     ),
     "account_restricted": Template(
         Channel.EMAIL,
@@ -120,14 +132,12 @@ TEMPLATES: dict[str, Template] = {
         "or delete your data; other features are paused.",
     ),
     "account_restricted_sms": Template(
-        Channel.SMS, "", "[{service}] Your account is restricted. {reason} Sign in to see what to do."
+        Channel.SMS, "", "Your account is restricted. {reason} Sign in to see what to do."
     ),
     "account_restriction_lifted": Template(
         Channel.EMAIL, "Your account works again", "The restriction on your {service} account is lifted. {reason}"
     ),
-    "account_restriction_lifted_sms": Template(
-        Channel.SMS, "", "[{service}] The restriction on your account is lifted."
-    ),
+    "account_restriction_lifted_sms": Template(Channel.SMS, "", "The restriction on your account is lifted."),
     "account_terminated": Template(
         Channel.EMAIL,
         "Your account is closed",
@@ -135,7 +145,7 @@ TEMPLATES: dict[str, Template] = {
         "Two reviewers took this decision. If you think it is wrong, or want a copy of your data, reply to "
         "this message or contact {service}'s privacy officer.",
     ),
-    "account_terminated_sms": Template(Channel.SMS, "", "[{service}] Your account is closed. {reason}"),
+    "account_terminated_sms": Template(Channel.SMS, "", "Your account is closed. {reason}"),
     "cancellation_requested": Template(
         Channel.EMAIL,
         "Your account will be deleted",
@@ -144,12 +154,12 @@ TEMPLATES: dict[str, Template] = {
         "account and change your password.",
     ),
     "cancellation_requested_sms": Template(
-        Channel.SMS, "", "[{service}] Your account will be deleted on {erase_on}. Sign in before then to keep it."
+        Channel.SMS, "", "Your account will be deleted on {erase_on}. Sign in before then to keep it."
     ),
     "cancellation_withdrawn": Template(
         Channel.EMAIL, "Your account is kept", "Your {service} account will not be deleted after all."
     ),
-    "cancellation_withdrawn_sms": Template(Channel.SMS, "", "[{service}] Your account will not be deleted."),
+    "cancellation_withdrawn_sms": Template(Channel.SMS, "", "Your account will not be deleted."),
     "operator_enrolment": Template(
         Channel.EMAIL,
         "Your operator account",
@@ -161,8 +171,7 @@ TEMPLATES: dict[str, Template] = {
     "verify_email": Template(
         Channel.EMAIL,
         "Your verification code",
-        "Your verification code is {code}. It expires in {minutes} minutes.\n"
-        "您的验证码是 {code}，{minutes} 分钟内有效。\n\n"
+        "Your verification code is {code}. It expires in {minutes} minutes.\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
     "guardian_invitation": Template(
@@ -176,7 +185,7 @@ TEMPLATES: dict[str, Template] = {
     "guardian_invitation_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] A minor named you as their guardian. To consent, sign in and use code {code} within {days} days.",
+        "A minor named you as their guardian. To consent, sign in and use code {code} within {days} days.",
     ),
     "guardianship_ended": Template(
         Channel.EMAIL,
@@ -188,13 +197,12 @@ TEMPLATES: dict[str, Template] = {
     "guardianship_ended_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] {news} The guardianship has ended.",
+        "{news} The guardianship has ended.",
     ),
     "verify_work_email": Template(
         Channel.EMAIL,
         "Confirm your work e-mail",
-        "Your code to confirm this work address for a qualification is {code}. It expires in {minutes} minutes.\n"
-        "您的工作邮箱验证码是 {code}，{minutes} 分钟内有效。\n\n"
+        "Your code to confirm this work address for a qualification is {code}. It expires in {minutes} minutes.\n\n"
         "If you did not ask for this code, ignore this message. Never share it with anyone.",
     ),
     "assisted_recovery_requested": Template(
@@ -208,7 +216,7 @@ TEMPLATES: dict[str, Template] = {
     "assisted_recovery_requested_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Someone asked to recover your account with your ID. Not you? Sign in and withdraw it.",
+        "Someone asked to recover your account with your ID. Not you? Sign in and withdraw it.",
     ),
     "assisted_recovery_face": Template(
         Channel.EMAIL,
@@ -224,8 +232,7 @@ TEMPLATES: dict[str, Template] = {
     "assisted_recovery_face_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] To confirm your recovery with your face: request {case}, key {key} ({minutes} min, once). "
-        "Not you? Ignore it.",
+        "To confirm your recovery with your face: request {case}, key {key} ({minutes} min, once). Not you? Ignore it.",
     ),
     "assisted_recovery_without_face": Template(
         Channel.EMAIL,
@@ -237,7 +244,7 @@ TEMPLATES: dict[str, Template] = {
     "assisted_recovery_without_face_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Your recovery request will be checked against your verified real name and ID document.",
+        "Your recovery request will be checked against your verified real name and ID document.",
     ),
     "assisted_recovery_approved": Template(
         Channel.EMAIL,
@@ -248,7 +255,7 @@ TEMPLATES: dict[str, Template] = {
         "If you did not ask for this, contact support at once. Never share this code with anyone.",
     ),
     "assisted_recovery_approved_sms": Template(
-        Channel.SMS, "", "[{service}] Recovery approved. Your code is {code} ({hours} h). Never share it."
+        Channel.SMS, "", "Recovery approved. Your code is {code} ({hours} h). Never share it."
     ),
     "assisted_recovery_rejected": Template(
         Channel.EMAIL,
@@ -256,7 +263,7 @@ TEMPLATES: dict[str, Template] = {
         "We could not confirm it is you, so nothing about your {service} account was changed.",
     ),
     "assisted_recovery_rejected_sms": Template(
-        Channel.SMS, "", "[{service}] Your account recovery was not approved; nothing was changed."
+        Channel.SMS, "", "Your account recovery was not approved; nothing was changed."
     ),
     "contact_added": Template(
         Channel.EMAIL,
@@ -266,7 +273,7 @@ TEMPLATES: dict[str, Template] = {
         "If this was not you, sign in, remove it, change your password and add a second factor.",
     ),
     "contact_added_sms": Template(
-        Channel.SMS, "", "[{service}] The {contact} {address} was added to your account. Not you? Remove it now."
+        Channel.SMS, "", "The {contact} {address} was added to your account. Not you? Remove it now."
     ),
     "contact_changed": Template(
         Channel.EMAIL,
@@ -276,7 +283,7 @@ TEMPLATES: dict[str, Template] = {
         "If this was not you, sign in, change it back, change your password and add a second factor.",
     ),
     "contact_changed_sms": Template(
-        Channel.SMS, "", "[{service}] The {contact} of your account was changed to {address}. Not you? Act now."
+        Channel.SMS, "", "The {contact} of your account was changed to {address}. Not you? Act now."
     ),
     "contact_removed": Template(
         Channel.EMAIL,
@@ -286,7 +293,7 @@ TEMPLATES: dict[str, Template] = {
         "If this was not you, sign in, change your password and add a second factor.",
     ),
     "contact_removed_sms": Template(
-        Channel.SMS, "", "[{service}] The {contact} {address} was removed from your account. Not you? Act now."
+        Channel.SMS, "", "The {contact} {address} was removed from your account. Not you? Act now."
     ),
     "contact_notices_moved": Template(
         Channel.EMAIL,
@@ -295,13 +302,12 @@ TEMPLATES: dict[str, Template] = {
         "If this was not you, sign in, choose this address again, change your password and add a second factor.",
     ),
     "contact_notices_moved_sms": Template(
-        Channel.SMS, "", "[{service}] Your account's notices now go to the {contact} {address}. Not you? Act now."
+        Channel.SMS, "", "Your account's notices now go to the {contact} {address}. Not you? Act now."
     ),
     "verify_phone": Template(
         Channel.SMS,
         "",
-        "[{service}] Verification code {code}, valid {minutes} min. Do not share it. "
-        "验证码 {code}，{minutes} 分钟内有效，请勿泄露。",
+        "Your verification code is {code}, valid for {minutes} minutes. Never share it with anyone.",
     ),
     "password_changed": Template(
         Channel.EMAIL,
@@ -313,7 +319,7 @@ TEMPLATES: dict[str, Template] = {
     "password_changed_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Your password was changed and other sessions signed out. Not you? Recover your account now.",
+        "Your password was changed and other sessions signed out. Not you? Recover your account now.",
     ),
     "recovery_code": Template(
         Channel.EMAIL,
@@ -325,7 +331,7 @@ TEMPLATES: dict[str, Template] = {
     "recovery_code_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Password reset code {code}, valid {minutes} min. Not you? Ignore this. Never share it.",
+        "Password reset code {code}, valid {minutes} min. Not you? Ignore this. Never share it.",
     ),
     "account_recovered": Template(
         Channel.EMAIL,
@@ -338,6 +344,45 @@ TEMPLATES: dict[str, Template] = {
     "account_recovered_sms": Template(
         Channel.SMS,
         "",
-        "[{service}] Your password was reset with a recovery code and other sessions signed out. Not you? Act now.",
+        "Your password was reset with a recovery code and other sessions signed out. Not you? Act now.",
     ),
 }
+
+
+def render(name: str, variables: dict[str, str], language: Language, *, signature: str) -> tuple[str, str]:
+    """The subject and body of template ``name`` in ``language``. An SMS starts with the sender's
+    signature in 【】, as Chinese carriers require of every message (and show to the reader)."""
+    template = TEMPLATES[name]
+    catalogue = translations(language)
+    filled = {k: _localized(k, v, language) if v else v for k, v in variables.items()}
+    filled = {k: catalogue.text(v) if k in PROSE_VARIABLES and v else v for k, v in filled.items()}
+    subject = catalogue.in_context(name, template.subject).format(**filled) if template.subject else ""
+    body = catalogue.in_context(name, template.body).format(**filled)
+    if template.channel is Channel.SMS:
+        body = f"【{signature}】{body}"
+    return subject, body
+
+
+def _localized(name: str, value: str, language: Language) -> str:
+    """A time or date variable as its reader writes it (CLDR's long date, 24-hour time):
+    ``2026年12月3日 09:05`` and Beijing time named in Chinese brackets, ``December 3, 2026 09:05
+    (UTC+08:00)``. Anything else,
+    or a value that is not ISO 8601 (queued before times were), is left as it is."""
+    if name not in TIME_VARIABLES:
+        return value
+    locale = language.locale
+    try:
+        if len(value) == len("2026-12-03"):
+            return format_date(date.fromisoformat(value), "long", locale=locale)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.utcoffset()
+    if offset is None:
+        return value
+    day, time = format_date(moment.date(), "long", locale=locale), format_time(moment, "HH:mm", locale=locale)
+    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+    zone = f"UTC{'+' if offset >= timedelta(0) else '-'}{abs(hours):02d}:{rest:02d}"
+    if language is Language.ZH_CN:
+        return f"{day} {time}（{'北京时间' if offset == timedelta(hours=8) else zone}）"
+    return f"{day} {time} ({zone})"

@@ -20,6 +20,7 @@ APPEND_ONLY_TABLES = (
     "account_state_changes",
     "review_case_events",
     "policy_versions",
+    "policy_translations",
     "erasure_ledger",
 )
 

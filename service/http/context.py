@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.i18n.languages import Language, negotiate, request_language
 from service.observability.context import request_id_var
 from service.observability.metrics import count_request
 
@@ -35,8 +36,12 @@ _SECURITY_HEADERS = [
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, tracing: Tracing | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, tracing: Tracing | None = None, default_language: Language = Language.ZH_CN
+    ) -> None:
         self.app = app
+        # The language of answers to requests whose Accept-Language names none of ours.
+        self.default_language = default_language
         # None unless traces are exported (service.observability.tracing).
         self.tracing = tracing
 
@@ -47,6 +52,11 @@ class RequestContext:
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
         request_id = incoming.decode() if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
+        accepted = next((v for k, v in scope["headers"] if k == b"accept-language"), None)
+        language = negotiate(accepted.decode("latin-1") if accepted else None, self.default_language)
+        language_token = request_language.set(language)
+        # Every answer says its language, and caches keep one copy per Accept-Language.
+        language_headers = [(b"content-language", language.value.encode()), (b"vary", b"Accept-Language")]
         started = time.perf_counter()
         status = 500
         span = None if self.tracing is None else self.tracing.request(scope, request_id)
@@ -61,6 +71,10 @@ class RequestContext:
                 # without which browsers send ``Origin: null`` with their forms).
                 present = {name.lower() for name, _ in headers}
                 headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
+                if b"content-language" not in present:
+                    headers.extend(language_headers)
+                else:
+                    headers.append(language_headers[1])
                 message["headers"] = headers
             await send(message)
 
@@ -81,3 +95,4 @@ class RequestContext:
             if span is not None:
                 span.finish(scope.get("path_template"), status)
             request_id_var.reset(token)
+            request_language.reset(language_token)

@@ -39,6 +39,8 @@ from service.errors import (
     Unavailable,
 )
 from service.http.requests import ClientDisconnected
+from service.i18n.catalogues import translations
+from service.i18n.languages import Language, request_language
 from service.observability.context import current_request_id
 from service.observability.logging import Throttle
 
@@ -90,20 +92,24 @@ def problem_response(
     errors: Sequence[FieldProblem] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response[Problem]:
+    # Titles, details and field messages are written in English where they are raised and read here
+    # in the request's language (Accept-Language, else IDV_DEFAULT_LANGUAGE); codes never change.
+    language = request_language.get() or Language.ZH_CN
+    catalogue = translations(language)
     body = Problem(
         type=f"urn:idv:problem:{code}",
-        title=title,
+        title=catalogue.text(title),
         status=status,
         code=code,
-        detail=detail,
+        detail=catalogue.text(detail) if detail else detail,
         request_id=current_request_id(),
-        errors=list(errors) or None,
+        errors=[FieldProblem(e.field, e.code, catalogue.text(e.message)) for e in errors] or None,
     )
     return Response(
         body,
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers={"cache-control": "no-store", **(headers or {})},
+        headers={"cache-control": "no-store", "content-language": language.value, **(headers or {})},
     )
 
 

@@ -176,6 +176,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "audit_chains": "public starting hashes",
     "audit_checkpoints": "chain positions and hashes",
     "policy_versions": "published policy texts",
+    "policy_translations": "published translations of policy texts",
     "recipients": "organisations receiving data (names, webhooks, secrets)",
     "case_documents": "links between case and document ids (exported with each document)",
     "qualification_documents": "links between qualification and document ids (exported with each document)",

@@ -39,7 +39,8 @@ class PasskeyView:
 
 
 def _at(runtime: Runtime) -> str:
-    return datetime.now(ZoneInfo(runtime.settings.time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+    # ISO 8601: the courier writes it in the reader's language and format.
+    return datetime.now(ZoneInfo(runtime.settings.time_zone)).isoformat(timespec="minutes")
 
 
 async def tell(runtime: Runtime, conn: asyncpg.Connection, account_id: UUID, notice: str, name: str) -> None:

@@ -4,6 +4,10 @@ A document's source is Markdown with a small header (title, effective_at, major)
 is over the whole source. The documents in ``documents/<kind>@<version>.md`` are published at
 start-up; admins publish newer versions through the API or `idv policies publish FILE`. The
 current version of a kind is the newest one already in effect.
+
+A version's published text is its English one. Its translations (``<kind>@<version>.zh-CN.md``)
+are texts of the same version, each with its own sha256: a new translation is not a new version,
+and a consent records the language and sha256 of the text the person was shown.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ class PolicyKind(StrEnum):
     IDENTITY_DATA_NOTICE = "identity_data_notice"
 
 
+# The language of a version's published text; translations add the others.
+ORIGINAL_LANGUAGE = "en"
+# The languages a translation may be in.
+TRANSLATION_LANGUAGES = ("zh-CN",)
+
+
 class PolicyDocument(msgspec.Struct, frozen=True):
     kind: PolicyKind
     version: str
@@ -34,6 +44,34 @@ class PolicyDocument(msgspec.Struct, frozen=True):
     sha256: str
     content: str
     source: str
+    language: str = ORIGINAL_LANGUAGE
+    # The same version's texts in other languages, by language.
+    translations: dict[str, PolicyDocument] = msgspec.field(default_factory=dict)
+
+    def in_language(self, language: str) -> PolicyDocument:
+        """The text of this version in ``language``, else the published (English) one."""
+        return self.translations.get(language, self)
+
+    def with_translations(self, translations: list[PolicyDocument]) -> PolicyDocument:
+        found = {t.language: t for t in translations if (t.kind, t.version) == (self.kind, self.version)}
+        return msgspec.structs.replace(self, translations=found)
+
+
+def parse_translation(kind: str, version: str, language: str, source: str) -> PolicyDocument:
+    """A translation of a version: its effective date and weight are the version's (checked by
+    the publisher), its title, text and sha256 its own."""
+    if language not in TRANSLATION_LANGUAGES:
+        raise PolicySourceError(f"translations are in {', '.join(TRANSLATION_LANGUAGES)}")
+    return msgspec.structs.replace(parse_document(kind, version, source), language=language)
+
+
+def file_name_parts(name: str) -> tuple[str, str, str]:
+    """``terms_of_service@2026-11-01.zh-CN.md`` -> (kind, version, language)."""
+    kind, _, rest = name.removesuffix(".md").partition("@")
+    for language in TRANSLATION_LANGUAGES:
+        if rest.endswith(f".{language}"):
+            return kind, rest.removesuffix(f".{language}"), language
+    return kind, rest, ORIGINAL_LANGUAGE
 
 
 class PolicySourceError(ValueError):
@@ -68,12 +106,18 @@ def parse_document(kind: str, version: str, source: str) -> PolicyDocument:
 
 
 def repository_documents() -> list[PolicyDocument]:
+    """The repository's published texts and their translations (``language`` tells them apart)."""
     folder = importlib.resources.files("service.policies") / "documents"
     documents = []
     for entry in folder.iterdir():
         if entry.name.endswith(".md"):
-            kind, _, version = entry.name.removesuffix(".md").partition("@")
-            documents.append(parse_document(kind, version, entry.read_text("utf-8")))
+            kind, version, language = file_name_parts(entry.name)
+            source = entry.read_text("utf-8")
+            documents.append(
+                parse_document(kind, version, source)
+                if language == ORIGINAL_LANGUAGE
+                else parse_translation(kind, version, language, source)
+            )
     return documents
 
 

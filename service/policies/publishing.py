@@ -11,13 +11,15 @@ import asyncpg
 from service.audit import Actor, AuditEntry, AuditTrail
 from service.audit.entries import DetailValue
 from service.database.pool import Database
-from service.errors import Conflict, invalid_field
+from service.errors import Conflict, NotFound, invalid_field
 from service.policies import store
 from service.policies.catalog import (
+    ORIGINAL_LANGUAGE,
     PolicyCatalog,
     PolicyDocument,
     PolicySourceError,
     parse_document,
+    parse_translation,
     repository_documents,
 )
 
@@ -27,12 +29,19 @@ CHANNEL = "idv_policies_published"
 
 
 async def publish_repository_documents(conn: asyncpg.Connection) -> None:
-    """Publish the repository's documents that are not yet published; refuse to start if one
-    was edited after publication (what people agreed to must stay what they read)."""
-    for document in repository_documents():
-        if await store.insert(conn, document, "repository"):
+    """Publish the repository's documents (versions first, then their translations) that are not
+    yet published; refuse to start if one was edited after publication (what people agreed to must
+    stay what they read)."""
+    documents = sorted(repository_documents(), key=lambda d: d.language != ORIGINAL_LANGUAGE)
+    for document in documents:
+        original = document.language == ORIGINAL_LANGUAGE
+        if original and await store.insert(conn, document, "repository"):
             continue
-        published = await store.sha256_of(conn, document.kind, document.version)
+        if not original and await store.insert_translation(conn, document, "repository"):
+            continue
+        published = await store.sha256_of(
+            conn, document.kind, document.version, None if original else document.language
+        )
         if published != document.sha256:
             raise PolicySourceError(
                 f"{document.kind}@{document.version} in the repository differs from the published text; "
@@ -71,10 +80,20 @@ class CatalogFreshness:
 
 
 async def publish(
-    database: Database, catalog: PolicyCatalog, audit: AuditTrail, kind: str, version: str, source: str, actor: Actor
+    database: Database,
+    catalog: PolicyCatalog,
+    audit: AuditTrail,
+    kind: str,
+    version: str,
+    source: str,
+    actor: Actor,
+    language: str = ORIGINAL_LANGUAGE,
 ) -> PolicyDocument:
     """Publish a new version. It may take effect today or later, never earlier: nobody can be
-    held to a text before it existed."""
+    held to a text before it existed. With another ``language``: a translation of a published
+    version (the same effective date and weight), which is not a new version."""
+    if language != ORIGINAL_LANGUAGE:
+        return await publish_translation(database, catalog, audit, kind, version, source, actor, language)
     try:
         document = parse_document(kind, version, source)
     except PolicySourceError as exc:
@@ -98,3 +117,35 @@ async def publish(
         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{kind}:{version}")
     await refresh_catalog(catalog, database)
     return document
+
+
+async def publish_translation(
+    database: Database,
+    catalog: PolicyCatalog,
+    audit: AuditTrail,
+    kind: str,
+    version: str,
+    source: str,
+    actor: Actor,
+    language: str,
+) -> PolicyDocument:
+    try:
+        translation = parse_translation(kind, version, language, source)
+    except PolicySourceError as exc:
+        raise invalid_field("source", "policy_source_invalid", str(exc)) from None
+    original = catalog.find(translation.kind, version)
+    if original is None:
+        raise NotFound("policy_not_found", "No such policy version")
+    if (translation.effective_at, translation.major) != (original.effective_at, original.major):
+        raise invalid_field(
+            "source", "translation_differs", "a translation has the effective_at and major of its version"
+        )
+    async with database.transaction() as conn:
+        if not await store.insert_translation(conn, translation, actor.label):
+            raise Conflict("policy_translation_exists", "This version already has a text in this language")
+        details: dict[str, DetailValue] = {"language": language, "sha256": translation.sha256}
+        target = f"{kind}:{version}"
+        await audit.append(conn, AuditEntry(actor, "policy.translation_published", "policy", target, details))
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{kind}:{version}:{language}")
+    await refresh_catalog(catalog, database)
+    return translation

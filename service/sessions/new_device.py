@@ -53,6 +53,7 @@ async def tell_of_new_device(
     runtime: Runtime, conn: asyncpg.Connection, account_id: UUID, client_address: str | None, user_agent: str | None
 ) -> bool:
     """Queue the notice to the account's verified contact; False when there is nobody to tell."""
-    when = datetime.now(ZoneInfo(runtime.settings.time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+    # ISO 8601: the courier writes it in the reader's language and format.
+    when = datetime.now(ZoneInfo(runtime.settings.time_zone)).isoformat(timespec="minutes")
     variables = {"device": device(user_agent), "network": network(client_address), "at": when}
     return await notify(runtime, conn, account_id, NOTICE, variables)

@@ -50,6 +50,13 @@ async def test_an_export_holds_everything_about_the_person_and_expires(
     assert archive["format"] == "idv-export/1"
     assert archive["account"]["account_id"] == str(account_id)
     assert (archive["account"]["display_name"], archive["account"]["birth_date"]) == ("李小龙", "1949-12-31")
+    assert archive["account"]["preferred_language"] == "en"  # the suite's IDV_DEFAULT_LANGUAGE
+    # Each consent with the language and sha256 of the text agreed to.
+    assert {(c["purpose"], c["policy_language"]) for c in archive["consents"]} >= {
+        ("terms_of_service", "en"),
+        ("privacy_policy", "en"),
+    }
+    assert all(len(c["policy_sha256"]) == 64 for c in archive["consents"])
     assert {c["kind"]: c["address"] for c in archive["contacts"]} == {
         "email": PERSON["email"],
         "phone": PERSON["phone"],
