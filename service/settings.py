@@ -564,6 +564,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "20",
         ),
     ]
+    rate_limit_account_lookups_per_minute: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_ACCOUNT_LOOKUPS_PER_MINUTE",
+            _integer(0, 10**7),
+            "operators' account look-ups by e-mail, phone or ID number per operator session per minute",
+            "20",
+        ),
+    ]
 
     # vault
     master_keys: Annotated[

@@ -19,6 +19,7 @@ from service.cases.access import (
     case_to_reveal,
     ensure_may_decide,
     ensure_may_see,
+    may_see,
     visible_case,
     workable_types,
 )
@@ -216,3 +217,11 @@ async def reveal(
             ),
         )
     return RevealedEvidence(name, value)
+
+
+async def cases_of_subject(
+    conn: asyncpg.Connection, operator: OperatorPrincipal, account_id: UUID
+) -> list[CaseSummary]:
+    """The account's cases, newest first, of the types this operator's roles cover (as
+    ``visible_case`` allows one): an account's page lists no case its reader may not open."""
+    return [summary(own.case) for own in await store.for_subject(conn, account_id) if may_see(operator, own.case)]

@@ -56,7 +56,7 @@ from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ACCOUNT_READERS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
 from service.runtime import Runtime
 
@@ -73,7 +73,11 @@ SIGN_IN_PATH = "/console/sign-in"
 # The pages the navigation offers, each with the roles its route declares (the same constant).
 QUEUE_ROLES = CASE_WORKERS
 AUDIT_ROLES = AUDIT_READERS
-NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES), ("Audit trail", "/console/audit", AUDIT_ROLES))
+NAVIGATION = (
+    ("Queue", "/console/queue", QUEUE_ROLES),
+    ("Accounts", "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
+    ("Audit trail", "/console/audit", AUDIT_ROLES),
+)
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
 AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
