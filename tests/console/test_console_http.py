@@ -144,6 +144,7 @@ async def test_every_console_form_checks_its_csrf_token(
     case_id = await case_in_review(client, runtime)
     for path in paths:
         target = path.replace("{case_id:uuid}", str(case_id)).replace("{name:str}", "id_number")
+        target = target.replace("{account_id:uuid}", str(uuid.uuid4()))
         response = await client.post(target, data={"csrf_token": "forged", "choice": "approve:evidence_consistent"})
         assert response.status_code == 403, path
         assert "csrf_token_invalid" in response.text, path
