@@ -56,8 +56,9 @@ from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
+from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
@@ -73,7 +74,15 @@ SIGN_IN_PATH = "/console/sign-in"
 # The pages the navigation offers, each with the roles its route declares (the same constant).
 QUEUE_ROLES = CASE_WORKERS
 AUDIT_ROLES = AUDIT_READERS
-NAVIGATION = (("Queue", "/console/queue", QUEUE_ROLES), ("Audit trail", "/console/audit", AUDIT_ROLES))
+# The administration pages (service.console.admin) declare the same constants: ADMINS for
+# operators, AUDIT_READERS for recipients (as their API endpoints), rights requests' own workers.
+NAVIGATION = (
+    ("Queue", "/console/queue", QUEUE_ROLES),
+    ("Rights requests", "/console/rights", REQUEST_WORKERS),
+    ("Audit trail", "/console/audit", AUDIT_ROLES),
+    ("Recipients", "/console/recipients", AUDIT_READERS),
+    ("Operators", "/console/operators", ADMINS),
+)
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
 AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -311,6 +320,8 @@ class ConsoleController(Controller):
             "now": datetime.now(UTC),
             "pending": CaseState.PENDING_SECOND_APPROVAL,
             "reveal_reasons": list(RevealReason),
+            # The decision's note is the written answer its subject reads (rights requests).
+            "answer_in_writing": detail.summary.case_type in decisions.EXPLAINED_TO_SUBJECT,
         }
         return render("case.html", context)
 
