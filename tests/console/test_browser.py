@@ -167,6 +167,12 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             response = await page.goto(f"{base}/console/audit?target_type=case&target_id={approved}")
             assert response is not None and response.status == 403
             assert "case.evidence_revealed" not in await page.content()
+            # Nor any administration page: none offered, each refused.
+            for label, path in (("Operators", "operators"), ("Recipients", "recipients"), ("Rights", "rights")):
+                assert await page.locator("nav a", has_text=label).count() == 0
+                response = await page.goto(f"{base}/console/{path}")
+                assert response is not None and response.status == 403
+                assert reviewer.email not in await page.content()
 
             # The senior reviewer, in a browser context of their own, sees what was staged and confirms.
             second = await browser.new_context()
@@ -192,6 +198,10 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await audit.wait_for_url(f"{base}/console/audit?*")
             row = audit.locator("tr", has_text="case.evidence_revealed")
             assert "reason=identity_check" in await row.inner_text()
+            # and, from the navigation, the operators with their roles.
+            await audit.click("nav >> text=Operators")
+            await audit.wait_for_url(f"{base}/console/operators")
+            assert "reviewer" in await audit.locator("tr", has_text=reviewer.email).inner_text()
 
             # Signing out ends the session: the old page's links lead back to the sign-in.
             await page.click("button:text('Sign out')")  # from the refused page, which still offers it
