@@ -3,8 +3,10 @@
 Each page calls the operators' and cases' own domain functions, behind the same role declarations
 (``allow``) and the same checks (``service.operators.auth.authenticate`` and ``ensure_allowed``,
 which the operator API's guard runs through ``authorize``); what a case page offers comes from
-``service.cases.access.case_actions``, the checks the decisions make. The templates only show
-what they are given.
+``service.cases.access.case_actions``, the checks the decisions make. A case's documents and
+face images open through the operator API's own functions (``documents.access.open_document``,
+``face.review.open_face_image``: the same checks, the same audit entries). The templates only
+show what they are given.
 """
 
 from __future__ import annotations
