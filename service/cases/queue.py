@@ -193,7 +193,7 @@ async def appealed_case(runtime: Runtime, operator: OperatorPrincipal, appeal: C
         details: dict[str, DetailValue] = {"child": case.subject_is_child, "beside_appeal": str(appeal.summary.case_id)}
         await runtime.audit.append(conn, AuditEntry(operator.actor, "case.viewed", "case", str(case.id), details))
     decisions = [e for e in events if e.actor_type is ActorKind.OPERATOR and e.reason_code is not None]
-    return AppealedCase(summary(case), _history(cipher, decisions))
+    return AppealedCase(summary(case), _history(cipher, decisions), case_actions(operator, case, None).may_reveal)
 
 
 async def reveal(

@@ -130,6 +130,9 @@ class AppealedCase(msgspec.Struct):
 
     summary: CaseSummary
     decisions: list[CaseHistoryEntry]
+    # Whether this operator may see that case's personal values (its documents, photos) in clear
+    # now, as ``case_to_reveal`` allows: a page offers them only then.
+    may_reveal: bool = False
 
 
 class ReasonCodeView(msgspec.Struct):

@@ -6,7 +6,10 @@ functions. It holds no personal data of its own: its session is an operator sess
 from __future__ import annotations
 
 from service.console.accounts import ConsoleAccountsController
+from service.console.admin import ConsoleAdminController
 from service.console.routes import ConsoleAssetsController, ConsoleController
 from service.manifest import Capability
 
-CAPABILITY = Capability("console", routes=(ConsoleController, ConsoleAssetsController, ConsoleAccountsController))
+CAPABILITY = Capability(
+    "console", routes=(ConsoleController, ConsoleAdminController, ConsoleAccountsController, ConsoleAssetsController)
+)

@@ -3,8 +3,10 @@
 Each page calls the operators' and cases' own domain functions, behind the same role declarations
 (``allow``) and the same checks (``service.operators.auth.authenticate`` and ``ensure_allowed``,
 which the operator API's guard runs through ``authorize``); what a case page offers comes from
-``service.cases.access.case_actions``, the checks the decisions make. The templates only show
-what they are given.
+``service.cases.access.case_actions``, the checks the decisions make. A case's documents and
+face images open through the operator API's own functions (``documents.access.open_document``,
+``face.review.open_face_image``: the same checks, the same audit entries). The templates only
+show what they are given.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from service.cases.states import OPEN_STATES, CaseState, DecisionKind
 from service.console.assets import ASSETS
 from service.console.security import (
     CSRF_FIELD,
+    EVIDENCE_HEADERS,
+    INLINE_MEDIA_TYPES,
     PAGE_HEADERS,
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -44,11 +48,15 @@ from service.console.security import (
     cookie_name,
     csrf_matches,
     csrf_token,
+    evidence_disposition,
     new_pre_session_token,
     pre_session_cookie,
     session_cookie,
 )
+from service.documents.access import DocumentSummary, list_documents, open_document
 from service.errors import DomainError, Forbidden, Unauthenticated, invalid_field
+from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_image
+from service.face.routes import ImageRole
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
 from service.http.problems import domain_status
@@ -56,9 +64,11 @@ from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ACCOUNT_READERS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ACCOUNT_READERS, ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
+from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
+from verification.uploads import UploadKind
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
 EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
@@ -73,14 +83,23 @@ SIGN_IN_PATH = "/console/sign-in"
 # The pages the navigation offers, each with the roles its route declares (the same constant).
 QUEUE_ROLES = CASE_WORKERS
 AUDIT_ROLES = AUDIT_READERS
+# The administration pages (service.console.admin) declare the same constants: ADMINS for
+# operators, AUDIT_READERS for recipients (as their API endpoints), rights requests' own workers.
 NAVIGATION = (
     ("Queue", "/console/queue", QUEUE_ROLES),
+    ("Rights requests", "/console/rights", REQUEST_WORKERS),
     ("Accounts", "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
     ("Audit trail", "/console/audit", AUDIT_ROLES),
+    ("Recipients", "/console/recipients", AUDIT_READERS),
+    ("Operators", "/console/operators", ADMINS),
 )
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
 AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+# The kinds of document the viewer shows as images; the others (PDF) are downloads only.
+INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in INLINE_MEDIA_TYPES)
 
 
 # The queue's due filter: cases due before now, or within the next day.
@@ -159,6 +178,32 @@ async def _pre_session_form(request: AnyRequest, runtime: Runtime) -> dict[str, 
 
 def _anonymous(request: AnyRequest) -> Actor:
     return Actor.anonymous(client_address(request), user_agent(request))
+
+
+def _face_image_label(role: str) -> str:
+    """A face case's image roles (service.face.routes.ImageRole) as an operator reads them."""
+    if role == "document":
+        return "Document portrait"
+    if role == "live":
+        return "First live frame"
+    _, action, frame = role.split("-")
+    return f"Action {int(action) + 1}, frame {int(frame) + 1}"
+
+
+async def _evidence_viewer(
+    runtime: Runtime, operator: OperatorPrincipal, case_id: UUID, may_open: bool
+) -> dict[str, Any]:
+    """What the viewer lists for a case: its documents (sizes and kinds, as the operator API's list
+    gives them) and, when this operator may see the case's personal values in clear (``may_open``,
+    from ``case_actions``), the face images it keeps. Opening one is its own audited request."""
+    documents: list[DocumentSummary] = await list_documents(runtime, operator, case_id)
+    roles = await face_image_roles(runtime, operator, case_id) if may_open else []
+    return {
+        "case_id": case_id,
+        "may_open": may_open,
+        "documents": documents,
+        "face_images": [(role, _face_image_label(role)) for role in roles],
+    }
 
 
 def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
@@ -302,21 +347,73 @@ class ConsoleController(Controller):
 
     @get("/cases/{case_id:uuid}", opt=allow(QUEUE_ROLES))
     async def case_page(
-        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_id: FromPath[UUID],
+        reason: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The case; with ``reason`` (a reveal reason), its documents and photos shown inline."""
         async with refusals_audited(runtime.audit, operator, case_id):
             detail, actions = await queue.workbench(runtime, operator, case_id)
             appealed = await queue.appealed_case(runtime, operator, detail)
+            viewer = await _evidence_viewer(runtime, operator, case_id, actions.may_reveal)
+            original_viewer = (
+                await _evidence_viewer(runtime, operator, appealed.summary.case_id, appealed.may_reveal)
+                if appealed
+                else None
+            )
+        chosen_reason = next((r for r in RevealReason if r.value == reason), None)
         context = {
             **_page_context(request, operator),
             "case": detail,
             "actions": actions,
             "appealed": appealed,
+            "viewer": viewer,
+            "original_viewer": original_viewer,
+            "viewer_reason": chosen_reason.value if chosen_reason else "",
+            "inline_kinds": INLINE_KINDS,
             "now": datetime.now(UTC),
             "pending": CaseState.PENDING_SECOND_APPROVAL,
             "reveal_reasons": list(RevealReason),
+            # The decision's note is the written answer its subject reads (rights requests).
+            "answer_in_writing": detail.summary.case_type in decisions.EXPLAINED_TO_SUBJECT,
         }
         return render("case.html", context)
+
+    @get("/cases/{case_id:uuid}/documents/{document_id:uuid}", opt=allow(QUEUE_ROLES))
+    async def document(
+        self,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_id: FromPath[UUID],
+        document_id: FromPath[UUID],
+        reason: FromQuery[RevealReason],
+    ) -> Response[bytes]:
+        """One document of the case, as the operator API opens it (the same checks, the same audit
+        entry); an image inline for the viewer, a PDF only as a download."""
+        async with refusals_audited(runtime.audit, operator, case_id):
+            document = await open_document(runtime, operator, case_id, document_id, reason)
+        disposition = evidence_disposition(document.media_type, f"document-{document_id}.{document.kind}")
+        headers = {**EVIDENCE_HEADERS, "content-disposition": disposition}
+        return Response(document.content, media_type=document.media_type, headers=headers)
+
+    @get("/cases/{case_id:uuid}/face-images/{role:str}", opt=allow(QUEUE_ROLES))
+    async def face_image(
+        self,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        case_id: FromPath[UUID],
+        role: ImageRole,
+        reason: FromQuery[RevealReason],
+    ) -> Response[bytes]:
+        """The document portrait or a live frame of a face case, as the operator API opens it."""
+        async with refusals_audited(runtime.audit, operator, case_id):
+            content = await open_face_image(runtime, operator, case_id, role, reason)
+        disposition = evidence_disposition(IMAGE_MEDIA_TYPE, f"face-{role}.jpeg")
+        headers = {**EVIDENCE_HEADERS, "content-disposition": disposition}
+        return Response(content, media_type=IMAGE_MEDIA_TYPE, headers=headers)
 
     @post("/cases/{case_id:uuid}/claim", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def claim(

@@ -10,6 +10,8 @@
   it dies with the session. The sign-in form, before there is a session, carries a random token
   also set in a short-lived cookie of its own (double submit; the cookie is ``__Host-`` too).
 - Pages forbid inline script and style and framing, and are never stored by caches.
+- A case's documents and photos are never cached either; were one opened on its own, the sandbox
+  gives it an opaque origin without scripts, and only pages of this origin may embed it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,22 @@ PAGE_HEADERS = {
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
 }
+
+# A document or face image of a case, as the operator API serves them (and nosniff, on every
+# response): never stored, never active content; inline only for JPEG and PNG, never a PDF.
+EVIDENCE_HEADERS = {
+    "content-security-policy": "default-src 'none'; sandbox",
+    "cache-control": "no-store",
+    "cross-origin-resource-policy": "same-origin",
+    "referrer-policy": "same-origin",
+}
+INLINE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def evidence_disposition(media_type: str, filename: str) -> str:
+    """Inline for the images a page shows; anything else (a PDF) only as a download."""
+    shown = "inline" if media_type in INLINE_MEDIA_TYPES else "attachment"
+    return f'{shown}; filename="{filename}"'
 
 
 def cookie_name(settings: Settings, name: str) -> str:

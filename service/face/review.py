@@ -15,6 +15,9 @@ from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.vault.labels import FieldFamily
 
+# Every image a face case keeps is re-encoded as a JPEG before it is sealed (verification._encode).
+IMAGE_MEDIA_TYPE = "image/jpeg"
+
 
 async def face_image_roles(runtime: Runtime, operator: OperatorPrincipal, case_id: UUID) -> list[str]:
     """Which images the case under review keeps (names only: the document and every frame)."""

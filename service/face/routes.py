@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from service.cases.access import refusals_audited
 from service.cases.schemas import RevealReason
 from service.face.challenge import start_challenge
-from service.face.review import face_image_roles, open_face_image
+from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_image
 from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
 from service.face.verification import current, submit
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
@@ -72,7 +72,7 @@ class FaceReviewController(Controller):
         "/{role:str}",
         summary="The document portrait or a live frame of a case under review, with a reason (audited)",
         opt=allow(CASE_WORKERS),
-        media_type="image/jpeg",
+        media_type=IMAGE_MEDIA_TYPE,
     )
     async def image(
         self,
@@ -85,4 +85,4 @@ class FaceReviewController(Controller):
         async with refusals_audited(runtime.audit, operator, case_id):
             content = await open_face_image(runtime, operator, case_id, role, reason)
         headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox"}
-        return Response(content, media_type="image/jpeg", headers=headers)
+        return Response(content, media_type=IMAGE_MEDIA_TYPE, headers=headers)

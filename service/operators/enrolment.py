@@ -83,6 +83,11 @@ async def request_operator(runtime: Runtime, email: str, roles: list[Role], crea
         return await _insert(runtime, conn, email, roles, creator)
 
 
+def may_approve(created_by: str, approver: Actor) -> bool:
+    """Dual control: whoever created an operator (``created_by``, an actor's label) never approves it."""
+    return created_by != approver.label
+
+
 async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: Actor) -> datetime:
     """A different admin approves; the enrolment code goes to the operator's own address."""
     async with runtime.database.transaction() as conn:
@@ -91,7 +96,7 @@ async def approve_operator(runtime: Runtime, operator_id: uuid.UUID, approver: A
             raise NotFound("operator_not_found", "No such operator")
         if row.approved_at is not None:
             raise Conflict("operator_already_approved", "This operator is approved already")
-        if row.created_by == approver.label:
+        if not may_approve(row.created_by, approver):
             raise Forbidden("four_eyes_same_operator", "Another admin must approve the operator you created")
         issued = await _issue_code(runtime, conn, operator_id, approver)
         cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)

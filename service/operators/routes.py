@@ -10,12 +10,10 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from service.audit import Actor, AuditEntry
-from service.errors import Conflict, NotFound
+from service.audit import Actor
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
 from service.http.rate_limits import RateLimitGroup
-from service.operators import store
 from service.operators.auth import OperatorPrincipal, allow, operator_guard
 from service.operators.enrolment import approve_operator, begin_enrolment, confirm_enrolment, request_operator
 from service.operators.passkeys import (
@@ -28,6 +26,7 @@ from service.operators.passkeys import (
     sign_in_with_passkey,
 )
 from service.operators.roles import ADMINS, ANY_ROLE
+from service.operators.roster import disable_operator, list_operators
 from service.operators.schemas import (
     EnrolmentConfirmation,
     EnrolmentFactor,
@@ -54,7 +53,6 @@ from service.passkeys.schemas import (
     PasskeySignIn,
     SignInOptions,
 )
-from service.vault.labels import VaultField
 
 CurrentOperator = NamedDependency[OperatorPrincipal]
 
@@ -224,23 +222,7 @@ class OperatorAdminController(Controller):
 
     @get("/", summary="All operators", opt=allow(ADMINS))
     async def list_all(self, runtime: CurrentRuntime, operator: CurrentOperator) -> list[OperatorSummary]:
-        async with runtime.database.connection() as conn:
-            rows = await store.list_all(conn)
-        summaries = []
-        for row in rows:
-            cipher = runtime.vault.open_wrapped(row.id, row.master_key_id, row.wrapped_key)
-            summaries.append(
-                OperatorSummary(
-                    operator_id=row.id,
-                    email=cipher.open_text(VaultField.OPERATOR_EMAIL, row.email),
-                    roles=list(row.roles),
-                    approved=row.approved_at is not None,
-                    enrolled=row.enrolled_at is not None,
-                    disabled=row.disabled_at is not None,
-                    created_at=row.created_at,
-                )
-            )
-        return summaries
+        return [listed.summary for listed in await list_operators(runtime)]
 
     @post("/", status_code=201, summary="Create an operator; another admin must approve it", opt=allow(ADMINS))
     async def create(
@@ -268,11 +250,4 @@ class OperatorAdminController(Controller):
         opt=allow(ADMINS),
     )
     async def disable(self, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]) -> None:
-        if operator_id == operator.operator_id:
-            raise Conflict("cannot_disable_self", "Another admin must disable your account")
-        async with runtime.database.transaction() as conn:
-            if not await store.disable(conn, operator_id):
-                raise NotFound("operator_not_found", "No such active operator")
-            await runtime.audit.append(
-                conn, AuditEntry(operator.actor, "operator.disabled", "operator", str(operator_id))
-            )
+        await disable_operator(runtime, operator_id, operator.actor, own_id=operator.operator_id)

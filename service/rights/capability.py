@@ -13,6 +13,7 @@ from service.lifecycle.personal_data import Erasure, Hold, PersonalData
 from service.manifest import Capability, CaseTypeDeclaration
 from service.operators.roles import Role
 from service.rights.exports import build_job
+from service.rights.requests import REQUEST_WORKERS
 from service.rights.routes import ExportController, RightsRequestController
 
 # The tables holding personal data about account holders (lifecycle.personal_data).
@@ -44,7 +45,7 @@ CAPABILITY = Capability(
             CaseType.DATA_SUBJECT_REQUEST,
             CaseTypeSpec(
                 timedelta(days=15),
-                frozenset({Role.PRIVACY_OFFICER}),
+                REQUEST_WORKERS,
                 frozenset({DecisionKind.APPROVE, DecisionKind.REJECT}),
                 frozenset({Role.PRIVACY_OFFICER}),
             ),

@@ -24,9 +24,13 @@ from service.cases.states import CaseEvent
 from service.cases.subjects import own_cases
 from service.errors import NotFound, RateLimited
 from service.http.schemas import FREE_TEXT, RequestBody
+from service.operators.roles import Role
 from service.runtime import Runtime
 
 OPEN_REQUESTS_LIMIT = 5
+# Who works rights requests (the case type's workers, declared in the manifest); the console's
+# page of open requests declares the same roles.
+REQUEST_WORKERS = frozenset({Role.PRIVACY_OFFICER})
 
 
 class RightsRequestKind(StrEnum):

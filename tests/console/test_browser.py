@@ -2,9 +2,10 @@
 ``http://localhost:<port>`` (a secure context, so the ``__Host-`` cookie is kept).
 
 Two operators in two browser contexts sign in with TOTP; the reviewer filters the queue (htmx),
-works a case to a decision and stages a four-eyes one; the senior reviewer confirms it. Neither
-page breaks the Content-Security-Policy (htmx runs without inline style or eval). With
-IDV_CONSOLE_SCREENSHOTS=1 the test also writes docs/console-queue.png and docs/console-case.png.
+works a case to a decision, sees a case's documents in the viewer and stages a four-eyes one; the
+senior reviewer confirms it. Neither page breaks the Content-Security-Policy (htmx runs without
+inline style or eval). With IDV_CONSOLE_SCREENSHOTS=1 the test also writes docs/console-queue.png
+and docs/console-case.png.
 
 Skipped only when chromium is absent outside CI (`apt-get install chromium`); under CI it must run."""
 
@@ -28,6 +29,7 @@ from service.runtime import Runtime
 from service.settings import load_settings
 from tests.arrange.cases import case_in_review
 from tests.arrange.console import ConsoleOperator, enrolled_for_console
+from tests.arrange.evidence import qualification_case_with_documents
 from tests.conftest import environment_for_tests
 
 CHROMIUM = shutil.which("chromium")
@@ -135,7 +137,6 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             options = await page.locator("#choice option").all_inner_texts()
             assert any(o.startswith("approve: evidence_consistent") for o in options)
             assert not any("original_decision" in o for o in options)  # appeals' reasons, not this type's
-            await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
             # Revealing one value takes a reason; htmx swaps it into its cell.
             await page.select_option("#reason-id_number", "identity_check")
             await page.click("#evidence-id_number + td + td button")
@@ -147,6 +148,24 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await page.wait_for_url(f"{base}/console/cases/{approved}")
             assert await page.inner_text("#case-state") == "approved"
             assert await page.locator("#choice").count() == 0
+
+            # The viewer: a qualification case's documents, images shown once a reason is chosen (each
+            # image loaded is an audited opening), the PDF a download.
+            async with httpx.AsyncClient(base_url=base.replace("localhost", "127.0.0.1")) as api:
+                documents = await qualification_case_with_documents(api, runtime)
+            await page.goto(f"{base}/console/cases/{documents.case_id}")
+            assert await page.locator(".thumb img").count() == 0
+            await page.select_option("#viewer-reason", "document_comparison")
+            await page.focus("#evidence-viewer button")  # by keyboard
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(f"{base}/console/cases/{documents.case_id}?reason=document_comparison*")
+            images = page.locator(".thumb img")
+            assert await images.count() == 2
+            await page.wait_for_function("() => [...document.querySelectorAll('.thumb img')].every(i => i.complete)")
+            widths = await images.evaluate_all("images => images.map(i => i.naturalWidth)")
+            assert sorted(widths) == [640, 800]
+            assert await page.locator(".thumb a[download]").count() == 1
+            await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
 
             # A four-eyes decision: staged by the reviewer, who cannot confirm it.
             await page.goto(f"{base}/console/cases/{staged}")
@@ -167,6 +186,12 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             response = await page.goto(f"{base}/console/audit?target_type=case&target_id={approved}")
             assert response is not None and response.status == 403
             assert "case.evidence_revealed" not in await page.content()
+            # Nor any administration page: none offered, each refused.
+            for label, path in (("Operators", "operators"), ("Recipients", "recipients"), ("Rights", "rights")):
+                assert await page.locator("nav a", has_text=label).count() == 0
+                response = await page.goto(f"{base}/console/{path}")
+                assert response is not None and response.status == 403
+                assert reviewer.email not in await page.content()
 
             # The senior reviewer, in a browser context of their own, sees what was staged and confirms.
             second = await browser.new_context()
@@ -192,6 +217,10 @@ async def test_two_operators_work_cases_from_the_queue_to_decisions(
             await audit.wait_for_url(f"{base}/console/audit?*")
             row = audit.locator("tr", has_text="case.evidence_revealed")
             assert "reason=identity_check" in await row.inner_text()
+            # and, from the navigation, the operators with their roles.
+            await audit.click("nav >> text=Operators")
+            await audit.wait_for_url(f"{base}/console/operators")
+            assert "reviewer" in await audit.locator("tr", has_text=reviewer.email).inner_text()
 
             # Signing out ends the session: the old page's links lead back to the sign-in.
             await page.click("button:text('Sign out')")  # from the refused page, which still offers it
