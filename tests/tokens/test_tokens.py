@@ -259,3 +259,16 @@ async def test_an_audience_is_one_idv_is_configured_with(tmp_path: Path, databas
             assert refused.status_code == 422
             assert refused.json()["errors"][0]["field"] == "audience"
             assert (await client.post(TOKEN, headers=me, params={"audience": ""})).status_code == 400
+
+
+async def test_a_token_never_outlives_its_session(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    account_id, me = await person(client, runtime)
+    ends = await db.fetchval(
+        "UPDATE sessions SET expires_at = now() + interval '30 seconds' WHERE account_id = $1 RETURNING expires_at",
+        account_id,
+    )
+    claims = verify(await token_for(client, me), await key_set(client))
+    assert claims["exp"] == int(ends.timestamp())
+    assert claims["exp"] - claims["iat"] <= 30
