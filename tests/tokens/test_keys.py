@@ -13,6 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from service.jobs.catalog import scheduled_jobs
+from service.jobs.runs import Trigger
 from service.runtime import Runtime
 from service.tokens.keys import CLOCK_LEEWAY, LONGEST_LIFETIME, PRE_PUBLICATION, Rotation, rotate, signing_key
 from service.vault.cipher import CiphertextInvalid, OwnerCipher
@@ -116,3 +118,11 @@ async def test_the_private_key_is_sealed_in_the_table(runtime: Runtime, db: asyn
         cipher.open(VaultField.TOTP_SECRET, stored)
     with pytest.raises(CiphertextInvalid):
         OwnerCipher(row["id"], bytes(32)).open(VaultField.TOKENS_SIGNING_KEY, stored)
+
+
+async def test_the_scheduled_job_rotates(runtime: Runtime, db: asyncpg.Connection) -> None:
+    (job,) = [job for job in scheduled_jobs(runtime, Trigger.COMMAND) if job.name == "tokens.rotate_signing_keys"]
+    await job.run()
+    await job.run()
+    assert await db.fetchval("SELECT count(*) FROM session_signing_keys") == 1
+    assert await db.fetchval("SELECT outcome FROM scheduled_job_runs WHERE name = $1", job.name) == "succeeded"
