@@ -114,10 +114,17 @@ async def rotate(
     return Rotation(created, tuple(old.kid for old in decided.retire))
 
 
-async def published(database: Database) -> list[SigningKey]:
-    """The key set gateways verify with: every key not retired, those waiting to sign included."""
+async def published(database: Database, vault: Vault, rotation: timedelta, lifetime: timedelta) -> list[SigningKey]:
+    """The key set gateways verify with: every key not retired, those waiting to sign included.
+    Never empty: asked before any key exists, it makes the first (which signs at once), so that no
+    gateway caches an empty set and then meets a token it cannot verify."""
     async with database.connection() as conn:
-        return await store.live(conn)
+        keys = await store.live(conn)
+    if not keys:
+        await rotate(database, vault, rotation, lifetime)
+        async with database.connection() as conn:
+            keys = await store.live(conn)
+    return keys
 
 
 async def signing_key(

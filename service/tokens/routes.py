@@ -54,7 +54,12 @@ class KeySetController(Controller):
     async def key_set(self, runtime: CurrentRuntime) -> Response[KeySet]:
         keys = [
             JsonWebKey(**public_jwk(key.public_key), kid=key.kid, alg=ALGORITHM, use="sig")
-            for key in await published(runtime.database)
+            for key in await published(
+                runtime.database,
+                runtime.vault,
+                runtime.settings.session_signing_key_rotation,
+                runtime.settings.session_token_lifetime,
+            )
         ]
         return Response(
             KeySet(keys),

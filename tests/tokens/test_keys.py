@@ -83,11 +83,21 @@ async def test_a_new_key_is_published_before_it_signs_and_the_old_one_kept_until
     assert row["retired_at"] is not None and row["destroyed_at"] is not None
 
 
-async def test_a_first_ask_makes_a_key_that_signs_at_once(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    assert await published_kids(client) == []
+async def test_a_first_ask_makes_a_key_that_signs_at_once(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
     _, me = await person(client, runtime)
     kid = await signing_kid(client, me)
     assert await published_kids(client) == [kid]
+    assert await signing_kid(client, me) == kid
+    assert await db.fetchval("SELECT count(*) FROM session_signing_keys") == 1
+
+
+async def test_the_key_set_is_never_published_empty(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    # A gateway that cached an empty set would refuse the first tokens for as long as it caches it.
+    (kid,) = await published_kids(client)
+    assert await published_kids(client) == [kid]
+    _, me = await person(client, runtime)
     assert await signing_kid(client, me) == kid
 
 
