@@ -4,8 +4,8 @@
 time (months are UTC), for as long as it is older than both the month given and the
 ``IDV_AUDIT_ONLINE_MONTHS`` the trail keeps in the database. For each month, in one transaction:
 
-1. it waits for every chain's writers to commit (the advisory lock migration 0004's audit_link holds)
-   and fixes each chain's range: from the head the previous archive ended at (the genesis hash at
+1. it waits for every chain's writers to commit (the advisory lock migration 0004's audit_link holds),
+   then fixes each chain's range: from the head the previous archive ended at (the genesis hash at
    first) to the chain's last entry written before the month's end;
 2. walks those entries as `idv audit verify` does (a broken link refuses the month) while writing them
    to ``DIR/idv-audit-YYYY-MM.jsonl.gz`` (a header line, then one entry per line, chain by chain);
@@ -195,11 +195,15 @@ async def _archive_next(conn: asyncpg.Connection, out_dir: Path, before: date) -
         ends_at = datetime.combine(add_months(month, 1), time(), UTC)
         chain_ids = [chain.chain for chain in await store.chains(conn)]
         starts = {chain: (0, genesis(chain)) for chain in chain_ids} | await store.archived_heads(conn)
-        heads: list[ArchivedHead] = []
         for chain in chain_ids:
             await store.wait_for_chain_writers(conn, chain)
+        # Every append from now on is written after the month's end (in production, a year after);
+        # within a chain entries commit in seq order, so each chain's entries seen here are a prefix.
+        last_seqs = await store.last_seqs_before(conn, ends_at)
+        heads: list[ArchivedHead] = []
+        for chain in chain_ids:
             start_seq, start_hash = starts[chain]
-            end_seq = await store.last_seq_before(conn, chain, start_seq, ends_at)
+            end_seq = max(start_seq, last_seqs.get(chain, start_seq))
             end_hash = start_hash if end_seq == start_seq else await store.hash_at(conn, chain, end_seq)
             if end_hash is None:
                 raise ArchiveRefused(f"chain {chain} has no entry {end_seq}")

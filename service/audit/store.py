@@ -282,16 +282,20 @@ async def archived_heads(conn: asyncpg.Connection) -> dict[int, tuple[int, bytes
 
 
 async def oldest_entry_at(conn: asyncpg.Connection) -> datetime | None:
-    at: datetime | None = await conn.fetchval("SELECT min(at) FROM audit_log")
+    """When the oldest entry still in the table was written: the earliest of each chain's first entry
+    (one index probe per chain; within a chain, time follows seq)."""
+    at: datetime | None = await conn.fetchval(
+        """SELECT min((SELECT l.at FROM audit_log l WHERE l.chain = c.chain ORDER BY l.seq LIMIT 1))
+           FROM audit_chains c"""
+    )
     return at
 
 
-async def last_seq_before(conn: asyncpg.Connection, chain: int, after_seq: int, before: datetime) -> int:
-    """The chain's last entry written before ``before`` (``after_seq`` when there is none)."""
-    seq: int | None = await conn.fetchval(
-        "SELECT max(seq) FROM audit_log WHERE chain = $1 AND seq > $2 AND at < $3", chain, after_seq, before
-    )
-    return after_seq if seq is None else seq
+async def last_seqs_before(conn: asyncpg.Connection, before: datetime) -> dict[int, int]:
+    """Each chain's last entry written before ``before`` (chains with none are absent). The entries
+    before an unarchived month's end are that month's: the BRIN index on ``at`` reads only their blocks."""
+    rows = await conn.fetch("SELECT chain, max(seq) AS seq FROM audit_log WHERE at < $1 GROUP BY chain", before)
+    return {row["chain"]: row["seq"] for row in rows}
 
 
 async def hash_at(conn: asyncpg.Connection, chain: int, seq: int) -> bytes | None:
