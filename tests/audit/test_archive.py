@@ -298,3 +298,23 @@ async def test_two_archive_runs_at_once_archive_the_month_once(
     assert record is not None and record.entries == 150
     assert verify_archive_file(tmp_path / record.file_name, record=record).intact
     assert (await verify(db)).intact
+
+
+async def test_verify_finds_archive_records_that_do_not_join(
+    runtime: Runtime, database_url: str, db: asyncpg.Connection, owner_db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await append(runtime, database_url, 4)
+    await archive(owner_db, tmp_path)
+    assert (await verify(db)).intact
+    # The owner slips in a later month whose start is not where the archived month ended.
+    forged = await owner_db.fetchval(
+        "INSERT INTO audit_archives (month, entries, file_name, sha256) VALUES ($1, 0, 'x', sha256('')) RETURNING id",
+        NEXT_MONTH,
+    )
+    await owner_db.execute(
+        """INSERT INTO audit_archive_chains (archive_id, chain, start_seq, start_hash, end_seq, end_hash)
+           SELECT $1, chain, 0, genesis, 0, genesis FROM audit_chains""",
+        forged,
+    )
+    report = await verify(db)
+    assert report.broken is not None and "does not continue the chain" in report.broken.problem
