@@ -156,6 +156,16 @@ async def test_the_commands_archive_nothing_recent_and_check_a_file_against_its_
     assert "4 entries" in checked.stdout
     verified = await asyncio.to_thread(cli, ["verify"], owner_database_url, tmp_path)
     assert verified.returncode == 0 and "are archived" in verified.stdout
+    # A file changed after the archive: the command says so and exits 1.
+    with gzip.open(path, "rb") as file:
+        lines = file.readlines()
+    changed = rewrite(path, [lines[0], *lines[2:]], tmp_path / "changed.jsonl.gz")
+    tampered = await asyncio.to_thread(cli, ["verify-archive", str(changed)], owner_database_url, tmp_path)
+    assert tampered.returncode == 1 and "BROKEN" in tampered.stdout
+    malformed = await asyncio.to_thread(
+        cli, ["verify-archive", str(path), "--checkpoint", "3:not-a-seq"], owner_database_url, tmp_path
+    )
+    assert malformed.returncode == 2
 
 
 def rewrite(path: Path, lines: list[bytes], target: Path, level: int = 9) -> Path:
