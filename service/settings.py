@@ -1236,6 +1236,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "7d",
         ),
     ]
+    # How much of the audit trail stays in the database; `idv audit archive` moves older months to files.
+    audit_online_months: Annotated[
+        int,
+        LIFECYCLE(
+            "IDV_AUDIT_ONLINE_MONTHS",
+            _integer(1, 1200),
+            "whole months of the audit trail kept in the database before the current one; `idv audit archive` "
+            "moves only older months to verified files",
+            "24",
+            production=(
+                ProductionRule(
+                    "at least 12",
+                    lambda value, _settings, _workload: value < 12,
+                    "production keeps at least 12 months of the audit trail in the database ({name})",
+                ),
+            ),
+        ),
+    ]
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.
     retention: Annotated[
         dict[str, timedelta],
