@@ -11,7 +11,7 @@ time (months are UTC), for as long as it is older than both the month given and 
    to ``DIR/idv-audit-YYYY-MM.jsonl.gz`` (a header line, then one entry per line, chain by chain);
 3. records the file's SHA-256, its entry count and every chain's head before and after (the "after"
    also a checkpoint) in ``audit_archives``, and only then deletes exactly those entries; migration
-   0038's trigger lets no other DELETE through, and the service role holds no DELETE at all.
+   0036's trigger lets no other DELETE through, and the service role holds no DELETE at all.
 
 Entries appended meanwhile go after each chain's range and link to its last archived entry, which
 the record keeps as the chain's head. Runs hold one advisory lock for their transaction, so two at

@@ -357,7 +357,7 @@ async def add_archive(
 
 
 async def remove_archived(conn: asyncpg.Connection, heads: list[ArchivedHead]) -> int:
-    """Delete the entries the archive record just written covers (migration 0038's trigger checks)."""
+    """Delete the entries the archive record just written covers (migration 0036's trigger checks)."""
     status: str = await conn.execute(
         """DELETE FROM audit_log l
            USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r (chain, after_seq, up_to)
