@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
@@ -103,6 +104,8 @@ INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in
 
 
 # The queue's due filter: cases due before now, or within the next day.
+# Cases per page of the console's queue (the API allows up to 200).
+QUEUE_PAGE_SIZE = 100
 DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
 
 
@@ -312,6 +315,7 @@ class ConsoleController(Controller):
         in_state: Annotated[str | None, QueryParameter(name="state")] = None,
         assigned: FromQuery[str | None] = None,
         due: FromQuery[str | None] = None,
+        after: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[str]:
         types = workable_types(operator)
         chosen_type = next((t for t in types if t.value == case_type), None)
@@ -320,7 +324,8 @@ class ConsoleController(Controller):
         chosen_assigned = assigned if assigned in {"mine", "unassigned"} else ""
         chosen_due = due if due in DUE_WITHIN else ""
         now = datetime.now(UTC)
-        cases = await queue.list_queue(
+        # The API's keyset pages (a cursor past the last case shown), so a long queue stays quick.
+        page = await queue.queue_page(
             runtime,
             operator,
             case_type=chosen_type.value if chosen_type else None,
@@ -328,12 +333,24 @@ class ConsoleController(Controller):
             due_before=now + DUE_WITHIN[chosen_due] if chosen_due else None,
             mine=chosen_assigned == "mine",
             unassigned=chosen_assigned == "unassigned",
-            limit=200,
+            limit=QUEUE_PAGE_SIZE,
+            after=after or None,
         )
         counts = await queue.queue_counts(runtime, operator)
+        filters = {
+            "case_type": chosen_type.value if chosen_type else "",
+            "state": chosen_state.value if chosen_state else "",
+            "assigned": chosen_assigned,
+            "due": chosen_due,
+        }
+        kept = {name: value for name, value in filters.items() if value}
         context = {
             **_page_context(request, operator),
-            "cases": cases,
+            "cases": page.cases,
+            "first_page": "/console/queue" + ("?" + urlencode(kept) if kept else "") if after else None,
+            "next_page": (
+                "/console/queue?" + urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else None
+            ),
             "counts": counts,
             "types": types,
             "states": open_states,

@@ -1,0 +1,57 @@
+"""The console's queue in pages: the API's keyset cursor, filters kept from page to page, every case
+seen once, and a forged cursor answered with a 4xx page."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from service.console import routes
+from service.runtime import Runtime
+from tests.arrange.cases import case_in_review
+from tests.arrange.console import console_sign_in, enrolled_for_console
+
+NEXT = re.compile(r'<a href="(/console/queue\?[^"]+)" rel="next">')
+
+
+def shown(page: str) -> list[str]:
+    return re.findall(r'<a href="/console/cases/([0-9a-f-]{36})">', page)
+
+
+async def test_the_queue_pages_through_every_case_once_keeping_its_filters(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "QUEUE_PAGE_SIZE", 2)
+    cases = {str(await case_in_review(client, runtime)) for _ in range(5)}
+    operator = await enrolled_for_console(runtime, client, "reviewer")
+    assert (await console_sign_in(client, operator)).status_code == 303
+
+    seen: list[str] = []
+    page = await client.get("/console/queue", params={"assigned": "unassigned"})
+    pages = 0
+    while True:
+        assert page.status_code == 200, page.text
+        pages += 1
+        seen += shown(page.text)
+        link = NEXT.search(page.text)
+        if link is None:
+            break
+        target = link.group(1).replace("&amp;", "&")
+        assert "assigned=unassigned" in target
+        page = await client.get(target)
+        assert "First page" in page.text
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 5
+    assert set(seen) == cases
+
+
+@pytest.mark.parametrize("cursor", ["x", "A" * 150, "eyJwIjoxfQ", "%00", "1:2:3"])
+async def test_a_forged_cursor_is_a_clear_4xx(client: httpx.AsyncClient, runtime: Runtime, cursor: str) -> None:
+    operator = await enrolled_for_console(runtime, client, "reviewer")
+    assert (await console_sign_in(client, operator)).status_code == 303
+    page = await client.get("/console/queue", params={"after": cursor})
+    assert 400 <= page.status_code < 500, page.text
+    too_long = await client.get("/console/queue", params={"after": "A" * 500})
+    assert 400 <= too_long.status_code < 500
