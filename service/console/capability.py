@@ -6,7 +6,17 @@ functions. It holds no personal data of its own: its session is an operator sess
 from __future__ import annotations
 
 from service.console.admin import ConsoleAdminController
+from service.console.passkeys import ConsolePasskeyCeremonyController, ConsolePasskeysController
 from service.console.routes import ConsoleAssetsController, ConsoleController
 from service.manifest import Capability
 
-CAPABILITY = Capability("console", routes=(ConsoleController, ConsoleAdminController, ConsoleAssetsController))
+CAPABILITY = Capability(
+    "console",
+    routes=(
+        ConsoleController,
+        ConsoleAdminController,
+        ConsolePasskeysController,
+        ConsolePasskeyCeremonyController,
+        ConsoleAssetsController,
+    ),
+)

@@ -8,7 +8,9 @@
 - Every state-changing form carries a synchronizer token bound to the console session: an HMAC
   keyed with the session's own token, which only the server and the cookie's holder can compute;
   it dies with the session. The sign-in form, before there is a session, carries a random token
-  also set in a short-lived cookie of its own (double submit; the cookie is ``__Host-`` too).
+  also set in a short-lived cookie of its own (double submit; the cookie is ``__Host-`` too); a
+  passkey sign-in's challenge is bound to that cookie's token (its sha256), so it is answered only
+  from the page that asked for it.
 - Pages forbid inline script and style and framing, and are never stored by caches.
 - A case's documents and photos are never cached either; were one opened on its own, the sandbox
   gives it an opaque origin without scripts, and only pages of this origin may embed it.
@@ -96,6 +98,11 @@ def cleared_pre_session_cookie(settings: Settings) -> Cookie:
 
 def new_pre_session_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def pre_session_digest(token: str) -> bytes:
+    """What a passkey sign-in's challenge is bound to: the sign-in page's pre-session (its cookie)."""
+    return hashlib.sha256(token.encode()).digest()
 
 
 def csrf_token(session_token: str) -> str:
