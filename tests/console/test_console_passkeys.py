@@ -285,3 +285,32 @@ async def test_malformed_passkey_bodies_are_4xx(client: httpx.AsyncClient, runti
         assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
     form = await client.post(path, data={"csrf_token": token})
     assert form.status_code == 415
+
+
+async def test_removing_a_passkey_takes_the_password_and_only_ones_own(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    other, _ = await with_console_passkey(client, runtime, "reviewer")
+    others_passkey = await db.fetchval("SELECT id FROM operator_passkeys WHERE operator_id = $1", other.operator_id)
+    _, device = await with_console_passkey(client, runtime, "reviewer")
+    assert (await console_passkey_sign_in(client, device)).status_code == 200
+    page = await client.get("/console/passkeys")
+    token = csrf_of(page.text)
+    mine = await db.fetchval("SELECT id FROM operator_passkeys WHERE operator_id <> $1", other.operator_id)
+    assert f"/console/passkeys/{mine}/remove" in page.text and str(others_passkey) not in page.text
+    wrong = await client.post(
+        f"/console/passkeys/{mine}/remove", data={"csrf_token": token, "password": "not the password at all"}
+    )
+    assert wrong.status_code == 403 and "reauthentication_failed" in wrong.text
+    assert 'href="/console/passkeys"' in wrong.text
+    theirs = await client.post(
+        f"/console/passkeys/{others_passkey}/remove", data={"csrf_token": token, "password": other.password}
+    )
+    assert theirs.status_code == 404 and "passkey_not_found" in theirs.text
+    assert await db.fetchval("SELECT count(*) FROM operator_passkeys") == 2
+    removed = await client.post(
+        f"/console/passkeys/{mine}/remove", data={"csrf_token": token, "password": other.password}
+    )
+    assert removed.status_code == 303 and removed.headers["location"] == "/console/passkeys"
+    assert await db.fetchval("SELECT count(*) FROM operator_passkeys") == 1
+    assert len(await audited(db, "operator.passkey_removed")) == 1
