@@ -5,6 +5,7 @@ sessions kept apart from API sessions both ways."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -112,6 +113,12 @@ async def test_a_replayed_assertion_is_refused(
     assert (await client.get("/console/queue")).status_code == 303
     failed = await audited(db, "operator.sign_in_failed")
     assert [f["details"]["reason"] for f in failed] == ["passkey_challenge_invalid"]
+    # Sent three times at once, one answer signs in.
+    client.cookies.clear()
+    token, flow = await console_passkey_flow(client)
+    answer = {"csrf_token": token, "flow_id": flow["flow_id"], "credential": device.get(flow["options"])}
+    answers = await asyncio.gather(*(client.post("/console/sign-in/passkey", json=answer) for _ in range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 401, 401]
 
 
 async def test_options_of_one_sign_in_page_are_refused_from_another(
