@@ -1,7 +1,9 @@
 """The console's security frame: its own session cookie, CSRF tokens, and the headers of every page.
 
-- The cookie holds an operator session's token (service.operators.sign_in), never a person's:
-  only the operators' sessions are looked up, so a user's session opens nothing here. It is
+- The cookie holds the token of an operator session signed in through the console
+  (service.operators.sign_in and .passkeys with ``SessionChannel.CONSOLE``), never a person's nor
+  an API session's: only the operators' console sessions are accepted, so a user's session or an
+  operator's bearer token opens nothing here, and the cookie's token is no bearer token. It is
   HttpOnly, SameSite=Strict, Path=/ and, where cookies are Secure (IDV_COOKIE_SECURE, as for the
   users' session cookie), ``__Host-`` prefixed. The idle timeout is the operator sessions'
   (IDV_OPERATOR_SESSION_IDLE_TIMEOUT), enforced where the session is looked up.
