@@ -46,6 +46,7 @@ from service.restrictions.capability import CAPABILITY as RESTRICTIONS
 from service.rights.capability import CAPABILITY as RIGHTS
 from service.sessions.capability import CAPABILITY as SESSIONS
 from service.termination.capability import CAPABILITY as TERMINATION
+from service.tokens.capability import CAPABILITY as TOKENS
 from service.totp.capability import CAPABILITY as TOTP
 from service.vault.capability import CAPABILITY as VAULT
 
@@ -57,6 +58,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     CONTACTS,
     COURIER,
     SESSIONS,
+    TOKENS,
     TOTP,
     PASSKEYS,
     AVATARS,

@@ -307,6 +307,69 @@ def verify_audit(_: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def archive_audit(args: argparse.Namespace) -> int:
+    from service.audit.archive import ArchiveRefused, month_of
+    from service.audit.commands import archive_database, describe_archived
+    from service.database.local import database_urls
+
+    settings = _settings()
+    try:
+        before = month_of(args.before)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    with database_urls(settings, create=False) as urls:
+        try:
+            archived = asyncio.run(
+                archive_database(
+                    urls.migrations,
+                    Path(args.out),
+                    before,
+                    online_months=settings.audit_online_months,
+                    today=datetime.now(UTC).date(),
+                )
+            )
+        except ArchiveRefused as exc:
+            print(f"not archived: {exc}", file=sys.stderr)
+            return 1
+    print(describe_archived(archived))
+    return 0
+
+
+def verify_audit_archive(args: argparse.Namespace) -> int:
+    from service.audit.archive import verify_archive_file
+    from service.audit.commands import archive_record, describe_archive_check
+    from service.audit.store import ArchiveRecord
+
+    path = Path(args.file)
+    checkpoint: dict[int, tuple[int, bytes]] = {}
+    try:
+        for text in args.checkpoint or ():
+            chain, seq, digest = text.split(":")
+            checkpoint[int(chain)] = (int(seq), bytes.fromhex(digest))
+    except ValueError:
+        print("give each --checkpoint as CHAIN:SEQ:HASH (hex), e.g. 3:1200:ab12...", file=sys.stderr)
+        return 2
+    record: ArchiveRecord | None = None
+    if args.database:
+        from service.database.local import database_urls
+
+        settings = _settings()
+        with database_urls(settings, create=False) as urls:
+            try:
+                record = asyncio.run(archive_record(urls.service, path))
+            except ValueError as exc:
+                print(f"{path}: {exc}", file=sys.stderr)
+                return 1
+        if record is None:
+            print(f"{path}: the database holds no archive record of this month", file=sys.stderr)
+            return 1
+    check = verify_archive_file(path, checkpoint=checkpoint, record=record)
+    print(describe_archive_check(path, check))
+    return 0 if check.intact else 1
+
+
 async def _replay_erasures(settings: Settings, dsn: str, migrations_dsn: str, ledger_url: str) -> int:
     import asyncpg
 
@@ -570,6 +633,24 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chains; exit 1 at a broken link").set_defaults(
         func=verify_audit
     )
+    p = audit_commands.add_parser(
+        "archive", help="verify, write to a file and remove whole months older than IDV_AUDIT_ONLINE_MONTHS"
+    )
+    p.add_argument("--before", required=True, help="archive months before this one (YYYY-MM, UTC)")
+    p.add_argument("--out", required=True, help="the directory the month files go to")
+    p.set_defaults(func=archive_audit)
+    p = audit_commands.add_parser(
+        "verify-archive", help="check an archived month's file; exit 1 if it was changed or does not join"
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        metavar="CHAIN:SEQ:HASH",
+        help="a chain's head before the month (the previous month's end); repeat per chain",
+    )
+    p.add_argument("--database", action="store_true", help="also hold the file to its archive record")
+    p.set_defaults(func=verify_audit_archive)
 
     dev = commands.add_parser("dev", help="development-only tools (refused when IDV_ENV=production)")
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)

@@ -150,6 +150,7 @@ LIFECYCLE = Group("lifecycle")
 RIGHTS = Group("rights")
 TERMINATION = Group("termination")
 PASSKEYS = Group("passkeys")
+TOKENS = Group("tokens")
 
 
 # --- Parsers --------------------------------------------------------------------------------------
@@ -241,6 +242,25 @@ def _duration(minimum: timedelta = timedelta(0), shown: str = "") -> Parser[time
         return value
 
     return parse
+
+
+def _duration_up_to(maximum: timedelta, shown: str) -> Parser[timedelta]:
+    at_least_a_second = _duration(timedelta(seconds=1), "1s")
+
+    def parse(name: str, text: str) -> timedelta:
+        value = at_least_a_second(name, text)
+        if value > maximum:
+            raise ValueError(f"{name} must be at most {shown}")
+        return value
+
+    return parse
+
+
+def _audiences(name: str, text: str) -> tuple[str, ...]:
+    audiences = _comma_list(name, text)
+    if not audiences or any(len(audience) > 200 for audience in audiences):
+        raise ValueError(f"{name} must be a comma-separated list of audiences (each at most 200 characters)")
+    return audiences
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
@@ -564,6 +584,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "20",
         ),
     ]
+    rate_limit_account_lookups_per_minute: Annotated[
+        int,
+        HTTP(
+            "IDV_RATE_ACCOUNT_LOOKUPS_PER_MINUTE",
+            _integer(0, 10**7),
+            "operators' account look-ups by e-mail, phone or ID number per operator session per minute",
+            "20",
+        ),
+    ]
 
     # vault
     master_keys: Annotated[
@@ -720,6 +749,53 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             _integer(0, 10_000_000),
             "the most resolved sessions a process keeps (least recently used go first; about 1 KiB each)",
             "20000",
+        ),
+    ]
+
+    # session tokens (service/tokens): signed, short-lived, verified by gateways without asking idv
+    session_token_lifetime: Annotated[
+        timedelta,
+        TOKENS(
+            "IDV_SESSION_TOKEN_LIFETIME",
+            _duration_up_to(timedelta(hours=1), "1h"),
+            "how long a signed session token (`POST /v1/sessions/token`) is valid, never past its session's "
+            "expiry: also how long a token outlives the end of its session",
+            "120s",
+            production=(
+                ProductionRule(
+                    "at most `5m`",
+                    lambda value, _settings, _workload: value > timedelta(minutes=5),
+                    "production refuses {name} above 5m: a token outlives its session's end that long",
+                ),
+            ),
+        ),
+    ]
+    session_token_issuer: Annotated[
+        str,
+        TOKENS(
+            "IDV_SESSION_TOKEN_ISSUER",
+            _text,
+            "the `iss` claim of session tokens (e.g. `https://id.example.com`)",
+            computed_default=lambda values: values["public_name"],
+            default_doc="`IDV_PUBLIC_NAME`",
+        ),
+    ]
+    session_token_audiences: Annotated[
+        tuple[str, ...],
+        TOKENS(
+            "IDV_SESSION_TOKEN_AUDIENCES",
+            _audiences,
+            "comma-separated `aud` values a session token may be asked for (`?audience=`); the first is the default",
+            "idv-gateway",
+        ),
+    ]
+    session_signing_key_rotation: Annotated[
+        timedelta,
+        TOKENS(
+            "IDV_SESSION_SIGNING_KEY_ROTATION",
+            _duration(timedelta(days=1), "1d"),
+            "how long one key signs session tokens before the next takes over (`tokens.rotate_signing_keys`)",
+            "30d",
         ),
     ]
 
@@ -1159,6 +1235,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "how long an account may stay `pending_verification` (no contact verified) before it is erased and "
             "its e-mail, phone and username are free again",
             "7d",
+        ),
+    ]
+    # How much of the audit trail stays in the database; `idv audit archive` moves older months to files.
+    audit_online_months: Annotated[
+        int,
+        LIFECYCLE(
+            "IDV_AUDIT_ONLINE_MONTHS",
+            _integer(1, 1200),
+            "whole months of the audit trail kept in the database before the current one; `idv audit archive` "
+            "moves only older months to verified files",
+            "24",
+            production=(
+                ProductionRule(
+                    "at least 12",
+                    lambda value, _settings, _workload: value < 12,
+                    "production keeps at least 12 months of the audit trail in the database ({name})",
+                ),
+            ),
         ),
     ]
     # Retention periods by category (service/lifecycle/retention.py); unnamed ones keep their default.

@@ -45,6 +45,7 @@ STORED_JOB_NAMES = {
     "recipients.deliver_notice",
     "rights.build_export",
     "sessions.assisted_recovery_decided",
+    "tokens.rotate_signing_keys",
     "vault.reindex",
     "vault.rewrap",
     "vault.rotate_master_keys",

@@ -56,6 +56,7 @@ def test_production_with_real_adapters_starts(tmp_path: Path) -> None:
         ({"IDV_WEBAUTHN_ORIGINS": ""}, "IDV_WEBAUTHN_ORIGINS that are not https"),
         ({"IDV_WEBAUTHN_ORIGINS": "https://app.example.com,http://app.example.com"}, "not https"),
         ({"IDV_WEBAUTHN_ORIGINS": "https://app.example.com/sign-in"}, "no path"),
+        ({"IDV_SESSION_TOKEN_LIFETIME": "10m"}, "IDV_SESSION_TOKEN_LIFETIME above 5m"),
     ],
 )
 def test_production_refuses_development_adapters_and_missing_keys(

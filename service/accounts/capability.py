@@ -9,7 +9,7 @@ import asyncpg
 
 from service.accounts.erasure import erase_personal_data
 from service.accounts.notices import state_notice_job
-from service.accounts.routes import ProfileController, RegistrationController
+from service.accounts.routes import OperatorAccountsController, ProfileController, RegistrationController
 from service.lifecycle.personal_data import WHILE_THE_ACCOUNT_LIVES, AccountErasure, Erasure, PersonalData, Sealed
 from service.manifest import Capability
 from service.vault.labels import VaultField
@@ -52,7 +52,7 @@ async def erase_account_data(conn: asyncpg.Connection, erasure: AccountErasure) 
 
 CAPABILITY = Capability(
     "accounts",
-    routes=(RegistrationController, ProfileController),
+    routes=(RegistrationController, ProfileController, OperatorAccountsController),
     jobs=(state_notice_job,),
     personal_data=PERSONAL_DATA,
     erase=erase_account_data,

@@ -316,3 +316,54 @@ async def lock_next_unverified_past(
         _PAST_LIFETIME + " AND a.id <> ALL($2::uuid[]) LIMIT 1 FOR UPDATE OF a SKIP LOCKED", lifetime, passed_over
     )
     return account_id
+
+
+class AccountOverview(msgspec.Struct, frozen=True):
+    """An account's state and dates, nothing sealed: what an operator's view of it starts from."""
+
+    id: UUID
+    state: AccountState
+    created_at: datetime
+    in_doubt: bool
+
+
+class StateHistoryEntry(msgspec.Struct, frozen=True):
+    """One change of an account's state, whole (ids and codes only)."""
+
+    from_state: AccountState | None
+    to_state: AccountState
+    event: AccountEvent
+    actor: str
+    reason_code: str | None
+    case_id: UUID | None
+    at: datetime
+
+
+async def fetch_overview(conn: asyncpg.Connection, account_id: UUID) -> AccountOverview | None:
+    row = await conn.fetchrow(
+        "SELECT id, state, created_at, in_doubt_since IS NOT NULL AS in_doubt FROM accounts WHERE id = $1", account_id
+    )
+    if row is None:
+        return None
+    return AccountOverview(row["id"], AccountState(row["state"]), row["created_at"], row["in_doubt"])
+
+
+async def state_history(conn: asyncpg.Connection, account_id: UUID) -> list[StateHistoryEntry]:
+    """Every change of the account's state, oldest first."""
+    rows = await conn.fetch(
+        """SELECT from_state, to_state, event, actor, reason_code, case_id, at FROM account_state_changes
+           WHERE account_id = $1 ORDER BY id""",
+        account_id,
+    )
+    return [
+        StateHistoryEntry(
+            AccountState(row["from_state"]) if row["from_state"] else None,
+            AccountState(row["to_state"]),
+            AccountEvent(row["event"]),
+            row["actor"],
+            row["reason_code"],
+            row["case_id"],
+            row["at"],
+        )
+        for row in rows
+    ]

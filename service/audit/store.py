@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -197,3 +197,173 @@ async def any_for_target(conn: asyncpg.Connection, action: str, target_type: str
         action,
     )
     return found
+
+
+# Archiving (service/audit/archive.py). Archive records are written by the owner role only.
+
+
+class ArchivedHead(msgspec.Struct, frozen=True):
+    """One chain's head before and after an archived month."""
+
+    chain: int
+    start_seq: int
+    start_hash: bytes
+    end_seq: int
+    end_hash: bytes
+
+
+class ArchiveRecord(msgspec.Struct, frozen=True):
+    id: int
+    month: date
+    entries: int
+    file_name: str
+    sha256: bytes
+    archived_at: datetime
+    heads: tuple[ArchivedHead, ...]
+
+
+# Held for the whole of an archive run's transaction: two runs at once archive one after the other.
+ARCHIVE_LOCK = (0x1D7B, 0)
+# The key space of the chains' advisory locks (migration 0004's audit_link).
+CHAIN_LOCK = 0x1D7A
+
+
+async def lock_archiving(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *ARCHIVE_LOCK)
+
+
+async def wait_for_chain_writers(conn: asyncpg.Connection, chain: int) -> None:
+    """Wait until whoever is appending to the chain has committed (the lock audit_link holds)."""
+    await conn.execute("SELECT pg_advisory_lock($1, $2)", CHAIN_LOCK, chain)
+    await conn.execute("SELECT pg_advisory_unlock($1, $2)", CHAIN_LOCK, chain)
+
+
+def _archive(rows: list[asyncpg.Record]) -> ArchiveRecord:
+    first = rows[0]
+    heads = tuple(
+        ArchivedHead(row["chain"], row["start_seq"], row["start_hash"], row["end_seq"], row["end_hash"]) for row in rows
+    )
+    return ArchiveRecord(
+        first["id"], first["month"], first["entries"], first["file_name"], first["sha256"], first["archived_at"], heads
+    )
+
+
+_ARCHIVES = """SELECT a.id, a.month, a.entries, a.file_name, a.sha256, a.archived_at,
+                      c.chain, c.start_seq, c.start_hash, c.end_seq, c.end_hash
+               FROM audit_archives a JOIN audit_archive_chains c ON c.archive_id = a.id"""
+
+
+async def archives(conn: asyncpg.Connection) -> list[ArchiveRecord]:
+    """Every archive record, oldest month first."""
+    rows = await conn.fetch(_ARCHIVES + " ORDER BY a.month, c.chain")
+    grouped: dict[int, list[asyncpg.Record]] = {}
+    for row in rows:
+        grouped.setdefault(row["id"], []).append(row)
+    return [_archive(group) for group in grouped.values()]
+
+
+async def archive_of(conn: asyncpg.Connection, month: date) -> ArchiveRecord | None:
+    rows = await conn.fetch(_ARCHIVES + " WHERE a.month = $1 ORDER BY c.chain", month)
+    return _archive(rows) if rows else None
+
+
+async def last_archived_month(conn: asyncpg.Connection) -> date | None:
+    month: date | None = await conn.fetchval("SELECT max(month) FROM audit_archives")
+    return month
+
+
+async def archived_heads(conn: asyncpg.Connection) -> dict[int, tuple[int, bytes]]:
+    """Each chain's head at the end of the last archived month (chains never archived are absent)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (chain) chain, end_seq, end_hash FROM audit_archive_chains
+           ORDER BY chain, end_seq DESC"""
+    )
+    return {row["chain"]: (row["end_seq"], row["end_hash"]) for row in rows}
+
+
+async def oldest_entry_at(conn: asyncpg.Connection) -> datetime | None:
+    """When the oldest entry still in the table was written: the earliest of each chain's first entry
+    (one index probe per chain; within a chain, time follows seq)."""
+    at: datetime | None = await conn.fetchval(
+        """SELECT min((SELECT l.at FROM audit_log l WHERE l.chain = c.chain ORDER BY l.seq LIMIT 1))
+           FROM audit_chains c"""
+    )
+    return at
+
+
+async def last_seqs_before(conn: asyncpg.Connection, before: datetime) -> dict[int, int]:
+    """Each chain's last entry written before ``before`` (chains with none are absent). The entries
+    before an unarchived month's end are that month's: the BRIN index on ``at`` reads only their blocks."""
+    rows = await conn.fetch("SELECT chain, max(seq) AS seq FROM audit_log WHERE at < $1 GROUP BY chain", before)
+    return {row["chain"]: row["seq"] for row in rows}
+
+
+async def hash_at(conn: asyncpg.Connection, chain: int, seq: int) -> bytes | None:
+    digest: bytes | None = await conn.fetchval("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2", chain, seq)
+    return digest
+
+
+async def range_rows(
+    conn: asyncpg.Connection, ranges: list[tuple[int, int, int]], batch: int = 2000
+) -> AsyncIterator[ChainedEntry]:
+    """The entries of each (chain, after seq, up to seq), chain by chain in order; inside a transaction."""
+    async for row in conn.cursor(
+        """SELECT l.id, l.chain, l.seq, l.at, l.actor_type, l.actor_id, l.action, l.target_type, l.target_id,
+                  l.origin, l.before_hash, l.after_hash, l.details, l.prev_hash, l.hash
+           FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r (chain, after_seq, up_to)
+           JOIN audit_log l ON l.chain = r.chain AND l.seq > r.after_seq AND l.seq <= r.up_to
+           ORDER BY l.chain, l.seq""",
+        [r[0] for r in ranges],
+        [r[1] for r in ranges],
+        [r[2] for r in ranges],
+        prefetch=batch,
+    ):
+        yield chained_entry(row)
+
+
+async def add_archive(
+    conn: asyncpg.Connection, month: date, entries: int, file_name: str, sha256: bytes, heads: list[ArchivedHead]
+) -> int:
+    """Record an archive and checkpoint each chain's end (chains that ever had an entry)."""
+    archive_id: int = await conn.fetchval(
+        "INSERT INTO audit_archives (month, entries, file_name, sha256) VALUES ($1, $2, $3, $4) RETURNING id",
+        month,
+        entries,
+        file_name,
+        sha256,
+    )
+    for head in heads:
+        checkpoint_id = None
+        if head.end_seq:
+            checkpoint_id = await conn.fetchval(
+                "INSERT INTO audit_checkpoints (chain, seq, hash) VALUES ($1, $2, $3) RETURNING id",
+                head.chain,
+                head.end_seq,
+                head.end_hash,
+            )
+        await conn.execute(
+            """INSERT INTO audit_archive_chains (archive_id, chain, start_seq, start_hash, end_seq, end_hash,
+                                                 checkpoint_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            archive_id,
+            head.chain,
+            head.start_seq,
+            head.start_hash,
+            head.end_seq,
+            head.end_hash,
+            checkpoint_id,
+        )
+    return archive_id
+
+
+async def remove_archived(conn: asyncpg.Connection, heads: list[ArchivedHead]) -> int:
+    """Delete the entries the archive record just written covers (migration 0036's trigger checks)."""
+    status: str = await conn.execute(
+        """DELETE FROM audit_log l
+           USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r (chain, after_seq, up_to)
+           WHERE l.chain = r.chain AND l.seq > r.after_seq AND l.seq <= r.up_to""",
+        [h.chain for h in heads],
+        [h.start_seq for h in heads],
+        [h.end_seq for h in heads],
+    )
+    return int(status.split()[-1])

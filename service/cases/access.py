@@ -94,6 +94,10 @@ def ensure_may_see(operator: OperatorPrincipal, case: Case) -> None:
         raise Forbidden("case_type_not_allowed", "Your roles do not cover this type of case")
 
 
+def may_see(operator: OperatorPrincipal, case: Case) -> bool:
+    return _passes(lambda: ensure_may_see(operator, case))
+
+
 def ensure_may_decide(operator: OperatorPrincipal, case: Case) -> None:
     ensure_may_see(operator, case)
     if operator.operator_id in case.excluded_operator_ids:

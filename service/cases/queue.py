@@ -5,10 +5,13 @@ Every read of a case is audited, and so is every reveal of a masked value with i
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from service.audit import AuditEntry, AuditTrail, record_digest
 from service.audit.entries import ActorKind, DetailValue
@@ -19,11 +22,12 @@ from service.cases.access import (
     case_to_reveal,
     ensure_may_decide,
     ensure_may_see,
+    may_see,
     visible_case,
     workable_types,
 )
 from service.cases.cases import case_digest_fields, lock_case
-from service.cases.records import Case, CaseHistoryEvent, QueueCount
+from service.cases.records import Case, CaseHistoryEvent, QueueCount, QueuePosition
 from service.cases.schemas import (
     AppealedCase,
     CaseDetail,
@@ -35,7 +39,7 @@ from service.cases.schemas import (
     StagedDecisionView,
 )
 from service.cases.states import OPEN_STATES, CaseState
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, FieldProblem, NotFound, Rejected
 from service.operators.auth import OperatorPrincipal
 from service.runtime import Runtime
 from service.vault import OwnerCipher
@@ -56,6 +60,69 @@ def summary(case: Case) -> CaseSummary:
     )
 
 
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[CaseSummary]
+    # Where the next page starts (pass as ``after``); None when this page is the last.
+    next_cursor: str | None
+
+
+# A cursor is the last case's position in the queue's order (priority, due_at, id), encoded: clients
+# pass it back as it is. It is a position, not a snapshot: a case decided meanwhile leaves the queue
+# and one whose priority rose past the position is seen on the next first page, not on this walk.
+def queue_cursor(case: CaseSummary) -> str:
+    position = QueuePosition(case.priority, case.due_at, case.case_id)
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).rstrip(b"=").decode()
+
+
+def queue_position(cursor: str) -> QueuePosition:
+    """The position a cursor names; `Rejected` (400, a problem on ``after``) for anything else."""
+    try:
+        position = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), type=QueuePosition)
+    except (ValueError, msgspec.DecodeError):
+        position = None
+    if position is None or not -32768 <= position.priority <= 32767 or position.due_at.tzinfo is None:
+        raise Rejected(
+            "invalid_parameters",
+            "The request has invalid parameters",
+            errors=[FieldProblem("after", "invalid_cursor", "pass the cursor of the previous page as it was given")],
+        )
+    return position
+
+
+async def queue_page(
+    runtime: Runtime,
+    operator: OperatorPrincipal,
+    *,
+    case_type: str | None,
+    state: CaseState | None,
+    due_before: datetime | None,
+    mine: bool,
+    unassigned: bool,
+    limit: int,
+    after: str | None = None,
+) -> QueuePage:
+    """A page of the queue in its order (priority, due time, id), past the cursor ``after``."""
+    position = queue_position(after) if after is not None else None
+    states = [state.value] if state else [s.value for s in OPEN_STATES]
+    async with runtime.database.connection() as conn:
+        cases = await store.queue(
+            conn,
+            workable_types=[t.value for t in workable_types(operator)],
+            case_type=case_type,
+            states=states,
+            due_before=due_before,
+            assignee=operator.operator_id if mine else None,
+            unassigned=unassigned,
+            limit=limit + 1,  # one more tells whether there is a next page
+            open_only=state is None or state in OPEN_STATES,
+            any_open_state=state is None,
+            after=position,
+        )
+    page = [summary(case) for case in cases[:limit]]
+    return QueuePage(page, queue_cursor(page[-1]) if len(cases) > limit else None)
+
+
 async def list_queue(
     runtime: Runtime,
     operator: OperatorPrincipal,
@@ -67,21 +134,18 @@ async def list_queue(
     unassigned: bool,
     limit: int,
 ) -> list[CaseSummary]:
-    states = [state.value] if state else [s.value for s in OPEN_STATES]
-    async with runtime.database.connection() as conn:
-        cases = await store.queue(
-            conn,
-            workable_types=[t.value for t in workable_types(operator)],
-            case_type=case_type,
-            states=states,
-            due_before=due_before,
-            assignee=operator.operator_id if mine else None,
-            unassigned=unassigned,
-            limit=limit,
-            open_only=state is None or state in OPEN_STATES,
-            any_open_state=state is None,
-        )
-    return [summary(case) for case in cases]
+    """The queue's first ``limit`` cases (the console's list)."""
+    page = await queue_page(
+        runtime,
+        operator,
+        case_type=case_type,
+        state=state,
+        due_before=due_before,
+        mine=mine,
+        unassigned=unassigned,
+        limit=limit,
+    )
+    return page.cases
 
 
 async def queue_counts(runtime: Runtime, operator: OperatorPrincipal) -> list[QueueCount]:
@@ -216,3 +280,11 @@ async def reveal(
             ),
         )
     return RevealedEvidence(name, value)
+
+
+async def cases_of_subject(
+    conn: asyncpg.Connection, operator: OperatorPrincipal, account_id: UUID
+) -> list[CaseSummary]:
+    """The account's cases, newest first, of the types this operator's roles cover (as
+    ``visible_case`` allows one): an account's page lists no case its reader may not open."""
+    return [summary(own.case) for own in await store.for_subject(conn, account_id) if may_see(operator, own.case)]

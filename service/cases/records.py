@@ -38,6 +38,14 @@ class Case(msgspec.Struct, frozen=True):
     closed_at: datetime | None
 
 
+class QueuePosition(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page of the queue ended: the last case's place in the queue's order."""
+
+    priority: int
+    due_at: datetime
+    id: UUID
+
+
 class SubjectCase(msgspec.Struct, frozen=True):
     """One of a person's cases, with the appeal against it if there is one."""
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from service.cases import decisions, queue, subjects
@@ -40,7 +41,19 @@ class ReviewQueueController(Controller):
     tags = ["review cases"]
     guards = [operator_guard]
 
-    @get("/", summary="The review queue: open cases of the types one's roles cover", opt=allow(CASE_WORKERS))
+    @get(
+        "/",
+        summary="The review queue: open cases of the types one's roles cover, in pages (`after` the previous "
+        "page's `X-Next-Cursor`)",
+        opt=allow(CASE_WORKERS),
+        response_headers=[
+            ResponseHeader(
+                name="X-Next-Cursor",
+                description="the cursor of the next page, to pass as `after`; absent on the last page",
+                documentation_only=True,
+            )
+        ],
+    )
     async def list_cases(
         self,
         runtime: CurrentRuntime,
@@ -51,8 +64,9 @@ class ReviewQueueController(Controller):
         mine: FromQuery[bool] = False,
         unassigned: FromQuery[bool] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    ) -> list[CaseSummary]:
-        return await queue.list_queue(
+        after: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    ) -> Response[list[CaseSummary]]:
+        page = await queue.queue_page(
             runtime,
             operator,
             case_type=case_type.value if case_type else None,
@@ -61,7 +75,10 @@ class ReviewQueueController(Controller):
             mine=mine,
             unassigned=unassigned,
             limit=limit,
+            after=after,
         )
+        headers = {} if page.next_cursor is None else {"x-next-cursor": page.next_cursor}
+        return Response(page.cases, headers=headers)
 
     @get("/reason-codes", summary="The reason-code catalogue", opt=allow(CASE_WORKERS))
     async def reason_codes(self, operator: CurrentOperator) -> list[ReasonCodeView]:

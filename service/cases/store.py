@@ -10,7 +10,15 @@ import msgspec
 
 from service.audit.entries import ActorKind
 from service.cases.catalogue import CaseType
-from service.cases.records import Case, CaseHistoryEvent, EvidenceItem, QueueCount, StagedDecision, SubjectCase
+from service.cases.records import (
+    Case,
+    CaseHistoryEvent,
+    EvidenceItem,
+    QueueCount,
+    QueuePosition,
+    StagedDecision,
+    SubjectCase,
+)
 from service.cases.schemas import AutomatedResult
 from service.cases.states import CaseEvent, CaseState, DecisionKind
 
@@ -289,22 +297,27 @@ async def resolve_staged(conn: asyncpg.Connection, staged_id: UUID, status: str,
     )
 
 
-def queue_statement(*, open_only: bool, any_open_state: bool = False) -> str:
+def queue_statement(*, open_only: bool, any_open_state: bool = False, after: bool = False) -> str:
     """Asked for open states only, the query names `closed_at IS NULL`, which lets it walk the partial index
     on open cases (review_cases_queue_idx: priority, due_at, id) in order and stop at the limit, never reading
     a closed case (tests/cases/test_queue_plan.py). A closed state asked for by name reads closed cases.
 
     Asked for any open state, it does not also filter on the state: a case is closed exactly when it is in a
     closed state (`set_state`), and the planner, taking the two conditions as independent, would expect a
-    fraction of the open cases squared and read and sort them all instead of walking the index."""
+    fraction of the open cases squared and read and sort them all instead of walking the index.
+
+    ``after``: the page starts past a position ($8, $9, $10), a row comparison in the ORDER BY's own
+    columns, which the index takes as where its scan starts (a separate statement, so that a prepared
+    plan never weighs a position that is absent)."""
     only_open = "closed_at IS NULL AND" if open_only else ""
     by_state = "$2::text[] IS NOT NULL" if any_open_state else "state = ANY($2::text[])"
+    past = "AND (priority, due_at, id) > ($8::smallint, $9::timestamptz, $10::uuid)" if after else ""
     return f"""SELECT {CASE_COLUMNS} FROM review_cases
             WHERE {only_open} coalesce(appealed_case_type, case_type) = ANY($1::text[])
               AND ($7::text IS NULL OR case_type = $7) AND {by_state}
               AND ($3::timestamptz IS NULL OR due_at < $3)
               AND ($4::uuid IS NULL OR assignee_id = $4)
-              AND (NOT $5 OR assignee_id IS NULL)
+              AND (NOT $5 OR assignee_id IS NULL) {past}
             ORDER BY priority, due_at, id LIMIT $6"""  # noqa: S608 - constant columns and predicates
 
 
@@ -320,10 +333,12 @@ async def queue(
     limit: int,
     open_only: bool,
     any_open_state: bool = False,
+    after: QueuePosition | None = None,
 ) -> list[Case]:
-    """The first `limit` cases by priority, due time and id (see `queue_statement`)."""
+    """The first `limit` cases by priority, due time and id, past ``after`` if given (see `queue_statement`)."""
+    position = () if after is None else (after.priority, after.due_at, after.id)
     rows = await conn.fetch(
-        queue_statement(open_only=open_only, any_open_state=any_open_state),
+        queue_statement(open_only=open_only, any_open_state=any_open_state, after=after is not None),
         workable_types,
         states,
         due_before,
@@ -331,6 +346,7 @@ async def queue(
         unassigned,
         limit,
         case_type,
+        *position,
     )
     return [_case(row) for row in rows]
 

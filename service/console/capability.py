@@ -5,6 +5,7 @@ functions. It holds no personal data of its own: its session is an operator sess
 
 from __future__ import annotations
 
+from service.console.accounts import ConsoleAccountsController
 from service.console.admin import ConsoleAdminController
 from service.console.passkeys import ConsolePasskeyCeremonyController, ConsolePasskeysController
 from service.console.routes import ConsoleAssetsController, ConsoleController
@@ -15,6 +16,7 @@ CAPABILITY = Capability(
     routes=(
         ConsoleController,
         ConsoleAdminController,
+        ConsoleAccountsController,
         ConsolePasskeysController,
         ConsolePasskeyCeremonyController,
         ConsoleAssetsController,

@@ -71,7 +71,7 @@ from service.operators.auth import (
     ensure_allowed,
 )
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ACCOUNT_READERS, ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
 from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
@@ -95,6 +95,7 @@ AUDIT_ROLES = AUDIT_READERS
 NAVIGATION = (
     ("Queue", "/console/queue", QUEUE_ROLES),
     ("Rights requests", "/console/rights", REQUEST_WORKERS),
+    ("Accounts", "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
     ("Audit trail", "/console/audit", AUDIT_ROLES),
     ("Recipients", "/console/recipients", AUDIT_READERS),
     ("Operators", "/console/operators", ADMINS),

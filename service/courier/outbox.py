@@ -90,24 +90,34 @@ class Courier:
                 return False
         recipient = cipher.open_text(VaultField.COURIER_RECIPIENT, row.recipient)
         variables = msgspec.json.decode(cipher.open(VaultField.COURIER_VARIABLES, row.variables))
-        template = TEMPLATES[row.template]
         language = Language(row.language) if row.language else self.default_language
         subject, body = render(
             row.template, {"service": self.service_name, **variables}, language, signature=self.sms_signature
         )
+        # Shielded: a job cancelled while its message travels (a shutdown, a lost connection) must not
+        # part the sending from its record, or the retry sends the message a second time. The send
+        # and its record run to the end in their own task; the cancellation reaches the job after.
+        await asyncio.shield(
+            asyncio.ensure_future(self._send_and_record(message_id, row.template, recipient, subject, body))
+        )
+        return True
+
+    async def _send_and_record(
+        self, message_id: UUID, template_name: str, recipient: str, subject: str, body: str
+    ) -> None:
+        channel = TEMPLATES[template_name].channel
         try:
-            if template.channel is Channel.EMAIL:
+            if channel is Channel.EMAIL:
                 await self.email.send_email(recipient, subject, body)
             else:
                 await self.sms.send_sms(recipient, body)
         except DeliveryFailed as failure:
             async with self.database.connection() as conn:
                 await store.mark_failed_attempt(conn, message_id, str(failure))
-            logger.warning("delivery failed", extra={"template": row.template, "error": str(failure)})
+            logger.warning("delivery failed", extra={"template": template_name, "error": str(failure)})
             raise
         await self._record_sent(message_id)
-        logger.info("message sent", extra={"template": row.template, "channel": template.channel})
-        return True
+        logger.info("message sent", extra={"template": template_name, "channel": channel})
 
     async def _record_sent(self, message_id: UUID) -> None:
         """The message has left: if the database is away (a restart, a failover), wait for it

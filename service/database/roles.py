@@ -16,6 +16,8 @@ EMBEDDED_SERVICE_LOGIN = "idv_app"
 APPEND_ONLY_TABLES = (
     "audit_log",
     "audit_checkpoints",
+    "audit_archives",
+    "audit_archive_chains",
     "consent_events",
     "account_state_changes",
     "review_case_events",

@@ -7,6 +7,7 @@ IDV_REDIS_URL is set so replicas share counters). A route opts in with
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.console.security import SESSION_COOKIE, cookie_name
 from service.settings import Environment, Settings
 
 STORE_NAME = "rate_limit"
@@ -27,10 +29,24 @@ class RateLimitGroup(StrEnum):
     SIGN_IN = "sign_in"
     CODES = "codes"
     UPLOADS = "uploads"
+    # Counted per operator session (its bearer token or console cookie), not per address.
+    ACCOUNT_LOOKUPS = "account_lookups"
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _operator_session(request: Request[Any, Any, Any], settings: Settings) -> str:
+    """The operator session a request presents (API bearer token, else console cookie), as a digest
+    so the counters' store never holds a token; the address when it presents neither (the guard
+    refuses such a request anyway). A new session takes a sign-in with a fresh TOTP code."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    credential = token.strip() if scheme.lower() == "bearer" else ""
+    credential = credential or request.cookies.get(cookie_name(settings, SESSION_COOKIE), "")
+    if not credential:
+        return _client(request)
+    return hashlib.sha256(credential.encode()).hexdigest()
 
 
 def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
@@ -41,9 +57,12 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         RateLimitGroup.SIGN_IN: ("minute", settings.rate_limit_sign_ins_per_minute),
         RateLimitGroup.CODES: ("minute", settings.rate_limit_codes_per_minute),
         RateLimitGroup.UPLOADS: ("minute", settings.rate_limit_uploads_per_minute),
+        RateLimitGroup.ACCOUNT_LOOKUPS: ("minute", settings.rate_limit_account_lookups_per_minute),
     }
 
     def identify_for(group: RateLimitGroup) -> Callable[[Request[Any, Any, Any]], str]:
+        if group is RateLimitGroup.ACCOUNT_LOOKUPS:
+            return lambda request: f"{group}:{_operator_session(request, settings)}"
         return lambda request: f"{group}:{_client(request)}"
 
     def wrap(app: ASGIApp) -> ASGIApp:
@@ -68,7 +87,9 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
 def unshared_limits_problem(settings: Settings) -> str | None:
     """Why the API must not start: in production, per-address limits each replica counts alone
     (with N pods an attacker gets N times every limit), unless that is declared intended. Checked
-    by `idv serve` only: workers and migrations serve no requests."""
+    by `idv serve` only: workers and migrations serve no requests. (Operators' account look-ups,
+    counted per operator session, are a brake on trusted staff, not a defence against attackers:
+    counted per replica they do not stop the service from starting.)"""
     limits_on = any(
         (
             settings.rate_limit_registrations_per_hour,

@@ -184,4 +184,5 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "operator_sessions": "staff sessions",
     "operator_passkeys": "staff passkeys, under the operator's own key",
     "operator_passkey_challenges": "staff passkey ceremonies under way (random challenges)",
+    "session_signing_keys": "the service's keys that sign session tokens (public keys, sealed private keys)",
 }

@@ -292,3 +292,14 @@ async def indexed_id_numbers_of(conn: asyncpg.Connection, account_id: UUID) -> l
         account_id,
     )
     return [row["id_number"] for row in rows]
+
+
+async def accounts_verified_with_number(conn: asyncpg.Connection, id_number_indexes: list[bytes]) -> list[UUID]:
+    """The accounts verified with this number (its index under each blind-index key in use), by the
+    index on verified numbers; never a scan of the sealed numbers."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT account_id FROM real_name_verifications
+           WHERE id_number_index = ANY($1::bytea[]) AND status = 'verified' ORDER BY account_id""",
+        id_number_indexes,
+    )
+    return [row["account_id"] for row in rows]

@@ -9,11 +9,9 @@ from litestar.params import FromPath, JSONBody
 
 from service.http.dependencies import CurrentRuntime
 from service.operators.auth import allow, operator_guard
-from service.operators.roles import Role
+from service.operators.roles import ACCOUNT_MEASURES
 from service.operators.routes import CurrentOperator
 from service.restrictions.restrictions import LiftRequest, RestrictionRequest, RestrictionView, lift, restrict
-
-SENIOR_REVIEWERS = frozenset({Role.SENIOR_REVIEWER})
 
 
 class RestrictionController(Controller):
@@ -25,7 +23,7 @@ class RestrictionController(Controller):
         "/",
         status_code=200,
         summary="Restrict an account while a doubt is checked (only verification, appeals, data rights work)",
-        opt=allow(SENIOR_REVIEWERS),
+        opt=allow(ACCOUNT_MEASURES),
     )
     async def restrict(
         self,
@@ -36,7 +34,7 @@ class RestrictionController(Controller):
     ) -> RestrictionView:
         return await restrict(runtime, operator, account_id, data)
 
-    @post("/lift", status_code=200, summary="Lift an account's restriction", opt=allow(SENIOR_REVIEWERS))
+    @post("/lift", status_code=200, summary="Lift an account's restriction", opt=allow(ACCOUNT_MEASURES))
     async def lift(
         self,
         runtime: CurrentRuntime,

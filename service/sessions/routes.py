@@ -16,14 +16,13 @@ from service.face.recovery import answer_recovery_challenge
 from service.face.schemas import (
     MAX_BODY_BYTES,
     FaceChallenge,
-    FaceVerifiedBy,
     RecoveryFaceResult,
     RecoveryFaceSubmission,
 )
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
-from service.sessions import store
+from service.sessions import claims, store
 from service.sessions.assisted import AssistedRecoveryRequest, request_assisted_recovery
 from service.sessions.assisted_face import start_face_step
 from service.sessions.auth import SELF_SERVICE, STATUS_CHECK
@@ -32,7 +31,6 @@ from service.sessions.passwords import change_password
 from service.sessions.recovery import RecoveryAttempt, complete_recovery, request_recovery
 from service.sessions.schemas import (
     AssistedRecoveryRequestBody,
-    Assurance,
     FaceStepRequest,
     PasswordChange,
     RecoveryCompletion,
@@ -291,25 +289,9 @@ class RecoveryController(Controller):
         )
 
 
-def _proofing_flags(principal: SignedIn) -> tuple[bool, bool, bool, bool]:
-    """Real name, qualification, face, document review: as proved, unless vouching is suspended.
-
-    While an operator doubts the account (restricted, or found false and suspended, and whatever
-    state it moved to since), what it proved earlier is not vouched for: a gateway reading only
-    the flags must not let it through."""
-    if principal.in_doubt:
-        return (False, False, False, False)
-    return (principal.real_name_verified, principal.qualified, principal.face_verified, principal.document_reviewed)
-
-
-def _face_verified_by(principal: SignedIn) -> FaceVerifiedBy | None:
-    """How the face was verified, under the same doubt rule as the flags."""
-    return None if principal.in_doubt else principal.face_verified_by
-
-
 def whoami_headers(principal: SignedIn) -> dict[str, str]:
     """What forward-auth gateways copy onto the upstream request."""
-    real_name, qualified, face, reviewed = _proofing_flags(principal)
+    real_name, qualified, face, reviewed = claims.proofing_flags(principal)
     return {
         "x-idv-account-id": str(principal.account_id),
         "x-idv-account-state": principal.state.value,
@@ -318,29 +300,18 @@ def whoami_headers(principal: SignedIn) -> dict[str, str]:
         "x-idv-real-name-verified": "true" if real_name else "false",
         "x-idv-qualified": "true" if qualified else "false",
         "x-idv-face-verified": "true" if face else "false",
-        "x-idv-face-verified-by": verified_by_header(_face_verified_by(principal)),
+        "x-idv-face-verified-by": verified_by_header(claims.face_verified_by(principal)),
         "x-idv-document-reviewed": "true" if reviewed else "false",
         "cache-control": "no-store",
     }
 
 
 def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
-    real_name, qualified, face, reviewed = _proofing_flags(principal)
     body = WhoAmI(
         account_id=principal.account_id,
         session_id=principal.session_id,
         state=principal.state,
-        assurance=Assurance(
-            principal.assurance,
-            principal.email_verified,
-            principal.phone_verified,
-            principal.totp_enabled,
-            real_name,
-            qualified,
-            face,
-            reviewed,
-            _face_verified_by(principal),
-        ),
+        assurance=claims.assurance(principal),
         roles=[],
         expires_at=principal.expires_at,
         consent_required=principal.consent_required,

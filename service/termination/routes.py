@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from service.http.dependencies import CurrentRuntime
 from service.operators.auth import allow, operator_guard
-from service.operators.roles import Role
+from service.operators.roles import ACCOUNT_MEASURES
 from service.operators.routes import CurrentOperator
 from service.termination.termination import TerminationProposal, propose
 
@@ -29,7 +29,7 @@ class TerminationController(Controller):
         "/{account_id:uuid}/termination",
         status_code=201,
         summary="Propose ending an account (false information or abuse); two operators decide",
-        opt=allow(frozenset({Role.SENIOR_REVIEWER})),
+        opt=allow(ACCOUNT_MEASURES),
     )
     async def propose(
         self,

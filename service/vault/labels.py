@@ -48,6 +48,8 @@ class VaultField(StrEnum):
     RIGHTS_EXPORT = "rights.export"
     SESSION_CLIENT_ADDRESS = "session.client_address"
     SESSION_USER_AGENT = "session.user_agent"
+    # The private key of a session-token signing key (service/tokens), under the key's own data key.
+    TOKENS_SIGNING_KEY = "tokens.signing_key"
     TOTP_SECRET = "totp.secret"  # noqa: S105 (a field name, not a secret)
 
     @classmethod

@@ -43,6 +43,7 @@ STORED_FIELDS = {
     "rights.export",
     "session.client_address",
     "session.user_agent",
+    "tokens.signing_key",
     "totp.secret",
 }
 STORED_FAMILIES = {"case.evidence", "face.sample"}
