@@ -949,7 +949,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "IDV_OPERATOR_REQUIRE_PASSKEY",
             _false_unless_true,
             "`true`: operators must sign in with a passkey; a password and TOTP sign-in then only lets an "
-            "operator without one enrol their first (recommended in production once the console runs passkeys)",
+            "operator without one enrol their first (recommended in production; the console and the API both "
+            "run the passkey ceremonies)",
             "false",
         ),
     ]

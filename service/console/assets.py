@@ -1,6 +1,6 @@
 """The console's static files, served by the service itself: htmx, vendored and pinned by its
 sha256 (checked when this module is imported, so a service with another htmx does not start),
-and the style sheet. No build step: the files are in the repository as they are served."""
+the style sheet and our own passkeys.js. No build step: the files are in the repository as they are served."""
 
 from __future__ import annotations
 
@@ -36,4 +36,6 @@ def _asset(name: str, media_type: str, pinned: str | None = None) -> Asset:
 ASSETS: dict[str, Asset] = {
     "htmx.min.js": _asset("htmx.min.js", "text/javascript", HTMX_SHA256),
     "console.css": _asset("console.css", "text/css"),
+    # Ours: the passkey ceremonies of the sign-in and Passkeys pages.
+    "passkeys.js": _asset("passkeys.js", "text/javascript"),
 }

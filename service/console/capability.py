@@ -7,9 +7,18 @@ from __future__ import annotations
 
 from service.console.accounts import ConsoleAccountsController
 from service.console.admin import ConsoleAdminController
+from service.console.passkeys import ConsolePasskeyCeremonyController, ConsolePasskeysController
 from service.console.routes import ConsoleAssetsController, ConsoleController
 from service.manifest import Capability
 
 CAPABILITY = Capability(
-    "console", routes=(ConsoleController, ConsoleAdminController, ConsoleAccountsController, ConsoleAssetsController)
+    "console",
+    routes=(
+        ConsoleController,
+        ConsoleAdminController,
+        ConsoleAccountsController,
+        ConsolePasskeysController,
+        ConsolePasskeyCeremonyController,
+        ConsoleAssetsController,
+    ),
 )

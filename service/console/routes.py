@@ -63,7 +63,14 @@ from service.http.dependencies import CurrentRuntime
 from service.http.problems import domain_status
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
-from service.operators.auth import ROLES_OPT, OperatorPrincipal, allow, authenticate, ensure_allowed
+from service.operators.auth import (
+    ROLES_OPT,
+    OperatorPrincipal,
+    SessionChannel,
+    allow,
+    authenticate,
+    ensure_allowed,
+)
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
 from service.operators.roles import ACCOUNT_READERS, ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
@@ -114,14 +121,15 @@ class SignInFirst(Exception):
 
 
 async def console_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The operator API's check, fed from the console's cookie; only that cookie is read, so a
-    person's session or an operator's bearer token opens nothing here."""
+    """The operator API's check, fed from the console's cookie; only that cookie is read, and only a
+    session signed in through the console is accepted, so a person's session or an operator's
+    API token opens nothing here."""
     if ROLES_OPT not in handler.opt:
         return  # the sign-in pages, declared public in their opt
     runtime: Runtime = connection.app.state.runtime
     token = connection.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE))
     try:
-        principal = await authenticate(connection, handler, token)
+        principal = await authenticate(connection, handler, token, SessionChannel.CONSOLE)
     except Unauthenticated:
         raise SignInFirst from None
     # Known before the role check, so a refused page still shows who is signed in and sign-out.
@@ -146,7 +154,12 @@ def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> di
     return {
         "operator": operator,
         "roles": sorted(operator.roles) if operator else [],
-        "navigation": [(label, path) for label, path, roles in NAVIGATION if operator and operator.has_any(roles)],
+        # A session restricted to enrolling a passkey reaches none of these pages.
+        "navigation": [
+            (label, path)
+            for label, path, roles in NAVIGATION
+            if operator and not operator.restricted and operator.has_any(roles)
+        ],
         "audit_allowed": bool(operator and operator.has_any(AUDIT_ROLES)),
         "csrf_field": CSRF_FIELD,
         "csrf": csrf_token(token) if token else "",
@@ -253,6 +266,7 @@ class ConsoleController(Controller):
             fields.get("totp_code", ""),
             client_address(request),
             user_agent(request),
+            SessionChannel.CONSOLE,
         )
         try:
             session = await sign_in_operator(runtime, attempt)

@@ -1,14 +1,18 @@
 """The console's security frame: its own session cookie, CSRF tokens, and the headers of every page.
 
-- The cookie holds an operator session's token (service.operators.sign_in), never a person's:
-  only the operators' sessions are looked up, so a user's session opens nothing here. It is
+- The cookie holds the token of an operator session signed in through the console
+  (service.operators.sign_in and .passkeys with ``SessionChannel.CONSOLE``), never a person's nor
+  an API session's: only the operators' console sessions are accepted, so a user's session or an
+  operator's bearer token opens nothing here, and the cookie's token is no bearer token. It is
   HttpOnly, SameSite=Strict, Path=/ and, where cookies are Secure (IDV_COOKIE_SECURE, as for the
   users' session cookie), ``__Host-`` prefixed. The idle timeout is the operator sessions'
   (IDV_OPERATOR_SESSION_IDLE_TIMEOUT), enforced where the session is looked up.
 - Every state-changing form carries a synchronizer token bound to the console session: an HMAC
   keyed with the session's own token, which only the server and the cookie's holder can compute;
   it dies with the session. The sign-in form, before there is a session, carries a random token
-  also set in a short-lived cookie of its own (double submit; the cookie is ``__Host-`` too).
+  also set in a short-lived cookie of its own (double submit; the cookie is ``__Host-`` too); a
+  passkey sign-in's challenge is bound to that cookie's token (its sha256), so it is answered only
+  from the page that asked for it.
 - Pages forbid inline script and style and framing, and are never stored by caches.
 - A case's documents and photos are never cached either; were one opened on its own, the sandbox
   gives it an opaque origin without scripts, and only pages of this origin may embed it.
@@ -96,6 +100,11 @@ def cleared_pre_session_cookie(settings: Settings) -> Cookie:
 
 def new_pre_session_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def pre_session_digest(token: str) -> bytes:
+    """What a passkey sign-in's challenge is bound to: the sign-in page's pre-session (its cookie)."""
+    return hashlib.sha256(token.encode()).digest()
 
 
 def csrf_token(session_token: str) -> str:

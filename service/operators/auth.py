@@ -6,6 +6,9 @@ endpoint that declares none, so forgetting is an error rather than an open door.
 With ``IDV_OPERATOR_REQUIRE_PASSKEY=true`` a session that did not sign in with a passkey is
 restricted: it reaches only the endpoints ``allow(..., while_enrolling_passkey=True)`` marks (who
 am I, sign out, enrol and list passkeys), so nothing that acts. The list of those is short on purpose.
+
+A session is accepted only through the channel it was signed in through (``SessionChannel``): the
+API's bearer tokens never open the console, and the console's cookie is no bearer token.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from service.errors import Forbidden, Unauthenticated
 from service.http.clients import client_address, user_agent
 from service.operators import store
 from service.operators.roles import Role
+from service.operators.store import SessionChannel as SessionChannel
 from service.runtime import Runtime
 from service.sessions.tokens import looks_like_token, token_digest
 
@@ -71,25 +75,32 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 async def operator_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if connection.scope.get("method") == "OPTIONS":
         return  # Litestar's own CORS pre-flight handler: it runs no endpoint code.
-    connection.state.operator = await authorize(connection, handler, _bearer(connection))
+    connection.state.operator = await authorize(connection, handler, _bearer(connection), SessionChannel.API)
 
 
 async def authorize(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, token: str | None
+    connection: ASGIConnection[Any, Any, Any, Any],
+    handler: BaseRouteHandler,
+    token: str | None,
+    channel: SessionChannel,
 ) -> OperatorPrincipal:
     """The operator whose session ``token`` is, if the session and their roles allow ``handler``
     (its ``opt``); the one check of the API and of the console (service.console), whichever way
     the token came."""
-    principal = await authenticate(connection, handler, token)
+    principal = await authenticate(connection, handler, token, channel)
     await ensure_allowed(connection, handler, principal)
     return principal
 
 
 async def authenticate(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, token: str | None
+    connection: ASGIConnection[Any, Any, Any, Any],
+    handler: BaseRouteHandler,
+    token: str | None,
+    channel: SessionChannel,
 ) -> OperatorPrincipal:
-    """The operator whose live session ``token`` is (Unauthenticated otherwise); not yet whether
-    the session and their roles allow ``handler``: that is ``ensure_allowed``, which must follow."""
+    """The operator whose live session ``token`` is, signed in through ``channel`` (Unauthenticated
+    otherwise); not yet whether the session and their roles allow ``handler``: that is
+    ``ensure_allowed``, which must follow."""
     _roles_of(handler)
     runtime: Runtime = connection.app.state.runtime
     if token is None or not looks_like_token(token):
@@ -98,6 +109,14 @@ async def authenticate(
         runtime.database.pool, token_digest(token), runtime.settings.operator_session_idle_timeout
     )
     if row is None:
+        raise _unauthenticated()
+    if row.channel is not channel:
+        # A console cookie's token sent as a bearer token (or the reverse): someone copied it.
+        details = {"session_id": str(row.id), "channel": row.channel.value, "presented_to": channel.value}
+        actor = Actor.anonymous(client_address(connection), user_agent(connection))
+        await runtime.audit.append_alone(
+            AuditEntry(actor, "operator.session_wrong_channel", "operator", str(row.operator_id), details)
+        )
         raise _unauthenticated()
     if row.stale:
         await store.touch_session(runtime.database.pool, row.id)

@@ -179,12 +179,19 @@ async def remove_passkey(runtime: Runtime, principal: OperatorPrincipal, passkey
         )
 
 
-async def sign_in_options(runtime: Runtime) -> SignInFlow:
+async def sign_in_options(runtime: Runtime, pre_session_digest: bytes | None = None) -> SignInFlow:
+    """Request options and their flow; the console binds the flow to its sign-in page
+    (``pre_session_digest``, the sha256 of that page's pre-session token), the API to nothing more."""
     challenge = ceremony.new_challenge()
     flow_id = uuid.uuid4()
     async with runtime.database.transaction() as conn:
         await store.put_passkey_challenge(
-            conn, flow_id, store.PasskeyPurpose.SIGN_IN, challenge, ceremony.CHALLENGE_LIFETIME
+            conn,
+            flow_id,
+            store.PasskeyPurpose.SIGN_IN,
+            challenge,
+            ceremony.CHALLENGE_LIFETIME,
+            pre_session_digest=pre_session_digest,
         )
     return SignInFlow(flow_id, ceremony.request_options(runtime.settings, challenge, allowed=()))
 
@@ -196,15 +203,24 @@ async def _failed(runtime: Runtime, actor: Actor, operator_id: UUID | None, reas
 
 
 async def sign_in_with_passkey(
-    runtime: Runtime, flow_id: UUID, credential: dict[str, Any], client_address: str, user_agent: str | None
+    runtime: Runtime,
+    flow_id: UUID,
+    credential: dict[str, Any],
+    client_address: str,
+    user_agent: str | None,
+    *,
+    pre_session_digest: bytes | None = None,
+    channel: store.SessionChannel = store.SessionChannel.API,
 ) -> NewOperatorSession:
-    """An operator session, as password and TOTP sign-in gives, signed in with a passkey."""
+    """An operator session, as password and TOTP sign-in gives, signed in with a passkey, for the
+    API or the console (``channel``); a console's flow answers only from the page that asked for it
+    (``pre_session_digest``, as ``sign_in_options`` was given)."""
     anonymous = Actor.anonymous(client_address, user_agent)
     challenge = ceremony.sent_challenge(credential)
     raw_id = ceremony.credential_id(credential)
     throttle = SignInThrottle(runtime.vault.blind_index)
     async with runtime.database.transaction() as conn:
-        issued = await store.take_passkey_sign_in_challenge(conn, flow_id, challenge)
+        issued = await store.take_passkey_sign_in_challenge(conn, flow_id, challenge, pre_session_digest)
         passkey = await store.passkey_by_credential_id(conn, raw_id)
     operator_id = passkey.operator_id if passkey else None
     subjects = throttle.subjects(
@@ -247,9 +263,20 @@ async def sign_in_with_passkey(
         if moved_on:
             await throttle.succeeded(conn, subjects)
             await store.insert_session(
-                conn, session_id, passkey.operator_id, token_digest(token), expires_at, store.SignedInWith.PASSKEY
+                conn,
+                session_id,
+                passkey.operator_id,
+                token_digest(token),
+                expires_at,
+                store.SignedInWith.PASSKEY,
+                channel,
             )
-            details = {"kind": "passkey", "passkey_id": str(passkey.id), "session_id": str(session_id)}
+            details = {
+                "kind": "passkey",
+                "passkey_id": str(passkey.id),
+                "session_id": str(session_id),
+                "channel": channel.value,
+            }
             await runtime.audit.append(
                 conn, AuditEntry(actor, "operator.signed_in", "operator", str(passkey.operator_id), details)
             )

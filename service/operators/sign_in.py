@@ -38,6 +38,8 @@ class OperatorSignIn:
     totp_code: str
     client_address: str
     user_agent: str | None
+    # The API (a bearer token) or the console (its cookie): the session works only there.
+    channel: store.SessionChannel = store.SessionChannel.API
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,14 @@ async def sign_in_operator(runtime: Runtime, attempt: OperatorSignIn) -> NewOper
             # session that may only enrol it (service.operators.auth).
             has_passkey = required and bool(await store.passkeys_of(conn, row.id))
             if not has_passkey:
-                await store.insert_session(conn, session_id, row.id, token_digest(token), expires_at)
+                await store.insert_session(
+                    conn, session_id, row.id, token_digest(token), expires_at, channel=attempt.channel
+                )
                 details: dict[str, DetailValue] = {
                     "kind": "password_totp",
                     "session_id": str(session_id),
                     "restricted": required,
+                    "channel": attempt.channel.value,
                 }
                 await runtime.audit.append(
                     conn, AuditEntry(operator, "operator.signed_in", "operator", str(row.id), details)
@@ -135,14 +140,15 @@ async def sign_out_operator(runtime: Runtime, operator: OperatorPrincipal) -> No
 
 
 async def end_replaced_session(runtime: Runtime, token: str, actor: Actor) -> None:
-    """A new sign-in in a browser that still holds a live operator session (the console's cookie)
-    ends that one, so a browser holds one session at a time."""
+    """A new sign-in in a browser that still holds a live console session (the console's cookie)
+    ends that one, so a browser holds one session at a time; an API session's token is not the
+    console's to end."""
     if not looks_like_token(token):
         return
     row = await store.resolve_session(
         runtime.database.pool, token_digest(token), runtime.settings.operator_session_idle_timeout
     )
-    if row is None:
+    if row is None or row.channel is not store.SessionChannel.CONSOLE:
         return
     async with runtime.database.transaction() as conn:
         await store.end_session(conn, row.id, "replaced")

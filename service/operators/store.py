@@ -35,6 +35,14 @@ class SignedInWith(StrEnum):
     PASSKEY = "passkey"
 
 
+class SessionChannel(StrEnum):
+    """Where a session was signed in, and the only place it is accepted: the API takes it as a
+    bearer token, the console from its cookie."""
+
+    API = "api"
+    CONSOLE = "console"
+
+
 class OperatorSession(msgspec.Struct, frozen=True):
     id: UUID
     operator_id: UUID
@@ -43,6 +51,7 @@ class OperatorSession(msgspec.Struct, frozen=True):
     # Last seen long enough ago to record activity again.
     stale: bool
     signed_in_with: SignedInWith
+    channel: SessionChannel
 
 
 def _operator(row: asyncpg.Record) -> Operator:
@@ -197,15 +206,17 @@ async def insert_session(
     token_digest: bytes,
     expires_at: datetime,
     signed_in_with: SignedInWith = SignedInWith.PASSWORD_TOTP,
+    channel: SessionChannel = SessionChannel.API,
 ) -> None:
     await conn.execute(
-        """INSERT INTO operator_sessions (id, operator_id, token_digest, expires_at, signed_in_with)
-           VALUES ($1, $2, $3, $4, $5)""",
+        """INSERT INTO operator_sessions (id, operator_id, token_digest, expires_at, signed_in_with, channel)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         session_id,
         operator_id,
         token_digest,
         expires_at,
         signed_in_with.value,
+        channel.value,
     )
 
 
@@ -213,7 +224,7 @@ async def resolve_session(
     conn: asyncpg.Connection | asyncpg.Pool, digest: bytes, idle: timedelta
 ) -> OperatorSession | None:
     row = await conn.fetchrow(
-        """SELECT s.id, s.operator_id, s.expires_at, o.roles, s.signed_in_with,
+        """SELECT s.id, s.operator_id, s.expires_at, o.roles, s.signed_in_with, s.channel,
                   s.last_seen_at < now() - interval '30 seconds' AS stale
            FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
            WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -231,6 +242,7 @@ async def resolve_session(
         tuple(Role(role) for role in row["roles"]),
         row["stale"],
         SignedInWith(row["signed_in_with"]),
+        SessionChannel(row["channel"]),
     )
 
 
@@ -364,17 +376,19 @@ async def put_passkey_challenge(
     challenge: bytes,
     lifetime: timedelta,
     session_id: UUID | None = None,
+    pre_session_digest: bytes | None = None,
 ) -> None:
     # Expired challenges go as new ones come: nothing else needs them.
     await conn.execute("DELETE FROM operator_passkey_challenges WHERE expires_at < now()")
     await conn.execute(
-        """INSERT INTO operator_passkey_challenges (id, purpose, challenge, session_id, expires_at)
-           VALUES ($1, $2, $3, $4, now() + $5::interval)""",
+        """INSERT INTO operator_passkey_challenges (id, purpose, challenge, session_id, expires_at, pre_session_digest)
+           VALUES ($1, $2, $3, $4, now() + $5::interval, $6)""",
         flow_id,
         purpose.value,
         challenge,
         session_id,
         lifetime,
+        pre_session_digest,
     )
 
 
@@ -390,13 +404,18 @@ async def take_passkey_enrolment_challenge(conn: asyncpg.Connection, session_id:
     return taken is not None
 
 
-async def take_passkey_sign_in_challenge(conn: asyncpg.Connection, flow_id: UUID, challenge: bytes) -> bool:
-    """Consume the live sign-in challenge of this flow, if it is the one given."""
+async def take_passkey_sign_in_challenge(
+    conn: asyncpg.Connection, flow_id: UUID, challenge: bytes, pre_session_digest: bytes | None = None
+) -> bool:
+    """Consume the live sign-in challenge of this flow, if it is the one given and bound to the
+    same pre-session (a console sign-in page's) or, for the API's, to none."""
     taken = await conn.fetchval(
         """DELETE FROM operator_passkey_challenges
            WHERE id = $1 AND purpose = 'sign_in' AND challenge = $2 AND expires_at > now()
+             AND pre_session_digest IS NOT DISTINCT FROM $3
            RETURNING 1""",
         flow_id,
         challenge,
+        pre_session_digest,
     )
     return taken is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -13,6 +14,7 @@ from service.audit import Actor
 from service.operators.enrolment import create_operator
 from service.operators.roles import Role
 from service.runtime import Runtime
+from tests.arrange.passkeys import SoftAuthenticator
 from tests.helpers import STRONG_PASSWORD, totp_code
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -63,3 +65,36 @@ async def console_sign_in(client: httpx.AsyncClient, operator: ConsoleOperator) 
         "totp_code": operator.sign_in_code(),
     }
     return await client.post("/console/sign-in", data=form)
+
+
+async def console_enrol_passkey(
+    client: httpx.AsyncClient, operator: ConsoleOperator, authenticator: SoftAuthenticator, name: str = "Work key"
+) -> httpx.Response:
+    """Enrol a passkey from the console's Passkeys page (the client holds a console session), as
+    its script does; the enrolment's answer, unchecked."""
+    page = await client.get("/console/passkeys")
+    assert page.status_code == 200, page.text
+    token = csrf_of(page.text)
+    options = await client.post("/console/passkeys/options", json={"csrf_token": token, "password": operator.password})
+    assert options.status_code == 200, options.text
+    credential = authenticator.create(options.json())
+    return await client.post(
+        "/console/passkeys/enrolment", json={"csrf_token": token, "name": name, "credential": credential}
+    )
+
+
+async def console_passkey_flow(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+    """A console sign-in page's pre-session token and the passkey request flow it asked for."""
+    page = await client.get("/console/sign-in")
+    token = csrf_of(page.text)
+    flow = await client.post("/console/sign-in/passkey/options", json={"csrf_token": token})
+    assert flow.status_code == 200, flow.text
+    body: dict[str, Any] = flow.json()
+    return token, body
+
+
+async def console_passkey_sign_in(client: httpx.AsyncClient, authenticator: SoftAuthenticator) -> httpx.Response:
+    """Sign in to the console with the authenticator's passkey, as the sign-in page's script does."""
+    token, flow = await console_passkey_flow(client)
+    answer = {"csrf_token": token, "flow_id": flow["flow_id"], "credential": authenticator.get(flow["options"])}
+    return await client.post("/console/sign-in/passkey", json=answer)

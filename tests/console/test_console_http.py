@@ -17,6 +17,7 @@ from service.audit import Actor
 from service.cases.catalogue import CaseType
 from service.console.assets import HTMX_SHA256
 from service.console.security import CONTENT_SECURITY_POLICY
+from service.http.request_guard import ACCEPTS_FORM_OPT
 from service.operators.auth import ROLES_OPT
 from service.operators.enrolment import create_operator
 from service.operators.roles import Role
@@ -124,13 +125,16 @@ async def test_another_sessions_csrf_token_is_refused(
     assert await case_state(db, case_id) == ("in_review", None)
 
 
-def console_form_routes(app: Litestar) -> list[str]:
+def console_form_routes(app: Litestar, *, forms: bool = True) -> list[str]:
+    """The console's POST routes behind a session: its forms, or (``forms=False``) the JSON calls
+    of its scripts (tests/console/test_console_passkeys.py checks those tokens)."""
     found = []
     for route in app.routes:
         if not route.path.startswith("/console"):
             continue
         for handler in route.route_handlers:  # type: ignore[union-attr]
-            if "POST" in handler.http_methods and ROLES_OPT in handler.opt:
+            in_session = "POST" in handler.http_methods and ROLES_OPT in handler.opt
+            if in_session and bool(handler.opt.get(ACCEPTS_FORM_OPT)) == forms:
                 found.append(route.path)
     return found
 
@@ -138,8 +142,11 @@ def console_form_routes(app: Litestar) -> list[str]:
 async def test_every_console_form_checks_its_csrf_token(
     client: httpx.AsyncClient, runtime: Runtime, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    paths = console_form_routes(create_litestar(settings, dsn="postgresql://unused"))
+    app = create_litestar(settings, dsn="postgresql://unused")
+    paths = console_form_routes(app)
     assert len(paths) >= 6
+    # Every other one is a JSON call whose token a test of its own checks.
+    assert sorted(console_form_routes(app, forms=False)) == ["/console/passkeys/enrolment", "/console/passkeys/options"]
     # Every role, so that no form is refused for its roles before its token is read.
     await signed_in(client, runtime, *Role)
     case_id = await case_in_review(client, runtime)
