@@ -175,6 +175,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "blind_index_rotations": "progress of re-indexing under a new blind-index key",
     "audit_chains": "public starting hashes",
     "audit_checkpoints": "chain positions and hashes",
+    "audit_archives": "archived months of the trail: file name, digest, entry count, when",
+    "audit_archive_chains": "each archived chain's first and last position and hash",
     "policy_versions": "published policy texts",
     "policy_translations": "published translations of policy texts",
     "recipients": "organisations receiving data (names, webhooks, secrets)",

@@ -168,6 +168,7 @@ async def test_scheduled_work_is_registered_once_however_many_workers_start(
         ("lifecycle.erase_due", "*/10 * * * *"),
         ("lifecycle.retention", "40 19 * * *"),
         ("qualifications.expire", "7 * * * *"),
+        ("tokens.rotate_signing_keys", "*/10 * * * *"),
         ("vault.reindex", "*/10 * * * *"),
         ("vault.rotate_master_keys", "41 * * * *"),
     ]
