@@ -63,6 +63,8 @@ from service.http.dependencies import CurrentRuntime
 from service.http.problems import domain_status
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
+from service.i18n.catalogues import in_request_language, translatable, translations
+from service.i18n.languages import Language, request_language
 from service.operators.auth import (
     ROLES_OPT,
     OperatorPrincipal,
@@ -82,9 +84,39 @@ CurrentOperator = NamedDependency[OperatorPrincipal]
 EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
 AnyRequest = Request[Any, Any, Any]
 
-ENGINE = JinjaTemplateEngine.from_environment(
-    Environment(loader=PackageLoader("service.console", "templates"), autoescape=True, undefined=StrictUndefined)
-)
+
+def _console_gettext(english: str) -> str:
+    """A template's text in the language of the request (negotiated from Accept-Language, with
+    IDV_DEFAULT_LANGUAGE, by service.http.context, as for the API's answers)."""
+    return translations(_page_language()).compiled.gettext(english)
+
+
+def _console_ngettext(singular: str, plural: str, count: int) -> str:
+    return translations(_page_language()).compiled.ngettext(singular, plural, count)
+
+
+def _page_language() -> Language:
+    return request_language.get() or Language.ZH_CN
+
+
+def console_environment() -> Environment:
+    """The templates' environment: autoescaped, and ``{% trans %}``/``_()`` read the catalogues
+    (service/locale) in the request's language; ``python -m service.i18n.extract`` reads its texts."""
+    environment = Environment(
+        loader=PackageLoader("service.console", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # A {% trans %} block's text is its words, whatever the lines and indentation of the template.
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_callables(_console_gettext, _console_ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Texts made elsewhere (a domain error's title and detail, a field's message) as they are translated for the API.
+    environment.filters["translated"] = in_request_language
+    return environment
+
+
+ENGINE = JinjaTemplateEngine.from_environment(console_environment())
 HTML = "text/html; charset=utf-8"
 SIGN_IN_PATH = "/console/sign-in"
 
@@ -94,12 +126,12 @@ AUDIT_ROLES = AUDIT_READERS
 # The administration pages (service.console.admin) declare the same constants: ADMINS for
 # operators, AUDIT_READERS for recipients (as their API endpoints), rights requests' own workers.
 NAVIGATION = (
-    ("Queue", "/console/queue", QUEUE_ROLES),
-    ("Rights requests", "/console/rights", REQUEST_WORKERS),
-    ("Accounts", "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
-    ("Audit trail", "/console/audit", AUDIT_ROLES),
-    ("Recipients", "/console/recipients", AUDIT_READERS),
-    ("Operators", "/console/operators", ADMINS),
+    (translatable("Queue"), "/console/queue", QUEUE_ROLES),
+    (translatable("Rights requests"), "/console/rights", REQUEST_WORKERS),
+    (translatable("Accounts"), "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
+    (translatable("Audit trail"), "/console/audit", AUDIT_ROLES),
+    (translatable("Recipients"), "/console/recipients", AUDIT_READERS),
+    (translatable("Operators"), "/console/operators", ADMINS),
 )
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
@@ -145,7 +177,7 @@ def render(
     status: int = 200,
     cookies: list[Cookie] | None = None,
 ) -> Response[str]:
-    body = ENGINE.get_template(name).render(**context)
+    body = ENGINE.get_template(name).render(**context, language=_page_language().value)
     return Response(body, status_code=status, media_type=HTML, headers=PAGE_HEADERS, cookies=cookies or [])
 
 
@@ -156,7 +188,7 @@ def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> di
         "roles": sorted(operator.roles) if operator else [],
         # A session restricted to enrolling a passkey reaches none of these pages.
         "navigation": [
-            (label, path)
+            (in_request_language(label), path)
             for label, path, roles in NAVIGATION
             if operator and not operator.restricted and operator.has_any(roles)
         ],
@@ -199,11 +231,12 @@ def _anonymous(request: AnyRequest) -> Actor:
 def _face_image_label(role: str) -> str:
     """A face case's image roles (service.face.routes.ImageRole) as an operator reads them."""
     if role == "document":
-        return "Document portrait"
+        return in_request_language(translatable("Document portrait"))
     if role == "live":
-        return "First live frame"
+        return in_request_language(translatable("First live frame"))
     _, action, frame = role.split("-")
-    return f"Action {int(action) + 1}, frame {int(frame) + 1}"
+    text = in_request_language(translatable("Action {action}, frame {frame}"))
+    return text.format(action=int(action) + 1, frame=int(frame) + 1)
 
 
 async def _evidence_viewer(

@@ -94,12 +94,19 @@ def translations(language: Language) -> Translations:
     mo.seek(0)
     plain = [message.id for message in catalogue if message.id and not message.context]
     ids = [msgid for msgid in plain if isinstance(msgid, str)]
-    patterns = [(_pattern(msgid), msgid) for msgid in ids if placeholders(msgid)]
+    # Only texts written with ``{name}`` values: the console's templates (``%(name)s``) fill theirs in themselves.
+    patterns = [(_pattern(msgid), msgid) for msgid in ids if placeholders(msgid) and "{" in msgid]
     return Translations(language, gettext.GNUTranslations(mo), patterns, frozenset(ids))
 
 
 def translate(english: str, language: Language) -> str:
     return translations(language).text(english)
+
+
+def translatable(english: str) -> str:
+    """Marks a text for the catalogues (``python -m service.i18n.extract`` finds it) where it is
+    written, to be translated where it is shown (``in_request_language``); returns it unchanged."""
+    return english
 
 
 @overload

@@ -19,6 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = (ROOT / "service", ROOT / "verification")
+# The operator console's pages: their ``{% trans %}`` blocks and ``_()`` calls.
+TEMPLATES = ROOT / "service" / "console" / "templates"
 
 # Callee name -> positions (and keywords) of its arguments a person reads.
 _DOMAIN_ERRORS = {
@@ -48,6 +50,8 @@ _CALLS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "_reason": ((2, 3), ("internal", "user_message")),
     # Values put into other texts: the name of a field, of a document.
     "clean_text": ((), ("label",)),
+    # A text written in one place and translated where it is shown (the console's navigation).
+    "translatable": ((0,), ()),
 }
 # Names assigned an English text a person reads (module constants, tuple assignments in problems).
 _CONSTANTS = {
@@ -182,6 +186,25 @@ def template_entries() -> Iterator[Entry]:
                 yield Entry(text, name, ("service/courier/templates.py", None))
 
 
+def page_entries() -> Iterator[Entry]:
+    """The texts of the console's Jinja2 templates, as ``jinja2.ext.i18n`` asks the catalogue for
+    them (service.console.routes renders with the same trimmed ``{% trans %}`` policy)."""
+    from jinja2 import Environment
+    from jinja2.ext import extract_from_ast
+
+    environment = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    environment.policies["ext.i18n.trimmed"] = True
+    for path in sorted(TEMPLATES.glob("*.html")):
+        relative = str(path.relative_to(ROOT))
+        # Not Babel's style: a text with named values (``_("%(count)s shown", count=n)``) is one string.
+        calls = extract_from_ast(environment.parse(path.read_text()), ("_", "gettext"), babel_style=False)
+        for _, function, strings in calls:
+            texts = strings if isinstance(strings, tuple) else (strings,)
+            if len(texts) != 1 or not isinstance(texts[0], str):
+                raise ValueError(f"{relative}: {function} with plural forms or no text; the catalogues have none")
+            yield Entry(texts[0], None, (relative, None))
+
+
 def entries() -> list[Entry]:
     """Every text, once per (context, id), in the order found."""
     found: dict[tuple[str | None, str], Entry] = {}
@@ -191,6 +214,8 @@ def entries() -> list[Entry]:
         for path in sorted(source.rglob("*.py")):
             for entry in _source_entries(path):
                 found.setdefault((entry.context, entry.msgid), entry)
+    for entry in page_entries():
+        found.setdefault((entry.context, entry.msgid), entry)
     for text in LIBRARY_TEXTS:
         found.setdefault((None, text), Entry(text, None, ("msgspec", None)))
     return list(found.values())
@@ -239,9 +264,10 @@ def _location(entry: Entry) -> tuple[str, int]:
 
 
 def _flags(msgid: str) -> tuple[str, ...]:
-    from service.i18n.catalogues import placeholders
+    from service.i18n.catalogues import PLACEHOLDER
 
-    return ("python-brace-format",) if placeholders(msgid) else ()
+    kinds = [("python-format" if percent else "python-brace-format") for _, percent in PLACEHOLDER.findall(msgid)]
+    return tuple(sorted(set(kinds)))
 
 
 def _write(path: Path, catalogue: Any, write_po: Any) -> str:
