@@ -45,7 +45,8 @@ _CALLS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "invalid_fields": ((), ("detail",)),
     "problem": ((2,), ("message",)),
     "InvalidValue": ((1,), ("message",)),
-    "StateReason": ((1, 2), ("user_message", "next_step")),
+    # Its internal description too: the console shows it to operators choosing or reading a reason.
+    "StateReason": ((0, 1, 2), ("internal", "user_message", "next_step")),
     # A case's reason: the operators' description and what the person is told.
     "_reason": ((2, 3), ("internal", "user_message")),
     # Values put into other texts: the name of a field, of a document.

@@ -43,6 +43,8 @@ async def test_the_sign_in_page_in_chinese_and_in_english(client: httpx.AsyncCli
     _assert_page_in(chinese, "zh-CN")
     assert "审核员登录" in chinese.text and "使用通行密钥登录" in chinese.text
     assert "Operator sign-in" not in chinese.text
+    # passkeys.js says what went wrong in the page's words (the error box's data attributes).
+    assert 'data-not-used="未使用通行密钥。"' in chinese.text
     english = await client.get("/console/sign-in", headers=EN)
     _assert_page_in(english, "en")
     assert "Operator sign-in" in english.text and not _has_chinese(english.text)

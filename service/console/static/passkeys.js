@@ -24,6 +24,12 @@
     }
   }
 
+  // The page's words for these, in the operator's language (data-* of the error box), else English.
+  function said(key, english) {
+    const box = document.getElementById("passkey-error");
+    return (box && box.dataset[key]) || english;
+  }
+
   async function post(path, body) {
     const response = await fetch(path, {
       method: "POST",
@@ -48,21 +54,21 @@
   async function signIn() {
     const token = csrf();
     const flow = await post("/console/sign-in/passkey/options", { csrf_token: token });
-    if (!flow.ok) return show(refusal(flow, "Reload the page and try again."));
+    if (!flow.ok) return show(refusal(flow, said("reload", "Reload the page and try again.")));
     let credential;
     try {
       credential = await navigator.credentials.get({
         publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(flow.body.options),
       });
     } catch (ignored) {
-      return show("No passkey was used.");
+      return show(said("notUsed", "No passkey was used."));
     }
     const answer = await post("/console/sign-in/passkey", {
       csrf_token: token,
       flow_id: flow.body.flow_id,
       credential: credential.toJSON(),
     });
-    if (!answer.ok) return show(refusal(answer, "The passkey was not accepted."));
+    if (!answer.ok) return show(refusal(answer, said("notAccepted", "The passkey was not accepted.")));
     window.location.assign(answer.body.location);
   }
 
@@ -74,28 +80,28 @@
       password: form.elements.password.value,
     });
     form.elements.password.value = "";
-    if (!options.ok) return show(refusal(options, "Reload the page and try again."));
+    if (!options.ok) return show(refusal(options, said("reload", "Reload the page and try again.")));
     let credential;
     try {
       credential = await navigator.credentials.create({
         publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.body),
       });
     } catch (ignored) {
-      return show("No passkey was created.");
+      return show(said("notCreated", "No passkey was created."));
     }
     const enrolled = await post("/console/passkeys/enrolment", {
       csrf_token: token,
       name: name,
       credential: credential.toJSON(),
     });
-    if (!enrolled.ok) return show(refusal(enrolled, "The passkey was not added."));
+    if (!enrolled.ok) return show(refusal(enrolled, said("notAdded", "The passkey was not added.")));
     window.location.assign(enrolled.body.location);
   }
 
   const signInButton = document.getElementById("passkey-sign-in");
   const enrolForm = document.getElementById("passkey-enrol");
   if (!supported()) {
-    if (signInButton || enrolForm) show("This browser cannot use passkeys here.");
+    if (signInButton || enrolForm) show(said("unsupported", "This browser cannot use passkeys here."));
     return;
   }
   if (signInButton) {
