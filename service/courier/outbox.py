@@ -15,7 +15,7 @@ import msgspec
 from service.courier import store
 from service.courier.adapters import DeliveryFailed, EmailSender, SmsSender
 from service.courier.templates import TEMPLATES, Channel, render
-from service.database.pool import CONNECTION_ERRORS, Database
+from service.database.pool import CONNECTION_ERRORS, Database, DatabaseUnavailable
 from service.i18n.languages import Language
 from service.jobs.queue import enqueue
 from service.jobs.runner import JobDefinition
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 DELIVER = "courier.deliver"
 # About two minutes of a database away (a failover takes seconds) before a sent message's job fails.
 RECORD_SENT_ATTEMPTS = 125
+# What recording a sent message waits out rather than fails on.
+RECORD_RETRIED: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, DatabaseUnavailable)
 
 
 class DeliverMessages(msgspec.Struct, frozen=True):
@@ -128,7 +130,9 @@ class Courier:
                 async with self.database.connection() as conn:
                     await store.mark_sent(conn, message_id)
                 return
-            except CONNECTION_ERRORS:
+            # A pool that cannot hand out a connection in time (it is reconnecting after the database
+            # came back) is the database away too: giving up here would send the message again.
+            except RECORD_RETRIED:
                 if attempt >= RECORD_SENT_ATTEMPTS:
                     raise
                 await asyncio.sleep(min(1.0, 0.05 * 2**attempt))
