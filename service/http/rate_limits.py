@@ -66,18 +66,24 @@ def rate_limit_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         return lambda request: f"{group}:{_client(request)}"
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        limiters = {
-            group: RateLimitMiddleware(
-                app, RateLimitConfig(rate_limit=limit, identifier_for_request=identify_for(group), store=STORE_NAME)
-            )
-            for group, limit in limits.items()
-            if limit[1] > 0
-        }
+        # A route's limiter is made when its first limited request comes: every route gets this
+        # wrapper, and making five limiters for each of some 300 routes up front took a quarter of
+        # the app's start (each makes an anyio lock). Nothing awaits between the look-up and the
+        # store, so two first requests on the event loop cannot make two limiters.
+        limiters: dict[RateLimitGroup, ASGIApp] = {}
 
         async def route_by_group(scope: Scope, receive: Receive, send: Send) -> None:
             group = scope["route_handler"].opt.get("rate_limit")
-            limiter = limiters.get(group) if group is not None else None
-            await (limiter or app)(scope, receive, send)
+            limit = limits.get(group) if group is not None else None
+            if group is None or limit is None or limit[1] <= 0:
+                await app(scope, receive, send)
+                return
+            limiter = limiters.get(group)
+            if limiter is None:
+                limiter = limiters[group] = RateLimitMiddleware(
+                    app, RateLimitConfig(rate_limit=limit, identifier_for_request=identify_for(group), store=STORE_NAME)
+                )
+            await limiter(scope, receive, send)
 
         return route_by_group
 
