@@ -1,4 +1,5 @@
-"""Test fixtures: one real PostgreSQL per session, a fresh database per test.
+"""Test fixtures: one real PostgreSQL per session (per worker when pytest-xdist runs the suite on
+several cores: each worker is a session of its own), a fresh database per test.
 
 The server is the same embedded server `idv serve` uses, with fsync off. Migrations run once
 into a template database; each test gets a copy of it (CREATE DATABASE ... TEMPLATE), so tests
