@@ -19,6 +19,7 @@ import msgspec
 from litestar import Litestar, Request
 from litestar.enums import ParamType
 from litestar.routes import HTTPRoute
+from litestar.types import Method
 
 from service.errors import FieldProblem
 from service.http.problems import ProblemError, field_problem
@@ -55,31 +56,43 @@ def _is_literal(annotation: Any) -> bool:
 
 
 class QueryParameters:
-    """The query parameters of every endpoint, read once from the app's routes."""
+    """The query parameters of every endpoint, read from the app's routes when an endpoint is first
+    called: reading all of them at start cost about a tenth of making the app, which every test pays."""
 
     def __init__(self) -> None:
-        self._by_operation: dict[tuple[str, str], tuple[QueryParameter, ...]] = {}
+        self._routes: dict[str, HTTPRoute] = {}
+        self._by_operation: dict[tuple[str, Method], tuple[QueryParameter, ...]] = {}
 
     def load(self, app: Litestar) -> None:
-        for route in app.routes:
-            if not isinstance(route, HTTPRoute):
-                continue
-            for method, (handler, kwargs_model) in route.route_handler_map.items():
-                types = {field.name: field.type for field in msgspec.structs.fields(handler.signature_model)}
-                self._by_operation[(route.path_format, method)] = tuple(
-                    QueryParameter(
-                        name=param.field_alias,
-                        type=types[param.field_name],
-                        required=param.is_required,
-                        literal=_is_literal(types[param.field_name]),
-                    )
-                    for param in sorted(kwargs_model.expected_query_params, key=lambda p: p.field_alias)
-                    if param.param_type == ParamType.QUERY and not param.is_sequence
-                )
+        self._routes = {route.path_format: route for route in app.routes if isinstance(route, HTTPRoute)}
 
-    def problems(self, path_template: str, method: str, query: Mapping[str, list[str]]) -> list[FieldProblem]:
+    def of(self, path_template: str, method: Method) -> tuple[QueryParameter, ...]:
+        """The operation's parameters; the keys are the app's own templates, so the cache is bounded."""
+        key = (path_template, method)
+        if (known := self._by_operation.get(key)) is not None:
+            return known
+        route = self._routes.get(path_template)
+        entry = route.route_handler_map.get(method) if route is not None else None
+        found: tuple[QueryParameter, ...] = ()
+        if entry is not None:
+            handler, kwargs_model = entry
+            types = {field.name: field.type for field in msgspec.structs.fields(handler.signature_model)}
+            found = tuple(
+                QueryParameter(
+                    name=param.field_alias,
+                    type=types[param.field_name],
+                    required=param.is_required,
+                    literal=_is_literal(types[param.field_name]),
+                )
+                for param in sorted(kwargs_model.expected_query_params, key=lambda p: p.field_alias)
+                if param.param_type == ParamType.QUERY and not param.is_sequence
+            )
+        self._by_operation[key] = found
+        return found
+
+    def problems(self, path_template: str, method: Method, query: Mapping[str, list[str]]) -> list[FieldProblem]:
         found: list[FieldProblem] = []
-        for param in self._by_operation.get((path_template, method), ()):
+        for param in self.of(path_template, method):
             values = query.get(param.name, [])
             if not values and param.required:
                 found.append(FieldProblem(param.name, "required", "this parameter is required"))
@@ -92,7 +105,7 @@ class QueryParameters:
 
     def check(self, request: Request[Any, Any, Any]) -> None:
         template = request.scope.get("path_template")
-        if not template or not self._by_operation.get((template, request.method)):
+        if not template or not self.of(template, request.method):
             return
         query = {name: request.query_params.getall(name) for name in request.query_params}
         if found := self.problems(template, request.method, query):
