@@ -460,3 +460,16 @@ async def test_a_directory_whose_files_do_not_join_is_refused(
         old.unlink()
     rest = await asyncio.to_thread(due_cli, ["verify-archive", str(out)], owner_database_url, tmp_path)
     assert rest.returncode == 0, rest.stdout
+
+
+async def test_archiving_forgets_the_brin_summaries_of_the_ranges_it_emptied(
+    runtime: Runtime, database_url: str, owner_db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Otherwise new entries filling the freed space widen those summaries to span the archived month
+    and today, and each later month's search reads those ranges too: after a year, most of the table."""
+    await append(runtime, database_url, 6)
+    await owner_db.execute("SELECT brin_summarize_new_values('audit_log_at_brin')")
+    assert await owner_db.fetchval("SELECT brin_summarize_new_values('audit_log_at_brin')") == 0  # all summarized
+    assert await archive(owner_db, tmp_path) == [THIS_MONTH]
+    # The range that held the archived entries was unsummarized: summarizing finds it again.
+    assert await owner_db.fetchval("SELECT brin_summarize_new_values('audit_log_at_brin')") == 1
