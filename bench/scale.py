@@ -12,8 +12,10 @@ ciphertext, and the seeded password hash is a fixed placeholder string, not a ha
 nothing seeded is ever decrypted or signed in with. About 1% of every dated row (sessions, codes,
 messages, closed cases) and half the accounts in each waiting state (pending verification, awaiting a
 guardian, suspended, terminated: 0.5% of accounts each) are older than any retention period, so the
-jobs have about 1% of rows due. The seeded audit entries sit on chains of their own (100-115): `idv audit
-verify` is not measured here (bench/audit.py and issue 23 cover it).
+jobs have about 1% of rows due. The seeded audit entries are real hash chains: written in Python on the
+sixteen chains with hashes `idv audit verify` recomputes (COPY, the linking trigger off while seeding),
+their times spread evenly over the last 700 days, in seq order on each chain; `idv audit verify` is then
+run over the whole trail in a process of its own, timed, with its peak memory (it streams: constant).
 
 Twenty people are then registered over the API (argon2 at the tests' cheap cost, so sign-in here
 measures the lookups, not the hash; bench/registration.py measures the production cost) and one
@@ -31,9 +33,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -50,6 +55,7 @@ from service.accounts import store as accounts
 from service.accounts.reasons import WITHOUT_GUARDIAN_REASONS
 from service.app import create_asgi
 from service.audit import Actor
+from service.audit.chain import genesis
 from service.cases import store as cases
 from service.database import migrations
 from service.database.embedded import EmbeddedPostgres
@@ -144,17 +150,75 @@ INSERT INTO review_cases (id, case_type, subject_account_id, state, priority, du
 INSERT INTO review_case_evidence (case_id, name, value, masked, version)
     SELECT md5('c' || i)::uuid, e.name, decode(repeat(md5('e' || e.name || i), 6), 'hex'), '张*', 1
     FROM generate_series(4, $1, 4) i, (VALUES ('legal_name'), ('id_number')) e(name);
-INSERT INTO audit_log (chain, seq, at, actor_type, actor_id, action, target_type, target_id, origin,
-                       before_hash, after_hash, details, prev_hash, hash)
-    SELECT 100 + (i * 6 + j) % 16, i * 6 + j, now() - (i % 700) * interval '1 day', 'user', md5('a' || i)::uuid::text,
-           'session.created', 'account', md5('a' || i)::uuid::text, decode(repeat(md5('or' || i), 6), 'hex'),
-           NULL, decode(md5('h' || i || j) || md5(j || 'h'), 'hex'),
-           '{{"assurance":1,"method":"password","session_id":"' || md5('s' || i || j)::uuid || '"}}',
-           decode(md5('p' || i || j) || md5(j || 'p' || i), 'hex'),
-           decode(md5('q' || i || j) || md5(j || 'q' || i), 'hex')
-    FROM generate_series(1, $1) i, generate_series(1, 6) j;
 SET session_replication_role = origin
 """  # noqa: S608 - built from this file's constants only
+
+AUDIT_COLUMNS = (
+    "chain", "seq", "at", "actor_type", "actor_id", "action", "target_type", "target_id", "origin",
+    "before_hash", "after_hash", "details", "prev_hash", "hash",
+)  # fmt: skip
+AUDIT_CHAINS = 16
+AUDIT_DAYS = 700
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def audit_batches(size: int, batch: int = 50_000) -> Any:
+    """Six entries per account as real chains: the hashes chain.entry_hash computes, without the structs."""
+    per_chain = size * 6 // AUDIT_CHAINS
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    first = now - timedelta(days=AUDIT_DAYS)
+    step = timedelta(days=AUDIT_DAYS) / per_chain
+    for chain in range(AUDIT_CHAINS):
+        previous = genesis(chain)
+        rows: list[tuple[Any, ...]] = []
+        for seq in range(1, per_chain + 1):
+            at = first + step * seq
+            account = str(uuid.UUID(bytes=hashlib.md5(f"a{seq * AUDIT_CHAINS + chain}".encode()).digest()))  # noqa: S324
+            origin = hashlib.sha256(f"or{chain}-{seq}".encode()).digest() * 2
+            after = hashlib.sha256(f"h{chain}-{seq}".encode()).digest()
+            details = f'{{"assurance":1,"method":"password","session_id":"{uuid.UUID(int=seq << 8 | chain)}"}}'
+            micros = (at - EPOCH) // timedelta(microseconds=1)
+            text = (
+                f"{chain}\n{seq}\n{micros}\nuser\n{account}\nsession.created\naccount\n{account}\n"
+                f"{origin.hex()}\n-\n{after.hex()}\n{details}"
+            )
+            digest = hashlib.sha256(previous + text.encode()).digest()
+            rows.append(
+                (chain, seq, at, "user", account, "session.created", "account", account, origin, None, after,
+                 details, previous, digest)
+            )  # fmt: skip
+            previous = digest
+            if len(rows) == batch:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+
+
+async def seed_audit(owner: asyncpg.Connection, size: int) -> None:
+    async with owner.transaction():
+        await owner.execute("SET LOCAL session_replication_role = replica")
+        for rows in audit_batches(size):
+            await owner.copy_records_to_table("audit_log", records=rows, columns=AUDIT_COLUMNS)
+
+
+def verify_whole_trail(dsn: str) -> tuple[float, float, str]:
+    """`idv audit verify`'s own function, in a process of its own: wall seconds, peak RSS (MiB), first line."""
+    code = (
+        "import asyncio, sys\n"
+        "from service.audit.commands import describe, verify_database\n"
+        "report = asyncio.run(verify_database(sys.argv[1]))\n"
+        "print(describe(report).splitlines()[0], 'intact' if report.intact else describe(report).splitlines()[-1])\n"
+    )
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "TIME %e %M", sys.executable, "-c", code, dsn],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    timing = next(line for line in done.stderr.splitlines() if line.startswith("TIME "))
+    _, seconds, kib = timing.split()
+    return float(seconds), int(kib) / 1024, done.stdout.strip()
 
 
 def environment(state: Path) -> dict[str, str]:
@@ -199,6 +263,7 @@ async def seed(owner_dsn: str, size: int) -> float:
                 await owner.execute(statement, size)
             else:
                 await owner.execute(statement)
+        await seed_audit(owner, size)
         await owner.execute("VACUUM ANALYZE")
     finally:
         await owner.close()
@@ -251,7 +316,9 @@ async def operator(runtime: Runtime, client: httpx.AsyncClient) -> dict[str, str
 async def measure(server: EmbeddedPostgres, scratch: Path, size: int, samples: int) -> dict[str, float]:
     name = f"scale_{size}"
     await prepare_embedded(server, name)
-    results: dict[str, float] = {"seed s": await seed(server.dsn(name), size)}
+    results: dict[str, float] = {"load avg (1 min) at start": os.getloadavg()[0]}
+    results["seed s"] = await seed(server.dsn(name), size)
+    print(f"seeded {size:,} accounts in {results['seed s']:.1f} s, load average {os.getloadavg()}", flush=True)
     settings = load_settings(environment(scratch / name))
     async with Runtime.open(settings, server.service_dsn(name), apply_migrations=False) as runtime:
         app = create_asgi(settings, runtime=runtime)
@@ -347,7 +414,19 @@ async def measure(server: EmbeddedPostgres, scratch: Path, size: int, samples: i
             for label, statement, args in checked:
                 plan = await conn.fetch("EXPLAIN " + statement, *args)
                 print(f"\n-- {label} plan at {size} accounts\n" + "\n".join(row[0] for row in plan))
+            plan = await conn.fetch(
+                "EXPLAIN SELECT id, chain, seq FROM audit_log ORDER BY chain, seq"  # the verify cursor's order
+            )
+            print(f"\n-- audit verify walk plan at {size} accounts\n" + "\n".join(row[0] for row in plan))
             results["bytes/account"] = await conn.fetchval("SELECT pg_database_size(current_database())") / size
+            results["audit_log bytes/account"] = (
+                await conn.fetchval("SELECT pg_total_relation_size('audit_log')") / size
+            )
+    seconds, peak, said = verify_whole_trail(server.service_dsn(name))
+    print(f"audit verify at {size:,} accounts: {seconds:.1f} s, peak RSS {peak:.0f} MiB: {said}", flush=True)
+    results["audit verify s"] = seconds
+    results["audit verify peak RSS MiB"] = peak
+    results["load avg (1 min) at end"] = os.getloadavg()[0]
     return results
 
 
@@ -372,8 +451,10 @@ def main() -> None:
     scratch.chmod(0o755)
     server = EmbeddedPostgres(scratch / "pg").start()
     try:
-        results = {size: asyncio.run(measure(server, scratch, size, args.samples)) for size in sizes}
-        report(sizes, results)
+        results: dict[int, dict[str, float]] = {}
+        for size in sizes:
+            results[size] = asyncio.run(measure(server, scratch, size, args.samples))
+            report(list(results), results)  # as it goes: the 1M run is long
     finally:
         server.stop()
         shutil.rmtree(scratch, ignore_errors=True)

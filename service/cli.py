@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,9 @@ def workload_of(argv: Sequence[str]) -> Workload:
     of each container's args)."""
     args = build_parser().parse_args(argv)
     if args.command == "migrate":
+        return Workload.MIGRATIONS
+    if args.command == "audit" and args.audit_command in ("archive", "verify-archive"):
+        # The owner's URL only (the service role may not archive); verify-archive reads a record at most.
         return Workload.MIGRATIONS
     if args.command == "worker" or (args.command == "serve" and args.with_worker):
         return Workload.SERVICE | Workload.DELIVERY
@@ -307,27 +311,38 @@ def verify_audit(_: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
-def archive_audit(args: argparse.Namespace) -> int:
-    from service.audit.archive import ArchiveRefused, month_of
-    from service.audit.commands import archive_database, describe_archived
+@contextmanager
+def _owner_url(settings: Settings) -> Iterator[str]:
+    """The tables' owner's URL: IDV_MIGRATIONS_DATABASE_URL alone (a CronJob given nothing else), or
+    as `idv migrate` finds it otherwise (DATABASE_URL, the embedded server)."""
     from service.database.local import database_urls
 
-    settings = _settings()
+    if settings.migrations_database_url:
+        yield settings.migrations_database_url
+        return
+    with database_urls(settings, create=False) as urls:
+        yield urls.migrations
+
+
+def archive_audit(args: argparse.Namespace) -> int:
+    from service.audit.archive import ArchiveRefused, first_online_month, month_of
+    from service.audit.commands import archive_database, describe_archived
+
+    # The owner's URL and nothing else: no keys, no providers (as `idv migrate`).
+    settings = _settings(Workload.MIGRATIONS)
+    today = datetime.now(UTC).date()
     try:
-        before = month_of(args.before)
+        # --due: every whole month older than the IDV_AUDIT_ONLINE_MONTHS the database keeps.
+        before = first_online_month(today, settings.audit_online_months) if args.due else month_of(args.before)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    with database_urls(settings, create=False) as urls:
+    with _owner_url(settings) as owner_url:
         try:
             archived = asyncio.run(
                 archive_database(
-                    urls.migrations,
-                    Path(args.out),
-                    before,
-                    online_months=settings.audit_online_months,
-                    today=datetime.now(UTC).date(),
+                    owner_url, Path(args.out), before, online_months=settings.audit_online_months, today=today
                 )
             )
         except ArchiveRefused as exc:
@@ -339,8 +354,7 @@ def archive_audit(args: argparse.Namespace) -> int:
 
 def verify_audit_archive(args: argparse.Namespace) -> int:
     from service.audit.archive import verify_archive_file
-    from service.audit.commands import archive_record, describe_archive_check
-    from service.audit.store import ArchiveRecord
+    from service.audit.commands import archive_files, archive_record, describe_archive_check
 
     path = Path(args.file)
     checkpoint: dict[int, tuple[int, bytes]] = {}
@@ -351,23 +365,30 @@ def verify_audit_archive(args: argparse.Namespace) -> int:
     except ValueError:
         print("give each --checkpoint as CHAIN:SEQ:HASH (hex), e.g. 3:1200:ab12...", file=sys.stderr)
         return 2
-    record: ArchiveRecord | None = None
-    if args.database:
-        from service.database.local import database_urls
-
-        settings = _settings()
-        with database_urls(settings, create=False) as urls:
-            try:
-                record = asyncio.run(archive_record(urls.service, path))
-            except ValueError as exc:
-                print(f"{path}: {exc}", file=sys.stderr)
+    # A directory: its month files in order, each held to start where the one before ended.
+    paths = archive_files(path) if path.is_dir() else [path]
+    if not paths:
+        print(f"{path}: no archive files (idv-audit-YYYY-MM.jsonl.gz) in it")
+        return 0
+    with ExitStack() as stack:
+        url = stack.enter_context(_owner_url(_settings(Workload.MIGRATIONS))) if args.database else None
+        for each in paths:
+            record = None
+            if url is not None:
+                try:
+                    record = asyncio.run(archive_record(url, each))
+                except ValueError as exc:
+                    print(f"{each}: {exc}", file=sys.stderr)
+                    return 1
+                if record is None:
+                    print(f"{each}: the database holds no archive record of this month", file=sys.stderr)
+                    return 1
+            check = verify_archive_file(each, checkpoint=checkpoint, record=record)
+            print(describe_archive_check(each, check))
+            if not check.intact:
                 return 1
-        if record is None:
-            print(f"{path}: the database holds no archive record of this month", file=sys.stderr)
-            return 1
-    check = verify_archive_file(path, checkpoint=checkpoint, record=record)
-    print(describe_archive_check(path, check))
-    return 0 if check.intact else 1
+            checkpoint = check.ends
+    return 0
 
 
 async def _replay_erasures(settings: Settings, dsn: str, migrations_dsn: str, ledger_url: str) -> int:
@@ -636,13 +657,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = audit_commands.add_parser(
         "archive", help="verify, write to a file and remove whole months older than IDV_AUDIT_ONLINE_MONTHS"
     )
-    p.add_argument("--before", required=True, help="archive months before this one (YYYY-MM, UTC)")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--before", help="archive months before this one (YYYY-MM, UTC)")
+    when.add_argument(
+        "--due",
+        action="store_true",
+        help="archive every whole month older than IDV_AUDIT_ONLINE_MONTHS (nothing when rerun: for a monthly job)",
+    )
     p.add_argument("--out", required=True, help="the directory the month files go to")
     p.set_defaults(func=archive_audit)
     p = audit_commands.add_parser(
         "verify-archive", help="check an archived month's file; exit 1 if it was changed or does not join"
     )
-    p.add_argument("file")
+    p.add_argument("file", help="a month's file, or a directory: its month files in order, each joining the last")
     p.add_argument(
         "--checkpoint",
         action="append",

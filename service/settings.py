@@ -52,7 +52,7 @@ class Workload(enum.Flag):
     """What a process is started to do. Production asks each for the secrets it uses and no more;
     configuration that is not secret is checked whatever the workload (the manifests share it)."""
 
-    # `idv migrate`: the tables' owner's URL and the migrations; no keys, no providers.
+    # `idv migrate` (and `idv audit archive`, `verify-archive`): the tables' owner's URL; no keys, no providers.
     MIGRATIONS = enum.auto()
     # The API and the data commands: the keys, the database, the real-name registry (called
     # during requests). Messages are only queued here, never sent.

@@ -191,6 +191,10 @@ def test_each_command_is_checked_as_its_workload() -> None:
     assert workload_of(["serve", "--with-worker"]) == Workload.SERVICE | Workload.DELIVERY
     assert workload_of(["worker"]) == Workload.SERVICE | Workload.DELIVERY
     assert workload_of(["operators", "create", "--email", "a@example.com", "--role", "admin"]) is Workload.SERVICE
+    # The monthly archive CronJob is given the owner's URL and nothing else (k8s/base/audit-archive-cronjob.yaml).
+    assert workload_of(["audit", "archive", "--due", "--out", "/archives"]) is Workload.MIGRATIONS
+    assert workload_of(["audit", "verify-archive", "/archives", "--database"]) is Workload.MIGRATIONS
+    assert workload_of(["audit", "verify"]) is Workload.SERVICE
 
 
 def test_production_refuses_to_start_with_development_adapters(state_dir: Path) -> None:

@@ -84,6 +84,11 @@ async def archive_record(dsn: str, path: Path) -> store.ArchiveRecord | None:
         await conn.close()
 
 
+def archive_files(directory: Path) -> list[Path]:
+    """The month files `idv audit archive` wrote into ``directory``, oldest first."""
+    return sorted(directory.glob("idv-audit-[0-9][0-9][0-9][0-9]-[0-9][0-9].jsonl.gz"))
+
+
 def describe_archive_check(path: Path, check: ArchiveCheck) -> str:
     lines = [f"audit archive {path}: month {check.month}, {check.entries} entries, sha256 {check.sha256.hex()}"]
     if check.problem is None:

@@ -356,14 +356,30 @@ async def add_archive(
     return archive_id
 
 
+# Migration 0036's BRIN index on `at` keeps the default 128 heap pages per range.
+BRIN_PAGES_PER_RANGE = 128
+
+
 async def remove_archived(conn: asyncpg.Connection, heads: list[ArchivedHead]) -> int:
-    """Delete the entries the archive record just written covers (migration 0036's trigger checks)."""
-    status: str = await conn.execute(
-        """DELETE FROM audit_log l
-           USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r (chain, after_seq, up_to)
-           WHERE l.chain = r.chain AND l.seq > r.after_seq AND l.seq <= r.up_to""",
+    """Delete the entries the archive record just written covers (migration 0036's trigger checks),
+    and forget the BRIN summaries of the block ranges they were in. Vacuum frees that space and new
+    entries fill it; a summary is only ever widened, so the range would otherwise say "from the month
+    just archived to today" for good, and every later month's `last_seqs_before` would read it too (a
+    year of archiving: most of the table). Unsummarized, vacuum summarizes it again from what is in it."""
+    rows = await conn.fetch(
+        """WITH removed AS (
+               DELETE FROM audit_log l
+               USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r (chain, after_seq, up_to)
+               WHERE l.chain = r.chain AND l.seq > r.after_seq AND l.seq <= r.up_to
+               RETURNING (l.ctid::text::point)[0]::bigint AS block)
+           SELECT block / $4 * $4 AS first_block, count(*) AS entries FROM removed GROUP BY 1""",
         [h.chain for h in heads],
         [h.start_seq for h in heads],
         [h.end_seq for h in heads],
+        BRIN_PAGES_PER_RANGE,
     )
-    return int(status.split()[-1])
+    await conn.execute(
+        "SELECT brin_desummarize_range('audit_log_at_brin', b) FROM unnest($1::bigint[]) AS b",
+        [row["first_block"] for row in rows],
+    )
+    return sum(row["entries"] for row in rows)

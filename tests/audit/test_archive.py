@@ -13,10 +13,11 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import msgspec
 import pytest
 
 from service.audit import Actor, AuditEntry, store
@@ -25,9 +26,10 @@ from service.audit.archive import (
     add_months,
     archive_months,
     first_online_month,
+    header_of,
     verify_archive_file,
 )
-from service.audit.chain import record_checkpoint, verify
+from service.audit.chain import entry_hash, genesis, record_checkpoint, verify
 from service.audit.commands import describe
 from service.runtime import Runtime
 
@@ -328,3 +330,146 @@ async def test_verify_finds_archive_records_that_do_not_join(
     )
     report = await verify(db)
     assert report.broken is not None and "does not continue the chain" in report.broken.problem
+
+
+async def backdate(owner: asyncpg.Connection, months: int) -> None:
+    """Move every entry ``months`` back, each chain re-linked with the hashes `idv audit verify` computes:
+    the trail as it would stand had these entries been written then (the trigger dates entries now)."""
+    async with owner.transaction():
+        await owner.execute("SET LOCAL session_replication_role = replica")  # past the append-only trigger
+        for chain in {row["chain"] for row in await owner.fetch("SELECT chain FROM audit_log")}:
+            previous = genesis(chain)
+            for row in await owner.fetch(
+                "SELECT id, chain, seq, at, actor_type, actor_id, action, target_type, target_id, origin, "
+                "before_hash, after_hash, details, prev_hash, hash FROM audit_log WHERE chain = $1 ORDER BY seq",
+                chain,
+            ):
+                moved = msgspec.structs.replace(
+                    store.chained_entry(row), at=row["at"] - timedelta(days=31 * months), prev_hash=previous
+                )
+                previous = entry_hash(previous, moved)
+                await owner.execute(
+                    "UPDATE audit_log SET at = $2, prev_hash = $3, hash = $4 WHERE id = $1",
+                    row["id"],
+                    moved.at,
+                    moved.prev_hash,
+                    previous,
+                )
+
+
+def due_cli(args: list[str], owner_database_url: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
+    """As the CronJob runs it: the owner's URL in IDV_MIGRATIONS_DATABASE_URL and nothing else."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDV_") and k != "DATABASE_URL"}
+    env |= {
+        "IDV_MIGRATIONS_DATABASE_URL": owner_database_url,
+        "IDV_STATE_DIR": str(state_dir),
+        "IDV_ENV": "test",
+        "IDV_AUDIT_ONLINE_MONTHS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "audit", *args], env=env, capture_output=True, text=True, check=False
+    )
+
+
+async def test_due_archives_every_month_past_the_window_once_and_the_directory_verifies(
+    runtime: Runtime, database_url: str, db: asyncpg.Connection, owner_database_url: str, tmp_path: Path
+) -> None:
+    await append(runtime, database_url, 5)
+    owner = await asyncpg.connect(owner_database_url)
+    try:
+        await backdate(owner, 3)
+    finally:
+        await owner.close()
+    await append(runtime, database_url, 2)  # this month's: inside the window, kept
+    assert (await verify(db)).intact
+    out = tmp_path / "archives"
+    state = tmp_path / "state"
+
+    first = await asyncio.to_thread(due_cli, ["archive", "--due", "--out", str(out)], owner_database_url, state)
+    assert first.returncode == 0, first.stdout + first.stderr
+    files = sorted(out.glob("idv-audit-*.jsonl.gz"))
+    # The backdated month and every month after it up to the window, one file each (empty ones too).
+    window = first_online_month(datetime.now(UTC).date(), 1)
+    oldest = (await db.fetchval("SELECT min(month) FROM audit_archives")).replace(day=1)
+    assert [f.name for f in files] == [
+        f"idv-audit-{add_months(oldest, i):%Y-%m}.jsonl.gz"
+        for i in range((window.year - oldest.year) * 12 + window.month - oldest.month)
+    ]
+    assert sum(1 for line in first.stdout.splitlines() if line.startswith("archived ")) == len(files)
+    assert await count(db, "audit_log") == 2
+    assert await db.fetchval("SELECT sum(entries) FROM audit_archives") == 5
+
+    # Rerun (the job retried, or next month's run before a month is due): nothing more, no error.
+    again = await asyncio.to_thread(due_cli, ["archive", "--due", "--out", str(out)], owner_database_url, state)
+    assert again.returncode == 0 and "nothing to archive" in again.stdout, again.stdout + again.stderr
+    assert sorted(out.glob("idv-audit-*.jsonl.gz")) == files and await count(db, "audit_log") == 2
+
+    # The directory: each file intact, against its record, each starting where the one before ended.
+    checked = await asyncio.to_thread(due_cli, ["verify-archive", str(out), "--database"], owner_database_url, state)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("every chain in it is intact") == len(files)
+    verified = await asyncio.to_thread(cli, ["verify"], owner_database_url, tmp_path)
+    assert verified.returncode == 0 and "are archived" in verified.stdout
+
+
+async def test_due_and_before_exclude_each_other_and_an_empty_directory_verifies(
+    owner_database_url: str, tmp_path: Path
+) -> None:
+    both = await asyncio.to_thread(
+        due_cli, ["archive", "--due", "--before", "2020-01", "--out", str(tmp_path)], owner_database_url, tmp_path
+    )
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+    neither = await asyncio.to_thread(due_cli, ["archive", "--out", str(tmp_path)], owner_database_url, tmp_path)
+    assert neither.returncode == 2
+    # The job's first months: nothing archived yet, nothing to verify, and that is no failure.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = await asyncio.to_thread(due_cli, ["verify-archive", str(empty)], owner_database_url, tmp_path)
+    assert nothing.returncode == 0 and "no archive files" in nothing.stdout
+
+
+async def test_a_directory_whose_files_do_not_join_is_refused(
+    runtime: Runtime, database_url: str, owner_database_url: str, tmp_path: Path
+) -> None:
+    """A month's file missing from the middle of the directory breaks the join; removing the oldest
+    files (copied to object storage) does not."""
+    owner = await asyncpg.connect(owner_database_url)
+    try:
+        for _ in range(3):  # entries about six, four and two months back
+            await append(runtime, database_url, 2)
+            await backdate(owner, 2)
+    finally:
+        await owner.close()
+    out = tmp_path / "archives"
+    done = await asyncio.to_thread(due_cli, ["archive", "--due", "--out", str(out)], owner_database_url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    with_entries = [f for f in sorted(out.glob("idv-audit-*.jsonl.gz")) if header_of(f).entries]
+    assert len(with_entries) == 3
+    whole = await asyncio.to_thread(due_cli, ["verify-archive", str(out)], owner_database_url, tmp_path)
+    assert whole.returncode == 0, whole.stdout
+
+    with_entries[1].rename(tmp_path / with_entries[1].name)
+    gap = await asyncio.to_thread(due_cli, ["verify-archive", str(out)], owner_database_url, tmp_path)
+    assert gap.returncode == 1 and "does not start at the checkpoint" in gap.stdout, gap.stdout
+
+    # The oldest months moved away: what is left still joins up from its own first file.
+    with_entries[1].unlink(missing_ok=True)
+    for old in sorted(out.glob("idv-audit-*.jsonl.gz")):
+        if old.name >= with_entries[1].name:
+            break
+        old.unlink()
+    rest = await asyncio.to_thread(due_cli, ["verify-archive", str(out)], owner_database_url, tmp_path)
+    assert rest.returncode == 0, rest.stdout
+
+
+async def test_archiving_forgets_the_brin_summaries_of_the_ranges_it_emptied(
+    runtime: Runtime, database_url: str, owner_db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Otherwise new entries filling the freed space widen those summaries to span the archived month
+    and today, and each later month's search reads those ranges too: after a year, most of the table."""
+    await append(runtime, database_url, 6)
+    await owner_db.execute("SELECT brin_summarize_new_values('audit_log_at_brin')")
+    assert await owner_db.fetchval("SELECT brin_summarize_new_values('audit_log_at_brin')") == 0  # all summarized
+    assert await archive(owner_db, tmp_path) == [THIS_MONTH]
+    # The range that held the archived entries was unsummarized: summarizing finds it again.
+    assert await owner_db.fetchval("SELECT brin_summarize_new_values('audit_log_at_brin')") == 1
