@@ -20,20 +20,20 @@ from litestar.params import FromPath
 
 from service.cases.catalogue import CaseType
 from service.cases.queue import list_queue
-from service.console.routes import (
+from service.console.pages import (
     AnyRequest,
     CurrentOperator,
     SignInFirst,
-    _form,
-    _page_context,
-    _redirect,
     console_error,
     console_guard,
+    error_page,
+    page_context,
     render,
+    see_other,
+    session_form,
 )
 from service.errors import DomainError, invalid_field
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import domain_status
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import allow
 from service.operators.enrolment import approve_operator, may_approve, request_operator
@@ -60,8 +60,7 @@ def admin_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     assert isinstance(exc, DomainError)
     parts = request.url.path.split("/")
     back = f"/console/{parts[2]}" if len(parts) >= 3 and parts[2] in SECTIONS else "/console/"
-    context = {**_page_context(request, getattr(request.state, "operator", None)), "error": exc, "back": back}
-    return render("error.html", context, status=domain_status(exc))
+    return error_page(request, exc, back)
 
 
 def _new_operator(email: str, roles: list[str]) -> NewOperatorRequest:
@@ -86,7 +85,7 @@ class ConsoleAdminController(Controller):
     ) -> Response[str]:
         operators = await list_operators(runtime)
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "operators": [
                 {
                     "summary": o.summary,
@@ -103,34 +102,34 @@ class ConsoleAdminController(Controller):
     async def create_operator(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         roles = [value for value in (await request.form()).getall("roles", []) if isinstance(value, str)]
         body = _new_operator(fields.get("email", ""), roles)
         await request_operator(runtime, body.email, body.roles, operator.actor)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @post("/operators/{operator_id:uuid}/approve", opt={**allow(OPERATOR_ROLES), **ACCEPTS_FORM})
     async def approve(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await approve_operator(runtime, operator_id, operator.actor)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @post("/operators/{operator_id:uuid}/disable", opt={**allow(OPERATOR_ROLES), **ACCEPTS_FORM})
     async def disable(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await disable_operator(runtime, operator_id, operator.actor, own_id=operator.operator_id)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @get("/recipients", opt=allow(RECIPIENT_ROLES))
     async def recipients_page(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[str]:
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "recipients": await listed(runtime),
             "notices": await unacknowledged(runtime),
             "now": datetime.now(UTC),
@@ -141,9 +140,9 @@ class ConsoleAdminController(Controller):
     async def resend_notice(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, notice_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await resend(runtime, operator, notice_id)
-        return _redirect("/console/recipients")
+        return see_other("/console/recipients")
 
     @get("/rights", opt=allow(RIGHTS_ROLES))
     async def rights_page(
@@ -162,7 +161,7 @@ class ConsoleAdminController(Controller):
         )
         now = datetime.now(UTC)
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "cases": sorted(cases, key=lambda c: c.due_at),
             "now": now,
             "soon": now + DUE_SOON,

@@ -12,7 +12,6 @@ show what they are given.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,119 +19,64 @@ from uuid import UUID
 
 import msgspec
 import segno
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
-from litestar.handlers.base import BaseRouteHandler
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
 
-from service.audit import Actor
 from service.audit.reading import entries_about
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
 from service.cases.schemas import RevealReason
 from service.cases.states import OPEN_STATES, CaseState, DecisionKind
 from service.console.assets import ASSETS
+from service.console.pages import (
+    AUDIT_ROLES,
+    QUEUE_ROLES,
+    SIGN_IN_PATH,
+    AnyRequest,
+    CurrentOperator,
+    SignInFirst,
+    anonymous_actor,
+    console_error,
+    console_guard,
+    page_context,
+    pre_session_form,
+    render,
+    see_other,
+    session_form,
+)
 from service.console.security import (
-    CSRF_FIELD,
     EVIDENCE_HEADERS,
     INLINE_MEDIA_TYPES,
-    PAGE_HEADERS,
-    PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     cleared_pre_session_cookie,
     cleared_session_cookie,
     cookie_name,
-    csrf_matches,
-    csrf_token,
     evidence_disposition,
     new_pre_session_token,
     pre_session_cookie,
     session_cookie,
 )
 from service.documents.access import DocumentSummary, list_documents, open_document
-from service.errors import DomainError, Forbidden, Unauthenticated, invalid_field
+from service.errors import DomainError, Unauthenticated, invalid_field
 from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_image
 from service.face.routes import ImageRole
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import domain_status
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
-from service.i18n.catalogues import in_request_language, translatable, translations
-from service.i18n.languages import Language, request_language
+from service.i18n.catalogues import in_request_language, translatable
 from service.operators.auth import (
-    ROLES_OPT,
     OperatorPrincipal,
     SessionChannel,
     allow,
-    authenticate,
-    ensure_allowed,
 )
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ACCOUNT_READERS, ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ANY_ROLE, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
-from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
 from verification.uploads import UploadKind
 
-CurrentOperator = NamedDependency[OperatorPrincipal]
 EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
-AnyRequest = Request[Any, Any, Any]
-
-
-def _console_gettext(english: str) -> str:
-    """A template's text in the language of the request (negotiated from Accept-Language, with
-    IDV_DEFAULT_LANGUAGE, by service.http.context, as for the API's answers)."""
-    return translations(_page_language()).compiled.gettext(english)
-
-
-def _console_ngettext(singular: str, plural: str, count: int) -> str:
-    return translations(_page_language()).compiled.ngettext(singular, plural, count)
-
-
-def _page_language() -> Language:
-    return request_language.get() or Language.ZH_CN
-
-
-def console_environment() -> Environment:
-    """The templates' environment: autoescaped, and ``{% trans %}``/``_()`` read the catalogues
-    (service/locale) in the request's language; ``python -m service.i18n.extract`` reads its texts."""
-    environment = Environment(
-        loader=PackageLoader("service.console", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    # A {% trans %} block's text is its words, whatever the lines and indentation of the template.
-    environment.policies["ext.i18n.trimmed"] = True
-    environment.install_gettext_callables(_console_gettext, _console_ngettext, newstyle=True)  # type: ignore[attr-defined]
-    # Texts made elsewhere (a domain error's title and detail, a field's message) as they are translated for the API.
-    environment.filters["translated"] = in_request_language
-    return environment
-
-
-ENGINE = JinjaTemplateEngine.from_environment(console_environment())
-HTML = "text/html; charset=utf-8"
-SIGN_IN_PATH = "/console/sign-in"
-
-# The pages the navigation offers, each with the roles its route declares (the same constant).
-QUEUE_ROLES = CASE_WORKERS
-AUDIT_ROLES = AUDIT_READERS
-# The administration pages (service.console.admin) declare the same constants: ADMINS for
-# operators, AUDIT_READERS for recipients (as their API endpoints), rights requests' own workers.
-NAVIGATION = (
-    (translatable("Queue"), "/console/queue", QUEUE_ROLES),
-    (translatable("Rights requests"), "/console/rights", REQUEST_WORKERS),
-    (translatable("Accounts"), "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
-    (translatable("Audit trail"), "/console/audit", AUDIT_ROLES),
-    (translatable("Recipients"), "/console/recipients", AUDIT_READERS),
-    (translatable("Operators"), "/console/operators", ADMINS),
-)
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
 AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -146,86 +90,6 @@ INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in
 # Cases per page of the console's queue (the API allows up to 200).
 QUEUE_PAGE_SIZE = 100
 DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
-
-
-class SignInFirst(Exception):
-    """No console session (or an ended one): the browser goes to the sign-in page."""
-
-
-async def console_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The operator API's check, fed from the console's cookie; only that cookie is read, and only a
-    session signed in through the console is accepted, so a person's session or an operator's
-    API token opens nothing here."""
-    if ROLES_OPT not in handler.opt:
-        return  # the sign-in pages, declared public in their opt
-    runtime: Runtime = connection.app.state.runtime
-    token = connection.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE))
-    try:
-        principal = await authenticate(connection, handler, token, SessionChannel.CONSOLE)
-    except Unauthenticated:
-        raise SignInFirst from None
-    # Known before the role check, so a refused page still shows who is signed in and sign-out.
-    connection.state.operator = principal
-    connection.state.console_token = token
-    await ensure_allowed(connection, handler, principal)
-
-
-def render(
-    name: str,
-    context: Mapping[str, Any],
-    *,
-    status: int = 200,
-    cookies: list[Cookie] | None = None,
-) -> Response[str]:
-    body = ENGINE.get_template(name).render(**context, language=_page_language().value)
-    return Response(body, status_code=status, media_type=HTML, headers=PAGE_HEADERS, cookies=cookies or [])
-
-
-def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> dict[str, Any]:
-    token: str | None = getattr(request.state, "console_token", None)
-    return {
-        "operator": operator,
-        "roles": sorted(operator.roles) if operator else [],
-        # A session restricted to enrolling a passkey reaches none of these pages.
-        "navigation": [
-            (in_request_language(label), path)
-            for label, path, roles in NAVIGATION
-            if operator and not operator.restricted and operator.has_any(roles)
-        ],
-        "audit_allowed": bool(operator and operator.has_any(AUDIT_ROLES)),
-        "csrf_field": CSRF_FIELD,
-        "csrf": csrf_token(token) if token else "",
-        "path": request.url.path,
-    }
-
-
-def _redirect(path: str, cookies: list[Cookie] | None = None) -> Response[Any]:
-    return Redirect(path, status_code=303, headers=PAGE_HEADERS, cookies=cookies or [])
-
-
-async def _form(request: AnyRequest) -> dict[str, str]:
-    """The posted form, once its CSRF token is that of the console session."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    token: str | None = getattr(request.state, "console_token", None)
-    if token is None or not csrf_matches(csrf_token(token), fields.get(CSRF_FIELD)):
-        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
-    return fields
-
-
-async def _pre_session_form(request: AnyRequest, runtime: Runtime) -> dict[str, str]:
-    """A form posted before there is a session (sign-in, enrolment), once its token is the one
-    its page set in the pre-session cookie."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    expected = request.cookies.get(cookie_name(runtime.settings, PRE_SESSION_COOKIE))
-    if not csrf_matches(expected, fields.get(CSRF_FIELD)):
-        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
-    return fields
-
-
-def _anonymous(request: AnyRequest) -> Actor:
-    return Actor.anonymous(client_address(request), user_agent(request))
 
 
 def _face_image_label(role: str) -> str:
@@ -255,23 +119,6 @@ async def _evidence_viewer(
     }
 
 
-def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
-    if isinstance(exc, SignInFirst):
-        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(request.app.state.runtime.settings)])
-    assert isinstance(exc, DomainError)
-    operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
-    # Back to the case the refused page or form was about, if it was about one.
-    parts = request.url.path.split("/")
-    if len(parts) >= 4 and parts[2] == "cases":
-        back = "/".join(parts[:4])
-    elif len(parts) >= 3 and parts[2] in {"enrol", "sign-in"}:
-        back = f"/console/{parts[2]}"
-    else:
-        back = "/console/"
-    context = {**_page_context(request, operator), "error": exc, "back": back}
-    return render("error.html", context, status=domain_status(exc))
-
-
 class ConsoleController(Controller):
     path = "/console"
     include_in_schema = False
@@ -282,17 +129,17 @@ class ConsoleController(Controller):
     # the API's "who am I" and sign-out are: nothing that acts.
     @get("/", opt=allow(ANY_ROLE, while_enrolling_passkey=True))
     async def home(self, request: AnyRequest, operator: CurrentOperator) -> Response[str]:
-        return render("home.html", _page_context(request, operator))
+        return render("home.html", page_context(request, operator))
 
     @get("/sign-in", opt={})
     async def sign_in_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         token = new_pre_session_token()
-        context = {**_page_context(request, None), "csrf": token, "failed": False, "email": ""}
+        context = {**page_context(request, None), "csrf": token, "failed": False, "email": ""}
         return render("sign_in.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
 
     @post("/sign-in", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def sign_in(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         attempt = OperatorSignIn(
             fields.get("email", ""),
             fields.get("password", ""),
@@ -305,32 +152,32 @@ class ConsoleController(Controller):
             session = await sign_in_operator(runtime, attempt)
         except Unauthenticated:
             token = new_pre_session_token()
-            context = {**_page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
+            context = {**page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
             return render("sign_in.html", context, status=401, cookies=[pre_session_cookie(runtime.settings, token)])
         if previous := request.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE)):
-            await end_replaced_session(runtime, previous, _anonymous(request))
+            await end_replaced_session(runtime, previous, anonymous_actor(request))
         max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
         cookies = [
             session_cookie(runtime.settings, session.token, max_age),
             cleared_pre_session_cookie(runtime.settings),
         ]
-        return _redirect("/console/", cookies)
+        return see_other("/console/", cookies)
 
     @get("/enrol", opt={})
     async def enrol_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         token = new_pre_session_token()
-        context = {**_page_context(request, None), "csrf": token}
+        context = {**page_context(request, None), "csrf": token}
         return render("enrol.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
 
     @post("/enrol", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         """The enrolment code from the e-mail and a new password: the TOTP secret, as a QR code."""
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         code = fields.get("enrolment_code", "").strip()
-        factor = await begin_enrolment(runtime, code, fields.get("password", ""), _anonymous(request))
+        factor = await begin_enrolment(runtime, code, fields.get("password", ""), anonymous_actor(request))
         token = new_pre_session_token()
         context = {
-            **_page_context(request, None),
+            **page_context(request, None),
             "csrf": token,
             "enrolment_code": code,
             "secret": factor.totp_secret,
@@ -340,17 +187,17 @@ class ConsoleController(Controller):
 
     @post("/enrol/confirm", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def confirm_enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         await confirm_enrolment(
-            runtime, fields.get("enrolment_code", "").strip(), fields.get("totp_code", ""), _anonymous(request)
+            runtime, fields.get("enrolment_code", "").strip(), fields.get("totp_code", ""), anonymous_actor(request)
         )
-        return _redirect(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
+        return see_other(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
 
     @post("/sign-out", opt={**allow(ANY_ROLE, while_enrolling_passkey=True), **ACCEPTS_FORM})
     async def sign_out(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await sign_out_operator(runtime, operator)
-        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(runtime.settings)])
+        return see_other(SIGN_IN_PATH, [cleared_session_cookie(runtime.settings)])
 
     @get("/queue", opt=allow(QUEUE_ROLES))
     async def queue_page(
@@ -392,7 +239,7 @@ class ConsoleController(Controller):
         }
         kept = {name: value for name, value in filters.items() if value}
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "cases": page.cases,
             "first_page": "/console/queue" + ("?" + urlencode(kept) if kept else "") if after else None,
             "next_page": (
@@ -430,7 +277,7 @@ class ConsoleController(Controller):
             )
         chosen_reason = next((r for r in RevealReason if r.value == reason), None)
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "case": detail,
             "actions": actions,
             "appealed": appealed,
@@ -483,19 +330,19 @@ class ConsoleController(Controller):
     async def claim(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await queue.claim(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/release", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def release(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await queue.release(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/evidence/{name:str}/reveal", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def reveal(
@@ -506,7 +353,7 @@ class ConsoleController(Controller):
         case_id: FromPath[UUID],
         name: EvidenceName,
     ) -> Response[str]:
-        fields = await _form(request)
+        fields = await session_form(request)
         try:
             reason = RevealReason(fields.get("reason", ""))
         except ValueError:
@@ -514,7 +361,7 @@ class ConsoleController(Controller):
         async with refusals_audited(runtime.audit, operator, case_id):
             revealed = await queue.reveal(runtime, operator, case_id, name, reason)
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "case_id": case_id,
             "revealed": revealed,
         }
@@ -550,7 +397,7 @@ class ConsoleController(Controller):
                 for row in rows
             ]
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "target_type": chosen_type,
             "target_id": chosen_id,
             "invalid": invalid,
@@ -562,7 +409,7 @@ class ConsoleController(Controller):
     async def decide(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         decision, _, reason_code = fields.get("choice", "").partition(":")
         try:
             kind = DecisionKind(decision)
@@ -571,25 +418,25 @@ class ConsoleController(Controller):
         note = fields.get("note", "").strip() or None
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.decide(runtime, operator, case_id, kind, reason_code, note, claim=True)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/confirm", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
     async def confirm(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.confirm(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/send-back", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
     async def send_back(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.send_back(runtime, operator, case_id, fields.get("note", "").strip() or None)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
 
 class ConsoleAssetsController(Controller):

@@ -18,7 +18,7 @@ from service.app import create_litestar
 from service.audit import Actor
 from service.cases.catalogue import CaseType
 from service.console.admin import ConsoleAdminController
-from service.console.routes import NAVIGATION
+from service.console.pages import NAVIGATION
 from service.operators.auth import ROLES_OPT
 from service.operators.enrolment import request_operator
 from service.operators.roles import Role
