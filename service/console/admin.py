@@ -11,15 +11,16 @@ the same constants (routes.NAVIGATION); the templates only show what they are gi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from service.cases.catalogue import CaseType
-from service.cases.queue import list_queue
+from service.cases.queue import queue_page
 from service.console.pages import (
     AnyRequest,
     CurrentOperator,
@@ -50,6 +51,8 @@ RECIPIENT_ROLES = AUDIT_READERS
 RIGHTS_ROLES = REQUEST_WORKERS
 # A rights request due within this long stands out before it is overdue.
 DUE_SOON = timedelta(days=3)
+# Requests per page of the rights list (the queue's keyset pages).
+RIGHTS_PAGE_SIZE = 100
 SECTIONS = frozenset({"operators", "recipients", "rights"})
 
 
@@ -146,10 +149,15 @@ class ConsoleAdminController(Controller):
 
     @get("/rights", opt=allow(RIGHTS_ROLES))
     async def rights_page(
-        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        after: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[str]:
-        """The open rights requests, soonest due first; each is worked on its case page."""
-        cases = await list_queue(
+        """The open rights requests in the queue's order (priority, then soonest due), a page at a
+        time past the keyset cursor ``after``, as the queue page does; each is worked on its case page."""
+        page = await queue_page(
             runtime,
             operator,
             case_type=CaseType.DATA_SUBJECT_REQUEST.value,
@@ -157,12 +165,15 @@ class ConsoleAdminController(Controller):
             due_before=None,
             mine=False,
             unassigned=False,
-            limit=500,
+            limit=RIGHTS_PAGE_SIZE,
+            after=after or None,
         )
         now = datetime.now(UTC)
         context = {
             **page_context(request, operator),
-            "cases": sorted(cases, key=lambda c: c.due_at),
+            "cases": page.cases,
+            "first_page": "/console/rights" if after else None,
+            "next_page": "/console/rights?" + urlencode({"after": page.next_cursor}) if page.next_cursor else None,
             "now": now,
             "soon": now + DUE_SOON,
             "due_soon_days": DUE_SOON.days,

@@ -45,7 +45,6 @@ from service.console.pages import (
     session_form,
 )
 from service.console.security import (
-    EVIDENCE_HEADERS,
     INLINE_MEDIA_TYPES,
     SESSION_COOKIE,
     cleared_pre_session_cookie,
@@ -62,6 +61,7 @@ from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_im
 from service.face.routes import ImageRole
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
+from service.http.evidence import EVIDENCE_HEADERS
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.i18n.catalogues import in_request_language, translatable

@@ -13,6 +13,7 @@ import httpx
 import numpy as np
 
 from service.console.security import CONTENT_SECURITY_POLICY
+from service.http.evidence import EVIDENCE_HEADERS
 from service.runtime import Runtime
 from tests.arrange.cases import case_in_review
 from tests.arrange.console import ConsoleOperator, console_sign_in, csrf_of, enrolled_for_console
@@ -289,3 +290,26 @@ async def test_an_appeal_lists_the_original_cases_documents_as_the_api_allows(
     assert (await client.get(jpeg, params=REASON)).status_code == 409
     entries = await opened(db, "case.document_opened", case.case_id)
     assert [e["actor_id"] for e in entries] == []
+
+
+async def test_the_api_and_the_console_answer_evidence_with_the_same_headers(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case = await qualification_case_with_documents(client, runtime)
+    await signed_in(client, runtime, "reviewer")
+    login = await enrolled_operator(runtime, client, "reviewer")
+    shared = {name.lower(): value for name, value in EVIDENCE_HEADERS.items()}
+    face_case = await face_case_in_review(client, runtime, db)
+    urls = [
+        document_url(case.case_id, case.documents["pdf"]),
+        document_url(case.case_id, case.documents["jpeg"]),
+        f"/console/cases/{face_case}/face-images/document",
+    ]
+    for url in urls:
+        for response in (
+            await client.get(url, params=REASON),
+            await client.get(api_url(url), params=REASON, headers=login.headers),
+        ):
+            assert response.status_code == 200, (url, response.text)
+            assert {name: response.headers.get(name) for name in shared} == shared, url
+            assert response.headers["x-content-type-options"] == "nosniff"
