@@ -24,10 +24,12 @@ from service.cases.queue import queue_page
 from service.console.pages import (
     AnyRequest,
     CurrentOperator,
+    OperatorNames,
     SignInFirst,
     console_error,
     console_guard,
     error_page,
+    operator_uuid,
     page_context,
     render,
     see_other,
@@ -76,6 +78,13 @@ def _new_operator(email: str, roles: list[str]) -> NewOperatorRequest:
         raise invalid_field(field, "invalid", message) from None
 
 
+def _creator(created_by: str, emails: dict[UUID, str]) -> str:
+    """Who created an operator (an actor's label): the creating operator's address, else the label
+    (``system:cli`` for `idv operators create`)."""
+    creator = operator_uuid(created_by)
+    return emails.get(creator, created_by) if creator else created_by
+
+
 class ConsoleAdminController(Controller):
     path = "/console"
     include_in_schema = False
@@ -87,8 +96,11 @@ class ConsoleAdminController(Controller):
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[str]:
         operators = await list_operators(runtime)
+        names = {o.summary.operator_id: o.summary.email for o in operators}
         context = {
             **page_context(request, operator),
+            # Who created each: an admin sees every operator's address here already.
+            "created_by": {o.summary.operator_id: _creator(o.created_by, names) for o in operators},
             "operators": [
                 {
                     "summary": o.summary,
@@ -172,6 +184,7 @@ class ConsoleAdminController(Controller):
         context = {
             **page_context(request, operator),
             "cases": page.cases,
+            "operator_name": await OperatorNames.of(runtime, (c.assignee_id for c in page.cases)),
             "first_page": "/console/rights" if after else None,
             "next_page": "/console/rights?" + urlencode({"after": page.next_cursor}) if page.next_cursor else None,
             "now": now,

@@ -9,8 +9,9 @@ controller that the others reach into.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from uuid import UUID
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar import Request, Response
@@ -39,6 +40,7 @@ from service.i18n.catalogues import in_request_language, translatable, translati
 from service.i18n.languages import Language, request_language
 from service.operators.auth import ROLES_OPT, OperatorPrincipal, SessionChannel, authenticate, ensure_allowed
 from service.operators.roles import ACCOUNT_READERS, ADMINS, AUDIT_READERS, CASE_WORKERS
+from service.operators.roster import operator_names
 from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
 
@@ -182,6 +184,38 @@ async def pre_session_form(request: AnyRequest, runtime: Runtime) -> dict[str, s
     if not csrf_matches(expected, fields.get(CSRF_FIELD)):
         raise _csrf_refused()
     return fields
+
+
+class OperatorNames:
+    """How a page names the operators it shows (its assignees, stagers, deciders, actors): by
+    ``operators.roster.operator_names`` (their e-mail masked), read once for the whole page; one
+    it has no name for shows as the start of their id. Templates call it: ``operator_name(id)``."""
+
+    def __init__(self, names: Mapping[UUID, str]) -> None:
+        self._names = dict(names)
+
+    @classmethod
+    async def of(cls, runtime: Runtime, ids: Iterable[UUID | str | None]) -> OperatorNames:
+        """The names of these operators (ids as UUIDs or the audit trail's strings), in one query."""
+        return cls(await operator_names(runtime, {i for i in map(operator_uuid, ids) if i is not None}))
+
+    def __call__(self, operator_id: UUID | str | None) -> str:
+        key = operator_uuid(operator_id)
+        if key is not None and key in self._names:
+            return self._names[key]
+        return str(operator_id or "")[:8]
+
+
+def operator_uuid(value: UUID | str | None) -> UUID | None:
+    """An operator's id from a page's data: a UUID, the audit trail's text, or an actor's label
+    (``operator:<id>``); anything else (a system's or a person's) is no operator's."""
+    if value is None or isinstance(value, UUID):
+        return value
+    text = value.removeprefix("operator:")
+    try:
+        return UUID(text) if len(text) == 36 else None
+    except ValueError:
+        return None
 
 
 def anonymous_actor(request: AnyRequest) -> Actor:

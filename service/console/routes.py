@@ -25,7 +25,7 @@ from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
 from service.audit.reading import entries_about
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
-from service.cases.schemas import RevealReason
+from service.cases.schemas import AppealedCase, CaseDetail, RevealReason
 from service.cases.states import OPEN_STATES, CaseState, DecisionKind
 from service.console.assets import ASSETS
 from service.console.pages import (
@@ -34,6 +34,7 @@ from service.console.pages import (
     SIGN_IN_PATH,
     AnyRequest,
     CurrentOperator,
+    OperatorNames,
     SignInFirst,
     anonymous_actor,
     console_error,
@@ -90,6 +91,17 @@ INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in
 # Cases per page of the console's queue (the API allows up to 200).
 QUEUE_PAGE_SIZE = 100
 DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
+
+
+def _operators_named(detail: CaseDetail, appealed: AppealedCase | None) -> list[UUID | str | None]:
+    """Every operator a case page names: its assignee, who staged a decision, who acted in its
+    history, and who decided the case it appeals."""
+    named: list[UUID | str | None] = [detail.summary.assignee_id]
+    if detail.staged_decision:
+        named.append(detail.staged_decision.staged_by)
+    entries = [*detail.history, *(appealed.decisions if appealed else [])]
+    named += [entry.actor_id for entry in entries if entry.actor_type == "operator"]
+    return named
 
 
 def _face_image_label(role: str) -> str:
@@ -231,6 +243,7 @@ class ConsoleController(Controller):
             after=after or None,
         )
         counts = await queue.queue_counts(runtime, operator)
+        names = await OperatorNames.of(runtime, (c.assignee_id for c in page.cases))
         filters = {
             "case_type": chosen_type.value if chosen_type else "",
             "state": chosen_state.value if chosen_state else "",
@@ -241,6 +254,7 @@ class ConsoleController(Controller):
         context = {
             **page_context(request, operator),
             "cases": page.cases,
+            "operator_name": names,
             "first_page": "/console/queue" + ("?" + urlencode(kept) if kept else "") if after else None,
             "next_page": (
                 "/console/queue?" + urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else None
@@ -276,9 +290,11 @@ class ConsoleController(Controller):
                 else None
             )
         chosen_reason = next((r for r in RevealReason if r.value == reason), None)
+        names = await OperatorNames.of(runtime, _operators_named(detail, appealed))
         context = {
             **page_context(request, operator),
             "case": detail,
+            "operator_name": names,
             "actions": actions,
             "appealed": appealed,
             "viewer": viewer,
@@ -386,11 +402,13 @@ class ConsoleController(Controller):
         )
         if (chosen_type or chosen_id) and not invalid:
             rows = await entries_about(runtime, operator.actor, chosen_type, chosen_id, 200)
+            names = await OperatorNames.of(runtime, (r.actor_id for r in rows if r.actor_type == "operator"))
             entries = [
                 {
                     "at": row.at,
                     "actor_type": row.actor_type,
                     "actor_id": row.actor_id,
+                    "actor_name": names(row.actor_id) if row.actor_type == "operator" else None,
                     "action": row.action,
                     "details": sorted(msgspec.json.decode(row.details).items()),
                 }
