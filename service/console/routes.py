@@ -12,7 +12,7 @@ show what they are given.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -57,7 +57,7 @@ from service.console.security import (
     session_cookie,
 )
 from service.documents.access import DocumentSummary, list_documents, open_document
-from service.errors import DomainError, Unauthenticated, invalid_field
+from service.errors import DomainError, Invalid, Unauthenticated, invalid_field
 from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_image
 from service.face.routes import ImageRole
 from service.http.clients import client_address, user_agent
@@ -91,6 +91,21 @@ INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in
 # Cases per page of the console's queue (the API allows up to 200).
 QUEUE_PAGE_SIZE = 100
 DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
+# A date the due filter takes: four-digit years up to 9998, so the day after is a date too.
+DATE_FIELD = re.compile(r"^(?:19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}$")
+
+
+def due_date(text: str | None) -> date | None:
+    """The queue's "due by" filter: a calendar date as ``<input type=date>`` sends it (YYYY-MM-DD);
+    empty is no filter, anything else the field's error."""
+    if not text:
+        return None
+    try:
+        if not DATE_FIELD.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid_field("due_by", "invalid", "enter a date as YYYY-MM-DD") from None
 
 
 def _operators_named(detail: CaseDetail, appealed: AppealedCase | None) -> list[UUID | str | None]:
@@ -221,6 +236,7 @@ class ConsoleController(Controller):
         in_state: Annotated[str | None, QueryParameter(name="state")] = None,
         assigned: FromQuery[str | None] = None,
         due: FromQuery[str | None] = None,
+        due_by: Annotated[str | None, QueryParameter(max_length=32)] = None,
         after: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[str]:
         types = workable_types(operator)
@@ -230,13 +246,22 @@ class ConsoleController(Controller):
         chosen_assigned = assigned if assigned in {"mine", "unassigned"} else ""
         chosen_due = due if due in DUE_WITHIN else ""
         now = datetime.now(UTC)
+        problem: Invalid | None = None
+        try:
+            chosen_due_by = due_date(due_by)
+        except Invalid as exc:
+            problem, chosen_due_by = exc, None
+        # Due before the sooner of the two filters: within a span of now, and by the end of a day (UTC).
+        ends = [now + DUE_WITHIN[chosen_due]] if chosen_due else []
+        if chosen_due_by is not None:
+            ends.append(datetime.combine(chosen_due_by + timedelta(days=1), time(), UTC))
         # The API's keyset pages (a cursor past the last case shown), so a long queue stays quick.
         page = await queue.queue_page(
             runtime,
             operator,
             case_type=chosen_type.value if chosen_type else None,
             state=chosen_state,
-            due_before=now + DUE_WITHIN[chosen_due] if chosen_due else None,
+            due_before=min(ends, default=None),
             mine=chosen_assigned == "mine",
             unassigned=chosen_assigned == "unassigned",
             limit=QUEUE_PAGE_SIZE,
@@ -249,6 +274,7 @@ class ConsoleController(Controller):
             "state": chosen_state.value if chosen_state else "",
             "assigned": chosen_assigned,
             "due": chosen_due,
+            "due_by": chosen_due_by.isoformat() if chosen_due_by else "",
         }
         kept = {name: value for name, value in filters.items() if value}
         context = {
@@ -266,9 +292,14 @@ class ConsoleController(Controller):
             "chosen_state": chosen_state.value if chosen_state else "",
             "chosen_assigned": chosen_assigned,
             "chosen_due": chosen_due,
+            "chosen_due_by": filters["due_by"],
+            "problem": problem,
             "now": now,
         }
-        return render("queue.html", context)
+        # A malformed date is the form's field error (and no case left out by a misread filter).
+        if problem is not None:
+            context = {**context, "cases": [], "first_page": None, "next_page": None, "chosen_due_by": due_by}
+        return render("queue.html", context, status=422 if problem else 200)
 
     @get("/cases/{case_id:uuid}", opt=allow(QUEUE_ROLES))
     async def case_page(

@@ -80,7 +80,7 @@ async def work_cases(base: str, runtime: Runtime, tmp_path: Path) -> None:
         await page.wait_for_url("**/console/queue?*assigned=mine*")
         assert await page.locator("#queue-table tbody tr").first.inner_text() == "No cases match."
         await page.select_option("select[name=assigned]", "")
-        await page.wait_for_url("**/console/queue?*assigned=&due=")
+        await page.wait_for_url("**/console/queue?*assigned=&due=&due_by=")
         await page.wait_for_selector(f"a[href='/console/cases/{approved}']")
         await page.screenshot(path=str(shots / "console-queue.png"), full_page=True)
         # htmx keeps no copy of the pages it swapped (historyCacheSize 0): nothing personal stays
