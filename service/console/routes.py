@@ -138,11 +138,16 @@ async def _evidence_viewer(
     from ``case_actions``), the face images it keeps. Opening one is its own audited request."""
     documents: list[DocumentSummary] = await list_documents(runtime, operator, case_id)
     roles = await face_image_roles(runtime, operator, case_id) if may_open else []
+    images = [(role, _face_image_label(role)) for role in roles]
+    portrait = next((image for image in images if image[0] == "document"), None)
     return {
         "case_id": case_id,
         "may_open": may_open,
         "documents": documents,
-        "face_images": [(role, _face_image_label(role)) for role in roles],
+        "face_images": images,
+        # The document portrait beside each live frame, the comparison the reviewer makes (the
+        # portrait is one address, so the browser loads it once for the page).
+        "face_pairs": [(portrait, image) for image in images if image is not portrait] if portrait else [],
     }
 
 

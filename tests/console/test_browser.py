@@ -124,6 +124,15 @@ async def work_cases(base: str, runtime: Runtime, tmp_path: Path) -> None:
         widths = await images.evaluate_all("images => images.map(i => i.naturalWidth)")
         assert sorted(widths) == [640, 800]
         assert await page.locator(".thumb a[download]").count() == 1
+        # Zoom, by keyboard, without script: the images grow past their thumbnail size.
+        small = max(await images.evaluate_all("images => images.map(i => i.getBoundingClientRect().width)"))
+        assert small <= 240
+        await page.focus(".zoom-toggle")
+        await page.keyboard.press("Space")
+        assert await page.is_checked(".zoom-toggle")
+        large = max(await images.evaluate_all("images => images.map(i => i.getBoundingClientRect().width)"))
+        assert large > 600
+        await page.keyboard.press("Space")
         await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
 
         # A four-eyes decision: staged by the reviewer, who cannot confirm it.
