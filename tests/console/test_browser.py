@@ -4,8 +4,9 @@
 Two operators in two browser contexts sign in with TOTP; the reviewer filters the queue (htmx),
 works a case to a decision, sees a case's documents in the viewer and stages a four-eyes one; the
 senior reviewer confirms it. Neither page breaks the Content-Security-Policy (htmx runs without
-inline style or eval). With IDV_CONSOLE_SCREENSHOTS=1 the test also writes docs/console-queue.png
-and docs/console-case.png.
+inline style or eval). The queue is read in Chinese too, and the viewer's images zoom without
+script. With IDV_CONSOLE_SCREENSHOTS=1 the test also writes docs/console-queue.png,
+docs/console-queue-zh.png and docs/console-case.png.
 
 Skipped only when chromium is absent outside CI (`apt-get install chromium`); under CI it must run."""
 
@@ -88,6 +89,16 @@ async def work_cases(base: str, runtime: Runtime, tmp_path: Path) -> None:
         stored = await page.evaluate("() => [Object.keys(sessionStorage), localStorage.length]")
         assert stored == [["htmx-current-path-for-history"], 0]
 
+        # The same queue for a reader of Chinese: the pages in their language, dates in their format.
+        chinese = await first.new_page()
+        watch(chinese)
+        await chinese.set_extra_http_headers({"accept-language": "zh-CN"})
+        await chinese.goto(f"{base}/console/queue")
+        assert await chinese.inner_text("h1") == "审核队列"
+        assert "年" in await chinese.inner_text("#queue-table time >> nth=0")
+        await chinese.screenshot(path=str(shots / "console-queue-zh.png"), full_page=True)
+        await chinese.close()
+
         # A case from the queue to a decision, by keyboard-reachable forms.
         await page.click(f"a[href='/console/cases/{approved}']")
         await page.wait_for_url(f"{base}/console/cases/{approved}")
@@ -124,6 +135,7 @@ async def work_cases(base: str, runtime: Runtime, tmp_path: Path) -> None:
         widths = await images.evaluate_all("images => images.map(i => i.naturalWidth)")
         assert sorted(widths) == [640, 800]
         assert await page.locator(".thumb a[download]").count() == 1
+        await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
         # Zoom, by keyboard, without script: the images grow past their thumbnail size.
         small = max(await images.evaluate_all("images => images.map(i => i.getBoundingClientRect().width)"))
         assert small <= 240
@@ -133,7 +145,6 @@ async def work_cases(base: str, runtime: Runtime, tmp_path: Path) -> None:
         large = max(await images.evaluate_all("images => images.map(i => i.getBoundingClientRect().width)"))
         assert large > 600
         await page.keyboard.press("Space")
-        await page.screenshot(path=str(shots / "console-case.png"), full_page=True)
 
         # A four-eyes decision: staged by the reviewer, who cannot confirm it.
         await page.goto(f"{base}/console/cases/{staged}")
