@@ -123,31 +123,6 @@ async def queue_page(
     return QueuePage(page, queue_cursor(page[-1]) if len(cases) > limit else None)
 
 
-async def list_queue(
-    runtime: Runtime,
-    operator: OperatorPrincipal,
-    *,
-    case_type: str | None,
-    state: CaseState | None,
-    due_before: datetime | None,
-    mine: bool,
-    unassigned: bool,
-    limit: int,
-) -> list[CaseSummary]:
-    """The queue's first ``limit`` cases (the console's list)."""
-    page = await queue_page(
-        runtime,
-        operator,
-        case_type=case_type,
-        state=state,
-        due_before=due_before,
-        mine=mine,
-        unassigned=unassigned,
-        limit=limit,
-    )
-    return page.cases
-
-
 async def queue_counts(runtime: Runtime, operator: OperatorPrincipal) -> list[QueueCount]:
     """Per case type this operator may work: its open cases, how many are past due, how many unclaimed."""
     async with runtime.database.connection() as conn:

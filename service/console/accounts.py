@@ -28,16 +28,17 @@ from service.accounts.lookup import (
 )
 from service.accounts.reasons import LIFT_REASONS, RESTRICTION_REASONS
 from service.accounts.states import AccountState
-from service.console.routes import (
+from service.console.pages import (
     AnyRequest,
     CurrentOperator,
     SignInFirst,
-    _form,
-    _page_context,
-    _redirect,
     console_error,
     console_guard,
+    error_page,
+    page_context,
     render,
+    see_other,
+    session_form,
 )
 from service.errors import DomainError, Invalid, NotFound, invalid_field
 from service.http.dependencies import CurrentRuntime
@@ -72,7 +73,7 @@ def _account_context(
     request: AnyRequest, operator: OperatorPrincipal, views: list[OperatorAccountView]
 ) -> dict[str, Any]:
     return {
-        **_page_context(request, operator),
+        **page_context(request, operator),
         "accounts": views,
         # The roles the API's restriction and termination routes declare, and the states their
         # domain functions accept: the forms shown are the acts that would be allowed.
@@ -88,7 +89,7 @@ def _account_context(
 
 def _lookup_context(request: AnyRequest, operator: OperatorPrincipal, **chosen: Any) -> dict[str, Any]:
     return {
-        **_page_context(request, operator),
+        **page_context(request, operator),
         "kinds": list(IdentifierKind),
         "reasons": list(LookupReason),
         "chosen_kind": chosen.get("kind", ""),
@@ -101,9 +102,7 @@ def account_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     """As the console's other pages answer, with the way back to the account a refused form was about."""
     page = ACCOUNT_PAGE.match(request.url.path)
     if isinstance(exc, DomainError) and page is not None:
-        operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
-        context = {**_page_context(request, operator), "error": exc, "back": page.group(0)}
-        return render("error.html", context, status=domain_status(exc))
+        return error_page(request, exc, page.group(0))
     return console_error(request, exc)
 
 
@@ -119,7 +118,7 @@ class ConsoleAccountsController(Controller):
 
     @post("/lookup", opt={**allow(ACCOUNT_READERS), **ACCEPTS_FORM, "rate_limit": RateLimitGroup.ACCOUNT_LOOKUPS})
     async def lookup(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[str]:
-        fields = await _form(request)
+        fields = await session_form(request)
         chosen = {"kind": fields.get("kind", ""), "reason": fields.get("reason", "")}
         try:
             lookup = _body(AccountLookup, fields, ("kind", "value", "reason"))
@@ -141,22 +140,22 @@ class ConsoleAccountsController(Controller):
     async def restrict_account(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, account_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         await restrict(runtime, operator, account_id, _body(RestrictionRequest, fields, ("reason_code",)))
-        return _redirect(f"/console/accounts/{account_id}")
+        return see_other(f"/console/accounts/{account_id}")
 
     @post("/{account_id:uuid}/restriction/lift", opt={**allow(ACCOUNT_MEASURES), **ACCEPTS_FORM})
     async def lift_restriction(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, account_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         await lift(runtime, operator, account_id, _body(LiftRequest, fields, ("reason_code",)))
-        return _redirect(f"/console/accounts/{account_id}")
+        return see_other(f"/console/accounts/{account_id}")
 
     @post("/{account_id:uuid}/termination", opt={**allow(ACCOUNT_MEASURES), **ACCEPTS_FORM})
     async def propose_termination(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, account_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         await propose(runtime, operator, account_id, _body(TerminationProposal, fields, ("reason", "note")))
-        return _redirect(f"/console/accounts/{account_id}")
+        return see_other(f"/console/accounts/{account_id}")

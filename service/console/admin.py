@@ -11,29 +11,32 @@ the same constants (routes.NAVIGATION); the templates only show what they are gi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from service.cases.catalogue import CaseType
-from service.cases.queue import list_queue
-from service.console.routes import (
+from service.cases.queue import queue_page
+from service.console.pages import (
     AnyRequest,
     CurrentOperator,
+    OperatorNames,
     SignInFirst,
-    _form,
-    _page_context,
-    _redirect,
     console_error,
     console_guard,
+    error_page,
+    operator_uuid,
+    page_context,
     render,
+    see_other,
+    session_form,
 )
 from service.errors import DomainError, invalid_field
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import domain_status
 from service.http.request_guard import ACCEPTS_FORM
 from service.operators.auth import allow
 from service.operators.enrolment import approve_operator, may_approve, request_operator
@@ -50,6 +53,8 @@ RECIPIENT_ROLES = AUDIT_READERS
 RIGHTS_ROLES = REQUEST_WORKERS
 # A rights request due within this long stands out before it is overdue.
 DUE_SOON = timedelta(days=3)
+# Requests per page of the rights list (the queue's keyset pages).
+RIGHTS_PAGE_SIZE = 100
 SECTIONS = frozenset({"operators", "recipients", "rights"})
 
 
@@ -60,8 +65,7 @@ def admin_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     assert isinstance(exc, DomainError)
     parts = request.url.path.split("/")
     back = f"/console/{parts[2]}" if len(parts) >= 3 and parts[2] in SECTIONS else "/console/"
-    context = {**_page_context(request, getattr(request.state, "operator", None)), "error": exc, "back": back}
-    return render("error.html", context, status=domain_status(exc))
+    return error_page(request, exc, back)
 
 
 def _new_operator(email: str, roles: list[str]) -> NewOperatorRequest:
@@ -72,6 +76,13 @@ def _new_operator(email: str, roles: list[str]) -> NewOperatorRequest:
         field = "roles" if "roles" in str(exc) else "email"
         message = "choose one to four of the roles offered" if field == "roles" else "enter an e-mail address"
         raise invalid_field(field, "invalid", message) from None
+
+
+def _creator(created_by: str, emails: dict[UUID, str]) -> str:
+    """Who created an operator (an actor's label): the creating operator's address, else the label
+    (``system:cli`` for `idv operators create`)."""
+    creator = operator_uuid(created_by)
+    return emails.get(creator, created_by) if creator else created_by
 
 
 class ConsoleAdminController(Controller):
@@ -85,8 +96,11 @@ class ConsoleAdminController(Controller):
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[str]:
         operators = await list_operators(runtime)
+        names = {o.summary.operator_id: o.summary.email for o in operators}
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
+            # Who created each: an admin sees every operator's address here already.
+            "created_by": {o.summary.operator_id: _creator(o.created_by, names) for o in operators},
             "operators": [
                 {
                     "summary": o.summary,
@@ -103,34 +117,34 @@ class ConsoleAdminController(Controller):
     async def create_operator(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         roles = [value for value in (await request.form()).getall("roles", []) if isinstance(value, str)]
         body = _new_operator(fields.get("email", ""), roles)
         await request_operator(runtime, body.email, body.roles, operator.actor)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @post("/operators/{operator_id:uuid}/approve", opt={**allow(OPERATOR_ROLES), **ACCEPTS_FORM})
     async def approve(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await approve_operator(runtime, operator_id, operator.actor)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @post("/operators/{operator_id:uuid}/disable", opt={**allow(OPERATOR_ROLES), **ACCEPTS_FORM})
     async def disable(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, operator_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await disable_operator(runtime, operator_id, operator.actor, own_id=operator.operator_id)
-        return _redirect("/console/operators")
+        return see_other("/console/operators")
 
     @get("/recipients", opt=allow(RECIPIENT_ROLES))
     async def recipients_page(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[str]:
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "recipients": await listed(runtime),
             "notices": await unacknowledged(runtime),
             "now": datetime.now(UTC),
@@ -141,16 +155,21 @@ class ConsoleAdminController(Controller):
     async def resend_notice(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, notice_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await resend(runtime, operator, notice_id)
-        return _redirect("/console/recipients")
+        return see_other("/console/recipients")
 
     @get("/rights", opt=allow(RIGHTS_ROLES))
     async def rights_page(
-        self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
+        self,
+        request: AnyRequest,
+        runtime: CurrentRuntime,
+        operator: CurrentOperator,
+        after: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[str]:
-        """The open rights requests, soonest due first; each is worked on its case page."""
-        cases = await list_queue(
+        """The open rights requests in the queue's order (priority, then soonest due), a page at a
+        time past the keyset cursor ``after``, as the queue page does; each is worked on its case page."""
+        page = await queue_page(
             runtime,
             operator,
             case_type=CaseType.DATA_SUBJECT_REQUEST.value,
@@ -158,12 +177,16 @@ class ConsoleAdminController(Controller):
             due_before=None,
             mine=False,
             unassigned=False,
-            limit=500,
+            limit=RIGHTS_PAGE_SIZE,
+            after=after or None,
         )
         now = datetime.now(UTC)
         context = {
-            **_page_context(request, operator),
-            "cases": sorted(cases, key=lambda c: c.due_at),
+            **page_context(request, operator),
+            "cases": page.cases,
+            "operator_name": await OperatorNames.of(runtime, (c.assignee_id for c in page.cases)),
+            "first_page": "/console/rights" if after else None,
+            "next_page": "/console/rights?" + urlencode({"after": page.next_cursor}) if page.next_cursor else None,
             "now": now,
             "soon": now + DUE_SOON,
             "due_soon_days": DUE_SOON.days,

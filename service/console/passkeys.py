@@ -21,17 +21,18 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from service.console.routes import (
+from service.console.pages import (
     AnyRequest,
     CurrentOperator,
     SignInFirst,
-    _anonymous,
-    _form,
-    _page_context,
-    _redirect,
+    anonymous_actor,
     console_error,
     console_guard,
+    error_page,
+    page_context,
     render,
+    see_other,
+    session_form,
 )
 from service.console.security import (
     PAGE_HEADERS,
@@ -47,7 +48,7 @@ from service.console.security import (
 from service.errors import DomainError, Forbidden
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import domain_problem, domain_status, problem_response
+from service.http.problems import domain_problem, problem_response
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
 from service.http.schemas import NO_CONTROL_CHARACTERS, RequestBody
@@ -126,12 +127,7 @@ def page_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     if isinstance(exc, SignInFirst):
         return console_error(request, exc)
     assert isinstance(exc, DomainError)
-    context = {
-        **_page_context(request, getattr(request.state, "operator", None)),
-        "error": exc,
-        "back": PASSKEYS_PATH,
-    }
-    return render("error.html", context, status=domain_status(exc))
+    return error_page(request, exc, PASSKEYS_PATH)
 
 
 class ConsolePasskeyCeremonyController(Controller):
@@ -167,7 +163,7 @@ class ConsolePasskeyCeremonyController(Controller):
             channel=SessionChannel.CONSOLE,
         )
         if previous := request.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE)):
-            await end_replaced_session(runtime, previous, _anonymous(request))
+            await end_replaced_session(runtime, previous, anonymous_actor(request))
         max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
         cookies = [
             session_cookie(runtime.settings, session.token, max_age),
@@ -213,7 +209,7 @@ class ConsolePasskeysController(Controller):
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator
     ) -> Response[str]:
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "passkeys": await list_passkeys(runtime, operator),
             "restricted": operator.restricted,
         }
@@ -227,8 +223,8 @@ class ConsolePasskeysController(Controller):
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, passkey_id: FromPath[UUID]
     ) -> Response[Any]:
         """Remove one of one's own passkeys, after the password again (as the API asks)."""
-        fields = await _form(request)
+        fields = await session_form(request)
         password = fields.get("password", "")
         await confirm_operator_password(runtime, operator.operator_id, password, client_address(request))
         await remove_passkey(runtime, operator, passkey_id)
-        return _redirect(PASSKEYS_PATH)
+        return see_other(PASSKEYS_PATH)

@@ -12,127 +12,72 @@ show what they are given.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 import segno
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
-from litestar.handlers.base import BaseRouteHandler
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
 
-from service.audit import Actor
 from service.audit.reading import entries_about
 from service.cases import decisions, queue
 from service.cases.access import refusals_audited, workable_types
-from service.cases.schemas import RevealReason
+from service.cases.schemas import AppealedCase, CaseDetail, RevealReason
 from service.cases.states import OPEN_STATES, CaseState, DecisionKind
 from service.console.assets import ASSETS
+from service.console.pages import (
+    AUDIT_ROLES,
+    QUEUE_ROLES,
+    SIGN_IN_PATH,
+    AnyRequest,
+    CurrentOperator,
+    OperatorNames,
+    SignInFirst,
+    anonymous_actor,
+    console_error,
+    console_guard,
+    page_context,
+    pre_session_form,
+    render,
+    see_other,
+    session_form,
+)
 from service.console.security import (
-    CSRF_FIELD,
-    EVIDENCE_HEADERS,
     INLINE_MEDIA_TYPES,
-    PAGE_HEADERS,
-    PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     cleared_pre_session_cookie,
     cleared_session_cookie,
     cookie_name,
-    csrf_matches,
-    csrf_token,
     evidence_disposition,
     new_pre_session_token,
     pre_session_cookie,
     session_cookie,
 )
 from service.documents.access import DocumentSummary, list_documents, open_document
-from service.errors import DomainError, Forbidden, Unauthenticated, invalid_field
+from service.errors import DomainError, Invalid, Unauthenticated, invalid_field
 from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_image
 from service.face.routes import ImageRole
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import CurrentRuntime
-from service.http.problems import domain_status
+from service.http.evidence import EVIDENCE_HEADERS
 from service.http.rate_limits import RateLimitGroup
 from service.http.request_guard import ACCEPTS_FORM
-from service.i18n.catalogues import in_request_language, translatable, translations
-from service.i18n.languages import Language, request_language
+from service.i18n.catalogues import in_request_language, translatable
 from service.operators.auth import (
-    ROLES_OPT,
     OperatorPrincipal,
     SessionChannel,
     allow,
-    authenticate,
-    ensure_allowed,
 )
 from service.operators.enrolment import begin_enrolment, confirm_enrolment
-from service.operators.roles import ACCOUNT_READERS, ADMINS, ANY_ROLE, AUDIT_READERS, CASE_WORKERS, SECOND_APPROVERS
+from service.operators.roles import ANY_ROLE, SECOND_APPROVERS
 from service.operators.sign_in import OperatorSignIn, end_replaced_session, sign_in_operator, sign_out_operator
-from service.rights.requests import REQUEST_WORKERS
 from service.runtime import Runtime
 from verification.uploads import UploadKind
 
-CurrentOperator = NamedDependency[OperatorPrincipal]
 EvidenceName = Annotated[str, PathParameter(pattern=r"^[a-z_]{1,64}$")]
-AnyRequest = Request[Any, Any, Any]
-
-
-def _console_gettext(english: str) -> str:
-    """A template's text in the language of the request (negotiated from Accept-Language, with
-    IDV_DEFAULT_LANGUAGE, by service.http.context, as for the API's answers)."""
-    return translations(_page_language()).compiled.gettext(english)
-
-
-def _console_ngettext(singular: str, plural: str, count: int) -> str:
-    return translations(_page_language()).compiled.ngettext(singular, plural, count)
-
-
-def _page_language() -> Language:
-    return request_language.get() or Language.ZH_CN
-
-
-def console_environment() -> Environment:
-    """The templates' environment: autoescaped, and ``{% trans %}``/``_()`` read the catalogues
-    (service/locale) in the request's language; ``python -m service.i18n.extract`` reads its texts."""
-    environment = Environment(
-        loader=PackageLoader("service.console", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    # A {% trans %} block's text is its words, whatever the lines and indentation of the template.
-    environment.policies["ext.i18n.trimmed"] = True
-    environment.install_gettext_callables(_console_gettext, _console_ngettext, newstyle=True)  # type: ignore[attr-defined]
-    # Texts made elsewhere (a domain error's title and detail, a field's message) as they are translated for the API.
-    environment.filters["translated"] = in_request_language
-    return environment
-
-
-ENGINE = JinjaTemplateEngine.from_environment(console_environment())
-HTML = "text/html; charset=utf-8"
-SIGN_IN_PATH = "/console/sign-in"
-
-# The pages the navigation offers, each with the roles its route declares (the same constant).
-QUEUE_ROLES = CASE_WORKERS
-AUDIT_ROLES = AUDIT_READERS
-# The administration pages (service.console.admin) declare the same constants: ADMINS for
-# operators, AUDIT_READERS for recipients (as their API endpoints), rights requests' own workers.
-NAVIGATION = (
-    (translatable("Queue"), "/console/queue", QUEUE_ROLES),
-    (translatable("Rights requests"), "/console/rights", REQUEST_WORKERS),
-    (translatable("Accounts"), "/console/accounts", ACCOUNT_READERS),  # service.console.accounts
-    (translatable("Audit trail"), "/console/audit", AUDIT_ROLES),
-    (translatable("Recipients"), "/console/recipients", AUDIT_READERS),
-    (translatable("Operators"), "/console/operators", ADMINS),
-)
 # What the operator API's audit endpoint accepts, the same here.
 AUDIT_TARGET_TYPE = re.compile(r"^[a-z_]{1,32}$")
 AUDIT_TARGET_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -146,86 +91,32 @@ INLINE_KINDS = frozenset(kind.value for kind in UploadKind if kind.media_type in
 # Cases per page of the console's queue (the API allows up to 200).
 QUEUE_PAGE_SIZE = 100
 DUE_WITHIN = {"past": timedelta(0), "day": timedelta(days=1)}
+# A date the due filter takes: four-digit years up to 9998, so the day after is a date too.
+DATE_FIELD = re.compile(r"^(?:19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}$")
 
 
-class SignInFirst(Exception):
-    """No console session (or an ended one): the browser goes to the sign-in page."""
-
-
-async def console_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The operator API's check, fed from the console's cookie; only that cookie is read, and only a
-    session signed in through the console is accepted, so a person's session or an operator's
-    API token opens nothing here."""
-    if ROLES_OPT not in handler.opt:
-        return  # the sign-in pages, declared public in their opt
-    runtime: Runtime = connection.app.state.runtime
-    token = connection.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE))
+def due_date(text: str | None) -> date | None:
+    """The queue's "due by" filter: a calendar date as ``<input type=date>`` sends it (YYYY-MM-DD);
+    empty is no filter, anything else the field's error."""
+    if not text:
+        return None
     try:
-        principal = await authenticate(connection, handler, token, SessionChannel.CONSOLE)
-    except Unauthenticated:
-        raise SignInFirst from None
-    # Known before the role check, so a refused page still shows who is signed in and sign-out.
-    connection.state.operator = principal
-    connection.state.console_token = token
-    await ensure_allowed(connection, handler, principal)
+        if not DATE_FIELD.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid_field("due_by", "invalid", "enter a date as YYYY-MM-DD") from None
 
 
-def render(
-    name: str,
-    context: Mapping[str, Any],
-    *,
-    status: int = 200,
-    cookies: list[Cookie] | None = None,
-) -> Response[str]:
-    body = ENGINE.get_template(name).render(**context, language=_page_language().value)
-    return Response(body, status_code=status, media_type=HTML, headers=PAGE_HEADERS, cookies=cookies or [])
-
-
-def _page_context(request: AnyRequest, operator: OperatorPrincipal | None) -> dict[str, Any]:
-    token: str | None = getattr(request.state, "console_token", None)
-    return {
-        "operator": operator,
-        "roles": sorted(operator.roles) if operator else [],
-        # A session restricted to enrolling a passkey reaches none of these pages.
-        "navigation": [
-            (in_request_language(label), path)
-            for label, path, roles in NAVIGATION
-            if operator and not operator.restricted and operator.has_any(roles)
-        ],
-        "audit_allowed": bool(operator and operator.has_any(AUDIT_ROLES)),
-        "csrf_field": CSRF_FIELD,
-        "csrf": csrf_token(token) if token else "",
-        "path": request.url.path,
-    }
-
-
-def _redirect(path: str, cookies: list[Cookie] | None = None) -> Response[Any]:
-    return Redirect(path, status_code=303, headers=PAGE_HEADERS, cookies=cookies or [])
-
-
-async def _form(request: AnyRequest) -> dict[str, str]:
-    """The posted form, once its CSRF token is that of the console session."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    token: str | None = getattr(request.state, "console_token", None)
-    if token is None or not csrf_matches(csrf_token(token), fields.get(CSRF_FIELD)):
-        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
-    return fields
-
-
-async def _pre_session_form(request: AnyRequest, runtime: Runtime) -> dict[str, str]:
-    """A form posted before there is a session (sign-in, enrolment), once its token is the one
-    its page set in the pre-session cookie."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    expected = request.cookies.get(cookie_name(runtime.settings, PRE_SESSION_COOKIE))
-    if not csrf_matches(expected, fields.get(CSRF_FIELD)):
-        raise Forbidden("csrf_token_invalid", "This form has expired; reload the page and try again")
-    return fields
-
-
-def _anonymous(request: AnyRequest) -> Actor:
-    return Actor.anonymous(client_address(request), user_agent(request))
+def _operators_named(detail: CaseDetail, appealed: AppealedCase | None) -> list[UUID | str | None]:
+    """Every operator a case page names: its assignee, who staged a decision, who acted in its
+    history, and who decided the case it appeals."""
+    named: list[UUID | str | None] = [detail.summary.assignee_id]
+    if detail.staged_decision:
+        named.append(detail.staged_decision.staged_by)
+    entries = [*detail.history, *(appealed.decisions if appealed else [])]
+    named += [entry.actor_id for entry in entries if entry.actor_type == "operator"]
+    return named
 
 
 def _face_image_label(role: str) -> str:
@@ -247,29 +138,17 @@ async def _evidence_viewer(
     from ``case_actions``), the face images it keeps. Opening one is its own audited request."""
     documents: list[DocumentSummary] = await list_documents(runtime, operator, case_id)
     roles = await face_image_roles(runtime, operator, case_id) if may_open else []
+    images = [(role, _face_image_label(role)) for role in roles]
+    portrait = next((image for image in images if image[0] == "document"), None)
     return {
         "case_id": case_id,
         "may_open": may_open,
         "documents": documents,
-        "face_images": [(role, _face_image_label(role)) for role in roles],
+        "face_images": images,
+        # The document portrait beside each live frame, the comparison the reviewer makes (the
+        # portrait is one address, so the browser loads it once for the page).
+        "face_pairs": [(portrait, image) for image in images if image is not portrait] if portrait else [],
     }
-
-
-def console_error(request: AnyRequest, exc: Exception) -> Response[Any]:
-    if isinstance(exc, SignInFirst):
-        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(request.app.state.runtime.settings)])
-    assert isinstance(exc, DomainError)
-    operator: OperatorPrincipal | None = getattr(request.state, "operator", None)
-    # Back to the case the refused page or form was about, if it was about one.
-    parts = request.url.path.split("/")
-    if len(parts) >= 4 and parts[2] == "cases":
-        back = "/".join(parts[:4])
-    elif len(parts) >= 3 and parts[2] in {"enrol", "sign-in"}:
-        back = f"/console/{parts[2]}"
-    else:
-        back = "/console/"
-    context = {**_page_context(request, operator), "error": exc, "back": back}
-    return render("error.html", context, status=domain_status(exc))
 
 
 class ConsoleController(Controller):
@@ -282,17 +161,17 @@ class ConsoleController(Controller):
     # the API's "who am I" and sign-out are: nothing that acts.
     @get("/", opt=allow(ANY_ROLE, while_enrolling_passkey=True))
     async def home(self, request: AnyRequest, operator: CurrentOperator) -> Response[str]:
-        return render("home.html", _page_context(request, operator))
+        return render("home.html", page_context(request, operator))
 
     @get("/sign-in", opt={})
     async def sign_in_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         token = new_pre_session_token()
-        context = {**_page_context(request, None), "csrf": token, "failed": False, "email": ""}
+        context = {**page_context(request, None), "csrf": token, "failed": False, "email": ""}
         return render("sign_in.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
 
     @post("/sign-in", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def sign_in(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         attempt = OperatorSignIn(
             fields.get("email", ""),
             fields.get("password", ""),
@@ -305,32 +184,32 @@ class ConsoleController(Controller):
             session = await sign_in_operator(runtime, attempt)
         except Unauthenticated:
             token = new_pre_session_token()
-            context = {**_page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
+            context = {**page_context(request, None), "csrf": token, "failed": True, "email": attempt.email}
             return render("sign_in.html", context, status=401, cookies=[pre_session_cookie(runtime.settings, token)])
         if previous := request.cookies.get(cookie_name(runtime.settings, SESSION_COOKIE)):
-            await end_replaced_session(runtime, previous, _anonymous(request))
+            await end_replaced_session(runtime, previous, anonymous_actor(request))
         max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
         cookies = [
             session_cookie(runtime.settings, session.token, max_age),
             cleared_pre_session_cookie(runtime.settings),
         ]
-        return _redirect("/console/", cookies)
+        return see_other("/console/", cookies)
 
     @get("/enrol", opt={})
     async def enrol_page(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         token = new_pre_session_token()
-        context = {**_page_context(request, None), "csrf": token}
+        context = {**page_context(request, None), "csrf": token}
         return render("enrol.html", context, cookies=[pre_session_cookie(runtime.settings, token)])
 
     @post("/enrol", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[str]:
         """The enrolment code from the e-mail and a new password: the TOTP secret, as a QR code."""
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         code = fields.get("enrolment_code", "").strip()
-        factor = await begin_enrolment(runtime, code, fields.get("password", ""), _anonymous(request))
+        factor = await begin_enrolment(runtime, code, fields.get("password", ""), anonymous_actor(request))
         token = new_pre_session_token()
         context = {
-            **_page_context(request, None),
+            **page_context(request, None),
             "csrf": token,
             "enrolment_code": code,
             "secret": factor.totp_secret,
@@ -340,17 +219,17 @@ class ConsoleController(Controller):
 
     @post("/enrol/confirm", opt={**ACCEPTS_FORM, "rate_limit": RateLimitGroup.SIGN_IN})
     async def confirm_enrol(self, request: AnyRequest, runtime: CurrentRuntime) -> Response[Any]:
-        fields = await _pre_session_form(request, runtime)
+        fields = await pre_session_form(request, runtime)
         await confirm_enrolment(
-            runtime, fields.get("enrolment_code", "").strip(), fields.get("totp_code", ""), _anonymous(request)
+            runtime, fields.get("enrolment_code", "").strip(), fields.get("totp_code", ""), anonymous_actor(request)
         )
-        return _redirect(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
+        return see_other(SIGN_IN_PATH, [cleared_pre_session_cookie(runtime.settings)])
 
     @post("/sign-out", opt={**allow(ANY_ROLE, while_enrolling_passkey=True), **ACCEPTS_FORM})
     async def sign_out(self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         await sign_out_operator(runtime, operator)
-        return _redirect(SIGN_IN_PATH, [cleared_session_cookie(runtime.settings)])
+        return see_other(SIGN_IN_PATH, [cleared_session_cookie(runtime.settings)])
 
     @get("/queue", opt=allow(QUEUE_ROLES))
     async def queue_page(
@@ -362,6 +241,7 @@ class ConsoleController(Controller):
         in_state: Annotated[str | None, QueryParameter(name="state")] = None,
         assigned: FromQuery[str | None] = None,
         due: FromQuery[str | None] = None,
+        due_by: Annotated[str | None, QueryParameter(max_length=32)] = None,
         after: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[str]:
         types = workable_types(operator)
@@ -371,29 +251,41 @@ class ConsoleController(Controller):
         chosen_assigned = assigned if assigned in {"mine", "unassigned"} else ""
         chosen_due = due if due in DUE_WITHIN else ""
         now = datetime.now(UTC)
+        problem: Invalid | None = None
+        try:
+            chosen_due_by = due_date(due_by)
+        except Invalid as exc:
+            problem, chosen_due_by = exc, None
+        # Due before the sooner of the two filters: within a span of now, and by the end of a day (UTC).
+        ends = [now + DUE_WITHIN[chosen_due]] if chosen_due else []
+        if chosen_due_by is not None:
+            ends.append(datetime.combine(chosen_due_by + timedelta(days=1), time(), UTC))
         # The API's keyset pages (a cursor past the last case shown), so a long queue stays quick.
         page = await queue.queue_page(
             runtime,
             operator,
             case_type=chosen_type.value if chosen_type else None,
             state=chosen_state,
-            due_before=now + DUE_WITHIN[chosen_due] if chosen_due else None,
+            due_before=min(ends, default=None),
             mine=chosen_assigned == "mine",
             unassigned=chosen_assigned == "unassigned",
             limit=QUEUE_PAGE_SIZE,
             after=after or None,
         )
         counts = await queue.queue_counts(runtime, operator)
+        names = await OperatorNames.of(runtime, (c.assignee_id for c in page.cases))
         filters = {
             "case_type": chosen_type.value if chosen_type else "",
             "state": chosen_state.value if chosen_state else "",
             "assigned": chosen_assigned,
             "due": chosen_due,
+            "due_by": chosen_due_by.isoformat() if chosen_due_by else "",
         }
         kept = {name: value for name, value in filters.items() if value}
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "cases": page.cases,
+            "operator_name": names,
             "first_page": "/console/queue" + ("?" + urlencode(kept) if kept else "") if after else None,
             "next_page": (
                 "/console/queue?" + urlencode({**kept, "after": page.next_cursor}) if page.next_cursor else None
@@ -405,9 +297,14 @@ class ConsoleController(Controller):
             "chosen_state": chosen_state.value if chosen_state else "",
             "chosen_assigned": chosen_assigned,
             "chosen_due": chosen_due,
+            "chosen_due_by": filters["due_by"],
+            "problem": problem,
             "now": now,
         }
-        return render("queue.html", context)
+        # A malformed date is the form's field error (and no case left out by a misread filter).
+        if problem is not None:
+            context = {**context, "cases": [], "first_page": None, "next_page": None, "chosen_due_by": due_by}
+        return render("queue.html", context, status=422 if problem else 200)
 
     @get("/cases/{case_id:uuid}", opt=allow(QUEUE_ROLES))
     async def case_page(
@@ -429,9 +326,11 @@ class ConsoleController(Controller):
                 else None
             )
         chosen_reason = next((r for r in RevealReason if r.value == reason), None)
+        names = await OperatorNames.of(runtime, _operators_named(detail, appealed))
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "case": detail,
+            "operator_name": names,
             "actions": actions,
             "appealed": appealed,
             "viewer": viewer,
@@ -483,19 +382,19 @@ class ConsoleController(Controller):
     async def claim(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await queue.claim(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/release", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def release(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await queue.release(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/evidence/{name:str}/reveal", opt={**allow(QUEUE_ROLES), **ACCEPTS_FORM})
     async def reveal(
@@ -506,7 +405,7 @@ class ConsoleController(Controller):
         case_id: FromPath[UUID],
         name: EvidenceName,
     ) -> Response[str]:
-        fields = await _form(request)
+        fields = await session_form(request)
         try:
             reason = RevealReason(fields.get("reason", ""))
         except ValueError:
@@ -514,7 +413,7 @@ class ConsoleController(Controller):
         async with refusals_audited(runtime.audit, operator, case_id):
             revealed = await queue.reveal(runtime, operator, case_id, name, reason)
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "case_id": case_id,
             "revealed": revealed,
         }
@@ -539,18 +438,20 @@ class ConsoleController(Controller):
         )
         if (chosen_type or chosen_id) and not invalid:
             rows = await entries_about(runtime, operator.actor, chosen_type, chosen_id, 200)
+            names = await OperatorNames.of(runtime, (r.actor_id for r in rows if r.actor_type == "operator"))
             entries = [
                 {
                     "at": row.at,
                     "actor_type": row.actor_type,
                     "actor_id": row.actor_id,
+                    "actor_name": names(row.actor_id) if row.actor_type == "operator" else None,
                     "action": row.action,
                     "details": sorted(msgspec.json.decode(row.details).items()),
                 }
                 for row in rows
             ]
         context = {
-            **_page_context(request, operator),
+            **page_context(request, operator),
             "target_type": chosen_type,
             "target_id": chosen_id,
             "invalid": invalid,
@@ -562,7 +463,7 @@ class ConsoleController(Controller):
     async def decide(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         decision, _, reason_code = fields.get("choice", "").partition(":")
         try:
             kind = DecisionKind(decision)
@@ -571,25 +472,25 @@ class ConsoleController(Controller):
         note = fields.get("note", "").strip() or None
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.decide(runtime, operator, case_id, kind, reason_code, note, claim=True)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/confirm", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
     async def confirm(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        await _form(request)
+        await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.confirm(runtime, operator, case_id)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
     @post("/cases/{case_id:uuid}/send-back", opt={**allow(SECOND_APPROVERS), **ACCEPTS_FORM})
     async def send_back(
         self, request: AnyRequest, runtime: CurrentRuntime, operator: CurrentOperator, case_id: FromPath[UUID]
     ) -> Response[Any]:
-        fields = await _form(request)
+        fields = await session_form(request)
         async with refusals_audited(runtime.audit, operator, case_id):
             await decisions.send_back(runtime, operator, case_id, fields.get("note", "").strip() or None)
-        return _redirect(f"/console/cases/{case_id}")
+        return see_other(f"/console/cases/{case_id}")
 
 
 class ConsoleAssetsController(Controller):

@@ -48,14 +48,7 @@ PAGE_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 
-# A document or face image of a case, as the operator API serves them (and nosniff, on every
-# response): never stored, never active content; inline only for JPEG and PNG, never a PDF.
-EVIDENCE_HEADERS = {
-    "content-security-policy": "default-src 'none'; sandbox",
-    "cache-control": "no-store",
-    "cross-origin-resource-policy": "same-origin",
-    "referrer-policy": "same-origin",
-}
+# The evidence a browser may show inline (its headers: service.http.evidence); never a PDF.
 INLINE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png"})
 
 

@@ -11,18 +11,13 @@ from service.cases.access import refusals_audited
 from service.cases.schemas import RevealReason
 from service.documents.access import DocumentSummary, list_documents, open_document
 from service.http.dependencies import CurrentRuntime
+from service.http.evidence import EVIDENCE_HEADERS
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
 
-# A document is personal data shown to one operator: never cached, and never run as active content
-# by the browser. It is a download (attachment), never shown inline in the service's origin; were a
-# browser to render it anyway, the sandbox CSP gives it an opaque origin without scripts, and nosniff
-# (set on every response, service/http/context.py) keeps it the type it was screened as.
-_DOCUMENT_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
+# A document is personal data shown to one operator (its headers: service.http.evidence). It is a
+# download (attachment), never shown inline in the service's origin.
 
 
 def _as_attachment(document_id: UUID, kind: str) -> str:
@@ -58,5 +53,5 @@ class CaseDocumentController(Controller):
     ) -> Response[bytes]:
         async with refusals_audited(runtime.audit, operator, case_id):
             document = await open_document(runtime, operator, case_id, document_id, reason)
-        headers = {**_DOCUMENT_HEADERS, "Content-Disposition": _as_attachment(document_id, document.kind)}
+        headers = {**EVIDENCE_HEADERS, "content-disposition": _as_attachment(document_id, document.kind)}
         return Response(document.content, media_type=document.media_type, headers=headers)

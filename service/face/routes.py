@@ -15,6 +15,7 @@ from service.face.review import IMAGE_MEDIA_TYPE, face_image_roles, open_face_im
 from service.face.schemas import MAX_BODY_BYTES, FaceChallenge, FaceResult, FaceSubmission
 from service.face.verification import current, submit
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
+from service.http.evidence import EVIDENCE_HEADERS
 from service.operators.auth import allow, operator_guard
 from service.operators.roles import CASE_WORKERS
 from service.operators.routes import CurrentOperator
@@ -84,5 +85,4 @@ class FaceReviewController(Controller):
     ) -> Response[bytes]:
         async with refusals_audited(runtime.audit, operator, case_id):
             content = await open_face_image(runtime, operator, case_id, role, reason)
-        headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; sandbox"}
-        return Response(content, media_type=IMAGE_MEDIA_TYPE, headers=headers)
+        return Response(content, media_type=IMAGE_MEDIA_TYPE, headers=EVIDENCE_HEADERS)

@@ -32,8 +32,12 @@ class ConsoleOperator:
         return totp_code(self.totp_secret, 1)
 
 
-async def enrolled_for_console(runtime: Runtime, client: httpx.AsyncClient, *roles: str) -> ConsoleOperator:
-    address = f"op-{uuid.uuid4().hex[:8]}@example.com"
+async def enrolled_for_console(
+    runtime: Runtime, client: httpx.AsyncClient, *roles: str, name: str = "op"
+) -> ConsoleOperator:
+    """An operator of these roles, enrolled; ``name`` starts their e-mail (pages name operators by
+    their e-mail masked, which shows its first letters)."""
+    address = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
     created = await create_operator(runtime, address, [Role(r) for r in roles], Actor.system("tests"))
     response = await client.post(
         "/v1/operator/enrolment", json={"enrolment_code": created.enrolment_code, "password": STRONG_PASSWORD}

@@ -5,6 +5,7 @@ and everyone the API refuses refused here too."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import asyncpg
@@ -13,6 +14,7 @@ import httpx
 import numpy as np
 
 from service.console.security import CONTENT_SECURITY_POLICY
+from service.http.evidence import EVIDENCE_HEADERS
 from service.runtime import Runtime
 from tests.arrange.cases import case_in_review
 from tests.arrange.console import ConsoleOperator, console_sign_in, csrf_of, enrolled_for_console
@@ -289,3 +291,55 @@ async def test_an_appeal_lists_the_original_cases_documents_as_the_api_allows(
     assert (await client.get(jpeg, params=REASON)).status_code == 409
     entries = await opened(db, "case.document_opened", case.case_id)
     assert [e["actor_id"] for e in entries] == []
+
+
+async def test_the_api_and_the_console_answer_evidence_with_the_same_headers(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case = await qualification_case_with_documents(client, runtime)
+    await signed_in(client, runtime, "reviewer")
+    login = await enrolled_operator(runtime, client, "reviewer")
+    shared = {name.lower(): value for name, value in EVIDENCE_HEADERS.items()}
+    face_case = await face_case_in_review(client, runtime, db)
+    urls = [
+        document_url(case.case_id, case.documents["pdf"]),
+        document_url(case.case_id, case.documents["jpeg"]),
+        f"/console/cases/{face_case}/face-images/document",
+    ]
+    for url in urls:
+        for response in (
+            await client.get(url, params=REASON),
+            await client.get(api_url(url), params=REASON, headers=login.headers),
+        ):
+            assert response.status_code == 200, (url, response.text)
+            assert {name: response.headers.get(name) for name in shared} == shared, url
+            assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_face_case_shows_the_portrait_beside_each_live_frame_with_a_zoom_and_no_inline_code(
+    client: httpx.AsyncClient, runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    case_id = await face_case_in_review(client, runtime, db)
+    await signed_in(client, runtime, "reviewer")
+    listed = await client.get(f"/console/cases/{case_id}")
+    assert "<img" not in listed.text and "zoom-toggle" not in listed.text  # nothing opened yet
+    page = await client.get(f"/console/cases/{case_id}", params={"reason": "identity_check"})
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    portrait = f'<img src="/console/cases/{case_id}/face-images/document?reason=identity_check"'
+    pairs = page.text.split('<li class="pair">')[1:]
+    frames = [role for role in FACE_IMAGE_ROLES if role != "document"]
+    assert len(pairs) == len(frames)
+    paired = []
+    for pair in (p.split("</li>")[0] for p in pairs):
+        images = re.findall(
+            r'<img src="/console/cases/[0-9a-f-]+/face-images/([a-z0-9-]+)\?reason=identity_check"', pair
+        )
+        assert len(images) == 2 and images[0] == "document", pair  # the portrait first, on the left
+        paired.append(images[1])
+    assert sorted(paired) == sorted(frames)
+    assert page.text.count('class="zoom-toggle"') == 1
+    # Zoom is a checkbox and a stylesheet rule: no inline style, no inline script.
+    assert " style=" not in page.text and "<style" not in page.text
+    assert "<script>" not in page.text and " on" + "click=" not in page.text
+    # The reviewer's documents, when they are in a face case's viewer, are not paired.
+    assert page.text.count(portrait) == len(frames)

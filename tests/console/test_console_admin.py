@@ -18,7 +18,7 @@ from service.app import create_litestar
 from service.audit import Actor
 from service.cases.catalogue import CaseType
 from service.console.admin import ConsoleAdminController
-from service.console.routes import NAVIGATION
+from service.console.pages import NAVIGATION
 from service.operators.auth import ROLES_OPT
 from service.operators.enrolment import request_operator
 from service.operators.roles import Role
@@ -306,7 +306,7 @@ async def test_the_rights_page_lists_open_requests_by_due_date_and_the_answer_is
     assert all(link in text for link in links)
     assert text.index(links[0]) < text.index(links[1]) < text.index(links[2])  # soonest due first
     assert f"/console/cases/{other_type}" not in text
-    assert due_at.strftime("%Y-%m-%d %H:%M") in text
+    assert f'<time datetime="{due_at.isoformat()}">' in text
     rows = {
         case: text[text.index(link) :].split("</tr>")[0]
         for case, link in zip((overdue, soon, request_id), links, strict=True)

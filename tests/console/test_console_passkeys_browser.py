@@ -8,30 +8,21 @@ Skipped only when chromium is absent outside CI; under CI it must run."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.arrange.browser import CHROMIUM, add_virtual_authenticator, served_app
+from tests.arrange.browser import (
+    NEEDS_CHROMIUM,
+    chromium,
+    console_sign_in_with_totp,
+    page_with_authenticator,
+    served_app,
+)
 from tests.arrange.console import ConsoleOperator, enrolled_for_console
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="needs Debian's chromium (apt-get install chromium, as scripts/install does as root); runs under CI",
-)
-
-
-async def sign_in_with_totp(page: Any, base: str, operator: ConsoleOperator) -> None:
-    await page.goto(f"{base}/console/sign-in")
-    await page.fill("#email", operator.email)
-    await page.fill("#password", operator.password)
-    await page.fill("#totp_code", operator.sign_in_code())
-    async with page.expect_navigation():
-        await page.press("#totp_code", "Enter")
-    assert page.url == f"{base}/console/", await page.content()
+pytestmark = NEEDS_CHROMIUM
 
 
 async def enrol_on_the_passkeys_page(page: Any, base: str, operator: ConsoleOperator, name: str) -> None:
@@ -57,42 +48,24 @@ async def sign_in_with_the_passkey(page: Any, base: str) -> None:
     assert page.url == f"{base}/console/", await page.content()
 
 
-async def browse(playwright: Any, base: str) -> tuple[Any, Any, list[str]]:
-    """A browser, a page with the virtual authenticator, and the CSP complaints it logs."""
-    browser = await playwright.chromium.launch(executable_path=CHROMIUM)
-    context = await browser.new_context()
-    page = await context.new_page()
-    complaints: list[str] = []
-    page.on(
-        "console",
-        lambda message: complaints.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    await page.goto(f"{base}/console/sign-in")
-    await add_virtual_authenticator(context, page)
-    return browser, page, complaints
-
-
 async def test_an_operator_enrols_a_passkey_in_the_console_and_signs_in_with_it(
     tmp_path: Path, database_url: str
 ) -> None:
-    from playwright.async_api import async_playwright
-
     async with served_app(tmp_path, database_url) as (base, runtime):
         async with httpx.AsyncClient(base_url=base.replace("localhost", "127.0.0.1")) as api:
             operator = await enrolled_for_console(runtime, api, "reviewer")
-        async with async_playwright() as playwright:
-            browser, page, complaints = await browse(playwright, base)
-            try:
-                await sign_in_with_totp(page, base, operator)
-                await enrol_on_the_passkeys_page(page, base, operator, "Chromium")
-                await sign_out(page, base)
-                await sign_in_with_the_passkey(page, base)
-                queue = await page.goto(f"{base}/console/queue")
-                assert queue is not None and queue.status == 200
-                assert await page.inner_text("h1")
-                assert complaints == []
-            finally:
-                await browser.close()
+        complaints: list[str] = []
+        async with chromium() as browser:
+            page = await page_with_authenticator(browser, base, complaints)
+            await console_sign_in_with_totp(page, base, operator)
+            await enrol_on_the_passkeys_page(page, base, operator, "Chromium")
+            await sign_out(page, base)
+            await sign_in_with_the_passkey(page, base)
+            queue = await page.goto(f"{base}/console/queue")
+            assert queue is not None and queue.status == 200
+            assert await page.inner_text("h1")
+            assert complaints == []
+
         async with runtime.database.connection() as conn:
             row = await conn.fetchrow(
                 "SELECT signed_in_with, channel FROM operator_sessions WHERE ended_at IS NULL AND operator_id = $1",
@@ -104,30 +77,26 @@ async def test_an_operator_enrols_a_passkey_in_the_console_and_signs_in_with_it(
 async def test_with_passkeys_required_password_and_totp_reach_only_home_and_passkeys(
     tmp_path: Path, database_url: str
 ) -> None:
-    from playwright.async_api import async_playwright
-
     async with served_app(tmp_path, database_url, IDV_OPERATOR_REQUIRE_PASSKEY="true") as (base, runtime):
         async with httpx.AsyncClient(base_url=base.replace("localhost", "127.0.0.1")) as api:
             operator = await enrolled_for_console(runtime, api, "reviewer")
-        async with async_playwright() as playwright:
-            browser, page, complaints = await browse(playwright, base)
-            try:
-                await sign_in_with_totp(page, base, operator)
-                assert "Passkeys" in await page.inner_text("header")
-                assert "Queue" not in await page.inner_text("header")
-                refused = await page.goto(f"{base}/console/queue")
-                assert refused is not None and refused.status == 403
-                assert "passkey_required" in await page.content()
-                await enrol_on_the_passkeys_page(page, base, operator, "Chromium")
-                assert await page.is_visible("#passkey-next")
-                refused = await page.goto(f"{base}/console/queue")
-                assert refused is not None and refused.status == 403
-                await page.goto(f"{base}/console/")
-                await sign_out(page, base)
-                await sign_in_with_the_passkey(page, base)
-                assert "Queue" in await page.inner_text("header")
-                queue = await page.goto(f"{base}/console/queue")
-                assert queue is not None and queue.status == 200
-                assert complaints == []
-            finally:
-                await browser.close()
+        complaints: list[str] = []
+        async with chromium() as browser:
+            page = await page_with_authenticator(browser, base, complaints)
+            await console_sign_in_with_totp(page, base, operator)
+            assert "Passkeys" in await page.inner_text("header")
+            assert "Queue" not in await page.inner_text("header")
+            refused = await page.goto(f"{base}/console/queue")
+            assert refused is not None and refused.status == 403
+            assert "passkey_required" in await page.content()
+            await enrol_on_the_passkeys_page(page, base, operator, "Chromium")
+            assert await page.is_visible("#passkey-next")
+            refused = await page.goto(f"{base}/console/queue")
+            assert refused is not None and refused.status == 403
+            await page.goto(f"{base}/console/")
+            await sign_out(page, base)
+            await sign_in_with_the_passkey(page, base)
+            assert "Queue" in await page.inner_text("header")
+            queue = await page.goto(f"{base}/console/queue")
+            assert queue is not None and queue.status == 200
+            assert complaints == []

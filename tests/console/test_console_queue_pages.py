@@ -1,5 +1,5 @@
-"""The console's queue in pages: the API's keyset cursor, filters kept from page to page, every case
-seen once, and a forged cursor answered with a 4xx page."""
+"""The console's queue and its rights requests in pages: the API's keyset cursor, filters kept from
+page to page, every case seen once, and a forged cursor answered with a 4xx page."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import re
 import httpx
 import pytest
 
-from service.console import routes
+from service.cases.catalogue import CaseType
+from service.console import admin, routes
 from service.runtime import Runtime
 from tests.arrange.cases import case_in_review
 from tests.arrange.console import console_sign_in, enrolled_for_console
 
 NEXT = re.compile(r'<a href="(/console/queue\?[^"]+)" rel="next">')
+NEXT_RIGHTS = re.compile(r'<a href="(/console/rights\?[^"]+)" rel="next">')
 
 
 def shown(page: str) -> list[str]:
@@ -55,3 +57,38 @@ async def test_a_forged_cursor_is_a_clear_4xx(client: httpx.AsyncClient, runtime
     assert 400 <= page.status_code < 500, page.text
     too_long = await client.get("/console/queue", params={"after": "A" * 500})
     assert 400 <= too_long.status_code < 500
+
+
+async def test_the_rights_requests_page_through_every_request_once_in_the_queues_order(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin, "RIGHTS_PAGE_SIZE", 2)
+    requests = {str(await case_in_review(client, runtime, case_type=CaseType.DATA_SUBJECT_REQUEST)) for _ in range(5)}
+    other = str(await case_in_review(client, runtime))
+    operator = await enrolled_for_console(runtime, client, "privacy_officer", "reviewer")
+    assert (await console_sign_in(client, operator)).status_code == 303
+
+    seen: list[str] = []
+    page = await client.get("/console/rights")
+    assert "First page" not in page.text
+    pages = 0
+    while True:
+        assert page.status_code == 200, page.text
+        pages += 1
+        seen += shown(page.text)
+        link = NEXT_RIGHTS.search(page.text)
+        if link is None:
+            break
+        page = await client.get(link.group(1).replace("&amp;", "&"))
+        assert '<a href="/console/rights">First page</a>' in page.text
+    assert pages >= 3
+    assert len(seen) == len(set(seen))
+    assert requests <= set(seen) and other not in seen
+
+
+@pytest.mark.parametrize("cursor", ["x", "A" * 150, "eyJwIjoxfQ", "%00", "1:2:3", "A" * 500])
+async def test_a_forged_rights_cursor_is_a_clear_4xx(client: httpx.AsyncClient, runtime: Runtime, cursor: str) -> None:
+    operator = await enrolled_for_console(runtime, client, "privacy_officer")
+    assert (await console_sign_in(client, operator)).status_code == 303
+    page = await client.get("/console/rights", params={"after": cursor})
+    assert 400 <= page.status_code < 500, page.text
