@@ -13,6 +13,7 @@ pick its address with a forged left-most entry and step around every per-address
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -62,7 +63,14 @@ def _header_values(scope: Scope, name: bytes) -> list[str]:
 def forwarded_client(peer: str, forwarded_for: list[str], trusted: Sequence[Network], hops: int) -> str:
     """The client's address: the peer itself unless it is one of our proxies; else the entry our
     ``hops`` proxies appended last (the right-most one they did not add themselves)."""
-    if hops < 1 or not _is_trusted(peer, trusted) or len(forwarded_for) < hops:
+    if hops < 1 or len(forwarded_for) < hops or not _is_trusted(peer, trusted):
+        return peer
+    return _appended_by_our_hops(peer, forwarded_for, hops)
+
+
+def _appended_by_our_hops(peer: str, forwarded_for: list[str], hops: int) -> str:
+    """The entry our ``hops`` proxies appended last, for a peer known to be one of them."""
+    if hops < 1 or len(forwarded_for) < hops:
         return peer
     candidate = forwarded_for[-hops]
     try:
@@ -79,6 +87,10 @@ class TrustedForwarding:
         self.app = app
         self.trusted = tuple(trusted)
         self.hops = hops
+        # Whether a peer is one of our proxies, remembered: the peers are the gateway's few pods, and
+        # parsing the address on every request was a tenth of whoami's time. Bounded, since the peer
+        # is whatever connects (an IPv6 client can bring many addresses).
+        self._peer_trusted = functools.lru_cache(maxsize=4096)(functools.partial(_is_trusted, trusted=self.trusted))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
@@ -89,11 +101,11 @@ class TrustedForwarding:
             scope["client"] = client
         if scope["type"] in ("http", "websocket") and client is not None and self.hops > 0:
             peer, port = client
-            if _is_trusted(peer, self.trusted):
+            if self._peer_trusted(peer):
                 # In place, not on a copy: the layer outside (service.http.context) reads the route
                 # template that routing writes into this same scope, for metrics, logs and spans.
                 forwarded = _header_values(scope, b"x-forwarded-for")
-                scope["client"] = (forwarded_client(peer, forwarded, self.trusted, self.hops), port)
+                scope["client"] = (_appended_by_our_hops(peer, forwarded, self.hops), port)
                 protos = _header_values(scope, b"x-forwarded-proto")
                 if len(protos) >= self.hops and protos[-self.hops] in ("http", "https"):
                     scope["scheme"] = protos[-self.hops]
