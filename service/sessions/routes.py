@@ -22,6 +22,7 @@ from service.face.schemas import (
 from service.http.clients import client_address, user_agent
 from service.http.dependencies import Acting, CurrentRuntime, SignedIn
 from service.http.rate_limits import RateLimitGroup
+from service.http.responses import EncodedJsonResponse
 from service.sessions import claims, store
 from service.sessions.assisted import AssistedRecoveryRequest, request_assisted_recovery
 from service.sessions.assisted_face import start_face_step
@@ -316,4 +317,5 @@ def whoami_response(principal: SignedIn) -> Response[WhoAmI]:
         expires_at=principal.expires_at,
         consent_required=principal.consent_required,
     )
-    return Response(body, headers=whoami_headers(principal))
+    # On every request of every protected app: its headers are encoded once (service/http/responses.py).
+    return EncodedJsonResponse(body, headers=whoami_headers(principal))
