@@ -1,13 +1,14 @@
 """Registration and whoami throughput, measured against their floors on the same cores, in one run.
 
-    .venv/bin/python bench/registration.py [--seconds 15] [--whoami-only]
+    .venv/bin/python bench/registration.py [--seconds 15] [--whoami-only] [--rounds 3]
 
 Prints, all measured now on this machine:
   1. registrations/s through the HTTP API vs raw argon2id hashes/s with the same parameters
      and as many threads as the service hashes with (target ratio >= 0.85);
-  2. whoami requests/s vs a bare Litestar + asyncpg primary-key read (target >= 1.5: whoami answers
+  2. whoami requests/s vs a bare Litestar + asyncpg primary-key read, in alternating rounds, the median
+     of the rounds' ratios (target >= 1.5: whoami answers
      from the session cache, service/sessions/cache.py), and without the cache (IDV_SESSION_CACHE_TTL=0);
-  3. whoami p99 latency while registrations saturate the CPU vs idle (target <= 3).
+  3. whoami p99 latency while registrations saturate the CPU vs idle (target <= 2, issue 23).
 
 Load comes from wrk (Debian package `wrk`; installed here when missing and run as root). The
 service runs as `idv serve` with production argon2 cost on an embedded PostgreSQL. This is a
@@ -225,15 +226,11 @@ def probe_session(url: str) -> tuple[str, str]:
     return signup["session"]["token"], signup["account_id"]
 
 
-def whoami_rate(server: Server, header: str, seconds: int) -> dict[str, float]:
-    wrk(f"{server.url}/v1/sessions/whoami", 2, 16, header=header)
-    return wrk(f"{server.url}/v1/sessions/whoami", seconds, 16, header=header)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--whoami-only", action="store_true", help="measure whoami and its floor only")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of whoami and its floor")
     args = parser.parse_args()
     seconds = args.seconds
     cores = os.cpu_count() or 1
@@ -259,31 +256,39 @@ def main() -> None:
                 loaded = latency_probe(server.url, token, seconds)
                 loader.wait()
 
-            whoami = whoami_rate(server, header, seconds)
-
-        uncached_port = free_port()
-        uncached_server = Server(
-            [sys.executable, "-m", "service", "serve", "--port", str(uncached_port)],
-            uncached_port,
-            {**setting.env, "IDV_SESSION_CACHE_TTL": "0"},
-        )
-        try:
-            uncached = whoami_rate(uncached_server, header, seconds)
-        finally:
-            uncached_server.stop()
-
-        bare_port = free_port()
-        bare = Server(
-            [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
-            bare_port,
-            {**setting.env, "BENCH_DSN": setting.dsn},
-        )
-        try:
-            read_url = f"{bare.url}/accounts/{account_id}"
-            wrk(read_url, 2, 16)
-            baseline = wrk(read_url, seconds, 16)
-        finally:
-            bare.stop()
+            # whoami from the cache, whoami resolved in the database, and the bare read: all three
+            # servers up at once and measured in alternating rounds, so that the machine's drift
+            # (a shared host's neighbours) falls on all three alike; each ratio is the median of
+            # its rounds' ratios.
+            uncached_port = free_port()
+            uncached_server = Server(
+                [sys.executable, "-m", "service", "serve", "--port", str(uncached_port)],
+                uncached_port,
+                {**setting.env, "IDV_SESSION_CACHE_TTL": "0"},
+            )
+            bare_port = free_port()
+            bare = Server(
+                [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
+                bare_port,
+                {**setting.env, "BENCH_DSN": setting.dsn},
+            )
+            try:
+                read_url = f"{bare.url}/accounts/{account_id}"
+                wrk(read_url, 2, 16)
+                wrk(f"{uncached_server.url}/v1/sessions/whoami", 2, 16, header=header)
+                wrk(f"{server.url}/v1/sessions/whoami", 2, 16, header=header)
+                rounds: list[tuple[dict[str, float], dict[str, float], dict[str, float]]] = []
+                for _ in range(args.rounds):
+                    rounds.append(
+                        (
+                            wrk(f"{server.url}/v1/sessions/whoami", seconds, 16, header=header),
+                            wrk(f"{uncached_server.url}/v1/sessions/whoami", seconds, 16, header=header),
+                            wrk(read_url, seconds, 16),
+                        )
+                    )
+            finally:
+                uncached_server.stop()
+                bare.stop()
         count = asyncio.run(_count_accounts(setting.dsn))
 
     print(f"machine: {cores} cores; argon2id m={params.memory_kib} KiB t={params.time_cost} p={params.parallelism}")
@@ -295,24 +300,22 @@ def main() -> None:
             f"   (non-2xx: {registrations['errors']:.0f}, accounts created in all: {count})"
         )
         print(f"  ratio registrations / hashes:               {registration_ratio:8.2f}   (target >= 0.85)")
-    print(
-        f"whoami requests/s, session cache (c=16):      {whoami['requests_per_second']:8.1f}"
-        f"   (non-2xx: {whoami['errors']:.0f})"
-    )
-    print(
-        f"whoami requests/s, no cache (c=16):           {uncached['requests_per_second']:8.1f}"
-        f"   (non-2xx: {uncached['errors']:.0f})"
-    )
-    print(f"bare Litestar + asyncpg PK read requests/s:   {baseline['requests_per_second']:8.1f}")
-    whoami_ratio = whoami["requests_per_second"] / baseline["requests_per_second"]
-    uncached_ratio = uncached["requests_per_second"] / baseline["requests_per_second"]
-    print(f"  ratio whoami (cache) / bare read:           {whoami_ratio:8.2f}   (target >= 1.5)")
-    print(f"  ratio whoami (no cache) / bare read:        {uncached_ratio:8.2f}")
+    for number, (whoami, uncached, baseline) in enumerate(rounds, start=1):
+        print(
+            f"round {number}: whoami req/s cache / no cache / bare read:"
+            f" {whoami['requests_per_second']:.0f} / {uncached['requests_per_second']:.0f}"
+            f" / {baseline['requests_per_second']:.0f}"
+            f"   (non-2xx: {whoami['errors'] + uncached['errors']:.0f})"
+        )
+    whoami_ratio = statistics.median(w["requests_per_second"] / b["requests_per_second"] for w, _, b in rounds)
+    uncached_ratio = statistics.median(u["requests_per_second"] / b["requests_per_second"] for _, u, b in rounds)
+    print(f"  ratio whoami (cache) / bare read, median:   {whoami_ratio:8.2f}   (target >= 1.5)")
+    print(f"  ratio whoami (no cache) / bare read, median:{uncached_ratio:8.2f}")
     if registrations is not None:
         latency_ratio = p99(loaded) / p99(idle)
         print(f"whoami p99 idle:                              {p99(idle) * 1000:8.2f} ms  ({len(idle)} samples)")
         print(f"whoami p99 while registrations saturate CPU:  {p99(loaded) * 1000:8.2f} ms  ({len(loaded)} samples)")
-        print(f"  ratio loaded / idle:                        {latency_ratio:8.2f}   (target <= 3)")
+        print(f"  ratio loaded / idle:                        {latency_ratio:8.2f}   (target <= 2)")
 
 
 async def _count_accounts(dsn: str) -> int:
