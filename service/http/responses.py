@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 from litestar import Response
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from litestar.background_tasks import BackgroundTask, BackgroundTasks
     from litestar.connection import Request
     from litestar.datastructures import Cookie
-    from litestar.enums import MediaType
     from litestar.types import TypeEncodersMap
 
 T = TypeVar("T")
@@ -53,7 +53,8 @@ class _EncodedResponse(ASGIResponse):
 
 
 class EncodedJsonResponse(Response[T]):
-    """``Response`` for a msgspec Struct (or other natively encoded value) with plain string headers."""
+    """``Response`` for a 200 answer whose content is a msgspec Struct, dict or list sent as JSON, with
+    plain string headers (their names sent in lower case; its own content type and length win)."""
 
     def to_asgi_response(
         self,
@@ -80,6 +81,10 @@ class EncodedJsonResponse(Response[T]):
             or headers
             or is_head_response
             or self.media_type is not None
+            # A handler that names no media type passes "" (Litestar's "not set"), whoami among them.
+            or media_type not in (None, "", MediaType.JSON, MediaType.JSON.value)
+            or (self.status_code or status_code or 200) != 200
+            or not isinstance(self.content, (msgspec.Struct, dict, list))
         ):
             return self._ordinary(
                 request,
@@ -99,8 +104,12 @@ class EncodedJsonResponse(Response[T]):
         except (TypeError, msgspec.EncodeError):
             return self._ordinary(request, status_code=status_code, type_encoders=type_encoders)
         encoded = [_JSON, (b"content-length", str(len(body)).encode())]
-        encoded.extend((name.encode("latin-1"), str(value).encode("latin-1")) for name, value in self.headers.items())
-        return _EncodedResponse(self.status_code or status_code or 200, body, encoded)
+        encoded.extend(
+            (name.lower().encode("latin-1"), str(value).encode("latin-1"))
+            for name, value in self.headers.items()
+            if name.lower() not in ("content-type", "content-length")
+        )
+        return _EncodedResponse(200, body, encoded)
 
     def _ordinary(self, request: Request[Any, Any, Any], **arguments: Any) -> ASGIResponse:
         return super().to_asgi_response(None, request, **arguments)

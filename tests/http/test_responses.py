@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import msgspec
-from litestar import Request
+import pytest
+from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response.base import ASGIResponse
 
@@ -57,12 +58,13 @@ async def _raw(app: Any, path: str, token: str) -> tuple[int, list[tuple[bytes, 
     return sent[0]["status"], sent[0]["headers"], body
 
 
+@pytest.mark.parametrize("path", ["/v1/sessions/whoami", "/v1/sessions/whoami/orders/7"])
 async def test_whoami_sends_each_header_once_with_the_body_and_its_length(
-    client: httpx.AsyncClient, settings: Settings, runtime: Runtime
+    client: httpx.AsyncClient, settings: Settings, runtime: Runtime, path: str
 ) -> None:
     person = await register(client)
     app = create_asgi(settings, runtime=runtime)
-    status, headers, body = await _raw(app, "/v1/sessions/whoami", person["session"]["token"])
+    status, headers, body = await _raw(app, path, person["session"]["token"])
     assert status == 200
     names = [name for name, _ in headers]
     assert len(names) == len(set(names)), names
@@ -77,11 +79,18 @@ async def test_whoami_sends_each_header_once_with_the_body_and_its_length(
     assert msgspec.json.decode(body) == ordinary.json()
 
 
-def test_the_body_is_what_litestar_would_encode() -> None:
-    fast = EncodedJsonResponse(Sample("a", 2), headers={"x-a": "1"}).to_asgi_response(
-        None, _request(), headers={}, cookies=[], type_encoders=None
-    )
-    ordinary = ASGIResponse(body=msgspec.json.encode(Sample("a", 2)), headers={"x-a": "1"})
+def test_the_answer_is_what_litestars_own_response_would_send() -> None:
+    arguments: dict[str, Any] = {
+        "headers": {},
+        "cookies": [],
+        "type_encoders": None,
+        "media_type": "application/json",
+        "status_code": 200,
+    }
+    content = Sample("a", 2)
+    fast = EncodedJsonResponse(content, headers={"X-A": "1"}).to_asgi_response(None, _request(), **arguments)
+    ordinary = Response(content, headers={"X-A": "1"}).to_asgi_response(None, _request(), **arguments)
+    assert type(fast) is not ASGIResponse  # it did take the fast path
     assert fast.body == ordinary.body
     assert sorted(fast.encode_headers()) == sorted(ordinary.encode_headers())
 
@@ -98,11 +107,15 @@ def test_a_value_msgspec_cannot_encode_takes_the_ordinary_path() -> None:
     assert response.body == b'{"value":"opaque"}'
 
 
-def test_cookies_layered_headers_and_head_requests_take_the_ordinary_path() -> None:
+def test_cookies_layered_headers_head_requests_and_other_answers_take_the_ordinary_path() -> None:
     cases: list[tuple[Any, dict[str, Any]]] = [
         (Sample("a", 2), {"cookies": [Cookie(key="k", value="v")]}),
         (Sample("a", 2), {"headers": {"x-layer": "1"}}),
         (None, {"is_head_response": True}),
+        (None, {"status_code": 204}),
+        (Sample("a", 2), {"status_code": 201}),
+        ("text", {"media_type": "text/plain"}),
+        (b"raw", {}),
     ]
     for content, extra in cases:
         arguments: dict[str, Any] = {"headers": {}, "cookies": [], "type_encoders": None, **extra}
