@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from litestar.routes import HTTPRoute
 
+from service.app import create_litestar
+from service.http.parameters import QueryParameters
 from service.runtime import Runtime
+from service.settings import Settings
 from tests.helpers import OperatorLogin, enrolled_operator
 
 PROBLEM = "application/problem+json"
@@ -81,3 +85,20 @@ async def test_a_repeated_parameter_is_checked_every_time(client: httpx.AsyncCli
     # Litestar reads the last occurrence: a check of the first alone would let 0.5 through.
     errors = await invalid(client, "/v1/operator/cases?due_before=2030-01-01T00:00:00Z&due_before=0.5", reviewer)
     assert [e["field"] for e in errors] == ["due_before"]
+
+
+def test_every_endpoints_parameters_can_be_read(settings: Settings) -> None:
+    """They are read at an endpoint's first call, not when the app is made: one that could not be
+    read would be a 500 on every call of it, so every endpoint's are read here."""
+    app = create_litestar(settings)
+    parameters = QueryParameters()
+    parameters.load(app)
+    read = {
+        (route.path_format, method): parameters.of(route.path_format, method)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for method in route.route_handler_map
+    }
+    assert len(read) > 100
+    names = {parameter.name for parameter in read[("/v1/operator/cases", "GET")]}
+    assert {"due_before", "mine", "limit", "state", "after"} <= names
