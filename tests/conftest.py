@@ -24,7 +24,7 @@ import pytest
 
 from service.app import create_asgi
 from service.database import migrations
-from service.database.embedded import EmbeddedPostgres, free_port
+from service.database.embedded import EmbeddedPostgres, EmbeddedPostgresError, free_port
 from service.database.local import prepare_embedded
 from service.runtime import Runtime
 from service.settings import Settings, load_settings
@@ -126,8 +126,16 @@ def restartable_postgres() -> Iterator[EmbeddedPostgres]:
     """A server of the test's own, which it may stop and start again (the session's is shared): on a
     fixed port, so that URLs taken before a restart still reach it after."""
     root = traversable_tmpdir("idv-restart-")
-    server = EmbeddedPostgres(root / "pg", port=free_port(), durable=False)
-    server.start()
+    # A port found free may be taken before the server binds it (the other xdist worker's tests
+    # pick ports too): try another.
+    for attempt in range(3):
+        server = EmbeddedPostgres(root / "pg", port=free_port(), durable=False)
+        try:
+            server.start()
+            break
+        except EmbeddedPostgresError:
+            if attempt == 2:
+                raise
     try:
         yield server
     finally:
