@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -232,6 +233,8 @@ def main() -> None:
     parser.add_argument("--whoami-only", action="store_true", help="measure whoami and its floor only")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of whoami and its floor")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     seconds = args.seconds
     cores = os.cpu_count() or 1
     params = Argon2Parameters()
@@ -260,19 +263,21 @@ def main() -> None:
             # servers up at once and measured in alternating rounds, so that the machine's drift
             # (a shared host's neighbours) falls on all three alike; each ratio is the median of
             # its rounds' ratios.
-            uncached_port = free_port()
-            uncached_server = Server(
-                [sys.executable, "-m", "service", "serve", "--port", str(uncached_port)],
-                uncached_port,
-                {**setting.env, "IDV_SESSION_CACHE_TTL": "0"},
-            )
-            bare_port = free_port()
-            bare = Server(
-                [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
-                bare_port,
-                {**setting.env, "BENCH_DSN": setting.dsn},
-            )
-            try:
+            with contextlib.ExitStack() as servers:
+                uncached_port = free_port()
+                uncached_server = Server(
+                    [sys.executable, "-m", "service", "serve", "--port", str(uncached_port)],
+                    uncached_port,
+                    {**setting.env, "IDV_SESSION_CACHE_TTL": "0"},
+                )
+                servers.callback(uncached_server.stop)
+                bare_port = free_port()
+                bare = Server(
+                    [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
+                    bare_port,
+                    {**setting.env, "BENCH_DSN": setting.dsn},
+                )
+                servers.callback(bare.stop)
                 read_url = f"{bare.url}/accounts/{account_id}"
                 wrk(read_url, 2, 16)
                 wrk(f"{uncached_server.url}/v1/sessions/whoami", 2, 16, header=header)
@@ -286,9 +291,6 @@ def main() -> None:
                             wrk(read_url, seconds, 16),
                         )
                     )
-            finally:
-                uncached_server.stop()
-                bare.stop()
         count = asyncio.run(_count_accounts(setting.dsn))
 
     print(f"machine: {cores} cores; argon2id m={params.memory_kib} KiB t={params.time_cost} p={params.parallelism}")
