@@ -22,6 +22,21 @@ def shown(page: str) -> list[str]:
     return re.findall(r'<a href="/console/cases/([0-9a-f-]{36})">', page)
 
 
+async def walk(
+    client: httpx.AsyncClient, first: httpx.Response, next_link: re.Pattern[str]
+) -> list[tuple[str | None, httpx.Response]]:
+    """Every page from the first by its next links: (the link followed to reach it, the page)."""
+    pages: list[tuple[str | None, httpx.Response]] = [(None, first)]
+    while True:
+        page = pages[-1][1]
+        assert page.status_code == 200, page.text
+        link = next_link.search(page.text)
+        if link is None:
+            return pages
+        target = link.group(1).replace("&amp;", "&")
+        pages.append((target, await client.get(target)))
+
+
 async def test_the_queue_pages_through_every_case_once_keeping_its_filters(
     client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -30,21 +45,12 @@ async def test_the_queue_pages_through_every_case_once_keeping_its_filters(
     operator = await enrolled_for_console(runtime, client, "reviewer")
     assert (await console_sign_in(client, operator)).status_code == 303
 
-    seen: list[str] = []
-    page = await client.get("/console/queue", params={"assigned": "unassigned"})
-    pages = 0
-    while True:
-        assert page.status_code == 200, page.text
-        pages += 1
-        seen += shown(page.text)
-        link = NEXT.search(page.text)
-        if link is None:
-            break
-        target = link.group(1).replace("&amp;", "&")
-        assert "assigned=unassigned" in target
-        page = await client.get(target)
+    walked = await walk(client, await client.get("/console/queue", params={"assigned": "unassigned"}), NEXT)
+    seen = [case for _, page in walked for case in shown(page.text)]
+    for target, page in walked[1:]:
+        assert target is not None and "assigned=unassigned" in target
         assert "First page" in page.text
-    assert pages == 3
+    assert len(walked) == 3
     assert len(seen) == len(set(seen)) == 5
     assert set(seen) == cases
 
@@ -68,20 +74,13 @@ async def test_the_rights_requests_page_through_every_request_once_in_the_queues
     operator = await enrolled_for_console(runtime, client, "privacy_officer", "reviewer")
     assert (await console_sign_in(client, operator)).status_code == 303
 
-    seen: list[str] = []
-    page = await client.get("/console/rights")
-    assert "First page" not in page.text
-    pages = 0
-    while True:
-        assert page.status_code == 200, page.text
-        pages += 1
-        seen += shown(page.text)
-        link = NEXT_RIGHTS.search(page.text)
-        if link is None:
-            break
-        page = await client.get(link.group(1).replace("&amp;", "&"))
+    first = await client.get("/console/rights")
+    assert "First page" not in first.text
+    walked = await walk(client, first, NEXT_RIGHTS)
+    seen = [case for _, page in walked for case in shown(page.text)]
+    for _, page in walked[1:]:
         assert '<a href="/console/rights">First page</a>' in page.text
-    assert pages >= 3
+    assert len(walked) >= 3
     assert len(seen) == len(set(seen))
     assert requests <= set(seen) and other not in seen
 
