@@ -63,7 +63,7 @@ def _header_values(scope: Scope, name: bytes) -> list[str]:
 def forwarded_client(peer: str, forwarded_for: list[str], trusted: Sequence[Network], hops: int) -> str:
     """The client's address: the peer itself unless it is one of our proxies; else the entry our
     ``hops`` proxies appended last (the right-most one they did not add themselves)."""
-    if hops < 1 or len(forwarded_for) < hops or not _is_trusted(peer, trusted):
+    if not _is_trusted(peer, trusted):
         return peer
     return _appended_by_our_hops(peer, forwarded_for, hops)
 
